@@ -19,6 +19,10 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <sys/uio.h>
+/* <sys/uio.h> defines struct iovec; keep <linux/uio.h> from redefining it. */
+#ifndef __LINUX_UIO_H
+#define __LINUX_UIO_H
+#endif
 #include <linux/target_core_user.h>
 
 #include "libtcmu_common.h"
@@ -162,6 +166,14 @@ uint32_t tcmu_dev_get_mailbox_flags(struct tcmu_device *dev);
 struct tcmulib_handler *tcmu_dev_get_handler(struct tcmu_device *dev);
 void tcmu_dev_set_private(struct tcmu_device *dev, void *priv);
 void *tcmu_dev_get_private(struct tcmu_device *dev);
+/*
+ * Appended for tcmu-runner: replace the string tcmu_dev_get_cfgstring()
+ * returns (the library copies it).  The daemon strips its ";tcmur_...=N"
+ * options in added(), before the handler sees the string.  Call only from
+ * added() or reconfig() (no command processing reads it concurrently).
+ * Returns 0 or -ENOMEM.
+ */
+int tcmu_dev_set_cfgstring(struct tcmu_device *dev, const char *cfgstring);
 
 void tcmu_dev_set_num_lbas(struct tcmu_device *dev, uint64_t num_lbas);
 uint64_t tcmu_dev_get_num_lbas(struct tcmu_device *dev);

@@ -55,8 +55,6 @@ enum {
 	TCMU_STS_FRMT_IN_PROGRESS,	/* 2/04/04 format in progress */
 	/* Added in this implementation. */
 	TCMU_STS_WRITE_PROTECTED,	/* 7/27/00 write protected */
-	TCMU_STS_LBA_OUT_OF_RANGE = TCMU_STS_RANGE,
-	TCMU_STS_INVALID_FIELD_IN_PARAM = TCMU_STS_INVALID_PARAM_LIST,
 	TCMU_STS_NOT_READY,		/* 2/04/00 not ready, cause not reportable */
 	TCMU_STS_STOPPED,		/* 2/04/02 initializing command required */
 	TCMU_STS_ABORTED,		/* B/00/00 command aborted */
@@ -69,6 +67,9 @@ enum {
 	TCMU_STS_POWER_ON_RESET,	/* 6/29/00 */
 	TCMU_STS_COPY_ABORTED_ERR,	/* A/1D/00 miscompare/error during copy */
 	TCMU_STS__MAX,
+	/* Aliases last: an alias in the middle would renumber what follows. */
+	TCMU_STS_LBA_OUT_OF_RANGE = TCMU_STS_RANGE,
+	TCMU_STS_INVALID_FIELD_IN_PARAM = TCMU_STS_INVALID_PARAM_LIST,
 };
 
 #ifdef __cplusplus

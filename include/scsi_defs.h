@@ -127,4 +127,66 @@
 #define ASC_INTERNAL_TARGET_FAILURE			0x4400
 #define ASC_MISCOMPARE_DURING_VERIFY_OPERATION		0x1d00
 
+/* --- Appended by the SCSI layer: opcodes, ASCs and byte-order helpers. --- */
+#define SANITIZE			0x48
+#define WRITE_SAME_32_SA		0x000d
+#define ASC_NO_ADDITIONAL_SENSE				0x0000
+#define ASC_PARAMETER_VALUE_INVALID			0x2602
+#define ASC_UNSUPPORTED_SEGMENT_DESCRIPTOR_TYPE		0x2609
+#define ASC_UNSUPPORTED_TARGET_DESCRIPTOR_TYPE		0x2607
+#define ASC_TOO_MANY_SEGMENT_DESCRIPTORS		0x2608
+#define ASC_TOO_MANY_TARGET_DESCRIPTORS			0x2606
+#define ASC_COPY_TARGET_DEVICE_NOT_REACHABLE		0x0d02
+#define ASC_INCORRECT_COPY_TARGET_DEVICE_TYPE		0x0d03
+#define ASC_STATE_TRANSITION				0x040a
+#define ASC_IMPLICIT_ALUA_TRANSITION_FAILED		0x2a07
+#define ASC_NOT_READY_CAUSE_NOT_REPORTABLE		0x0400
+#define ASC_NOT_READY_INIT_CMD_REQUIRED			0x0402
+#define ASC_INSUFFICIENT_RESOURCES			0x5503
+#define ASC_POWER_ON_RESET				0x2900
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+static inline uint16_t scsi_get_be16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t scsi_get_be24(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 16) | ((uint32_t)p[1] << 8) | p[2];
+}
+
+static inline uint32_t scsi_get_be32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline uint64_t scsi_get_be64(const uint8_t *p)
+{
+	return ((uint64_t)scsi_get_be32(p) << 32) | scsi_get_be32(p + 4);
+}
+
+static inline void scsi_put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static inline void scsi_put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = (v >> 16) & 0xff;
+	p[2] = (v >> 8) & 0xff;
+	p[3] = v & 0xff;
+}
+
+static inline void scsi_put_be64(uint8_t *p, uint64_t v)
+{
+	scsi_put_be32(p, v >> 32);
+	scsi_put_be32(p + 4, v & 0xffffffff);
+}
+#endif
+
 #endif

@@ -154,6 +154,12 @@ struct tcmur_handler {
 			      int *state);
 	/* A command passed tcmur_cmd_time_out.  Ring thread; must not block. */
 	void (*cmd_timed_out)(struct tcmu_device *dev, struct tcmur_cmd *cmd);
+	/*
+	 * ASYNC handlers: the ring thread finished a batch of callouts (before it
+	 * sleeps); submit I/O queued by them in one go (e.g. io_uring_submit).
+	 * Ring thread; must not block.  Appended by the daemon engineer.
+	 */
+	void (*batch_end)(struct tcmu_device *dev);
 };
 
 /*

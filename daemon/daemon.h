@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0 */
+/*
+ * tcmu-runner internals shared by the files of daemon/, one section per file.
+ * Not installed; handlers only see include/tcmu-runner.h.
+ */
+#ifndef TCMUR_DAEMON_H
+#define TCMUR_DAEMON_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcmu-runner.h"
+#include "libtcmu.h"
+#include "metrics.h"
+
+#ifdef TCMUR_HAVE_SCSI_ENGINE
+#include "../scsi/engine.h"
+#else
+struct scsi_dev;
+enum scsi_class {
+	SCSI_CLASS_DONE,
+	SCSI_CLASS_READ,
+	SCSI_CLASS_WRITE,
+	SCSI_CLASS_FLUSH,
+	SCSI_CLASS_SLOW,
+};
+struct scsi_rw {
+	uint64_t off;
+	size_t len;
+	bool fua;
+};
+#endif
+
+#define TCMUR_DEFAULT_PARALLEL_THREADS	4
+#define TCMUR_MAX_THREADS		64
+
+/* ---- handlers.c: the plugin registry ----------------------------------- */
+
+struct tcmur_handler_rec {
+	struct tcmur_handler h;		/* our copy, zeroed past struct_size */
+	struct tcmur_handler *orig;	/* the handler's own struct */
+	struct tcmulib_handler *lib;	/* what libtcmu knows (handlers_publish) */
+	void *dl;			/* dlopen() handle, NULL if built in */
+	char *path;			/* the .so, NULL if built in */
+	uint32_t struct_size;
+	uint32_t api_version;
+	int model;			/* resolved enum tcmur_thread_model */
+	int nr_threads;			/* resolved worker count (>= 1) */
+	struct tcmur_handler_rec *next;
+};
+
+/* Load every handler_*.so in dir; returns how many registered, or -errno. */
+int tcmur_load_handlers(const char *dir);
+void tcmur_unload_handlers(void);
+/* Build the tcmulib_handler table for tcmulib_initialize(); valid until unload. */
+struct tcmulib_handler *tcmur_handlers_publish(size_t *count);
+struct tcmur_handler_rec *tcmur_handler_find(const char *subtype);
+unsigned int tcmur_handler_count(void);
+/* --dump-handler: print the ABI facts of one loaded handler to stdout. */
+int tcmur_dump_handler(const char *name);
+const char *tcmur_thread_model_name(int model);
+/* log_dir changed: call every handler's update_logdir (main thread). */
+void tcmur_handlers_update_logdir(void);
+
+/* ---- cfgstring.c: ";tcmur_...=N" daemon options --------------------------- */
+
+struct tcmur_dev_opts {
+	unsigned int cmd_time_out;	/* seconds, 0 = off */
+};
+
+/*
+ * Split the daemon's options out of a cfgstring.  *stripped (malloc()ed) is
+ * the string handlers see.  On a bad option returns -EINVAL and writes the
+ * cause to err.
+ */
+int tcmur_cfgstring_parse(const char *cfg, struct tcmur_dev_opts *opts, char **stripped,
+			  char *err, size_t errlen);
+
+/* ---- config.c: tcmu.conf ------------------------------------------------ */
+
+struct tcmur_config {
+	bool log_level_set;
+	int log_level;
+	bool log_dir_set;
+	char log_dir[PATH_MAX];
+};
+
+/* Parse text (file name for messages); unknown keys and bad values warn. */
+void tcmur_config_parse_buf(const char *buf, const char *origin, struct tcmur_config *cfg);
+/* Parse a file; a missing file gives the defaults and -ENOENT. */
+int tcmur_config_parse_file(const char *path, struct tcmur_config *cfg);
+/* Folder holding tcmu.conf: $TCMU_CONFIG_DIR or the build default. */
+const char *tcmur_config_dir(void);
+#define TCMUR_CONF_NAME "tcmu.conf"
+/* inotify on the folder (editors replace files); returns the fd or -errno. */
+int tcmur_config_watch_open(const char *dir);
+/* Drain the fd; true when tcmu.conf was written, replaced, created or deleted. */
+bool tcmur_config_watch_changed(int fd);
+
+/* ---- loop.c: the main epoll loop ------------------------------------------ */
+
+typedef void (*tcmur_loop_fn)(int fd, uint32_t events, void *arg);
+int tcmur_loop_init(void);
+int tcmur_loop_add(int fd, tcmur_loop_fn fn, void *arg);
+void tcmur_loop_del(int fd);
+int tcmur_loop_run(void);		/* until tcmur_loop_stop() */
+void tcmur_loop_stop(void);
+void tcmur_loop_fini(void);
+
+/* ---- device.c / dispatch.c / workers.c: per-device state -------------------- */
+
+/* What the ring thread does with a command it pops from its event stack. */
+enum tcmur_stage {
+	TCMUR_STAGE_COMPLETE,	/* finish with p->sts */
+	TCMUR_STAGE_GENERIC,	/* handle_cmd said NOT_HANDLED: generic path */
+	TCMUR_STAGE_FUA_FLUSH,	/* async write done, flush before completing */
+	TCMUR_STAGE_SUBIO,	/* a worker's tcmur_io_* request for an ASYNC handler */
+};
+
+/* What a worker does with a queued command. */
+enum tcmur_work {
+	TCMUR_WORK_HANDLE_CMD,	/* handler->handle_cmd */
+	TCMUR_WORK_IO,		/* read/write/flush per p->cls */
+	TCMUR_WORK_SLOW,	/* scsi_exec_slow() */
+};
+
+/* p->flags bits; set with atomic_fetch_or. */
+#define TCMUR_CMD_DONE		(1u << 0)	/* completion claimed: never twice */
+#define TCMUR_CMD_STARTED	(1u << 1)	/* a worker began running it */
+#define TCMUR_CMD_ABORTED	(1u << 2)	/* named in a TMR */
+#define TCMUR_CMD_TIMED_OUT	(1u << 3)	/* logged as timed out */
+
+enum tcmur_io_op {
+	TCMUR_IO_READ,
+	TCMUR_IO_WRITE,
+	TCMUR_IO_FLUSH,
+	TCMUR_IO_UNMAP,
+	TCMUR_IO_WRITESAME,
+	TCMUR_IO_CAW,
+};
+
+struct tcmur_subio;
+
+/*
+ * The daemon's per-command state: the private area libtcmu hands out with
+ * each command (hm_private), so no allocation per command.  Handlers see
+ * only &p->tc.  Sub-I/O requests of tcmur_io_*() use one on the stack.
+ */
+struct tcmur_cmd_priv {
+	struct tcmur_cmd tc;			/* first: handlers get this */
+	struct tcmur_cmd_priv *next;		/* event stack or worker queue */
+	struct tcmur_cmd_priv *in_prev;		/* in-flight list (ring thread) */
+	struct tcmur_cmd_priv *in_next;
+	struct tcmur_device *rdev;
+	atomic_uint flags;			/* TCMUR_CMD_* */
+	uint8_t stage;				/* enum tcmur_stage */
+	uint8_t work;				/* enum tcmur_work */
+	uint8_t cls;				/* enum scsi_class */
+	uint8_t dir;				/* enum tcmur_metrics_dir */
+	bool fua_pending;			/* async write: flush before completing */
+	int sts;
+	struct scsi_rw rw;
+	struct tcmur_subio *subio;		/* non-NULL for sub-I/O requests */
+};
+
+struct tcmur_workers {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct tcmur_cmd_priv *head, *tail;	/* FIFO, under lock */
+	unsigned int idle;			/* workers waiting, under lock */
+	bool stop;
+	unsigned int nr;
+	pthread_t threads[TCMUR_MAX_THREADS];
+};
+
+enum tcmur_dev_state {
+	TCMUR_DEV_SETUP,	/* handler open() running */
+	TCMUR_DEV_RUNNING,
+	TCMUR_DEV_STOPPING,	/* new commands get BUSY; draining */
+	TCMUR_DEV_STOPPED,	/* ring thread gone */
+};
+
+struct tcmur_device {
+	struct tcmu_device *dev;
+	struct tcmur_handler_rec *hrec;
+	struct tcmur_handler *h;	/* &hrec->h */
+	struct scsi_dev *scsi;
+	void *hpriv;			/* tcmur_dev_set_private() */
+	char *cfgstring;		/* as handlers see it */
+	struct tcmur_dev_opts opts;
+	uint8_t naa[16];		/* NAA type 6 designator (VPD 0x83) */
+	bool naa_valid;
+
+	atomic_int state;		/* enum tcmur_dev_state */
+	atomic_int refs;		/* find_by_naa users + 1 while served */
+	pthread_t ring_thread;
+	bool ring_started;
+	int efd;			/* eventfd: wakes the ring thread */
+	atomic_bool wake_pending;
+	_Atomic(struct tcmur_cmd_priv *) events;	/* MPSC stack to the ring thread */
+	atomic_bool stop_ring;		/* ring thread: drain then exit */
+	unsigned int stop_wait_ms;	/* bounded wait for in-flight at stop */
+
+	/* Ring thread only. */
+	struct tcmur_cmd_priv inflight;	/* list head (in_prev/in_next) */
+	unsigned int nr_inflight;
+	bool need_notify;		/* completions since processing_complete */
+	struct tcmur_cmd_priv *batch_head;	/* work queued this pass */
+	struct tcmur_cmd_priv *batch_tail;
+	unsigned int batch_n;
+	atomic_bool ring_dead;		/* ring thread exited */
+	uint64_t next_timeout_check;	/* ns */
+
+	struct tcmur_workers wq;
+	struct tcmur_metrics m;
+
+	struct tcmur_device *next;	/* device list, under devices_lock */
+	struct tcmur_device *pending_next;	/* start list, under devices_lock */
+	bool pending_teardown;		/* queued job: teardown, else setup */
+};
+
+static inline struct tcmur_cmd_priv *tcmur_priv(struct tcmur_cmd *tc)
+{
+	return (struct tcmur_cmd_priv *)tc;
+}
+
+/* device.c */
+struct tcmur_device *tcmur_rdev(struct tcmu_device *dev);
+int tcmur_dev_added(struct tcmu_device *dev);
+void tcmur_dev_removed(struct tcmu_device *dev);
+int tcmur_dev_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg);
+void tcmur_dev_tmr_notify(struct tcmu_device *dev, uint8_t tmr_type, uint32_t cmd_cnt,
+			  const uint16_t *cmd_ids);
+/*
+ * Start the setup/teardown threads queued by added()/removed().  libtcmu
+ * still touches the device after those callbacks return, so the threads
+ * (which may reply and free it) start only once it is done: call this after
+ * every tcmulib_master_fd_ready() and after tcmulib_initialize().  Main thread.
+ */
+void tcmur_devices_start_pending(void);
+/*
+ * SIGTERM: stop and close every device (bounded), let pending events reply.
+ * Call before tcmulib_close(), which frees devices without waiting.
+ */
+void tcmur_devices_shutdown(void);
+unsigned int tcmur_device_count(void);
+/* Stop-time bound for in-flight commands, ms (tests shorten it). */
+void tcmur_set_stop_wait_ms(unsigned int ms);
+
+/* dispatch.c */
+int tcmur_ring_start(struct tcmur_device *rdev);
+void tcmur_ring_stop(struct tcmur_device *rdev);
+/* Hand a command to the ring thread (any thread). */
+void tcmur_ring_push(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int stage);
+/* Ring thread: run the generic layer or the handler callouts for p. */
+void tcmur_generic_dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p);
+/* Ring thread: call an async callout for a sub-I/O request. */
+void tcmur_subio_issue(struct tcmur_device *rdev, struct tcmur_cmd_priv *p);
+/* Worker: finish a command with sts (pushes it to the ring thread). */
+void tcmur_cmd_finish_async(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int sts);
+/* Worker: run read/write(+flush)/flush synchronously; returns the status. */
+int tcmur_exec_io_sync(struct tcmur_device *rdev, struct tcmur_cmd_priv *p);
+
+/* workers.c */
+int tcmur_workers_start(struct tcmur_device *rdev, unsigned int nr);
+void tcmur_workers_stop(struct tcmur_device *rdev);
+/* Queue a chain of commands linked by ->next (one lock for the batch). */
+void tcmur_workers_queue(struct tcmur_device *rdev, struct tcmur_cmd_priv *first,
+			 struct tcmur_cmd_priv *last, unsigned int n);
+
+/* io.c */
+/* Sub-I/O completion (tcmur_cmd_complete on a stack request). */
+void tcmur_subio_done(struct tcmur_cmd_priv *p, int rc);
+
+/* timeout.c */
+/* Ring thread: flag commands past their time out; returns ms to the next check. */
+int tcmur_timeouts_check(struct tcmur_device *rdev, uint64_t now_ns);
+
+/* main.c / device.c shared */
+uint64_t tcmur_now_ns(void);
+
+#endif

@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
+/*
+ * The per-device ring thread: drains the command ring, dispatches each
+ * command (handler handle_cmd, the SCSI engine, the handler callouts in its
+ * thread model) and completes commands.  Every completion funnels through
+ * this thread (an MPSC stack plus an eventfd), so the in-flight list and the
+ * metrics need no lock and the kernel is kicked once per batch.
+ *
+ * Data area full: the kernel keeps commands it cannot place in its own
+ * queue (qfull) and retries when we complete others; the ring thread never
+ * blocks waiting for space.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "scsi_defs.h"
+
+static __thread struct tcmur_device *ring_self;
+
+/* ---- the event stack: any thread -> ring thread ---------------------------- */
+
+static void ring_wake(struct tcmur_device *rdev)
+{
+	uint64_t one = 1;
+
+	if (ring_self == rdev)
+		return;		/* the ring thread looks at its stack before sleeping */
+	if (atomic_exchange(&rdev->wake_pending, true))
+		return;		/* a wake is already on its way */
+	if (write(rdev->efd, &one, sizeof(one)) < 0)
+		tcmu_dev_err(rdev->dev, "cannot wake the ring thread: %m\n");
+}
+
+void tcmur_ring_push(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int stage)
+{
+	struct tcmur_cmd_priv *old = atomic_load_explicit(&rdev->events, memory_order_relaxed);
+
+	p->stage = (uint8_t)stage;
+	do {
+		p->next = old;
+	} while (!atomic_compare_exchange_weak_explicit(&rdev->events, &old, p,
+						       memory_order_release,
+						       memory_order_relaxed));
+	ring_wake(rdev);
+}
+
+void tcmur_cmd_finish_async(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int sts)
+{
+	if (atomic_fetch_or(&p->flags, TCMUR_CMD_DONE) & TCMUR_CMD_DONE)
+		return;		/* already completed (stop-time BUSY) */
+	p->sts = sts;
+	tcmur_ring_push(rdev, p, TCMUR_STAGE_COMPLETE);
+}
+
+void tcmur_cmd_complete(struct tcmu_device *dev, void *data, int rc)
+{
+	struct tcmur_cmd_priv *p = data;
+	struct tcmur_device *rdev;
+
+	if (!p)
+		return;
+	if (p->subio) {
+		tcmur_subio_done(p, rc);
+		return;
+	}
+	rdev = p->rdev;
+	if (p->fua_pending) {
+		p->fua_pending = false;
+		if (rc == TCMU_STS_OK) {
+			tcmur_ring_push(rdev, p, TCMUR_STAGE_FUA_FLUSH);
+			return;
+		}
+	}
+	if (atomic_fetch_or(&p->flags, TCMUR_CMD_DONE) & TCMUR_CMD_DONE) {
+		if (!(atomic_load(&p->flags) & TCMUR_CMD_TIMED_OUT))
+			tcmu_dev_err(dev, "command completed twice by the handler; ignored\n");
+		return;
+	}
+	p->sts = rc;
+	tcmur_ring_push(rdev, p, TCMUR_STAGE_COMPLETE);
+}
+
+static void cmd_done_cb(struct tcmu_device *dev, struct tcmur_cmd *cmd, int ret)
+{
+	tcmur_cmd_complete(dev, cmd, ret);
+}
+
+/* ---- ring thread: completion ----------------------------------------------- */
+
+static void finish(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int sts,
+		   uint64_t now)
+{
+	struct tcmulib_cmd *lc = p->tc.lib_cmd;
+	uint64_t bytes = 0;
+
+	p->in_prev->in_next = p->in_next;
+	p->in_next->in_prev = p->in_prev;
+	rdev->nr_inflight--;
+	tcmur_metrics_set_inflight(&rdev->m, rdev->nr_inflight);
+
+	if (sts == TCMU_STS_OK)
+		bytes = p->dir == TCMUR_METRICS_READ && lc->read_len_valid ? lc->read_len
+									   : lc->data_len;
+	tcmur_metrics_complete(&rdev->m, p->dir, bytes,
+			       now > p->tc.start_ns ? now - p->tc.start_ns : 0, sts);
+	if (sts == TCMU_STS_ASYNC_HANDLED || sts == TCMU_STS_NOT_HANDLED)
+		sts = TCMU_STS_INVALID_CMD;	/* never a final status */
+	tcmulib_command_complete(rdev->dev, lc, sts);
+	rdev->need_notify = true;
+}
+
+/* ---- ring thread: dispatch ------------------------------------------------- */
+
+static void queue_work(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int work)
+{
+	p->work = (uint8_t)work;
+	p->next = NULL;
+	if (rdev->batch_tail)
+		rdev->batch_tail->next = p;
+	else
+		rdev->batch_head = p;
+	rdev->batch_tail = p;
+	rdev->batch_n++;
+}
+
+static void flush_work(struct tcmur_device *rdev)
+{
+	if (!rdev->batch_n)
+		return;
+	tcmur_workers_queue(rdev, rdev->batch_head, rdev->batch_tail, rdev->batch_n);
+	rdev->batch_head = rdev->batch_tail = NULL;
+	rdev->batch_n = 0;
+}
+
+#ifndef TCMUR_HAVE_SCSI_ENGINE
+/* Minimal stand-in until the SCSI engine is linked: plain I/O only. */
+static enum scsi_class scsi_dispatch(struct tcmu_device *dev, struct tcmur_cmd *cmd,
+				     struct scsi_rw *rw, int *sts)
+{
+	uint8_t *cdb = cmd->lib_cmd->cdb;
+	uint32_t bs = tcmu_dev_get_block_size(dev);
+	uint64_t lba, nr;
+
+	switch (cdb[0]) {
+	case TEST_UNIT_READY:
+		*sts = TCMU_STS_OK;
+		return SCSI_CLASS_DONE;
+	case READ_10:
+	case READ_16:
+	case WRITE_10:
+	case WRITE_16:
+		lba = tcmu_cdb_get_lba(cdb);
+		nr = tcmu_cdb_get_xfer_length(cdb);
+		if (lba + nr > tcmu_dev_get_num_lbas(dev)) {
+			*sts = TCMU_STS_RANGE;
+			return SCSI_CLASS_DONE;
+		}
+		if (nr * bs != tcmu_iovec_length(cmd->lib_cmd->iovec, cmd->lib_cmd->iov_cnt)) {
+			*sts = TCMU_STS_HW_ERR;
+			return SCSI_CLASS_DONE;
+		}
+		rw->off = lba * bs;
+		rw->len = nr * bs;
+		rw->fua = (cdb[1] & 0x08) != 0;
+		return cdb[0] == READ_10 || cdb[0] == READ_16 ? SCSI_CLASS_READ : SCSI_CLASS_WRITE;
+	case SYNCHRONIZE_CACHE:
+	case SYNCHRONIZE_CACHE_16:
+		return SCSI_CLASS_FLUSH;
+	default:
+		*sts = TCMU_STS_INVALID_CMD;
+		return SCSI_CLASS_DONE;
+	}
+}
+#endif
+
+/* Data direction of a command for the counters. */
+static uint8_t cmd_dir(const struct tcmur_cmd_priv *p, enum scsi_class cls)
+{
+	const struct tcmulib_cmd *lc = p->tc.lib_cmd;
+
+	switch (cls) {
+	case SCSI_CLASS_READ:
+		return TCMUR_METRICS_READ;
+	case SCSI_CLASS_WRITE:
+		return TCMUR_METRICS_WRITE;
+	case SCSI_CLASS_FLUSH:
+		return TCMUR_METRICS_OTHER;
+	default:
+		break;
+	}
+	if (!lc->data_len)
+		return TCMUR_METRICS_OTHER;
+	switch (lc->cdb[0]) {
+	case WRITE_6:
+	case WRITE_10:
+	case WRITE_12:
+	case WRITE_16:
+	case WRITE_VERIFY:
+	case WRITE_VERIFY_16:
+	case WRITE_SAME:
+	case WRITE_SAME_16:
+	case UNMAP:
+	case COMPARE_AND_WRITE:
+	case EXTENDED_COPY:
+	case MODE_SELECT:
+	case MODE_SELECT_10:
+	case FORMAT_UNIT:
+	case MAINTENANCE_OUT:
+		return TCMUR_METRICS_WRITE;
+	default:
+		return TCMUR_METRICS_READ;
+	}
+}
+
+/* ASYNC handlers: call a callout here; it completes via tcmur_cmd_complete(). */
+static int issue_async(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
+{
+	struct tcmur_handler *h = rdev->h;
+	struct tcmulib_cmd *lc = p->tc.lib_cmd;
+
+	switch (p->cls) {
+	case SCSI_CLASS_READ:
+		return h->read(rdev->dev, &p->tc, lc->iovec, lc->iov_cnt, p->rw.len,
+			       (off_t)p->rw.off);
+	case SCSI_CLASS_WRITE:
+		p->tc.fua = p->rw.fua;
+		p->fua_pending = p->rw.fua && !(h->caps & TCMUR_CAP_FUA) && h->flush;
+		return h->write(rdev->dev, &p->tc, lc->iovec, lc->iov_cnt, p->rw.len,
+				(off_t)p->rw.off);
+	case SCSI_CLASS_FLUSH:
+		return h->flush(rdev->dev, &p->tc);
+	default:
+		return TCMU_STS_HW_ERR;
+	}
+}
+
+int tcmur_exec_io_sync(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
+{
+	struct tcmur_handler *h = rdev->h;
+	struct tcmulib_cmd *lc = p->tc.lib_cmd;
+	int rc;
+
+	switch (p->cls) {
+	case SCSI_CLASS_READ:
+		return h->read(rdev->dev, &p->tc, lc->iovec, lc->iov_cnt, p->rw.len,
+			       (off_t)p->rw.off);
+	case SCSI_CLASS_WRITE:
+		p->tc.fua = p->rw.fua;
+		rc = h->write(rdev->dev, &p->tc, lc->iovec, lc->iov_cnt, p->rw.len,
+			      (off_t)p->rw.off);
+		if (rc == TCMU_STS_OK && p->rw.fua && !(h->caps & TCMUR_CAP_FUA) && h->flush)
+			rc = h->flush(rdev->dev, &p->tc);
+		return rc;
+	case SCSI_CLASS_FLUSH:
+		return h->flush(rdev->dev, &p->tc);
+	default:
+		return TCMU_STS_HW_ERR;
+	}
+}
+
+void tcmur_generic_dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
+{
+	enum scsi_class cls;
+	int sts = TCMU_STS_HW_ERR, rc;
+
+	cls = scsi_dispatch(rdev->dev, &p->tc, &p->rw, &sts);
+	p->cls = (uint8_t)cls;
+	p->dir = cmd_dir(p, cls);
+
+	switch (cls) {
+	case SCSI_CLASS_DONE:
+		break;
+	case SCSI_CLASS_FLUSH:
+		if (!rdev->h->flush) {
+			/* Nothing to flush: the handler writes through. */
+			sts = TCMU_STS_OK;
+			break;
+		}
+		/* fall through */
+	case SCSI_CLASS_READ:
+	case SCSI_CLASS_WRITE:
+		if (rdev->hrec->model != TCMUR_THREAD_MODEL_ASYNC) {
+			queue_work(rdev, p, TCMUR_WORK_IO);
+			return;
+		}
+		rc = issue_async(rdev, p);
+		if (rc == TCMU_STS_OK || rc == TCMU_STS_ASYNC_HANDLED)
+			return;
+		p->fua_pending = false;
+		sts = rc;
+		break;
+	case SCSI_CLASS_SLOW:
+		queue_work(rdev, p, TCMUR_WORK_SLOW);
+		return;
+	default:
+		sts = TCMU_STS_HW_ERR;
+		break;
+	}
+	atomic_fetch_or(&p->flags, TCMUR_CMD_DONE);
+	finish(rdev, p, sts, tcmur_now_ns());
+}
+
+static void dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, uint64_t now)
+{
+	struct tcmur_handler *h = rdev->h;
+	int rc;
+
+	if (!h->handle_cmd) {
+		tcmur_generic_dispatch(rdev, p);
+		return;
+	}
+	if (rdev->hrec->model != TCMUR_THREAD_MODEL_ASYNC) {
+		p->dir = cmd_dir(p, SCSI_CLASS_SLOW);
+		queue_work(rdev, p, TCMUR_WORK_HANDLE_CMD);
+		return;
+	}
+	rc = h->handle_cmd(rdev->dev, &p->tc);
+	if (rc == TCMU_STS_NOT_HANDLED) {
+		tcmur_generic_dispatch(rdev, p);
+	} else if (rc != TCMU_STS_ASYNC_HANDLED) {
+		if (atomic_fetch_or(&p->flags, TCMUR_CMD_DONE) & TCMUR_CMD_DONE)
+			return;
+		p->dir = cmd_dir(p, SCSI_CLASS_SLOW);
+		finish(rdev, p, rc, now);
+	}
+}
+
+/* ---- ring thread: main loop ------------------------------------------------ */
+
+static void drain_events(struct tcmur_device *rdev)
+{
+	struct tcmur_cmd_priv *list, *rev = NULL, *p;
+	uint64_t now;
+	int rc;
+
+	atomic_store(&rdev->wake_pending, false);
+	list = atomic_exchange_explicit(&rdev->events, NULL, memory_order_acquire);
+	if (!list)
+		return;
+	/* The stack is LIFO: reverse it to complete in arrival order. */
+	while (list) {
+		p = list;
+		list = p->next;
+		p->next = rev;
+		rev = p;
+	}
+	now = tcmur_now_ns();
+	while (rev) {
+		p = rev;
+		rev = p->next;
+		switch (p->stage) {
+		case TCMUR_STAGE_COMPLETE:
+			finish(rdev, p, p->sts, now);
+			break;
+		case TCMUR_STAGE_GENERIC:
+			tcmur_generic_dispatch(rdev, p);
+			break;
+		case TCMUR_STAGE_FUA_FLUSH:
+			rc = rdev->h->flush(rdev->dev, &p->tc);
+			if (rc != TCMU_STS_OK && rc != TCMU_STS_ASYNC_HANDLED &&
+			    !(atomic_fetch_or(&p->flags, TCMUR_CMD_DONE) & TCMUR_CMD_DONE))
+				finish(rdev, p, rc, now);
+			break;
+		case TCMUR_STAGE_SUBIO:
+			tcmur_subio_issue(rdev, p);
+			break;
+		}
+	}
+}
+
+static void drain_ring(struct tcmur_device *rdev, bool stopping)
+{
+	struct tcmu_device *dev = rdev->dev;
+	struct tcmulib_cmd *lc;
+	uint64_t now = tcmur_now_ns();
+
+	while ((lc = tcmulib_get_next_command(dev, sizeof(struct tcmur_cmd_priv)))) {
+		struct tcmur_cmd_priv *p = lc->hm_private;
+
+		p->tc.lib_cmd = lc;
+		p->tc.start_ns = now;
+		p->tc.done = cmd_done_cb;
+		p->tc.daemon_private = p;
+		p->rdev = rdev;
+		atomic_init(&p->flags, 0);
+		p->in_prev = rdev->inflight.in_prev;
+		p->in_next = &rdev->inflight;
+		rdev->inflight.in_prev->in_next = p;
+		rdev->inflight.in_prev = p;
+		rdev->nr_inflight++;
+
+		if (stopping) {
+			/* Not taking new work: the initiator retries on BUSY. */
+			atomic_fetch_or(&p->flags, TCMUR_CMD_DONE);
+			p->dir = TCMUR_METRICS_OTHER;
+			finish(rdev, p, TCMU_STS_BUSY, now);
+			continue;
+		}
+		dispatch(rdev, p, now);
+	}
+	tcmur_metrics_set_inflight(&rdev->m, rdev->nr_inflight);
+}
+
+/* Stop deadline passed: complete whatever is left with BUSY. */
+static void force_complete(struct tcmur_device *rdev)
+{
+	struct tcmur_cmd_priv *p, *next;
+	uint64_t now = tcmur_now_ns();
+	unsigned int n = 0;
+
+	for (p = rdev->inflight.in_next; p != &rdev->inflight; p = next) {
+		next = p->in_next;
+		if (atomic_fetch_or(&p->flags, TCMUR_CMD_DONE) & TCMUR_CMD_DONE)
+			continue;	/* its completion is on the way */
+		finish(rdev, p, TCMU_STS_BUSY, now);
+		n++;
+	}
+	if (n)
+		tcmu_dev_err(rdev->dev,
+			     "%u command(s) still in the handler after %u ms; completed with BUSY\n",
+			     n, rdev->stop_wait_ms);
+}
+
+static void *ring_thread(void *arg)
+{
+	struct tcmur_device *rdev = arg;
+	struct tcmu_device *dev = rdev->dev;
+	struct pollfd pfd[2] = {
+		{ .fd = tcmu_dev_get_fd(dev), .events = POLLIN },
+		{ .fd = rdev->efd, .events = POLLIN },
+	};
+	void (*batch_end)(struct tcmu_device *dev) =
+		rdev->hrec->model == TCMUR_THREAD_MODEL_ASYNC ? rdev->h->batch_end : NULL;
+	uint64_t deadline = 0, now;
+	bool forced = false;
+	int timeout;
+
+	ring_self = rdev;
+	for (;;) {
+		bool stopping = atomic_load(&rdev->stop_ring);
+
+		drain_events(rdev);
+		drain_ring(rdev, stopping);
+		drain_events(rdev);
+		flush_work(rdev);
+
+		timeout = -1;
+		now = tcmur_now_ns();
+		if (rdev->opts.cmd_time_out && rdev->nr_inflight) {
+			if (now >= rdev->next_timeout_check) {
+				int ms = tcmur_timeouts_check(rdev, now);
+
+				rdev->next_timeout_check = ms < 0 ? now + 1000000000ull :
+						now + (uint64_t)ms * 1000000ull;
+			}
+			timeout = (int)((rdev->next_timeout_check - now) / 1000000ull) + 1;
+		}
+		if (stopping) {
+			if (!deadline)
+				deadline = now + (uint64_t)rdev->stop_wait_ms * 1000000ull;
+			if (!rdev->nr_inflight)
+				break;
+			if (now >= deadline && !forced) {
+				force_complete(rdev);
+				forced = true;
+				/* Claimed ones are about to arrive; give them a moment. */
+				deadline = now + 1000000000ull;
+			} else if (now >= deadline) {
+				tcmu_dev_err(dev, "%u completion(s) never arrived; leaving\n",
+					     rdev->nr_inflight);
+				break;
+			}
+			timeout = (int)((deadline - now) / 1000000ull) + 1;
+			if (timeout > 100)
+				timeout = 100;
+		}
+		if (batch_end)
+			batch_end(dev);	/* submit what the callouts queued */
+		if (rdev->need_notify) {
+			rdev->need_notify = false;
+			tcmulib_processing_complete(dev);
+		}
+		if (atomic_load_explicit(&rdev->events, memory_order_relaxed))
+			continue;	/* pushed by this thread: no wake was sent */
+
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+			tcmu_dev_err(dev, "poll: %m\n");
+			break;
+		}
+		if (pfd[0].revents & POLLIN)
+			tcmulib_processing_start(dev);
+		if (pfd[1].revents & POLLIN) {
+			uint64_t v;
+
+			if (read(rdev->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				tcmu_dev_dbg(dev, "eventfd read: %m\n");
+		}
+	}
+	if (rdev->need_notify) {
+		rdev->need_notify = false;
+		tcmulib_processing_complete(dev);
+	}
+	atomic_store(&rdev->ring_dead, true);
+	/* Sub-I/O requests pushed from now on are failed by their waiters. */
+	ring_self = NULL;
+	return NULL;
+}
+
+int tcmur_ring_start(struct tcmur_device *rdev)
+{
+	char name[16];
+	int ret;
+
+	atomic_store(&rdev->stop_ring, false);
+	atomic_store(&rdev->ring_dead, false);
+	ret = -pthread_create(&rdev->ring_thread, NULL, ring_thread, rdev);
+	if (ret)
+		return ret;
+	snprintf(name, sizeof(name), "ring-%s", tcmu_dev_get_uio_name(rdev->dev));
+	pthread_setname_np(rdev->ring_thread, name);
+	rdev->ring_started = true;
+	return 0;
+}
+
+void tcmur_ring_stop(struct tcmur_device *rdev)
+{
+	uint64_t one = 1;
+
+	if (!rdev->ring_started)
+		return;
+	atomic_store(&rdev->stop_ring, true);
+	if (write(rdev->efd, &one, sizeof(one)) < 0)
+		tcmu_dev_err(rdev->dev, "cannot wake the ring thread: %m\n");
+	pthread_join(rdev->ring_thread, NULL);
+	rdev->ring_started = false;
+}

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
+/*
+ * The fast path: READ/WRITE 6/10/12/16 decoding into a scsi_rw for the
+ * daemon (plus the rare buffer ending inside a block, on a worker),
+ * SYNCHRONIZE CACHE and PRE-FETCH (SBC-3 5.x).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_priv.h"
+
+/* LBA and block count of the 6/10/12/16-byte layouts. */
+static void decode_lba_len(const uint8_t *cdb, uint64_t *lba, uint32_t *nr)
+{
+	*lba = tcmu_cdb_get_lba(cdb);
+	*nr = tcmu_cdb_get_xfer_length(cdb);
+}
+
+static bool is_write(uint8_t op)
+{
+	return op == WRITE_6 || op == WRITE_10 || op == WRITE_12 || op == WRITE_16;
+}
+
+/* FUA, or a write-back handler whose cache the initiator disabled. */
+static bool write_fua(struct scsi_ctx *c)
+{
+	return (c->cdb[0] != WRITE_6 && (c->cdb[1] & 0x08)) ||
+	       (c->sd->wce_default && !scsi_dev_wce(c->sd));
+}
+
+int scsi_fast_rw(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls)
+{
+	bool write = is_write(c->cdb[0]);
+	uint64_t lba, bytes;
+	uint32_t nr;
+	int ret;
+
+	decode_lba_len(c->cdb, &lba, &nr);
+	ret = scsi_check_lba(c, lba, nr);
+	if (ret)
+		return ret;
+	if (!nr) {
+		scsi_set_read_len(c, 0);
+		return TCMU_STS_OK;
+	}
+
+	/*
+	 * A Data-In/Data-Out buffer smaller than the CDB asks for (iSCSI
+	 * overflow): transfer only what fits, the kernel reports the
+	 * residual.  A partial last block goes through a bounce buffer on a
+	 * worker, so that handlers only ever see whole blocks.
+	 */
+	bytes = scsi_xfer_bytes(c, nr);
+	if (bytes < (uint64_t)nr * c->block_size && c->data_len % c->block_size) {
+		if (!write)
+			scsi_set_read_len(c, c->data_len);
+		*cls = SCSI_CLASS_SLOW;
+		return TCMU_STS_OK;
+	}
+	if (!bytes) {
+		scsi_set_read_len(c, 0);
+		return TCMU_STS_OK;
+	}
+
+	rw->off = lba * c->block_size;
+	rw->len = bytes;
+	if (!write) {
+		scsi_set_read_len(c, bytes);
+		*cls = SCSI_CLASS_READ;
+		return TCMU_STS_OK;
+	}
+	rw->fua = write_fua(c);
+	*cls = SCSI_CLASS_WRITE;
+	return TCMU_STS_OK;
+}
+
+/*
+ * READ/WRITE whose buffer ends inside a block: whole blocks go straight to
+ * the backend, the last partial block is read (and for WRITE merged and
+ * written back) through a bounce buffer.
+ */
+int scsi_rw_partial(struct scsi_ctx *c, bool write, bool fua)
+{
+	uint64_t off = tcmu_cdb_get_lba(c->cdb) * c->block_size;
+	size_t whole = c->data_len - c->data_len % c->block_size;
+	size_t tail = c->data_len - whole;
+	struct iovec biov;
+	uint8_t *blk;
+	int ret = TCMU_STS_OK;
+
+	if (whole) {
+		if (write) {
+			ret = tcmur_io_write(c->dev, c->iov, c->iov_cnt, whole, off, fua);
+		} else {
+			/* The iovec is longer than whole: the handler gets len. */
+			ret = tcmur_io_read(c->dev, c->iov, c->iov_cnt, whole, off);
+		}
+		if (ret != TCMU_STS_OK)
+			return ret;
+	}
+
+	blk = malloc(c->block_size);
+	if (!blk)
+		return TCMU_STS_NO_RESOURCE;
+	biov.iov_base = blk;
+	biov.iov_len = c->block_size;
+	ret = tcmur_io_read(c->dev, &biov, 1, c->block_size, off + whole);
+	if (ret != TCMU_STS_OK)
+		goto out;
+	if (write) {
+		scsi_iov_read_at(c->iov, c->iov_cnt, whole, blk, tail);
+		ret = tcmur_io_write(c->dev, &biov, 1, c->block_size, off + whole, fua);
+	} else {
+		scsi_iov_write_at(c->iov, c->iov_cnt, whole, blk, tail);
+	}
+out:
+	free(blk);
+	return ret;
+}
+
+int scsi_slow_rw_partial(struct scsi_ctx *c)
+{
+	bool write = is_write(c->cdb[0]);
+
+	return scsi_rw_partial(c, write, write && write_fua(c));
+}
+
+int scsi_fast_sync_cache(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls)
+{
+	uint64_t lba;
+	uint32_t nr;
+	int ret;
+
+	decode_lba_len(c->cdb, &lba, &nr);
+	ret = scsi_check_lba(c, lba, nr);
+	if (ret)
+		return ret;
+	/* Without a flush callout there is no volatile cache to write back. */
+	if (c->handler && c->handler->flush)
+		*cls = SCSI_CLASS_FLUSH;
+	return TCMU_STS_OK;
+}
+
+int scsi_fast_prefetch(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls)
+{
+	uint64_t lba;
+	uint32_t nr;
+
+	decode_lba_len(c->cdb, &lba, &nr);
+	return scsi_check_lba(c, lba, nr);
+}

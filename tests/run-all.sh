@@ -1,0 +1,161 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
+#
+# tests/run-all.sh [--no-vm] [--quick] [--keep-going]
+#
+# The one test command (CI runs exactly this through .ci/run):
+#   1. installs the build and test packages with apt if any is missing
+#   2. build/       warnings as errors (-DWERROR=ON), then ctest
+#   3. build-asan/  ASan+UBSan (-DSANITIZE=ON), then ctest
+#   4. build-fuzz/  libFuzzer targets with clang (-DFUZZ=ON), each run for
+#                   FUZZ_SECONDS (default 60; 15 with --quick)
+#   5. the real-kernel VM suites (tests/vm/run-suites.sh) against build/
+# and ends with "N passed, N failed" over all of it (ctest tests + fuzz
+# targets + VM tests; a build that fails counts as one failure).  Exit status
+# is non-zero if anything failed.
+#
+#   --no-vm   skip step 5 (no qemu needed)
+#   --quick   skip the ASan tree, shorter fuzzing, VM smoke suites only
+# Environment: JOBS (make -j, default nproc), VM_SUITES (override the list),
+# LOGDIR (default build-logs/), SKIP_DEPS=1 (do not touch apt).
+set -u
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$PWD
+VM=1; QUICK=0
+for a in "$@"; do
+	case $a in
+	--no-vm) VM=0 ;;
+	--quick) QUICK=1 ;;
+	-h|--help) sed -n '3,25p' "$0"; exit 0 ;;
+	*) echo "unknown option: $a" >&2; exit 2 ;;
+	esac
+done
+JOBS=${JOBS:-$(nproc)}
+LOGDIR=${LOGDIR:-$ROOT/build-logs}
+mkdir -p "$LOGDIR"
+PASS=0; FAIL=0; FAILED=""
+T0=$(date +%s)
+
+step() { echo; echo "=== $* ($(( $(date +%s) - T0 ))s)"; }
+ok() { PASS=$((PASS + ${2:-1})); }
+ko() { FAIL=$((FAIL + ${2:-1})); FAILED="$FAILED $1"; }
+
+# --- 1. packages ----------------------------------------------------------
+if [ "${SKIP_DEPS:-0}" != 1 ]; then
+	step "packages"
+	tests/vm/deps.sh || { echo "FAIL deps"; ko deps; }
+	if [ $VM = 1 ]; then
+		timeout 1800 tests/vm/setup.sh > "$LOGDIR/vm-setup.log" 2>&1 ||
+			{ tail -20 "$LOGDIR/vm-setup.log"; echo "FAIL vm-setup"; ko vm-setup; VM=0; }
+	fi
+fi
+
+# --- build + ctest ---------------------------------------------------------
+# build_tree DIR NAME CMAKE_ARGS... : configure + build; returns non-zero on failure
+build_tree() {
+	local dir=$1 name=$2; shift 2
+	if ! timeout 900 cmake -S "$ROOT" -B "$dir" "$@" > "$LOGDIR/$name-cmake.log" 2>&1; then
+		tail -30 "$LOGDIR/$name-cmake.log"; echo "FAIL $name/configure"; ko "$name/configure"; return 1
+	fi
+	if ! timeout 1800 make -C "$dir" -j"$JOBS" > "$LOGDIR/$name-make.log" 2>&1; then
+		grep -E 'error|Error' "$LOGDIR/$name-make.log" | head -30
+		echo "FAIL $name/build"; ko "$name/build"; return 1
+	fi
+	echo "PASS $name/build"; ok
+}
+
+# run_ctest DIR NAME: adds ctest's counts
+run_ctest() {
+	local dir=$1 name=$2 line p t f
+	if ! grep -q add_test -r "$dir/CTestTestfile.cmake" "$dir"/*/CTestTestfile.cmake 2>/dev/null &&
+	   ! (cd "$dir" && ctest -N 2>/dev/null | grep -q 'Total Tests: [1-9]'); then
+		echo "($name: no ctest tests registered)"; return 0
+	fi
+	(cd "$dir" && timeout 1500 ctest --output-on-failure -j"$JOBS" --timeout 300) > "$LOGDIR/$name-ctest.log" 2>&1
+	grep -E '^ *[0-9]+/[0-9]+ Test' "$LOGDIR/$name-ctest.log" | sed "s/^/  [$name] /" | grep -v ' Passed ' | head -40
+	line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$LOGDIR/$name-ctest.log" | tail -1)
+	if [ -z "$line" ]; then
+		tail -30 "$LOGDIR/$name-ctest.log"; echo "FAIL $name/ctest (no summary)"; ko "$name/ctest"; return
+	fi
+	f=$(echo "$line" | sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/')
+	t=$(echo "$line" | sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/')
+	p=$((t - f))
+	echo "$name ctest: $p passed, $f failed"
+	ok "$name/ctest" "$p"
+	if [ "$f" -gt 0 ]; then
+		FAIL=$((FAIL + f))
+		FAILED="$FAILED $(grep -E '^ *[0-9]+ - .* \(' "$LOGDIR/$name-ctest.log" | awk -v n="$name" '{print n "/" $3}' | tr '\n' ' ')"
+		sed -n '/The following tests FAILED/,$p' "$LOGDIR/$name-ctest.log"
+	fi
+}
+
+step "build/ (-DWERROR=ON)"
+if build_tree "$ROOT/build" build -DWERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+	run_ctest "$ROOT/build" build
+else
+	VM=0; echo "(VM suites skipped: no build)"
+fi
+
+if [ $QUICK = 0 ]; then
+	step "build-asan/ (-DSANITIZE=ON)"
+	build_tree "$ROOT/build-asan" asan -DWERROR=ON -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug &&
+		ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		run_ctest "$ROOT/build-asan" asan
+fi
+
+# --- fuzz -------------------------------------------------------------------
+step "build-fuzz/ (clang, -DFUZZ=ON)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-$([ $QUICK = 1 ] && echo 15 || echo 60)}
+if command -v clang >/dev/null; then
+	if CC=clang build_tree "$ROOT/build-fuzz" fuzz -DFUZZ=ON -DWERROR=ON -DCMAKE_BUILD_TYPE=Debug; then
+		found=0
+		for f in $(find "$ROOT/build-fuzz" -type f -executable -name 'fuzz*' ! -name '*.so' | sort); do
+			name=$(basename "$f"); found=1
+			corpus=$(mktemp -d "${TMPDIR:-/tmp}/corpus.XXXXXX")
+			for seed in "$ROOT/tests/fuzz/corpus/$name" "$ROOT/tests/fuzz/corpus/${name#fuzz_}" "$ROOT/tests/fuzz/corpus/${name#fuzz-}"; do
+				[ -d "$seed" ] && cp -r "$seed"/. "$corpus"/ 2>/dev/null
+			done
+			if (cd "$corpus" && timeout $((FUZZ_SECONDS + 120)) "$f" -max_total_time="$FUZZ_SECONDS" \
+				-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 . ) > "$LOGDIR/fuzz-$name.log" 2>&1; then
+				echo "PASS fuzz/$name ($(grep -m1 -oE 'stat::number_of_executed_units: *[0-9]+' "$LOGDIR/fuzz-$name.log" | grep -oE '[0-9]+$') runs)"
+				ok
+			else
+				echo "FAIL fuzz/$name (log: $LOGDIR/fuzz-$name.log)"
+				grep -E 'ERROR|SUMMARY|crash-|==[0-9]+==' "$LOGDIR/fuzz-$name.log" | head -10
+				cp "$corpus"/crash-* "$corpus"/leak-* "$corpus"/timeout-* "$LOGDIR"/ 2>/dev/null
+				ko "fuzz/$name"
+			fi
+			rm -rf "$corpus"
+		done
+		[ $found = 1 ] || echo "(no fuzz targets built)"
+	fi
+else
+	echo "FAIL fuzz (clang missing)"; ko fuzz/clang
+fi
+
+# --- VM suites --------------------------------------------------------------
+if [ $VM = 1 ]; then
+	step "VM suites (real kernel under qemu)"
+	if [ -n "${VM_SUITES:-}" ]; then suites=$VM_SUITES
+	elif [ $QUICK = 1 ]; then suites="smoke-consumer smoke-daemon"
+	else suites="smoke-consumer smoke-daemon integrity recovery lifecycle conformance"
+	fi
+	# shellcheck disable=SC2086
+	BUILD=$ROOT/build VMOUTBASE=$LOGDIR/vm tests/vm/run-suites.sh $suites 2>&1 | tee "$LOGDIR/vm.log"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$LOGDIR/vm.log" | tail -1)
+	if [ -n "$line" ]; then
+		# shellcheck disable=SC2086
+		set -- $line
+		ok vm "$1"
+		[ "$3" -gt 0 ] && { FAIL=$((FAIL + $3)); FAILED="$FAILED $(grep '^FAIL ' "$LOGDIR/vm.log" | awk '{print "vm:" $2}' | tr '\n' ' ')"; }
+	else
+		echo "FAIL vm (no summary)"; ko vm
+	fi
+fi
+
+step "done"
+[ -n "$FAILED" ] && echo "failed:$FAILED"
+echo "total time $(( $(date +%s) - T0 ))s; logs in $LOGDIR"
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0 */
+/*
+ * A RAM-backed fake of the device, the daemon side of scsi/engine.h and
+ * the libtcmu accessors, so the SCSI layer is tested without the lib or
+ * the daemon.
+ */
+#ifndef TCMU_TEST_FAKE_DEV_H
+#define TCMU_TEST_FAKE_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "emul.h"
+
+struct fake_stats {
+	unsigned int reads, writes, fua_writes, flushes, unmaps, writesames, caws, lba_status;
+};
+
+/* Sense of the last command, decoded from fixed format. */
+struct fake_result {
+	int status;		/* SCSI status */
+	uint8_t sense[TCMU_SENSE_BUFFERSIZE];
+	uint8_t key, asc, ascq;
+	bool read_len_valid;
+	uint32_t read_len;
+	enum scsi_class cls;
+};
+
+struct tcmu_device *fake_dev_new(uint64_t num_lbas, uint32_t block_size, const char *serial);
+void fake_dev_free(struct tcmu_device *dev);
+struct tcmur_handler *fake_dev_handler(struct tcmu_device *dev);
+uint8_t *fake_dev_mem(struct tcmu_device *dev);
+struct fake_stats *fake_dev_stats(struct tcmu_device *dev);
+struct scsi_dev *fake_dev_scsi(struct tcmu_device *dev);
+int fake_dev_refs(struct tcmu_device *dev);
+/* Make a block look deallocated / mapped for GET LBA STATUS. */
+bool fake_dev_mapped(struct tcmu_device *dev, uint64_t lba);
+void fake_dev_set_wp(struct tcmu_device *dev, bool wp);
+/* Fail the next n backend I/Os with sts. */
+void fake_dev_inject(struct tcmu_device *dev, int sts, unsigned int n);
+
+/*
+ * Run one CDB through scsi_dispatch (and the daemon's part: READ/WRITE/
+ * FLUSH on RAM, scsi_exec_slow for SLOW).  buf/len is the data buffer,
+ * split over several iovecs.  Returns the SCSI status.
+ */
+int fake_exec(struct tcmu_device *dev, const uint8_t *cdb, void *buf, size_t len,
+	      struct fake_result *res);
+
+/* Errors the fake itself detected (out of bounds I/O, bad rw length). */
+extern unsigned int fake_internal_errors;
+
+#endif

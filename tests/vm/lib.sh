@@ -1,0 +1,476 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
+# shellcheck shell=bash
+#
+# lib.sh: helpers sourced by guest scripts (run as root inside the VM booted by
+# run.sh).  Everything here is bounded in time: a configfs write that the
+# kernel blocks on (it waits for the daemon's netlink reply without timeout)
+# is run in the background and abandoned after a deadline.
+
+CFS=/sys/kernel/config/target
+BUILD=${BUILD:-/work/main/build}
+TESTS_VM=${TESTS_VM:-/work/main/tests/vm}
+RUNNER=${RUNNER:-$BUILD/daemon/tcmu-runner}
+CONSUMER=${CONSUMER:-$BUILD/examples/consumer}
+TT=/run/tcmu-test           # per-VM scratch state (pids, counters, logs)
+SCRATCH=/mnt/e              # ext4 scratch filesystem (vm_init)
+mkdir -p "$TT"
+
+log() { echo "# $*"; }
+die() { echo "ERROR: $*" >&2; exit 1; }
+
+# --- bounded helpers -------------------------------------------------------
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+	local t=$1 i=0; shift
+	while [ "$i" -lt $((t * 10)) ]; do
+		"$@" 2>/dev/null && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+
+# cfs_write VALUE FILE [SECONDS]: write to configfs/sysfs without risking a
+# hang of the caller (the write may block in the kernel forever).
+cfs_write() {
+	local v=$1 f=$2 t=${3:-60} p i=0
+	( printf '%s' "$v" > "$f" ) &
+	p=$!
+	while kill -0 "$p" 2>/dev/null; do
+		if [ "$i" -ge $((t * 10)) ]; then
+			echo "cfs_write: '$v' > $f still blocked after ${t}s" >&2
+			return 124
+		fi
+		sleep 0.1; i=$((i + 1))
+	done
+	wait "$p"
+}
+
+# cfs_rmdir DIR [SECONDS]: same for rmdir.
+cfs_rmdir() {
+	local d=$1 t=${2:-60} p i=0
+	[ -d "$d" ] || return 0
+	rmdir "$d" &
+	p=$!
+	while kill -0 "$p" 2>/dev/null; do
+		if [ "$i" -ge $((t * 10)) ]; then
+			echo "cfs_rmdir: $d still blocked after ${t}s" >&2
+			return 124
+		fi
+		sleep 0.1; i=$((i + 1))
+	done
+	wait "$p"
+}
+
+# --- VM setup --------------------------------------------------------------
+
+# vm_init: load LIO modules, mount configfs, make the ext4 scratch fs, make
+# /etc/target writable for persistent reservations.  Idempotent.
+vm_init() {
+	[ -f "$TT/init.done" ] && return 0
+	local m
+	for m in sd_mod sg loop ext4 target_core_mod target_core_user \
+		 target_core_file target_core_iblock tcm_loop iscsi_target_mod; do
+		modprobe "$m" || echo "vm_init: modprobe $m failed" >&2
+	done
+	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
+	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+	mkdir -p /etc/target/pr /var/target/pr /var/target/alua /etc/tcmu /var/log
+	mkdir -p "$SCRATCH"
+	if ! mountpoint -q "$SCRATCH"; then
+		truncate -s "${VM_FS_SIZE:-3G}" /run/ext4.img
+		mkfs.ext4 -q -E nodiscard /run/ext4.img
+		mount -o loop /run/ext4.img "$SCRATCH"
+	fi
+	# A system bus, as on a real host (the daemon registers its handlers on
+	# it; targetcli lists user:<subtype> backstores through it).
+	if [ "${VM_DBUS:-1}" = 1 ] && command -v dbus-daemon >/dev/null; then
+		local pol=$TESTS_VM/../../extra/tcmu-runner.conf
+		[ -f "$pol" ] && cp "$pol" /etc/dbus-1/system.d/tcmu-runner.conf
+		mkdir -p /run/dbus
+		timeout 20 dbus-daemon --system --fork --nopidfile 2>/dev/null ||
+			echo "vm_init: no system bus" >&2
+	fi
+	# Report hung tasks sooner than the default 120 s.
+	echo 60 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null || true
+	touch "$TT/init.done"
+}
+
+# --- kernel log checks -----------------------------------------------------
+
+dmesg_mark() { dmesg | wc -l > "$TT/dmesg.mark"; }
+
+# dmesg_check: fail (and print them) if new kernel log lines since the last
+# dmesg_mark show a WARN, BUG, oops, lockdep report or hung task.
+dmesg_check() {
+	local from bad
+	from=$(cat "$TT/dmesg.mark" 2>/dev/null || echo 0)
+	bad=$(dmesg | tail -n +"$((from + 1))" |
+		grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|blocked for more than|hung_task|UBSAN|KASAN|kernel BUG|possible circular locking' || true)
+	if [ -n "$bad" ]; then
+		echo "dmesg_check: kernel complained:"
+		dmesg | tail -n +"$((from + 1))" | head -60
+		return 1
+	fi
+	return 0
+}
+
+# --- backstores ------------------------------------------------------------
+
+# user_backstore NAME SIZE CFG [HBA] [CONTROL...]: create and enable TCMU device
+# core/user_HBA/NAME (HBA default 1) with dev_config=CFG (e.g. file//mnt/e/x.img)
+# and extra control words (e.g. nl_reply_supported=-1). Needs a daemon
+# listening, or nl_reply_supported=-1.  Prints nothing; returns non-zero on
+# failure.
+user_backstore() {
+	local name=$1 size=$2 cfg=$3 hba=${4:-1} d c
+	shift 3; [ $# -gt 0 ] && shift
+	d=$CFS/core/user_$hba/$name
+	mkdir -p "$d" || return 1
+	cfs_write "dev_size=$size" "$d/control" || return 1
+	cfs_write "dev_config=$cfg" "$d/control" || return 1
+	for c in "$@"; do cfs_write "$c" "$d/control" || return 1; done
+	cfs_write 1 "$d/enable" "${TCMU_ENABLE_TMO:-60}"
+}
+
+# fileio_backstore NAME SIZE PATH: kernel fileio device (buffered, write cache
+# on): the in-kernel reference.
+fileio_backstore() {
+	local d=$CFS/core/fileio_1/$1
+	mkdir -p "$d" || return 1
+	cfs_write "fd_dev_name=$3,fd_dev_size=$2,fd_buffered_io=1" "$d/control" || return 1
+	cfs_write 1 "$d/enable"
+}
+
+# backstore_delete DIR [SECONDS]
+backstore_delete() { cfs_rmdir "$1" "${2:-60}"; }
+
+# --- exports ---------------------------------------------------------------
+
+_next_id() { local n; n=$(cat "$TT/$1.n" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "$TT/$1.n"; echo "$n"; }
+
+# loop_lun BACKSTORE_DIR [SECONDS]: export through tcm_loop; prints /dev/sdX.
+# The mapping backstore -> target dir is remembered for loop_unexport.
+loop_lun() {
+	local bs=$1 t=${2:-90} i L new k=0
+	ls /sys/block | grep '^sd' | sort > "$TT/sd.before"
+	i=$(_next_id loop)
+	L=$CFS/loopback/naa.5001405aa000$(printf '%04x' "$i")
+	mkdir -p "$L/tpgt_1/lun/lun_0" || return 1
+	cfs_write "naa.5001405bb000$(printf '%04x' "$i")" "$L/tpgt_1/nexus" || return 1
+	ln -s "$bs" "$L/tpgt_1/lun/lun_0/dev" || return 1
+	echo "$L" > "$TT/loop.$(basename "$bs")"
+	while [ "$k" -lt $((t * 10)) ]; do
+		new=$(ls /sys/block | grep '^sd' | sort | comm -13 "$TT/sd.before" - | head -1)
+		if [ -n "$new" ] && [ -b "/dev/$new" ]; then
+			echo "$L" > "$TT/loop.dev.$new"
+			echo "/dev/$new"; return 0
+		fi
+		sleep 0.1; k=$((k + 1))
+	done
+	echo "loop_lun: no new /dev/sdX after ${t}s" >&2
+	return 1
+}
+
+# loop_unexport_dir L: tear down a tcm_loop target dir (bounded).
+loop_unexport_dir() {
+	local L=$1 l
+	[ -d "$L" ] || return 0
+	for l in "$L"/tpgt_*/lun/lun_*/*; do
+		[ -L "$l" ] && rm -f "$l"
+	done
+	for l in "$L"/tpgt_*/lun/lun_*; do [ -d "$l" ] && cfs_rmdir "$l"; done
+	for l in "$L"/tpgt_*; do [ -d "$l" ] && cfs_rmdir "$l"; done
+	cfs_rmdir "$L"
+}
+
+# loop_unexport BACKSTORE_DIR
+loop_unexport() {
+	local f=$TT/loop.$(basename "$1")
+	[ -f "$f" ] || return 0
+	loop_unexport_dir "$(cat "$f")"; local rc=$?
+	rm -f "$f"; return $rc
+}
+
+# iscsi_export NAME BACKSTORE_DIR: export on 127.0.0.1:3260 without auth;
+# prints the iscsi:// URL.
+iscsi_export() {
+	local IQN=iqn.2003-01.org.test:$1 T a
+	T=$CFS/iscsi/$IQN/tpgt_1
+	mkdir -p "$T/lun/lun_0" || return 1
+	ln -s "$2" "$T/lun/lun_0/dev" || return 1
+	[ -d "$CFS/iscsi/$IQN/tpgt_1/np/127.0.0.1:3260" ] ||
+		mkdir "$T/np/127.0.0.1:3260" 2>/dev/null || true
+	for a in "generate_node_acls 1" "authentication 0" "demo_mode_write_protect 0" \
+		 "cache_dynamic_acls 1"; do
+		# shellcheck disable=SC2086
+		set -- $a; cfs_write "$2" "$T/attrib/$1" || return 1
+	done
+	cfs_write 1 "$T/enable" || return 1
+	echo "iscsi://127.0.0.1/$IQN/0"
+}
+
+iscsi_unexport() {
+	local W=$CFS/iscsi/iqn.2003-01.org.test:$1 T l
+	[ -d "$W" ] || return 0
+	for T in "$W"/tpgt_*; do
+		[ -d "$T" ] || continue
+		cfs_write 0 "$T/enable" 2>/dev/null
+		for l in "$T"/lun/lun_*/*; do [ -L "$l" ] && rm -f "$l"; done
+		for l in "$T"/lun/lun_*; do [ -d "$l" ] && cfs_rmdir "$l"; done
+		for l in "$T"/np/*; do [ -d "$l" ] && cfs_rmdir "$l"; done
+		cfs_rmdir "$T"
+	done
+	cfs_rmdir "$W"
+}
+
+# cleanup_targets: remove every export and backstore (bounded; used between
+# tests).  Devices whose removal blocks are reported and left behind.
+cleanup_targets() {
+	local L W d h rc=0
+	for L in "$CFS"/loopback/naa.*; do [ -d "$L" ] && { loop_unexport_dir "$L" || rc=1; }; done
+	for W in "$CFS"/iscsi/iqn.*; do
+		[ -d "$W" ] && { iscsi_unexport "${W##*iqn.2003-01.org.test:}" || rc=1; }
+	done
+	rm -f "$TT"/loop.*
+	for h in "$CFS"/core/user_* "$CFS"/core/fileio_*; do
+		[ -d "$h" ] || continue
+		for d in "$h"/*/; do
+			d=${d%/}
+			[ -d "$d/attrib" ] || continue
+			backstore_delete "$d" 30 || rc=1
+		done
+		cfs_rmdir "$h" 10 2>/dev/null
+	done
+	return $rc
+}
+
+# nl_unstick: make the kernel give up on netlink replies it waits for (it
+# waits forever once some daemon announced reply support and then died).
+nl_unstick() {
+	local P=/sys/module/target_core_user/parameters
+	[ -w "$P/reset_netlink" ] || return 0
+	echo 1 > "$P/block_netlink"
+	echo 1 > "$P/reset_netlink"
+	echo 0 > "$P/block_netlink"
+}
+
+# --- daemons ---------------------------------------------------------------
+
+# nl_listening PID: true once PID owns a generic-netlink socket that joined a
+# multicast group (the TCM-USER "config" group), i.e. it hears device events.
+nl_listening() {
+	local pid=$1 inodes
+	inodes=$(ls -l "/proc/$pid/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\].*/\1/p')
+	[ -n "$inodes" ] || return 1
+	# /proc/net/netlink: sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
+	awk -v list=" $(echo $inodes) " '
+		$2 == 16 && $4 != "00000000" && index(list, " " $10 " ") { found = 1 }
+		END { exit !found }' /proc/net/netlink
+}
+
+# uio_opened PID N: PID holds at least N /dev/uio* fds open.
+uio_opened() {
+	local n
+	n=$(ls -l "/proc/$1/fd" 2>/dev/null | grep -c '/dev/uio')
+	[ "$n" -ge "$2" ]
+}
+
+# handler_dir: a folder with symlinks to every handler_*.so of the build.
+handler_dir() {
+	local d=$TT/handlers f
+	mkdir -p "$d"
+	for f in $(find "$BUILD/handlers" -name 'handler_*.so' 2>/dev/null); do
+		ln -sfn "$f" "$d/$(basename "$f")"
+	done
+	echo "$d"
+}
+
+# start_runner [ARGS...]: start tcmu-runner (handlers from the build, log in
+# $TT/log), wait until it listens for netlink events and has adopted the
+# existing user devices.  Sets RUNNER_PID.  Extra env TCMU_RUNNER_WRAP (e.g.
+# "valgrind -q") is prepended to the command.
+start_runner() {
+	[ -x "$RUNNER" ] || { echo "start_runner: $RUNNER not built" >&2; return 1; }
+	local hd ndev
+	hd=$(handler_dir)
+	mkdir -p "$TT/log"
+	ndev=$(ls -d "$CFS"/core/user_*/*/ 2>/dev/null | wc -l)
+	# shellcheck disable=SC2086
+	${TCMU_RUNNER_WRAP:-} "$RUNNER" --handler-path "$hd" -l "$TT/log" ${RUNNER_ARGS:--d} "$@" \
+		>> "$TT/log/runner.stdout" 2>&1 &
+	RUNNER_PID=$!
+	echo "$RUNNER_PID" > "$TT/runner.pid"
+	if ! wait_for "${RUNNER_READY_TMO:-30}" nl_listening "$RUNNER_PID"; then
+		echo "start_runner: not listening on netlink after ${RUNNER_READY_TMO:-30}s" >&2
+		runner_log_tail >&2
+		return 1
+	fi
+	if [ "$ndev" -gt 0 ] && ! wait_for 30 uio_opened "$RUNNER_PID" "$ndev"; then
+		echo "start_runner: did not open the $ndev existing devices" >&2
+		return 1
+	fi
+	return 0
+}
+
+# pid_alive PID: running (a zombie does not count)
+pid_alive() {
+	local st
+	st=$(sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# stop_runner [SIGNAL] [SECONDS]: signal (default TERM) and wait; KILL after
+# the deadline.  Returns 0 if it exited by itself in time.
+stop_pid() {
+	local pid=$1 sig=${2:-TERM} t=${3:-30}
+	[ -n "$pid" ] || return 0
+	pid_alive "$pid" || return 0
+	kill -s "$sig" "$pid" 2>/dev/null
+	if wait_for "$t" eval "! pid_alive $pid"; then
+		wait "$pid" 2>/dev/null; return 0
+	fi
+	echo "stop_pid: $pid still alive ${t}s after SIG$sig; killing" >&2
+	kill -KILL "$pid" 2>/dev/null
+	return 1
+}
+stop_runner() { stop_pid "$(cat "$TT/runner.pid" 2>/dev/null)" "${1:-TERM}" "${2:-30}"; local rc=$?; rm -f "$TT/runner.pid"; return $rc; }
+
+runner_log_tail() {
+	local f
+	for f in "$TT"/log/tcmu-runner.log "$TT"/log/runner.stdout; do
+		[ -s "$f" ] && { echo "--- tail $f"; tail -n "${1:-30}" "$f"; }
+	done
+	return 0
+}
+
+# start_consumer: start the libtcmu consumer example; sets CONSUMER_PID.
+start_consumer() {
+	[ -x "$CONSUMER" ] || { echo "start_consumer: $CONSUMER not built" >&2; return 1; }
+	mkdir -p "$TT/log"
+	"$CONSUMER" "$@" >> "$TT/log/consumer.out" 2>&1 &
+	CONSUMER_PID=$!
+	echo "$CONSUMER_PID" > "$TT/consumer.pid"
+	wait_for 30 nl_listening "$CONSUMER_PID" || {
+		echo "start_consumer: not listening on netlink" >&2
+		tail -n 30 "$TT/log/consumer.out" >&2
+		return 1; }
+}
+stop_consumer() { stop_pid "$(cat "$TT/consumer.pid" 2>/dev/null)" "${1:-TERM}" "${2:-30}"; local rc=$?; rm -f "$TT/consumer.pid"; return $rc; }
+
+# --- I/O helpers -----------------------------------------------------------
+
+# fio_verify DEV RW BS SIZE [EXTRA...]: write with crc32c checksums and verify.
+fio_verify() {
+	local dev=$1 rw=$2 bs=$3 size=$4; shift 4
+	timeout -k 10 "${FIO_TMO:-300}" fio --name=v --filename="$dev" --direct=1 \
+		--ioengine=libaio --iodepth="${FIO_QD:-16}" --rw="$rw" --bs="$bs" \
+		--size="$size" --verify=crc32c --do_verify=1 --verify_fatal=1 \
+		--randrepeat=0 --output-format=terse --terse-version=3 "$@" > "$TT/fio.out" 2>&1
+	local rc=$?
+	if [ $rc -ne 0 ]; then
+		echo "fio_verify $dev $rw $bs $size: rc=$rc"; tail -n 20 "$TT/fio.out"
+	fi
+	return $rc
+}
+
+# fio_set DEV LABEL: four standard workloads, one RESULT line each.
+fio_set() {
+	local w r iops bw
+	for w in "randread 4k 32" "randwrite 4k 32" "read 1M 8" "write 1M 8"; do
+		# shellcheck disable=SC2086
+		set -- $w
+		r=$(timeout -k 10 $((${FIO_S:-8} + 60)) fio --name=x --filename="$DEV" --direct=1 \
+			--rw="$1" --bs="$2" --iodepth="$3" --ioengine=libaio \
+			--runtime="${FIO_S:-8}" --time_based --output-format=terse \
+			--terse-version=3 2>/dev/null | tail -1)
+		case $1 in
+		*read) iops=$(echo "$r" | cut -d';' -f8); bw=$(echo "$r" | cut -d';' -f7) ;;
+		*) iops=$(echo "$r" | cut -d';' -f49); bw=$(echo "$r" | cut -d';' -f48) ;;
+		esac
+		echo "RESULT $LABEL $1 $2 qd$3 iops=$iops bw_kib=$bw"
+	done
+}
+
+# --- test runner -----------------------------------------------------------
+
+# run_suite SUITE_FILE: the suite defines TESTS="a b c" and functions t_a,
+# t_b...  Each test runs in a fresh bash (lib + suite sourced), in its own
+# session, with a deadline (T_TIMEOUT_<name>, else T_TIMEOUT, default 300 s).
+# Prints "PASS suite/test" / "FAIL suite/test" and the log tail of failures;
+# sets SUITE_PASS / SUITE_FAIL.
+#
+# Independent tests: after each one, everything it started is killed and
+# configfs is cleaned (suite_cleanup, if defined, runs first).
+# Shared-state suites list "setup" first (and usually "teardown" last): what
+# t_setup starts (daemon, LUNs) survives for the later tests, which find it
+# through files in $TT; cleanup happens once, after the last test.  If setup
+# fails, the other tests are reported failed without running.
+run_suite() {
+	local file=$1 suite name tmo p i rc log hung="" shared=0 setup_failed="" last t0
+	suite=$(basename "$file" .sh)
+	SUITE_PASS=0; SUITE_FAIL=0
+	TESTS=""
+	unset -f t_setup suite_cleanup 2>/dev/null
+	# shellcheck disable=SC1090
+	. "$file"
+	type t_setup >/dev/null 2>&1 && shared=1
+	for last in $TESTS; do :; done
+	mkdir -p "/vmout/$suite"
+	rm -rf "$TT/log"; mkdir -p "$TT/log"
+	for name in $TESTS; do
+		log=/vmout/$suite/$name.log
+		if [ -n "$hung" ] || { [ -n "$setup_failed" ] && [ "$name" != teardown ]; }; then
+			echo "FAIL $suite/$name (not run: ${hung:+$hung hung in the kernel}${setup_failed:+setup failed})"
+			SUITE_FAIL=$((SUITE_FAIL + 1)); continue
+		fi
+		eval "tmo=\${T_TIMEOUT_$name:-\${T_TIMEOUT:-300}}"
+		dmesg_mark
+		[ "$shared" = 0 ] && { rm -rf "$TT/log"; mkdir -p "$TT/log"; }
+		t0=$SECONDS
+		setsid bash -c '. "$1/lib.sh"; . "$2"; set -o pipefail; "t_$3"' _ \
+			"$TESTS_VM" "$file" "$name" > "$log" 2>&1 < /dev/null &
+		p=$!; i=0; rc=""
+		while kill -0 "$p" 2>/dev/null; do
+			if [ "$i" -ge $((tmo * 10)) ]; then
+				echo "TIMEOUT after ${tmo}s" >> "$log"
+				pkill -KILL -s "$p" 2>/dev/null
+				# A task stuck in the kernel waiting for a netlink reply
+				# does not die: abort pending netlink commands.
+				if ! wait_for 10 eval "! kill -0 $p"; then
+					echo "test process stuck: aborting pending netlink commands" >> "$log"
+					nl_unstick >> "$log" 2>&1
+					wait_for 15 eval "! kill -0 $p" || hung=$name
+				fi
+				rc=124; break
+			fi
+			sleep 0.1; i=$((i + 1))
+		done
+		[ -z "$rc" ] && { wait "$p"; rc=$?; }
+		# What the test started dies with it (not what setup started).
+		[ "$name" != setup ] && pkill -KILL -s "$p" 2>/dev/null
+		if ! dmesg_check >> "$log" 2>&1; then
+			[ "$rc" = 0 ] && rc=99
+		fi
+		[ "$name" = setup ] && [ "$rc" != 0 ] && setup_failed=1
+		if [ "$rc" != 0 ] && [ -d "$TT/log" ]; then
+			echo "--- daemon logs:" >> "$log"; runner_log_tail 40 >> "$log"
+			[ -s "$TT/log/consumer.out" ] && tail -n 40 "$TT/log/consumer.out" >> "$log"
+		fi
+		if [ -z "$hung" ] && { [ "$shared" = 0 ] || [ "$name" = "$last" ]; }; then
+			cp -r "$TT/log" "/vmout/$suite/$name.daemon-logs" 2>/dev/null
+			{ if type suite_cleanup >/dev/null 2>&1; then suite_cleanup; fi
+			  stop_runner KILL 5; stop_consumer KILL 5
+			  cleanup_targets || { nl_unstick; cleanup_targets; }
+			} >> "$log" 2>&1
+		fi
+		if [ "$rc" = 0 ]; then
+			echo "PASS $suite/$name ($((SECONDS - t0))s)"
+			SUITE_PASS=$((SUITE_PASS + 1))
+		else
+			echo "FAIL $suite/$name (rc=$rc, $((SECONDS - t0))s; log: $log)"
+			sed 's/^/    | /' "$log" | tail -n "${FAIL_TAIL:-25}"
+			SUITE_FAIL=$((SUITE_FAIL + 1))
+		fi
+	done
+}

@@ -1,0 +1,54 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
+#
+# run-suites.sh [SUITE...]: run VM suites (tests/vm/suites/*.sh), each in its
+# own freshly booted VM, against the build in $BUILD (default <repo>/build).
+# Prints one "PASS suite/test" / "FAIL suite/test" line per test and closes
+# with exactly "N passed, N failed".  Exit status 0 iff nothing failed.
+#
+#   SUITES default: smoke-consumer smoke-daemon integrity recovery lifecycle
+#                   conformance
+#   VMOUTBASE  folder for per-suite outputs (default: a new mktemp folder)
+#   VM_SUITE_TIMEOUT  per-VM deadline in s (default 900; conformance 1800)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+all="smoke-consumer smoke-daemon integrity recovery lifecycle conformance"
+[ $# -gt 0 ] && all="$*"
+BUILD=${BUILD:-$(cd "$here/../.." && pwd)/build}
+export BUILD
+base=${VMOUTBASE:-$(mktemp -d "${TMPDIR:-/tmp}/tcmu-vm-suites.XXXXXX")}
+mkdir -p "$base"
+"$here/setup.sh" > "$base/setup.log" 2>&1 || { cat "$base/setup.log"; echo "0 passed, 1 failed"; exit 1; }
+
+pass=0; fail=0; t_all=$(date +%s)
+for s in $all; do
+	case $s in
+	conformance) tmo=${VM_SUITE_TIMEOUT:-1800} ;;
+	*) tmo=${VM_SUITE_TIMEOUT:-900} ;;
+	esac
+	out=$base/$s
+	t0=$(date +%s)
+	echo "# VM suite $s (out: $out)"
+	SUITES=$s VMOUT=$out VM_ENV="SUITES ${VM_ENV:-}" "$here/run.sh" "$here/guest-suites.sh" "$tmo" \
+		> "$base/$s.host.log" 2>&1 &
+	rpid=$!
+	# show the PASS/FAIL lines (and failure details) as they come
+	tail -n +1 --pid="$rpid" -F "$base/$s.host.log" 2>/dev/null | grep --line-buffered -vE '^(RESULT|# guest)' &
+	tpid=$!
+	wait "$rpid"; rc=$?
+	sleep 1.2; kill "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null
+	p=$(grep -c '^PASS ' "$out/guest.log" 2>/dev/null); p=${p:-0}
+	f=$(grep -c '^FAIL ' "$out/guest.log" 2>/dev/null); f=${f:-0}
+	if ! grep -qE '^[0-9]+ passed, [0-9]+ failed$' "$out/guest.log" 2>/dev/null; then
+		echo "FAIL $s/vm (VM rc=$rc, the guest did not finish; console: $out/console.log)"
+		f=$((f + 1))
+	elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		echo "FAIL $s/vm (guest rc=$rc)"
+		f=$((f + 1))
+	fi
+	echo "# VM suite $s: $p passed, $f failed in $(( $(date +%s) - t0 ))s"
+	pass=$((pass + p)); fail=$((fail + f))
+done
+echo "# VM suites took $(( $(date +%s) - t_all ))s; outputs in $base"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

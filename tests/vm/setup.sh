@@ -1,0 +1,110 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
+#
+# setup.sh: prepare everything needed to boot a real LIO/TCMU kernel under qemu
+# (software emulation, no KVM needed) with this machine's root filesystem
+# shared read-only into the guest.
+#
+#  - installs the host packages the VM and the guest tests need (apt, only if
+#    missing): qemu-system-x86 busybox-static kmod cpio fio sg3-utils
+#    libiscsi-bin targetcli-fb
+#  - caches Debian's stock amd64 kernel package, unpacked, in $VMCACHE
+#    (default /var/tmp/tcmu-vm) and runs depmod on it
+#  - builds a small initramfs (busybox + virtio/9p/overlay modules) whose init
+#    mounts the host root over 9p, adds a tmpfs overlay and runs the guest
+#    script named on the kernel command line (see run.sh)
+#
+# Idempotent and safe to call before every run; serialised with flock.
+set -eu
+
+C=${VMCACHE:-/var/tmp/tcmu-vm}
+mkdir -p "$C"
+
+# Serialise concurrent setups (several engineers/CI jobs may share the cache).
+if [ "${TCMU_VM_SETUP_LOCKED:-}" != 1 ] && command -v flock >/dev/null 2>&1; then
+	TCMU_VM_SETUP_LOCKED=1 exec flock -w 900 "$C/.setup.lock" "$0" "$@"
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+pkgs="qemu-system-x86 busybox-static kmod cpio fio sg3-utils libiscsi-bin targetcli-fb"
+need=""
+for p in $pkgs; do
+	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
+done
+if [ -n "$need" ]; then
+	echo "setup: installing$need"
+	timeout 600 apt-get update -q >/dev/null
+	# shellcheck disable=SC2086 # word splitting wanted
+	timeout 900 apt-get install -y -q --no-install-recommends $need >/dev/null
+fi
+
+if [ ! -d "$C/k/boot" ]; then
+	echo "setup: fetching the Debian kernel package"
+	tmp=$(mktemp -d "$C/dl.XXXXXX")
+	pkg=$(apt-cache depends linux-image-amd64 |
+		awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	[ -n "$pkg" ] || { echo "setup: no linux-image package found" >&2; exit 1; }
+	(cd "$tmp" && timeout 600 apt-get download "$pkg" >/dev/null 2>&1) ||
+		{ timeout 600 apt-get update -q >/dev/null;
+		  (cd "$tmp" && timeout 600 apt-get download "$pkg" >/dev/null); }
+	dpkg -x "$tmp"/"$pkg"_*.deb "$tmp/k"
+	rm -rf "$C/k"
+	mv "$tmp/k" "$C/k"
+	rm -rf "$tmp"
+fi
+KV=$(ls "$C/k/lib/modules")
+[ -f "$C/k/lib/modules/$KV/modules.dep" ] || depmod -b "$C/k" "$KV"
+KD="$C/k/lib/modules/$KV/kernel"
+
+# initramfs
+ir=$(mktemp -d "$C/ir.XXXXXX")
+mkdir -p "$ir/bin" "$ir/mods" "$ir/dev" "$ir/proc" "$ir/sys"
+cp /bin/busybox "$ir/bin/"
+for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
+	 drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
+	 drivers/virtio/virtio_pci fs/netfs/netfs fs/fscache/fscache \
+	 net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p fs/overlayfs/overlay; do
+	if [ -f "$KD/$m.ko" ]; then
+		cp "$KD/$m.ko" "$ir/mods/"
+	elif [ -f "$KD/$m.ko.xz" ]; then
+		xz -dc "$KD/$m.ko.xz" > "$ir/mods/$(basename "$m").ko"
+	fi
+done
+# The kernel passes unknown command-line words of the form K=V to init as
+# environment: GUEST (script to run) and KMODDIR (kernel module tree).
+cat > "$ir/init" <<'EOI'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci \
+	netfs fscache 9pnet 9pnet_virtio 9p overlay; do
+	[ -f /mods/$m.ko ] && insmod /mods/$m.ko
+done
+mkdir -p /lower /rw /newroot
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /lower || poweroff -f
+mount -t tmpfs -o size=60% tmpfs /rw; mkdir -p /rw/u /rw/w
+mount -t overlay -o lowerdir=/lower,upperdir=/rw/u,workdir=/rw/w overlay /newroot || poweroff -f
+mount --move /proc /newroot/proc; mount --move /sys /newroot/sys; mount --move /dev /newroot/dev
+exec chroot /newroot /bin/sh -c '
+mount -t tmpfs t /run
+mkdir -p /vmout /dev/pts /dev/shm; mount -t devpts devpts /dev/pts; mount -t tmpfs t /dev/shm
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+for i in 0:stdin 1:stdout 2:stderr; do [ -e /dev/${i#*:} ] || ln -s /proc/self/fd/${i%:*} /dev/${i#*:}; done
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out /vmout
+mkdir -p /lib/modules; ln -sfn "$KMODDIR" /lib/modules/$(uname -r)
+hostname tcmu-vm
+[ -f /vmout/env ] && . /vmout/env
+cd /
+bash "$GUEST" > /vmout/guest.log 2>&1 < /dev/null
+echo $? > /vmout/rc
+dmesg > /vmout/dmesg.log 2>&1
+sync
+poweroff -f'
+EOI
+chmod +x "$ir/init"
+(cd "$ir" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$C/initrd.gz.new")
+mv "$C/initrd.gz.new" "$C/initrd.gz"
+rm -rf "$ir"
+echo "$KV" > "$C/kver"
+echo "setup: ready: $C (kernel $KV)"
