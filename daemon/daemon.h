@@ -2,6 +2,17 @@
 /*
  * tcmu-runner internals shared by the files of daemon/, one section per file.
  * Not installed; handlers only see include/tcmu-runner.h.
+ *
+ * Threads: the main thread runs the epoll loop (netlink, signals, tcmu.conf);
+ * per device a setup thread (handler open), a ring thread (takes commands off
+ * the ring, dispatches, completes every command, kicks the kernel once per
+ * batch), 1..64 workers (blocking callouts, slow SCSI commands) and a
+ * teardown thread at removal; plus the logger and DBus threads.
+ * Locks: handlers_lock (handlers.c), devices_lock (device.c) and each
+ * device's wq.lock (workers.c) are leaves: none is held while taking another
+ * (apart from the logger's own queue lock).
+ * The command hot path takes only wq.lock (non-ASYNC models: the ring thread
+ * once per batch, a worker once per command).
  */
 #ifndef TCMUR_DAEMON_H
 #define TCMUR_DAEMON_H
@@ -203,6 +214,7 @@ struct tcmur_device {
 	atomic_bool wake_pending;
 	_Atomic(struct tcmur_cmd_priv *) events;	/* MPSC stack to the ring thread */
 	atomic_bool stop_ring;		/* ring thread: drain then exit */
+	atomic_bool abandoned;		/* workers stuck in the handler at close */
 	unsigned int stop_wait_ms;	/* bounded wait for in-flight at stop */
 
 	/* Ring thread only. */
@@ -248,6 +260,8 @@ void tcmur_devices_start_pending(void);
  */
 void tcmur_devices_shutdown(void);
 unsigned int tcmur_device_count(void);
+/* Shutting down: added() refuses new devices with -ESHUTDOWN (logged). */
+void tcmur_devices_refuse_new(bool refuse);
 /* Stop-time bound for in-flight commands, ms (tests shorten it). */
 void tcmur_set_stop_wait_ms(unsigned int ms);
 

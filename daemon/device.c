@@ -18,20 +18,15 @@
 #include "../scsi/emul.h"
 #endif
 
-/*
- * Appended libtcmu API; weak so the daemon still links against a libtcmu
- * that lacks it (handlers then see the daemon options in the cfgstring).
- */
-extern int tcmu_dev_set_cfgstring(struct tcmu_device *dev, const char *cfgstring)
-	__attribute__((weak));
-
 /* Guards devices, every rdev->next and rdev->refs waits; cond: any change. */
 static pthread_mutex_t devices_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t devices_cond = PTHREAD_COND_INITIALIZER;
 static struct tcmur_device *devices;
 static struct tcmur_device *pending;	/* jobs for tcmur_devices_start_pending() */
+static struct tcmur_device *abandoned;	/* kept for workers stuck in a handler */
 static unsigned int busy_threads;	/* setup/teardown threads alive */
 static unsigned int stop_wait_ms = 10000;
+static atomic_bool refuse_new;		/* shutting down: new devices are refused */
 
 uint64_t tcmur_now_ns(void)
 {
@@ -44,6 +39,11 @@ uint64_t tcmur_now_ns(void)
 void tcmur_set_stop_wait_ms(unsigned int ms)
 {
 	stop_wait_ms = ms;
+}
+
+void tcmur_devices_refuse_new(bool refuse)
+{
+	atomic_store(&refuse_new, refuse);
 }
 
 struct tcmur_device *tcmur_rdev(struct tcmu_device *dev)
@@ -375,6 +375,10 @@ int tcmur_dev_added(struct tcmu_device *dev)
 		tcmu_dev_err(dev, "no tcmu-runner handler behind this device\n");
 		return -ENOENT;
 	}
+	if (atomic_load(&refuse_new)) {
+		tcmu_dev_err(dev, "tcmu-runner is shutting down: device refused\n");
+		return -ESHUTDOWN;
+	}
 	rdev = calloc(1, sizeof(*rdev));
 	if (!rdev)
 		return -ENOMEM;
@@ -392,15 +396,11 @@ int tcmur_dev_added(struct tcmu_device *dev)
 		tcmu_dev_err(dev, "bad cfgstring '%s': %s\n", tcmu_dev_get_cfgstring(dev), err);
 		goto err_free;
 	}
+	/* Handlers see "subtype/cfg" without the daemon's options. */
 	if (strcmp(rdev->cfgstring, tcmu_dev_get_cfgstring(dev))) {
-		if (!tcmu_dev_set_cfgstring) {
-			/* Older libtcmu: the stripped string is never longer, edit in place. */
-			strcpy(tcmu_dev_get_cfgstring(dev), rdev->cfgstring);
-		} else {
-			ret = tcmu_dev_set_cfgstring(dev, rdev->cfgstring);
-			if (ret)
-				goto err_free;
-		}
+		ret = tcmu_dev_set_cfgstring(dev, rdev->cfgstring);
+		if (ret)
+			goto err_free;
 	}
 	if (rdev->opts.cmd_time_out)
 		tcmu_dev_dbg(dev, "command time out %u s\n", rdev->opts.cmd_time_out);
@@ -444,20 +444,33 @@ static void rdev_close(struct tcmur_device *rdev)
 	tcmur_workers_stop(rdev);
 	list_del_wait(rdev);
 	if (rdev->wq.nr) {
-		/* A worker is stuck inside the handler: closing it under its feet is unsafe. */
-		tcmu_dev_err(dev, "%u worker(s) still inside the handler; not calling close()\n",
-			     rdev->wq.nr);
+		/*
+		 * A worker is stuck inside the handler: closing the handler under
+		 * its feet is unsafe, and so is freeing what it will touch when
+		 * it returns.  Mark the device abandoned (the worker then exits
+		 * without touching the command) and leak its state.
+		 */
+		atomic_store(&rdev->abandoned, true);
+		tcmu_dev_err(dev, "%u worker(s) stuck in handler %s: not calling close(), "
+			     "device state leaked\n", rdev->wq.nr, rdev->h->subtype);
 	} else if (rdev->h->close) {
 		rdev->h->close(dev);
 	}
 #ifdef TCMUR_HAVE_SCSI_ENGINE
-	if (rdev->scsi)
+	if (rdev->scsi && !atomic_load(&rdev->abandoned))
 		scsi_dev_destroy(rdev->scsi);
 #endif
 	atomic_store(&rdev->state, TCMUR_DEV_STOPPED);
 	tcmu_dev_set_private(dev, NULL);
 	tcmu_dev_info(dev, "closed\n");
-	rdev_free(rdev);
+	if (!atomic_load(&rdev->abandoned)) {
+		rdev_free(rdev);
+		return;
+	}
+	pthread_mutex_lock(&devices_lock);
+	rdev->next = abandoned;
+	abandoned = rdev;
+	pthread_mutex_unlock(&devices_lock);
 }
 
 static void *teardown_thread(void *arg)
@@ -575,10 +588,12 @@ int tcmur_dev_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 			free(stripped);
 			return ret;
 		}
-		if (tcmu_dev_set_cfgstring)
-			tcmu_dev_set_cfgstring(dev, stripped);
+		if (tcmu_dev_set_cfgstring(dev, stripped))
+			tcmu_dev_warn(dev, "out of memory storing the new cfgstring\n");
+		pthread_mutex_lock(&devices_lock);	/* the DBus thread reads it */
 		free(rdev->cfgstring);
 		rdev->cfgstring = stripped;
+		pthread_mutex_unlock(&devices_lock);
 		rdev->opts = opts;
 		return 0;
 	case TCMULIB_CFG_WRITE_CACHE:

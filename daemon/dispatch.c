@@ -377,9 +377,13 @@ static void drain_ring(struct tcmur_device *rdev, bool stopping)
 	struct tcmu_device *dev = rdev->dev;
 	struct tcmulib_cmd *lc;
 	uint64_t now = tcmur_now_ns();
+	bool dump = tcmu_get_log_level() >= TCMU_LOG_DEBUG_SCSI_CMD;
 
 	while ((lc = tcmulib_get_next_command(dev, sizeof(struct tcmur_cmd_priv)))) {
 		struct tcmur_cmd_priv *p = lc->hm_private;
+
+		if (dump)
+			tcmu_cdb_print_info(dev, lc, NULL);	/* log level 5 */
 
 		p->tc.lib_cmd = lc;
 		p->tc.start_ns = now;

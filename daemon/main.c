@@ -386,8 +386,8 @@ int main(int argc, char **argv)
 	if (tcmur_dbus_start())
 		tcmu_warn("DBus service failed to start; continuing without it\n");
 #else
-	tcmu_warn("built without DBus: no org.kernel.TCMUService1 (targetcli cannot list "
-		  "handlers)\n");
+	tcmu_warn("no DBus: built without GIO, org.kernel.TCMUService1 is not offered "
+		  "(targetcli cannot list handlers)\n");
 #endif
 	print_counts();
 
@@ -397,6 +397,13 @@ int main(int argc, char **argv)
 	exit_code = ret ? 1 : 0;
 
 	tcmur_dbus_stop();
+	tcmur_devices_refuse_new(true);
+	tcmur_devices_shutdown();
+	/*
+	 * Answer what the kernel sent meanwhile rather than leave it waiting:
+	 * adds are refused now, removes of closed devices are acknowledged.
+	 */
+	on_netlink(tcmulib_get_master_fd(g.ctx), 0, NULL);
 	tcmur_devices_shutdown();
 out_lib:
 	tcmulib_close(g.ctx);

@@ -29,13 +29,18 @@ static void run_one(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 	switch (p->work) {
 	case TCMUR_WORK_HANDLE_CMD:
 		rc = rdev->h->handle_cmd(dev, &p->tc);
+		if (atomic_load(&rdev->abandoned))
+			return;	/* the device is gone: p may be freed memory */
 		if (rc == TCMU_STS_NOT_HANDLED)
 			tcmur_ring_push(rdev, p, TCMUR_STAGE_GENERIC);
 		else if (rc != TCMU_STS_ASYNC_HANDLED)
 			tcmur_cmd_finish_async(rdev, p, rc);
 		break;
 	case TCMUR_WORK_IO:
-		tcmur_cmd_finish_async(rdev, p, tcmur_exec_io_sync(rdev, p));
+		rc = tcmur_exec_io_sync(rdev, p);
+		if (atomic_load(&rdev->abandoned))
+			return;
+		tcmur_cmd_finish_async(rdev, p, rc);
 		break;
 	case TCMUR_WORK_SLOW:
 #ifdef TCMUR_HAVE_SCSI_ENGINE
@@ -43,6 +48,8 @@ static void run_one(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 #else
 		rc = TCMU_STS_INVALID_CMD;
 #endif
+		if (atomic_load(&rdev->abandoned))
+			return;
 		tcmur_cmd_finish_async(rdev, p, rc);
 		break;
 	default:
@@ -65,8 +72,8 @@ static void *worker_thread(void *arg)
 			wq->idle--;
 		}
 		p = wq->head;
-		if (!p)
-			break;	/* stop and nothing queued */
+		if (!p || atomic_load(&rdev->abandoned))
+			break;	/* stop and nothing queued, or given up on */
 		wq->head = p->next;
 		if (!wq->head)
 			wq->tail = NULL;

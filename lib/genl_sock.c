@@ -104,6 +104,9 @@ int tcmu_genl_sock_open(void *arg, void **nl, int *fd)
 		nl_cb_err(cb, NL_CB_CUSTOM, sock_err_cb, gs);
 		nl_cb_put(cb);
 	}
+	/* Room for bursts of events (many devices created at once). */
+	if (nl_socket_set_buffer_size(gs->sk, 1 << 20, 0) < 0)
+		tcmu_dbg("cannot enlarge the netlink receive buffer\n");
 	ret = nl_socket_set_nonblocking(gs->sk);
 	if (ret < 0) {
 		ret = nle_to_errno(ret);
@@ -133,7 +136,7 @@ void tcmu_genl_sock_close(void *arg, void *nl)
 int tcmu_genl_sock_recv(void *arg, void *nl, tcmu_nl_msg_fn fn, void *fn_arg)
 {
 	struct genl_sock *gs = nl;
-	int ret;
+	int ret, overruns = 0;
 
 	gs->fn = fn;
 	gs->fn_arg = fn_arg;
@@ -143,6 +146,11 @@ int tcmu_genl_sock_recv(void *arg, void *nl, tcmu_nl_msg_fn fn, void *fn_arg)
 			continue;
 		if (ret == -NLE_AGAIN)
 			return 0;
+		if (ret == -NLE_NOMEM && overruns++ < 8) {
+			/* ENOBUFS: the socket overran; keep reading what is left. */
+			tcmu_err("netlink receive buffer overrun: device events were lost\n");
+			continue;
+		}
 		tcmu_err("netlink receive failed: %s\n", nl_geterror(ret));
 		return nle_to_errno(ret);
 	}

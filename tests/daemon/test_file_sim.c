@@ -30,7 +30,7 @@ static char tmp[256], logpath[300];
 static pthread_mutex_t slow_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t slow_cond = PTHREAD_COND_INITIALIZER;
 static bool slow_release;
-static atomic_int slow_reads, slow_timed_out, slow_waiting;
+static atomic_int slow_reads, slow_timed_out, slow_waiting, slow_returned;
 
 static int slow_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
 		     size_t iov_cnt, size_t len, off_t off)
@@ -48,6 +48,7 @@ static int slow_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iove
 	atomic_fetch_sub(&slow_waiting, 1);
 	pthread_mutex_unlock(&slow_lock);
 	tcmu_iovec_zero(iov, iov_cnt);
+	atomic_fetch_add(&slow_returned, 1);
 	return TCMU_STS_OK;
 }
 
@@ -145,12 +146,37 @@ static int rec_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 	return TCMU_STS_NOT_HANDLED;
 }
 
+static char rec_cfg[128];
+
+/* Main thread; records the new cfgstring it is given. */
+static int rec_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
+{
+	if (cfg->type != TCMULIB_CFG_DEV_CFGSTR)
+		return -EOPNOTSUPP;
+	snprintf(rec_cfg, sizeof(rec_cfg), "%s", cfg->data.dev_cfgstring);
+	return 0;
+}
+
+struct cfg_pick {
+	const char *subtype;
+	char cfg[128];
+};
+
+static void pick_cfg(const struct tcmur_dbus_device *dev, void *arg)
+{
+	struct cfg_pick *p = arg;
+
+	if (!strcmp(dev->subtype, p->subtype))
+		snprintf(p->cfg, sizeof(p->cfg), "%s", dev->cfgstring);
+}
+
 static struct tcmur_handler rec_async_handler = {
 	.subtype = "reca",
 	.read = rec_read,
 	.write = rec_write,
 	.flush = rec_flush,
 	.handle_cmd = rec_handle_cmd,
+	.reconfig = rec_reconfig,
 	.thread_model = TCMUR_THREAD_MODEL_ASYNC,
 };
 
@@ -348,6 +374,11 @@ static void t_bad_cfgstrings(void)
 	CHECK(log_has("unknown daemon option 'tcmur_frob=1'"), "log names the option");
 	sim_dev_destroy(d);
 
+	st = add_dev("file/", DEV_SIZE, &d);
+	CHECK(st < 0 && st > -1000, "no path: status %d", st);
+	CHECK(log_has("no file path in 'file/'"), "log says no path");
+	sim_dev_destroy(d);
+
 	st = add_dev("nosuchhandler//x", DEV_SIZE, &d);
 	CHECK(st < 0 && st > -1000, "unknown handler: status %d", st);
 	sim_dev_destroy(d);
@@ -389,6 +420,13 @@ static void t_file_io(void)
 		CHECK(pread(fd, fbuf, sizeof(fbuf), 4096 * BS) == sizeof(fbuf) &&
 		      !memcmp(fbuf, wbuf, sizeof(fbuf)), "data is in the file");
 	}
+
+	STEP("log level 5 dumps each CDB");
+	tcmu_set_log_level(TCMU_LOG_DEBUG_SCSI_CMD);
+	ret = rw10(d, false, 0x1234, 1, NULL, false, &r);
+	tcmu_set_log_level(TCMU_LOG_INFO);
+	CHECK(!ret && log_has("[DEBUG_SCSI_CMD] tcmu_cdb_print_info") &&
+	      log_has("28 00 00 00 12 34 00 00 01 00"), "CDB dump in the log");
 
 	STEP("FUA write and SYNCHRONIZE CACHE complete GOOD");
 	wbuf[0] ^= 0xff;
@@ -605,6 +643,39 @@ static void t_timeout_tmr_remove(void)
 	slow_set(false);
 }
 
+static void t_stuck(void)
+{
+	struct sim_result r;
+	struct sim_dev *d;
+	uint16_t id;
+	int ret;
+
+	STEP("shutdown with a command stuck in the handler: BUSY after the bounded wait");
+	slow_set(false);
+	atomic_store(&slow_reads, 0);
+	tcmur_set_stop_wait_ms(300);
+	ret = add_dev("slow/x", DEV_SIZE, &d);
+	ENSURE(ret == 0, "add: %d", ret);
+	clear_ua(d);
+	CHECK(!sim_submit_rw10(d, false, 0, 1, BS, NULL, &id), "submit");
+	CHECK(wait_for(&slow_reads, 1, 3000), "in handler");
+	tcmur_devices_shutdown();
+	ret = sim_wait(d, id, 100, &r);
+	CHECK(!ret && r.scsi_status == 0x08, "forced BUSY: %d/%d", ret, r.scsi_status);
+	CHECK(tcmur_device_count() == 0, "closed");
+	CHECK(log_has("completed with BUSY") && log_has("stuck in handler slow"), "logged");
+	/* The stuck worker returns later and must not touch freed memory. */
+	atomic_store(&slow_returned, 0);
+	slow_set(true);
+	CHECK(wait_for(&slow_returned, 1, 3000), "stuck read returned");
+	usleep(50000);
+	slow_set(false);
+	CHECK(sim_warnings(d) == 0, "ring clean: %s", sim_last_error(d));
+	tcmur_set_stop_wait_ms(3000);
+	ret = remove_dev(d);
+	CHECK(ret == 0, "remove after close: %d", ret);
+}
+
 static void t_rec(const char *cfg)
 {
 	uint8_t blk[BS] = { 1 }, ss[6] = { START_STOP, 0, 0, 0, 1 };
@@ -630,6 +701,19 @@ static void t_rec(const char *cfg)
 	ret = rw10(d, false, 1, 1, NULL, false, &r);
 	CHECK(!ret && r.scsi_status == 0 && !strcmp(rec_log, "handle_cmd read "),
 	      "NOT_HANDLED falls back: '%s'", rec_log);
+	if (!strcmp(cfg, "reca/x")) {
+		struct sim_nl_reply nr;
+		struct cfg_pick pk = { .subtype = "reca" };
+
+		STEP("reconfig cfgstring: daemon options stripped before the handler sees it");
+		CHECK(!sim_nl_reconfig_cfg(d, "reca/y;tcmur_cmd_time_out=9") && !nl_ready(ctx) &&
+		      !wait_reply(&nr, 2000) && nr.status == 0, "reply %d", nr.status);
+		CHECK(!strcmp(rec_cfg, "reca/y"), "handler saw '%s'", rec_cfg);
+		tcmur_for_each_device(pick_cfg, &pk);
+		CHECK(!strcmp(pk.cfg, "reca/y"), "listed '%s'", pk.cfg);
+		CHECK(!sim_nl_reconfig_cfg(d, "reca/z;tcmur_cmd_time_out=x") && !nl_ready(ctx) &&
+		      !wait_reply(&nr, 2000) && nr.status == -EINVAL, "bad option: %d", nr.status);
+	}
 	ret = remove_dev(d);
 	CHECK(ret == 0, "remove: %d", ret);
 }
@@ -695,6 +779,19 @@ static void t_adopt(struct tcmulib_handler *lh, size_t n)
 	CHECK(!ret && r.scsi_status == 0, "write: %d/%d", ret, r.scsi_status);
 	ret = rw10(d, false, 3, 1, NULL, false, &r);
 	CHECK(!ret && r.scsi_status == 0 && !memcmp(r.data_in, blk, BS), "read back");
+
+	STEP("while shutting down, a new device gets a failed reply at once");
+	{
+		struct sim_dev *d2;
+
+		tcmur_devices_refuse_new(true);
+		snprintf(cfg, sizeof(cfg), "file/%s/late.img", tmp);
+		ret = add_dev(cfg, DEV_SIZE, &d2);
+		CHECK(ret == -ESHUTDOWN, "late add: %d", ret);
+		CHECK(log_has("shutting down: device refused"), "logged");
+		sim_dev_destroy(d2);
+		tcmur_devices_refuse_new(false);
+	}
 	tcmur_devices_shutdown();
 	tcmulib_close(ctx);
 	ctx = NULL;
@@ -747,6 +844,7 @@ int main(int argc, char **argv)
 	t_bad_cfgstrings();
 	t_file_io();
 	t_timeout_tmr_remove();
+	t_stuck();
 	t_rec("reca/x");
 	t_rec("recs/x");
 	t_shutdown();

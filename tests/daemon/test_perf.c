@@ -2,7 +2,8 @@
 /*
  * Throughput smoke test of the full daemon path on the simulated kernel:
  * READ(10) of one block through a null handler, 64 commands in flight, for
- * the ASYNC model (completion on the ring thread) and PARALLEL (4 workers).
+ * the ASYNC model (completion on the ring thread) and PARALLEL (4 workers),
+ * and the file handler when its folder is given as argument.
  * Prints commands per second; fails only on lost or wrong completions.
  */
 #include <errno.h>
@@ -125,7 +126,7 @@ static int bench(struct sim_kernel *k, struct tcmulib_context *ctx, const char *
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct tcmulib_context *ctx;
 	struct tcmulib_handler *lh;
@@ -138,6 +139,8 @@ int main(void)
 		return 77;
 	}
 	REQUIRE(!tcmur_register_handler(&h_async) && !tcmur_register_handler(&h_par), "reg");
+	if (argc > 1)
+		REQUIRE(tcmur_load_handlers(argv[1]) == 1, "handler_file.so in %s", argv[1]);
 	lh = tcmur_handlers_publish(&n);
 	ctx = tcmulib_initialize(lh, n);
 	REQUIRE(ctx, "init");
@@ -145,6 +148,15 @@ int main(void)
 	CHECK(!bench(k, ctx, "nullasync/x"), "bench async");
 	STEP("PARALLEL null handler, 4 workers");
 	CHECK(!bench(k, ctx, "nullpar/x"), "bench parallel");
+	if (argc > 1) {
+		char cfg[300];
+		const char *dir = dt_tmpdir("perf");
+
+		snprintf(cfg, sizeof(cfg), "file/%s/perf.img", dir);
+		STEP("file handler (%s)", tcmur_thread_model_name(tcmur_handler_find("file")->model));
+		CHECK(!bench(k, ctx, cfg), "bench file");
+		dt_rmrf(dir);
+	}
 	tcmur_devices_shutdown();	/* as the daemon does before tcmulib_close() */
 	tcmulib_close(ctx);
 	sim_kernel_destroy(k);

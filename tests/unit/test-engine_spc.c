@@ -299,6 +299,13 @@ static void test_format(struct tcmu_device *dev)
 	CHECK_EQ(buf[2], NOT_READY);
 	CHECK_EQ(buf[15], 0x80);
 	CHECK_EQ(scsi_get_be16(&buf[16]), 0x4000);
+	run6(dev, REQUEST_SENSE, 1, 0, 0, 252, 252);	/* descriptor format */
+	CHECK_EQ(res.status, SAM_STAT_GOOD);
+	CHECK(buf[0] == 0x72 && buf[1] == NOT_READY && buf[2] == 0x04 && buf[3] == 0x04);
+	CHECK_EQ(buf[7], 8);
+	CHECK(buf[8] == 0x02 && buf[9] == 0x06 && buf[12] == 0x80);
+	CHECK_EQ(scsi_get_be16(&buf[13]), 0x4000);
+	CHECK_EQ(res.read_len, 16);
 	run6(dev, FORMAT_UNIT, 0, 0, 0, 0, 0);
 	EXPECT_SENSE(NOT_READY, ASC_NOT_READY_FORMAT_IN_PROGRESS);
 	atomic_store(&sd->formatting, false);

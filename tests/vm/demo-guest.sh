@@ -50,7 +50,7 @@ fio_rc=${PIPESTATUS[0]}
 [ "$fio_rc" = 0 ] || fail "fio failed (rc $fio_rc)"
 
 say "Cleaning up: unexport, delete the backstore, stop tcmu-runner with SIGTERM"
-loop_unexport "$D" && backstore_delete "$D" || fail "cleanup failed"
+{ loop_unexport "$D" && backstore_delete "$D"; } || fail "cleanup failed"
 stop_runner TERM 30 || fail "tcmu-runner did not exit on SIGTERM"
 echo "   done"
 say "tcmu-runner's log ($TT/log/tcmu-runner.log), last lines:"

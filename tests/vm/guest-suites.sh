@@ -5,6 +5,13 @@
 . "$TESTS_VM/lib.sh"
 vm_init > /vmout/vm_init.log 2>&1 || { cat /vmout/vm_init.log; echo "0 passed, 1 failed"; exit 1; }
 echo "# guest $(uname -r), build $BUILD"
+# Heartbeat for post-mortems of a VM that hit its deadline: the process table
+# (state + kernel wait channel) and the kernel log tail every 20 s.
+( while sleep 20; do
+	{ date; ps -eo pid,ppid,stat,etime,wchan:28,args | grep -v ' \[.*\]$'
+	  dmesg | tail -n 30; } > /vmout/heartbeat.new 2>&1
+	mv /vmout/heartbeat.new /vmout/heartbeat.txt
+  done ) &
 pass=0; fail=0
 for s in $SUITES; do
 	f=$TESTS_VM/suites/$s.sh

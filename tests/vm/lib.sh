@@ -69,6 +69,7 @@ cfs_rmdir() {
 vm_init() {
 	[ -f "$TT/init.done" ] && return 0
 	local m
+	[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 	for m in sd_mod sg loop ext4 target_core_mod target_core_user \
 		 target_core_file target_core_iblock tcm_loop iscsi_target_mod; do
 		modprobe "$m" || echo "vm_init: modprobe $m failed" >&2
@@ -79,7 +80,7 @@ vm_init() {
 	mkdir -p "$SCRATCH"
 	if ! mountpoint -q "$SCRATCH"; then
 		truncate -s "${VM_FS_SIZE:-3G}" /run/ext4.img
-		mkfs.ext4 -q -E nodiscard /run/ext4.img
+		mkfs.ext4 -q -E nodiscard,lazy_itable_init=1,lazy_journal_init=1 /run/ext4.img
 		mount -o loop /run/ext4.img "$SCRATCH"
 	fi
 	# A system bus, as on a real host (the daemon registers its handlers on
@@ -147,13 +148,15 @@ backstore_delete() { cfs_rmdir "$1" "${2:-60}"; }
 
 # --- exports ---------------------------------------------------------------
 
+sd_list() { local d; for d in /sys/block/sd*; do [ -e "$d" ] && echo "${d##*/}"; done | sort; }
+
 _next_id() { local n; n=$(cat "$TT/$1.n" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "$TT/$1.n"; echo "$n"; }
 
 # loop_lun BACKSTORE_DIR [SECONDS]: export through tcm_loop; prints /dev/sdX.
 # The mapping backstore -> target dir is remembered for loop_unexport.
 loop_lun() {
 	local bs=$1 t=${2:-90} i L new k=0
-	ls /sys/block | grep '^sd' | sort > "$TT/sd.before"
+	sd_list > "$TT/sd.before"
 	i=$(_next_id loop)
 	L=$CFS/loopback/naa.5001405aa000$(printf '%04x' "$i")
 	mkdir -p "$L/tpgt_1/lun/lun_0" || return 1
@@ -161,7 +164,7 @@ loop_lun() {
 	ln -s "$bs" "$L/tpgt_1/lun/lun_0/dev" || return 1
 	echo "$L" > "$TT/loop.$(basename "$bs")"
 	while [ "$k" -lt $((t * 10)) ]; do
-		new=$(ls /sys/block | grep '^sd' | sort | comm -13 "$TT/sd.before" - | head -1)
+		new=$(sd_list | comm -13 "$TT/sd.before" - | head -1)
 		if [ -n "$new" ] && [ -b "/dev/$new" ]; then
 			echo "$L" > "$TT/loop.dev.$new"
 			echo "/dev/$new"; return 0
@@ -186,9 +189,10 @@ loop_unexport_dir() {
 
 # loop_unexport BACKSTORE_DIR
 loop_unexport() {
-	local f=$TT/loop.$(basename "$1")
+	local f rc
+	f=$TT/loop.$(basename "$1")
 	[ -f "$f" ] || return 0
-	loop_unexport_dir "$(cat "$f")"; local rc=$?
+	loop_unexport_dir "$(cat "$f")"; rc=$?
 	rm -f "$f"; return $rc
 }
 
@@ -261,10 +265,11 @@ nl_unstick() {
 # multicast group (the TCM-USER "config" group), i.e. it hears device events.
 nl_listening() {
 	local pid=$1 inodes
-	inodes=$(ls -l "/proc/$pid/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\].*/\1/p')
+	inodes=$(find "/proc/$pid/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null |
+		sed -n 's/socket:\[\([0-9]*\)\]/\1/p' | tr '\n' ' ')
 	[ -n "$inodes" ] || return 1
 	# /proc/net/netlink: sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
-	awk -v list=" $(echo $inodes) " '
+	awk -v list=" $inodes " '
 		$2 == 16 && $4 != "00000000" && index(list, " " $10 " ") { found = 1 }
 		END { exit !found }' /proc/net/netlink
 }
@@ -272,7 +277,7 @@ nl_listening() {
 # uio_opened PID N: PID holds at least N /dev/uio* fds open.
 uio_opened() {
 	local n
-	n=$(ls -l "/proc/$1/fd" 2>/dev/null | grep -c '/dev/uio')
+	n=$(find "/proc/$1/fd" -lname '/dev/uio*' 2>/dev/null | wc -l)
 	[ "$n" -ge "$2" ]
 }
 
@@ -280,7 +285,7 @@ uio_opened() {
 handler_dir() {
 	local d=$TT/handlers f
 	mkdir -p "$d"
-	for f in $(find "$BUILD/handlers" -name 'handler_*.so' 2>/dev/null); do
+	find "$BUILD/handlers" -name 'handler_*.so' 2>/dev/null | while read -r f; do
 		ln -sfn "$f" "$d/$(basename "$f")"
 	done
 	echo "$d"

@@ -9,7 +9,9 @@
 #   SUITES default: smoke-consumer smoke-daemon integrity recovery lifecycle
 #                   conformance
 #   VMOUTBASE  folder for per-suite outputs (default: a new mktemp folder)
-#   VM_SUITE_TIMEOUT  per-VM deadline in s (default 900; conformance 1800)
+#   A SUITE argument "a+b" runs suites a and b in the same VM.
+#   VM_SUITE_TIMEOUT  per-VM deadline in s (default: 900 per suite, 1500 for
+#                     conformance)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 all="smoke-consumer smoke-daemon integrity recovery lifecycle conformance"
@@ -22,14 +24,20 @@ mkdir -p "$base"
 
 pass=0; fail=0; t_all=$(date +%s)
 for s in $all; do
-	case $s in
-	conformance) tmo=${VM_SUITE_TIMEOUT:-1800} ;;
-	*) tmo=${VM_SUITE_TIMEOUT:-900} ;;
-	esac
+	# "a+b+c": several suites in one VM (saves the ~1 min boot + setup each)
+	list=$(echo "$s" | tr '+' ' ')
+	tmo=0
+	for x in $list; do
+		case $x in
+		conformance) tmo=$((tmo + 1500)) ;;
+		*) tmo=$((tmo + 900)) ;;
+		esac
+	done
+	tmo=${VM_SUITE_TIMEOUT:-$tmo}
 	out=$base/$s
 	t0=$(date +%s)
-	echo "# VM suite $s (out: $out)"
-	SUITES=$s VMOUT=$out VM_ENV="SUITES ${VM_ENV:-}" "$here/run.sh" "$here/guest-suites.sh" "$tmo" \
+	echo "# VM $s (out: $out)"
+	SUITES=$list VMOUT=$out VM_ENV="SUITES ${VM_ENV:-}" "$here/run.sh" "$here/guest-suites.sh" "$tmo" \
 		> "$base/$s.host.log" 2>&1 &
 	rpid=$!
 	# show the PASS/FAIL lines (and failure details) as they come
@@ -46,7 +54,7 @@ for s in $all; do
 		echo "FAIL $s/vm (guest rc=$rc)"
 		f=$((f + 1))
 	fi
-	echo "# VM suite $s: $p passed, $f failed in $(( $(date +%s) - t0 ))s"
+	echo "# VM $s: $p passed, $f failed in $(( $(date +%s) - t0 ))s"
 	pass=$((pass + p)); fail=$((fail + f))
 done
 echo "# VM suites took $(( $(date +%s) - t_all ))s; outputs in $base"

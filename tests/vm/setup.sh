@@ -82,7 +82,7 @@ for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_p
 	[ -f /mods/$m.ko ] && insmod /mods/$m.ko
 done
 mkdir -p /lower /rw /newroot
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /lower || poweroff -f
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=${VM9PCACHE:-loose} hostroot /lower || poweroff -f
 mount -t tmpfs -o size=60% tmpfs /rw; mkdir -p /rw/u /rw/w
 mount -t overlay -o lowerdir=/lower,upperdir=/rw/u,workdir=/rw/w overlay /newroot || poweroff -f
 mount --move /proc /newroot/proc; mount --move /sys /newroot/sys; mount --move /dev /newroot/dev

@@ -76,7 +76,7 @@ t_many() {
 		cmp <(yes "device $i" | head -c 65536) <(dd if="$dev" bs=64k count=1 iflag=direct status=none) ||
 			{ echo "device $i ($dev) reads back wrong data"; return 1; }
 	done
-	echo "$N devices served, opened uio fds: $(ls -l "/proc/$RUNNER_PID/fd" | grep -c /dev/uio)"
+	echo "$N devices served, opened uio fds: $(find "/proc/$RUNNER_PID/fd" -lname '/dev/uio*' | wc -l)"
 	for i in $(seq "$N"); do loop_unexport "$CFS/core/user_1/m$i" || return 1; done
 	for i in $(seq "$N"); do backstore_delete "$CFS/core/user_1/m$i" || { echo "device $i: delete failed"; return 1; }; done
 	fd1=$(nfd)

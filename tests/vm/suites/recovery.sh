@@ -34,17 +34,17 @@ writer() {
 			sleep 1
 		done
 	done
-	echo done >> "$TT/acked"
+	echo finished >> "$TT/acked"
 }
 
 check_acked() {  # check_acked DEV
 	local i bad=0
-	for i in $(grep -v done "$TT/acked"); do
+	for i in $(grep -v finished "$TT/acked"); do
 		if ! cmp -s <(blk "$i") <(dd if="$1" bs=64k skip="$i" count=1 iflag=direct status=none); then
 			echo "acknowledged block $i does not read back"; bad=$((bad + 1))
 		fi
 	done
-	echo "$(grep -vc done "$TT/acked") acknowledged blocks checked, $bad bad"
+	echo "$(grep -vc finished "$TT/acked") acknowledged blocks checked, $bad bad"
 	[ $bad = 0 ]
 }
 
@@ -63,10 +63,10 @@ t_kill9_midwrite() {
 	log "acknowledged while the daemon was dead: $(( $(wc -l < "$TT/acked") - n ))"
 	start_runner || return 1
 	log "daemon restarted; waiting for the writer"
-	wait_for 240 eval 'grep -q done "$TT/acked"' || { echo "writer did not finish"; cat "$TT/writer.err"; return 1; }
+	wait_for 240 eval 'grep -q finished "$TT/acked"' || { echo "writer did not finish"; cat "$TT/writer.err"; return 1; }
 	wait "$wpid"
 	cat "$TT/writer.err"
-	[ "$(grep -vc done "$TT/acked")" = $NBLK ] || { echo "not every block was written"; return 1; }
+	[ "$(grep -vc finished "$TT/acked")" = $NBLK ] || { echo "not every block was written"; return 1; }
 	check_acked "$dev" || return 1
 	# the image file itself has them too (what the daemon wrote)
 	sync

@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
+#
+# bench/run.sh: the one benchmark command (never a test: nothing here asserts
+# a time).  It
+#   1. builds the tree in Release (build-bench/) if needed;
+#   2. runs the host microbenchmark on the simulated ring (bench_ring_null):
+#      null handler through libtcmu alone and through the full daemon path,
+#      QD1 and QD128, three runs each; then, in the background while the VM
+#      runs, the RSS check over BENCH_RSS_CMDS (10M) commands;
+#   3. boots one VM (tests/vm/run.sh bench/vm-bench.sh): kernel fileio vs our
+#      file handler vs Debian's tcmu-runner (qcow handler), five fio rows,
+#      BENCH_REPS (3) repetitions;
+#   4. prints the table (medians, ratios ours/fileio and ours/anchor, goals)
+#      and writes docs/performance.md.
+#
+# Options: --no-vm, --no-micro, --no-rss, --report-only DIR (re-render a past
+# run), --out FILE (default docs/performance.md).  Environment: BENCH_OUT
+# (results folder, default /tmp/tcmu-bench.<date>), BENCH_REPS, BENCH_FIO_S,
+# BENCH_SIZE_MB, BENCH_HW_MAX_SECTORS, BENCH_EXTRA (see vm-bench.sh),
+# BENCH_RSS_CMDS, VMMEM (default 6144).
+# Needs (host): cmake, a C compiler, qemu-system-x86 (tests/vm/setup.sh), the
+# tcmu-runner and qemu-utils packages (the anchor; installed with apt-get if
+# missing; only run inside the VM).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+B=${BUILD:-$top/build-bench}
+OUTMD=$top/docs/performance.md
+do_vm=1 do_micro=1 do_rss=1 report_only=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--no-vm) do_vm=0 ;;
+	--no-micro) do_micro=0 ;;
+	--no-rss) do_rss=0 ;;
+	--report-only) report_only=$2; shift ;;
+	--out) OUTMD=$2; shift ;;
+	*) echo "usage: $0 [--no-vm] [--no-micro] [--no-rss] [--report-only DIR] [--out FILE]" >&2
+	   exit 2 ;;
+	esac
+	shift
+done
+
+report() {	# report DIR
+	python3 "$here/report.py" --micro "$1/micro.txt" --vm "$1/vm.txt" --out "$OUTMD" \
+		--notes "$here/notes.md"
+}
+
+if [ -n "$report_only" ]; then
+	report "$report_only"
+	exit $?
+fi
+
+OUT=${BENCH_OUT:-/tmp/tcmu-bench.$(date -u +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+echo "bench: results in $OUT"
+
+# 1. Release build (never more than -j2: the machine is shared).
+if [ ! -f "$B/CMakeCache.txt" ] || ! grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$B/CMakeCache.txt"; then
+	cmake -S "$top" -B "$B" -DCMAKE_BUILD_TYPE=Release > "$OUT/build.log" 2>&1 ||
+		{ echo "bench: cmake failed (see $OUT/build.log)"; exit 1; }
+fi
+make -C "$B" -j2 >> "$OUT/build.log" 2>&1 || { echo "bench: build failed (see $OUT/build.log)"; exit 1; }
+BIN=$B/bench/bench_ring_null
+
+# 2. Host microbenchmark.
+: > "$OUT/micro.txt"
+if [ "$do_micro" = 1 ]; then
+	echo "bench: host microbenchmark (simulated ring)"
+	for run in 1 2 3; do
+		for cfg in "inline 1 200000" "inline 128 1000000" "lib 1 30000" "lib 128 200000" \
+			   "async 1 30000" "async 128 200000" "parallel 128 200000"; do
+			# shellcheck disable=SC2086
+			set -- $cfg
+			"$BIN" -m "$1" -q "$2" -n "$3" >> "$OUT/micro.txt" 2>> "$OUT/micro.err" ||
+				echo "bench: bench_ring_null -m $1 -q $2 failed" >&2
+		done
+	done
+	grep '^RESULT' "$OUT/micro.txt"
+fi
+rss_pid=""
+if [ "$do_rss" = 1 ]; then
+	# Only RSS matters here, so it may share the CPU with the VM.
+	"$BIN" -m async -q 128 -b 1 -r -n "${BENCH_RSS_CMDS:-10000000}" > "$OUT/rss.txt" 2>&1 &
+	rss_pid=$!
+fi
+
+# 3. The VM.
+if [ "$do_vm" = 1 ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	need=""
+	for p in tcmu-runner qemu-utils fio python3; do
+		dpkg -s "$p" > /dev/null 2>&1 || need="$need $p"
+	done
+	if [ -n "$need" ]; then
+		echo "bench: installing$need (the anchor daemon is only ever started inside the VM)"
+		# No service may start on this host.
+		# shellcheck disable=SC2086
+		timeout 900 apt-get install -y -q --no-install-recommends $need > "$OUT/apt.log" 2>&1 ||
+			{ echo "bench: apt-get failed (see $OUT/apt.log)"; exit 1; }
+	fi
+	if pgrep -x tcmu-runner > /dev/null 2>&1; then
+		echo "bench: warning: a tcmu-runner runs on this host (pid $(pgrep -x tcmu-runner))" >&2
+	fi
+	echo "bench: VM run (fileio / ours / anchor; this takes ~15 minutes under TCG)"
+	BUILD=$B VMOUT=$OUT/vm VMMEM=${VMMEM:-6144} VMQUIET=${VMQUIET:-1} \
+		VM_ENV="BENCH_REPS BENCH_FIO_S BENCH_SIZE_MB BENCH_HW_MAX_SECTORS BENCH_EXTRA BENCH_ROWS BENCH_BACKENDS" \
+		"$top/tests/vm/run.sh" "$here/vm-bench.sh" "${BENCH_VM_TIMEOUT:-3000}"
+	echo "bench: VM rc=$?"
+	cp "$OUT/vm/results.txt" "$OUT/vm.txt" 2>/dev/null ||
+		grep -E '^(RESULT|INFO) ' "$OUT/vm/guest.log" > "$OUT/vm.txt" 2>/dev/null
+fi
+
+if [ -n "$rss_pid" ]; then
+	echo "bench: waiting for the RSS run"
+	wait "$rss_pid"
+	cat "$OUT/rss.txt" >> "$OUT/micro.txt"
+fi
+
+# 4. Table and docs/performance.md.
+report "$OUT"
+echo "bench: wrote $OUTMD (raw results: $OUT)"

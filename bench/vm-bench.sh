@@ -1,0 +1,191 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
+#
+# vm-bench.sh: guest script of bench/run.sh (run by tests/vm/run.sh as root in
+# the VM).  One boot, one ext4 scratch fs, three backstores over tcm_loop:
+#   fileio  kernel fileio (fd_buffered_io=1) on raw.img
+#   ours    our tcmu-runner + file handler on the same raw.img
+#   anchor  Debian's tcmu-runner (apt package) + its qcow handler on a
+#           qcow2 image made with preallocation=full
+# Only one daemon serves TCMU at a time: each backend's LUN is created, used
+# and removed (and its daemon stopped) before the next one starts.
+# For each repetition and backend, five fio rows; one RESULT line per row on
+# stdout and in /vmout/results.txt.
+#
+# Environment (all optional): BENCH_SIZE_MB (512), BENCH_FIO_S (8),
+# BENCH_REPS (3), BENCH_HW_MAX_SECTORS (2048, both user backstores),
+# BENCH_BACKENDS ("fileio ours anchor"), BENCH_EXTRA (extra backends run once
+# after the repetitions, e.g. "ours-hw128 ours-dpb"), BENCH_ROWS (all five).
+set -u
+. "$TESTS_VM/lib.sh"
+
+SIZE_MB=${BENCH_SIZE_MB:-512}
+FIO_S=${BENCH_FIO_S:-8}
+REPS=${BENCH_REPS:-3}
+HWMAX=${BENCH_HW_MAX_SECTORS:-2048}
+BACKENDS=${BENCH_BACKENDS:-fileio ours anchor}
+EXTRA=${BENCH_EXTRA:-}
+ROWS=${BENCH_ROWS:-rr4k1 rr4k32 rw4k32 r1m8 w1m8}
+ANCHOR_BIN=${ANCHOR_BIN:-/usr/bin/tcmu-runner}
+ANCHOR_HANDLERS=${ANCHOR_HANDLERS:-/usr/lib/x86_64-linux-gnu/tcmu-runner}
+RES=/vmout/results.txt
+HZ=$(getconf CLK_TCK)
+
+vm_init || die "vm_init"
+: > "$RES"
+RAW=$SCRATCH/raw.img
+QC=$SCRATCH/anchor.qcow2
+BYTES=$((SIZE_MB * 1024 * 1024))
+
+log "prefilling ${SIZE_MB} MiB raw and qcow2 (preallocation=full) images"
+dd if=/dev/zero of="$RAW" bs=1M count="$SIZE_MB" conv=fsync status=none || die "dd"
+qemu-img create -q -f qcow2 -o preallocation=full "$QC" "${SIZE_MB}M" || die "qemu-img"
+sync
+
+emit() { echo "$*"; echo "$*" >> "$RES"; }
+
+# cpu_ticks PID: utime+stime of the process, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# busy_ticks: non-idle ticks of the whole guest (all CPUs).
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+num_cmds() { cat "$1/statistics/scsi_lu/num_cmds" 2>/dev/null || echo -1; }
+
+row_args() {
+	case $1 in
+	rr4k1) echo "randread 4k 1" ;;
+	rr4k32) echo "randread 4k 32" ;;
+	rw4k32) echo "randwrite 4k 32" ;;
+	r1m8) echo "read 1M 8" ;;
+	w1m8) echo "write 1M 8" ;;
+	esac
+}
+
+# run_rows REP BACKEND DEV BACKSTORE_DIR DAEMON_PID(or "")
+run_rows() {
+	local rep=$1 be=$2 dev=$3 bs=$4 pid=$5 row rw bsz qd c0 c1 n0 n1 b0 b1 js line
+	for row in $ROWS; do
+		# shellcheck disable=SC2046
+		set -- $(row_args "$row")
+		rw=$1 bsz=$2 qd=$3
+		js=$TT/fio.$row.json
+		c0=0; [ -n "$pid" ] && c0=$(cpu_ticks "$pid")
+		n0=$(num_cmds "$bs"); b0=$(busy_ticks)
+		timeout -k 10 $((FIO_S + 120)) fio --name=b --filename="$dev" --direct=1 \
+			--ioengine=libaio --rw="$rw" --bs="$bsz" --iodepth="$qd" \
+			--runtime="$FIO_S" --time_based --ramp_time=1 --randrepeat=0 \
+			--norandommap --lat_percentiles=1 --output-format=json > "$js" 2> "$js.err"
+		n1=$(num_cmds "$bs"); b1=$(busy_ticks)
+		c1=0; [ -n "$pid" ] && c1=$(cpu_ticks "$pid")
+		line=$(python3 - "$js" "$rw" <<'EOP'
+import json, sys
+try:
+    j = json.load(open(sys.argv[1]))
+    d = j["jobs"][0]["write" if "write" in sys.argv[2] else "read"]
+    lat = d.get("lat_ns", {})
+    pct = lat.get("percentile") or d.get("clat_ns", {}).get("percentile", {})
+    p99 = pct.get("99.000000", -1000)
+    print("iops=%.1f mibs=%.2f lat_mean_us=%.1f lat_p99_us=%.1f ios=%d" % (
+        d["iops"], d["bw_bytes"] / 1048576.0, lat.get("mean", -1000) / 1000.0,
+        p99 / 1000.0, d["total_ios"]))
+except Exception as e:
+    print("error=%s" % type(e).__name__)
+EOP
+)
+		local cmds=$((n1 - n0)) cpu=-1 sys=-1 rss=0
+		if [ "$n0" -lt 0 ] || [ "$cmds" -le 0 ]; then
+			cmds=$(echo "$line" | sed -n 's/.*ios=\([0-9]*\).*/\1/p')
+			cmds=${cmds:-0}
+		fi
+		if [ "$cmds" -gt 0 ]; then
+			[ -n "$pid" ] && cpu=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$cmds" \
+				'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
+			sys=$(awk -v t=$((b1 - b0)) -v hz="$HZ" -v n="$cmds" \
+				'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
+		fi
+		[ -n "$pid" ] && rss=$(rss_kib "$pid")
+		emit "RESULT rep=$rep backend=$be row=$row $line cmds=$cmds cpu_us_per_cmd=$cpu" \
+			"sys_cpu_us_per_cmd=$sys rss_kib=$rss"
+	done
+}
+
+DPID=""
+start_daemon() {	# start_daemon ours|anchor LOGDIR
+	local logd=$2
+	mkdir -p "$logd"
+	logd_last=$logd
+	if [ "$1" = anchor ]; then
+		"$ANCHOR_BIN" --handler-path "$ANCHOR_HANDLERS" -l "$logd" > "$logd/stdout" 2>&1 &
+	else
+		"$RUNNER" --handler-path "$(handler_dir)" -l "$logd" > "$logd/stdout" 2>&1 &
+	fi
+	DPID=$!
+	wait_for 60 nl_listening "$DPID" || {
+		echo "daemon $1 not listening"; tail -n 20 "$logd"/* ; return 1; }
+}
+
+stop_daemon() {
+	[ -n "$DPID" ] || return 0
+	stop_pid "$DPID" TERM 30
+	DPID=""
+}
+
+# one_backend REP NAME
+one_backend() {
+	local rep=$1 be=$2 bsd dev name=b_$2_$1 ctl=()
+	case $be in
+	fileio)
+		bsd=$CFS/core/fileio_1/$name
+		fileio_backstore "$name" "$BYTES" "$RAW" || { echo "fileio backstore failed"; return 1; }
+		;;
+	ours|ours-hw128|ours-dpb|anchor)
+		case $be in
+		ours) ctl=("hw_max_sectors=$HWMAX") ;;
+		ours-hw128) ctl=() ;;
+		ours-dpb) ctl=("hw_max_sectors=$HWMAX" "data_pages_per_blk=16") ;;
+		anchor) ctl=("hw_max_sectors=$HWMAX") ;;
+		esac
+		if [ "$be" = anchor ]; then
+			start_daemon anchor "$TT/log-$be-$rep" || return 1
+			cfg="qcow/$QC"
+		else
+			start_daemon ours "$TT/log-$be-$rep" || return 1
+			cfg="file/$RAW"
+		fi
+		bsd=$CFS/core/user_1/$name
+		user_backstore "$name" "$BYTES" "$cfg" 1 "${ctl[@]}" ||
+			{ echo "user backstore $be failed"; tail -n 20 "$TT/log-$be-$rep"/*; stop_daemon; return 1; }
+		;;
+	*) echo "unknown backend $be"; return 1 ;;
+	esac
+	dev=$(loop_lun "$bsd") || { echo "no LUN for $be"; return 1; }
+	# Warm the page cache the same way for every backend.
+	cat "$RAW" "$QC" > /dev/null
+	log "rep $rep: $be on $dev ($(cat /sys/block/"${dev#/dev/}"/queue/max_sectors_kb) KiB max IO)"
+	run_rows "$rep" "$be" "$dev" "$bsd" "$DPID"
+	# Where the daemon's CPU went, per thread (ticks over the whole backend).
+	[ -n "$DPID" ] && emit "THREADS rep=$rep backend=$be" $(for t in /proc/"$DPID"/task/*; do
+		printf '%s:%s ' "$(tr ' ' '_' < "$t/comm")" "$(awk '{ print $14 + $15 }' "$t/stat")"
+	done)
+	loop_unexport "$bsd"
+	backstore_delete "$bsd" 60 || echo "backstore $bsd removal failed"
+	stop_daemon
+	[ -n "${logd_last:-}" ] && cp -r "$logd_last" /vmout/ 2>/dev/null
+	dmesg_check || true
+}
+
+dmesg_mark
+emit "INFO kernel=$(uname -r) cpus=$(nproc) mem_mib=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 ))" \
+	"size_mb=$SIZE_MB fio_s=$FIO_S reps=$REPS hw_max_sectors=$HWMAX" \
+	"anchor=$("$ANCHOR_BIN" --version 2>&1 | head -1 | tr ' ' '_')"
+for rep in $(seq 1 "$REPS"); do
+	for be in $BACKENDS; do
+		one_backend "$rep" "$be" || { echo "backend $be failed in rep $rep"; cleanup_targets; stop_daemon; }
+	done
+done
+for be in $EXTRA; do
+	one_backend 1 "$be" || { echo "backend $be failed"; cleanup_targets; stop_daemon; }
+done
+cleanup_targets
+echo "DONE"
+exit 0
