@@ -82,11 +82,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--micro")
     ap.add_argument("--vm")
+    ap.add_argument("--insn", help="RESULT lines of runs with -i (instruction counts)")
+    ap.add_argument("--threads", help="VM results with THREADS lines (per-thread CPU)")
     ap.add_argument("--out")
     ap.add_argument("--notes", help="markdown appended to the generated page")
     a = ap.parse_args()
 
     micro = parse(a.micro)
+    insn = [r for r in parse(a.insn) if r["_kind"] == "RESULT"]
     vm = parse(a.vm)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     md = []
@@ -176,8 +179,9 @@ def main():
             sel = [r for r in mres if (r.get("mode"), r.get("qd")) == k]
             cpu = med([num(r.get("cpu_ns_per_cmd")) for r in sel])
             core = med([num(r.get("core_ns_per_cmd")) for r in sel])
-            ui = med([num(r.get("user_insn_per_cmd")) for r in sel])
-            ai = med([num(r.get("all_insn_per_cmd")) for r in sel])
+            isel = [r for r in insn if (r.get("mode"), r.get("qd")) == k] or sel
+            ui = med([num(r.get("user_insn_per_cmd")) for r in isel])
+            ai = med([num(r.get("all_insn_per_cmd")) for r in isel])
             kk = med([1000.0 * num(r.get("kicks")) / num(r.get("cmds")) for r in sel
                       if num(r.get("kicks")) is not None and num(r.get("cmds"))])
             best[k] = (cpu, core)
@@ -209,6 +213,18 @@ def main():
             goals.append(("RSS flat (1M -> %dM commands)" % (max(pts) // 1000000),
                           last <= first * 1.02 + 1024,
                           "%d -> %d KiB" % (first, last)))
+
+    if a.threads:
+        try:
+            th = [ln for ln in open(a.threads).read().splitlines() if ln.startswith("THREADS")]
+        except OSError:
+            th = []
+        if th:
+            md.append("Daemon CPU by thread in the VM (clock ticks over all five rows of one "
+                      "backend; thread name:ticks):\n")
+            md.append("```")
+            md.extend(th)
+            md.append("```\n")
 
     if goals:
         md.append("## Goals\n")

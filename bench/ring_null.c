@@ -18,9 +18,13 @@
  * figures; instructions per command come from perf_event_open() counters on
  * those threads when the kernel allows it.  Output: one "RESULT" line per run.
  *
- *   bench_ring_null [-m inline|lib|async|parallel] [-q QD] [-n COMMANDS] [-b BLOCKS] [-r]
+ *   bench_ring_null [-m inline|lib|async|parallel|file] [-q QD] [-n COMMANDS]
+ *                   [-b BLOCKS] [-H DIR] [-i] [-r]
  *     -b  512-byte blocks per READ(10) (default 8 = 4 KiB, at most 16)
  *     -r  print VmRSS every 1M commands (RSS flatness)
+ *     -i  count instructions per command (perf_event_open); a separate run,
+ *         since the counters make every context switch dearer (MSR writes)
+ *     -H  folder holding handler_file.so (for -m file)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -48,6 +52,7 @@ static enum mode mode = M_ASYNC;
 static unsigned int qd = 1;
 static unsigned long ncmds = 200000;
 static bool rss_trace;
+static bool want_insn;		/* -i: count instructions (costs CPU: MSR writes per switch) */
 static const char *handler_dir;	/* -H: folder with handler_file.so */
 static char file_cfg[4200];
 static unsigned int nblocks = 8;	/* 512 B blocks per READ(10): 4 KiB */
@@ -389,8 +394,8 @@ static const char *mode_name(void)
 
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [-m lib|async|parallel] [-q QD] [-n COMMANDS] [-r]\n",
-		argv0);
+	fprintf(stderr, "usage: %s [-m inline|lib|async|parallel|file] [-q QD] [-n COMMANDS] "
+		"[-b BLOCKS] [-H DIR] [-i] [-r]\n", argv0);
 	exit(2);
 }
 
@@ -411,7 +416,7 @@ int main(int argc, char **argv)
 	long done, warm;
 	int c;
 
-	while ((c = getopt(argc, argv, "m:q:n:b:H:r")) != -1) {
+	while ((c = getopt(argc, argv, "m:q:n:b:H:ir")) != -1) {
 		switch (c) {
 		case 'm':
 			if (!strcmp(optarg, "inline"))
@@ -432,6 +437,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			ncmds = strtoul(optarg, NULL, 0);
+			break;
+		case 'i':
+			want_insn = true;
 			break;
 		case 'H':
 			handler_dir = optarg;
@@ -501,7 +509,9 @@ int main(int argc, char **argv)
 	if (warm < 0)
 		return 1;
 
-	counters_open(&cnt);
+	cnt.n = 0;
+	if (want_insn)
+		counters_open(&cnt);
 	counters_ctl(&cnt, PERF_EVENT_IOC_RESET);
 	counters_ctl(&cnt, PERF_EVENT_IOC_ENABLE);
 	w0 = clock_ns(CLOCK_MONOTONIC);

@@ -42,7 +42,8 @@ while [ $# -gt 0 ]; do
 done
 
 report() {	# report DIR
-	python3 "$here/report.py" --micro "$1/micro.txt" --vm "$1/vm.txt" --out "$OUTMD" \
+	python3 "$here/report.py" --micro "$1/micro.txt" --insn "$1/insn.txt" --vm "$1/vm.txt" \
+		--threads "$1/vm/results.txt" --out "$OUTMD" \
 		--notes "$here/notes.md"
 }
 
@@ -65,15 +66,22 @@ BIN=$B/bench/bench_ring_null
 
 # 2. Host microbenchmark.
 : > "$OUT/micro.txt"
+: > "$OUT/insn.txt"
 if [ "$do_micro" = 1 ]; then
 	echo "bench: host microbenchmark (simulated ring)"
-	for run in 1 2 3; do
-		for cfg in "inline 1 200000" "inline 128 1000000" "lib 1 30000" "lib 128 200000" \
-			   "async 1 30000" "async 128 200000" "parallel 128 200000"; do
+	cfgs=("inline 1 200000" "inline 128 1000000" "lib 1 30000" "lib 128 200000"
+	      "async 1 30000" "async 128 200000" "parallel 1 10000" "parallel 128 200000"
+	      "file 1 10000" "file 32 100000")
+	# Three timed runs (medians), then one run with instruction counters
+	# (kept apart: the counters make context switches dearer).
+	for run in 1 2 3 insn; do
+		for cfg in "${cfgs[@]}"; do
 			# shellcheck disable=SC2086
 			set -- $cfg
-			"$BIN" -m "$1" -q "$2" -n "$3" >> "$OUT/micro.txt" 2>> "$OUT/micro.err" ||
-				echo "bench: bench_ring_null -m $1 -q $2 failed" >&2
+			f=$OUT/micro.txt extra=""
+			[ "$run" = insn ] && { f=$OUT/insn.txt; extra=-i; }
+			"$BIN" -m "$1" -q "$2" -n "$3" -H "$B/handlers/file" $extra >> "$f" \
+				2>> "$OUT/micro.err" || echo "bench: bench_ring_null -m $1 -q $2 failed" >&2
 		done
 	done
 	grep '^RESULT' "$OUT/micro.txt"
@@ -104,7 +112,7 @@ if [ "$do_vm" = 1 ]; then
 	fi
 	echo "bench: VM run (fileio / ours / anchor; this takes ~15 minutes under TCG)"
 	BUILD=$B VMOUT=$OUT/vm VMMEM=${VMMEM:-6144} VMQUIET=${VMQUIET:-1} \
-		VM_ENV="BENCH_REPS BENCH_FIO_S BENCH_SIZE_MB BENCH_HW_MAX_SECTORS BENCH_EXTRA BENCH_ROWS BENCH_BACKENDS" \
+		VM_ENV="BENCH_REPS BENCH_FIO_S BENCH_SIZE_MB BENCH_HW_MAX_SECTORS BENCH_EXTRA BENCH_ROWS BENCH_BACKENDS EXP_BUILD BENCH_CLOCK_PROBE" \
 		"$top/tests/vm/run.sh" "$here/vm-bench.sh" "${BENCH_VM_TIMEOUT:-3000}"
 	echo "bench: VM rc=$?"
 	cp "$OUT/vm/results.txt" "$OUT/vm.txt" 2>/dev/null ||
@@ -114,7 +122,7 @@ fi
 if [ -n "$rss_pid" ]; then
 	echo "bench: waiting for the RSS run"
 	wait "$rss_pid"
-	cat "$OUT/rss.txt" >> "$OUT/micro.txt"
+	grep '^RSS ' "$OUT/rss.txt" >> "$OUT/micro.txt"
 fi
 
 # 4. Table and docs/performance.md.

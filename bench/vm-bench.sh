@@ -9,14 +9,19 @@
 #           qcow2 image made with preallocation=full
 # Only one daemon serves TCMU at a time: each backend's LUN is created, used
 # and removed (and its daemon stopped) before the next one starts.
-# For each repetition and backend, five fio rows; one RESULT line per row on
-# stdout and in /vmout/results.txt.
+# For each repetition and backend, five fio rows (JSON in /vmout/fio/); at
+# the end one RESULT line per row on stdout and in /vmout/results.txt, and
+# THREADS lines (daemon CPU ticks per thread).
 #
 # Environment (all optional): BENCH_SIZE_MB (512), BENCH_FIO_S (8),
 # BENCH_REPS (3), BENCH_HW_MAX_SECTORS (2048, both user backstores),
 # BENCH_BACKENDS ("fileio ours anchor"), BENCH_EXTRA (extra backends run once
 # after the repetitions, e.g. "ours-hw128 ours-dpb"), BENCH_ROWS (all five).
+# Experiments: backends "exp" and "exp-async" run the daemon and handlers of
+# another build tree, EXP_BUILD (e.g. a scratch copy with a change to
+# measure); exp-async also sets EXP_ASYNC_MIN=65536 in its environment.
 set -u
+# shellcheck source=../tests/vm/lib.sh
 . "$TESTS_VM/lib.sh"
 
 SIZE_MB=${BENCH_SIZE_MB:-512}
@@ -33,6 +38,8 @@ HZ=$(getconf CLK_TCK)
 
 vm_init || die "vm_init"
 : > "$RES"
+: > "$TT/rows.txt"
+mkdir -p /vmout/fio
 RAW=$SCRATCH/raw.img
 QC=$SCRATCH/anchor.qcow2
 BYTES=$((SIZE_MB * 1024 * 1024))
@@ -63,12 +70,12 @@ row_args() {
 
 # run_rows REP BACKEND DEV BACKSTORE_DIR DAEMON_PID(or "")
 run_rows() {
-	local rep=$1 be=$2 dev=$3 bs=$4 pid=$5 row rw bsz qd c0 c1 n0 n1 b0 b1 js line
+	local rep=$1 be=$2 dev=$3 bs=$4 pid=$5 row rw bsz qd c0 c1 n0 n1 b0 b1 js rss
 	for row in $ROWS; do
 		# shellcheck disable=SC2046
 		set -- $(row_args "$row")
 		rw=$1 bsz=$2 qd=$3
-		js=$TT/fio.$row.json
+		js=/vmout/fio/$rep-$be-$row.json
 		c0=0; [ -n "$pid" ] && c0=$(cpu_ticks "$pid")
 		n0=$(num_cmds "$bs"); b0=$(busy_ticks)
 		timeout -k 10 $((FIO_S + 120)) fio --name=b --filename="$dev" --direct=1 \
@@ -77,35 +84,9 @@ run_rows() {
 			--norandommap --lat_percentiles=1 --output-format=json > "$js" 2> "$js.err"
 		n1=$(num_cmds "$bs"); b1=$(busy_ticks)
 		c1=0; [ -n "$pid" ] && c1=$(cpu_ticks "$pid")
-		line=$(python3 - "$js" "$rw" <<'EOP'
-import json, sys
-try:
-    j = json.load(open(sys.argv[1]))
-    d = j["jobs"][0]["write" if "write" in sys.argv[2] else "read"]
-    lat = d.get("lat_ns", {})
-    pct = lat.get("percentile") or d.get("clat_ns", {}).get("percentile", {})
-    p99 = pct.get("99.000000", -1000)
-    print("iops=%.1f mibs=%.2f lat_mean_us=%.1f lat_p99_us=%.1f ios=%d" % (
-        d["iops"], d["bw_bytes"] / 1048576.0, lat.get("mean", -1000) / 1000.0,
-        p99 / 1000.0, d["total_ios"]))
-except Exception as e:
-    print("error=%s" % type(e).__name__)
-EOP
-)
-		local cmds=$((n1 - n0)) cpu=-1 sys=-1 rss=0
-		if [ "$n0" -lt 0 ] || [ "$cmds" -le 0 ]; then
-			cmds=$(echo "$line" | sed -n 's/.*ios=\([0-9]*\).*/\1/p')
-			cmds=${cmds:-0}
-		fi
-		if [ "$cmds" -gt 0 ]; then
-			[ -n "$pid" ] && cpu=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$cmds" \
-				'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
-			sys=$(awk -v t=$((b1 - b0)) -v hz="$HZ" -v n="$cmds" \
-				'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
-		fi
-		[ -n "$pid" ] && rss=$(rss_kib "$pid")
-		emit "RESULT rep=$rep backend=$be row=$row $line cmds=$cmds cpu_us_per_cmd=$cpu" \
-			"sys_cpu_us_per_cmd=$sys rss_kib=$rss"
+		# fio's JSON is parsed once at the end (python is slow to start under TCG).
+		[ -n "$pid" ] && rss=$(rss_kib "$pid") || rss=0
+		echo "$rep $be $row $rw $js $((n1 - n0)) $((c1 - c0)) $((b1 - b0)) $rss" >> "$TT/rows.txt"
 	done
 }
 
@@ -116,6 +97,17 @@ start_daemon() {	# start_daemon ours|anchor LOGDIR
 	logd_last=$logd
 	if [ "$1" = anchor ]; then
 		"$ANCHOR_BIN" --handler-path "$ANCHOR_HANDLERS" -l "$logd" > "$logd/stdout" 2>&1 &
+	elif [ "$1" = exp ] || [ "$1" = exp-async ]; then
+		local hd=$TT/exp-handlers
+		mkdir -p "$hd"
+		ln -sfn "$EXP_BUILD/handlers/file/handler_file.so" "$hd/handler_file.so"
+		if [ "$1" = exp-async ]; then
+			EXP_ASYNC_MIN=65536 "$EXP_BUILD/daemon/tcmu-runner" --handler-path "$hd" \
+				-l "$logd" > "$logd/stdout" 2>&1 &
+		else
+			"$EXP_BUILD/daemon/tcmu-runner" --handler-path "$hd" -l "$logd" \
+				> "$logd/stdout" 2>&1 &
+		fi
 	else
 		"$RUNNER" --handler-path "$(handler_dir)" -l "$logd" > "$logd/stdout" 2>&1 &
 	fi
@@ -138,9 +130,9 @@ one_backend() {
 		bsd=$CFS/core/fileio_1/$name
 		fileio_backstore "$name" "$BYTES" "$RAW" || { echo "fileio backstore failed"; return 1; }
 		;;
-	ours|ours-hw128|ours-dpb|anchor)
+	ours|ours-hw128|ours-dpb|anchor|exp|exp-async)
 		case $be in
-		ours) ctl=("hw_max_sectors=$HWMAX") ;;
+		ours|exp|exp-async) ctl=("hw_max_sectors=$HWMAX") ;;
 		ours-hw128) ctl=() ;;
 		ours-dpb) ctl=("hw_max_sectors=$HWMAX" "data_pages_per_blk=16") ;;
 		anchor) ctl=("hw_max_sectors=$HWMAX") ;;
@@ -148,6 +140,9 @@ one_backend() {
 		if [ "$be" = anchor ]; then
 			start_daemon anchor "$TT/log-$be-$rep" || return 1
 			cfg="qcow/$QC"
+		elif [ "$be" = exp ] || [ "$be" = exp-async ]; then
+			start_daemon "$be" "$TT/log-$be-$rep" || return 1
+			cfg="file/$RAW"
 		else
 			start_daemon ours "$TT/log-$be-$rep" || return 1
 			cfg="file/$RAW"
@@ -159,11 +154,13 @@ one_backend() {
 	*) echo "unknown backend $be"; return 1 ;;
 	esac
 	dev=$(loop_lun "$bsd") || { echo "no LUN for $be"; return 1; }
-	# Warm the page cache the same way for every backend.
-	cat "$RAW" "$QC" > /dev/null
+	# Warm the page cache the same way for every backend (once per boot is
+	# enough: 6 GiB guest, 2 x SIZE_MB of images).
+	[ -f "$TT/warm" ] || { cat "$RAW" "$QC" > /dev/null; touch "$TT/warm"; }
 	log "rep $rep: $be on $dev ($(cat /sys/block/"${dev#/dev/}"/queue/max_sectors_kb) KiB max IO)"
 	run_rows "$rep" "$be" "$dev" "$bsd" "$DPID"
 	# Where the daemon's CPU went, per thread (ticks over the whole backend).
+	# shellcheck disable=SC2046 # one word per thread wanted
 	[ -n "$DPID" ] && emit "THREADS rep=$rep backend=$be" $(for t in /proc/"$DPID"/task/*; do
 		printf '%s:%s ' "$(tr ' ' '_' < "$t/comm")" "$(awk '{ print $14 + $15 }' "$t/stat")"
 	done)
@@ -177,7 +174,10 @@ one_backend() {
 dmesg_mark
 emit "INFO kernel=$(uname -r) cpus=$(nproc) mem_mib=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 ))" \
 	"size_mb=$SIZE_MB fio_s=$FIO_S reps=$REPS hw_max_sectors=$HWMAX" \
-	"anchor=$("$ANCHOR_BIN" --version 2>&1 | head -1 | tr ' ' '_')"
+	"anchor=$("$ANCHOR_BIN" --version 2>&1 | head -1 | tr ' ' '_')" \
+	"clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+# Optional: a program printing the cost of clock_gettime in this guest.
+[ -n "${BENCH_CLOCK_PROBE:-}" ] && log "clock_gettime: $("$BENCH_CLOCK_PROBE" 2>&1)"
 for rep in $(seq 1 "$REPS"); do
 	for be in $BACKENDS; do
 		one_backend "$rep" "$be" || { echo "backend $be failed in rep $rep"; cleanup_targets; stop_daemon; }
@@ -187,5 +187,29 @@ for be in $EXTRA; do
 	one_backend 1 "$be" || { echo "backend $be failed"; cleanup_targets; stop_daemon; }
 done
 cleanup_targets
+
+# One RESULT line per row: fio figures + daemon/guest CPU per SCSI command.
+python3 - "$TT/rows.txt" "$HZ" <<'EOP' | tee -a "$RES"
+import json, sys
+hz = float(sys.argv[2])
+for ln in open(sys.argv[1]):
+    rep, be, row, rw, js, cmds, cpu, busy, rss = ln.split()
+    cmds, cpu, busy = int(cmds), int(cpu), int(busy)
+    try:
+        d = json.load(open(js))["jobs"][0]["write" if "write" in rw else "read"]
+        lat = d.get("lat_ns", {})
+        pct = lat.get("percentile") or d.get("clat_ns", {}).get("percentile", {})
+        if cmds <= 0:
+            cmds = d["total_ios"]
+        fio = "iops=%.1f mibs=%.2f lat_mean_us=%.1f lat_p99_us=%.1f ios=%d" % (
+            d["iops"], d["bw_bytes"] / 1048576.0, lat.get("mean", -1000) / 1000.0,
+            pct.get("99.000000", -1000) / 1000.0, d["total_ios"])
+    except Exception as e:
+        fio = "error=%s" % type(e).__name__
+    per = lambda t: "%.1f" % (t * 1e6 / hz / cmds) if cmds > 0 else "-1"
+    print("RESULT rep=%s backend=%s row=%s %s cmds=%d cpu_us_per_cmd=%s "
+          "sys_cpu_us_per_cmd=%s rss_kib=%s" % (rep, be, row, fio, cmds,
+          per(cpu) if be != "fileio" else "-1", per(busy), rss))
+EOP
 echo "DONE"
 exit 0

@@ -361,6 +361,8 @@ int main(int argc, char **argv)
 		goto out_handlers;
 	}
 
+	/* We are the service external programs register with: never register ourselves. */
+	tcmulib_set_dbus_registration(false);
 	g.ctx = tcmulib_initialize(lh, nlh);
 	tcmur_devices_start_pending();
 	set_module_param("block_netlink", "0");

@@ -6,6 +6,9 @@
  * each device's uio fd.
  *
  *   targetcli /backstores/user:consumer create ram0 64M consumer/anything
+ *
+ * With tcmu-runner running, libtcmu registers the "consumer" subtype with
+ * it over DBus, so targetcli lists user:consumer and can check cfgstrings.
  */
 #include <errno.h>
 #include <poll.h>
@@ -118,6 +121,19 @@ static int consumer_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *c
 	}
 }
 
+/*
+ * targetcli asks tcmu-runner, which asks us over DBus (libtcmu registers
+ * the handler by itself when tcmu-runner runs): any thread.
+ */
+static bool consumer_check_config(const char *cfgstring, char **reason)
+{
+	if (strncmp(cfgstring, "consumer/", 9) || !cfgstring[9]) {
+		*reason = strdup("expected consumer/<name>");
+		return false;
+	}
+	return true;
+}
+
 /* READ/WRITE 6/10/12/16 against the RAM buffer. */
 static int do_rw(struct tcmu_device *dev, struct tcmulib_cmd *cmd, bool write)
 {
@@ -191,6 +207,7 @@ static struct tcmulib_handler consumer_handler = {
 	.name = "consumer: RAM disk example",
 	.subtype = "consumer",
 	.cfg_desc = "consumer/<anything>: a RAM disk of the size given to LIO",
+	.check_config = consumer_check_config,
 	.added = consumer_added,
 	.removed = consumer_removed,
 	.reconfig = consumer_reconfig,

@@ -119,7 +119,11 @@ struct tcmulib_handler {
  */
 struct tcmulib_context *tcmulib_initialize(struct tcmulib_handler *handlers,
 					   size_t handler_count);
-/* Add a handler after initialization (tcmu-runner's DBus RegisterHandler). */
+/*
+ * Add a handler after initialization.  Its devices that already exist are
+ * adopted as tcmulib_initialize() does (added() called, ring recovered);
+ * call from the thread that runs tcmulib_master_fd_ready().
+ */
 int tcmulib_register(struct tcmulib_context *ctx, struct tcmulib_handler *handler);
 int tcmulib_get_master_fd(struct tcmulib_context *ctx);
 /* Process pending netlink events; call when the master fd is readable. */
@@ -135,6 +139,33 @@ void tcmulib_close(struct tcmulib_context *ctx);
  */
 void tcmulib_defer_event(struct tcmu_device *dev);
 void tcmulib_event_done(struct tcmu_device *dev, int status);
+/*
+ * Further rules of deferral: tcmulib_event_done() may be called as soon as
+ * tcmulib_defer_event() was, even while the callback still runs; the reply
+ * (and a free) happens once both the callback has returned and
+ * tcmulib_event_done() was called.  After deferring, the callback's return
+ * value is ignored: the status given to tcmulib_event_done() counts.  A
+ * deferred reconfig with DEV_CFGSTR keeps the new cfgstring when the status
+ * is 0 (unless the handler called tcmu_dev_set_cfgstring() meanwhile).  A
+ * REMOVED event arriving while another event of the device is deferred
+ * waits for it and then runs removed() on the thread that called
+ * tcmulib_event_done().  tcmulib_close() waits for deferred events.
+ */
+
+/*
+ * Appended: DBus registration.  When libtcmu is built with GIO and
+ * tcmulib_initialize() gets handlers, a thread of the library owns
+ * org.kernel.TCMUService1.HandlerManager1.<subtype> on the system bus for
+ * each handler, serves CheckConfig(s) -> (b, s) there (calling
+ * check_config) at /org/kernel/TCMUService1/HandlerManager1/<subtype> and
+ * calls RegisterHandler on tcmu-runner (now, and whenever tcmu-runner
+ * appears on the bus), so that targetcli lists the subtype.  Without a bus
+ * or a tcmu-runner the program carries on.  Enabled by default; call
+ * tcmulib_set_dbus_registration(false) before tcmulib_initialize() to turn
+ * it off (tcmu-runner does), or set TCMU_DBUS_REGISTRATION=0 in the
+ * environment.
+ */
+void tcmulib_set_dbus_registration(bool enable);
 
 /* --- per-device command processing ----------------------------------- */
 

@@ -9,8 +9,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
+
+bool tcmu_dbus_registration = true;
+
+void tcmulib_set_dbus_registration(bool enable)
+{
+	tcmu_dbus_registration = enable;
+}
+
+#ifndef TCMU_HAVE_GIO
+/* Built without GIO: nothing to announce handlers with. */
+void tcmu_register_start(struct tcmulib_context *ctx)
+{
+	if (tcmu_dbus_registration)
+		tcmu_dbg("built without GIO: handlers are not registered with tcmu-runner\n");
+}
+
+void tcmu_register_add(struct tcmulib_context *ctx, struct tcmulib_handler *h)
+{
+}
+
+void tcmu_register_stop(struct tcmulib_context *ctx)
+{
+}
+#endif
 
 struct tcmulib_handler *tcmu_ctx_find_handler(struct tcmulib_context *ctx, const char *cfg)
 {
@@ -33,76 +58,217 @@ struct tcmulib_handler *tcmu_ctx_find_handler(struct tcmulib_context *ctx, const
 	return h;
 }
 
-static struct tcmu_device *ctx_find_dev(struct tcmulib_context *ctx, unsigned int minor)
+/* Caller holds ctx->lock. */
+static struct tcmu_device *ctx_find_dev_locked(struct tcmulib_context *ctx, unsigned int minor)
 {
 	struct tcmu_device *dev;
 
-	pthread_mutex_lock(&ctx->lock);
 	for (dev = ctx->devs; dev; dev = dev->next)
 		if (dev->minor == minor)
 			break;
-	pthread_mutex_unlock(&ctx->lock);
 	return dev;
 }
 
-static void ctx_unlink_dev(struct tcmulib_context *ctx, struct tcmu_device *dev)
+static bool ctx_has_dev(struct tcmulib_context *ctx, unsigned int minor)
+{
+	bool found;
+
+	pthread_mutex_lock(&ctx->lock);
+	found = ctx_find_dev_locked(ctx, minor) != NULL;
+	pthread_mutex_unlock(&ctx->lock);
+	return found;
+}
+
+/* Caller holds ctx->lock. */
+static void ctx_unlink_dev_locked(struct tcmulib_context *ctx, struct tcmu_device *dev)
 {
 	struct tcmu_device **pp;
 
-	pthread_mutex_lock(&ctx->lock);
 	for (pp = &ctx->devs; *pp; pp = &(*pp)->next) {
 		if (*pp == dev) {
 			*pp = dev->next;
 			break;
 		}
 	}
-	pthread_mutex_unlock(&ctx->lock);
 }
 
 /*
- * Conclude the event pending on dev: apply its outcome, then reply.  A
- * failed add and any remove free the device first, so that by the time the
- * kernel hears back we hold nothing of it.
+ * --- events -------------------------------------------------------------
+ *
+ * Each ADDED/REMOVED/RECONFIG runs as one event on its device: begin (under
+ * ctx->lock, only when no other event is in progress), the handler
+ * callback, end of callback.  If the callback called tcmulib_defer_event(),
+ * the event concludes when both the callback has returned and
+ * tcmulib_event_done() was called, on whichever thread comes last; until
+ * then the library touches the device only under ctx->lock.  Concluding
+ * applies the outcome, may free the device and replies to the kernel.
  */
-static void event_finish(struct tcmu_device *dev, int status)
+
+static const char *ev_name(int kind)
+{
+	switch (kind) {
+	case TCMU_EV_ADD:	return "add";
+	case TCMU_EV_REMOVE:	return "remove";
+	case TCMU_EV_RECONFIG:	return "reconfig";
+	case TCMU_EV_CLOSE:	return "close";
+	default:		return "none";
+	}
+}
+
+/* Caller holds ctx->lock and checked that no event is in progress. */
+static void ev_begin_locked(struct tcmu_device *dev, int kind, int reply)
+{
+	dev->ev_kind = kind;
+	dev->ev_reply = reply;
+	dev->ev_in_cb = true;
+	dev->ev_deferred = false;
+	dev->ev_done = false;
+	dev->ev_status = 0;
+}
+
+static void remove_run(struct tcmu_device *dev);
+
+/*
+ * Exactly one party gets here per event.  A failed add and any remove
+ * unlink and free the device before the kernel hears back.
+ */
+static void ev_conclude(struct tcmu_device *dev, int status)
 {
 	struct tcmulib_context *ctx = dev->ctx;
-	int cmd = dev->pending_cmd;
-	uint32_t dev_id = dev->dev_id;
-	bool free_dev = false;
+	uint32_t dev_id, rm_id = 0;
+	bool free_dev = false, rm = false;
+	char *cfg;
+	int kind, reply;
 
-	dev->pending_cmd = 0;
-	dev->defer = false;
-	switch (cmd) {
-	case TCMU_CMD_ADDED_DEVICE_DONE:
-	case 0:				/* adopted at startup: no reply */
+	pthread_mutex_lock(&ctx->lock);
+	ctx->concluding++;
+	dev_id = dev->dev_id;
+	kind = dev->ev_kind;
+	reply = dev->ev_reply;
+	cfg = dev->ev_cfg;
+	dev->ev_cfg = NULL;
+	switch (kind) {
+	case TCMU_EV_ADD:
 		if (status < 0)
 			free_dev = true;
 		else
 			dev->added = true;
 		break;
-	case TCMU_CMD_REMOVED_DEVICE_DONE:
+	case TCMU_EV_REMOVE:
 		free_dev = true;
+		break;
+	case TCMU_EV_RECONFIG:
+		/*
+		 * Keep the new cfgstring when the handler accepted it and did
+		 * not store its own version with tcmu_dev_set_cfgstring().
+		 */
+		if (!status && cfg && !dev->cfgstring_set) {
+			char *old = dev->cfgstring;
+
+			dev->cfgstring = cfg;
+			cfg = old;
+		}
 		break;
 	default:
 		break;
 	}
-	if (free_dev) {
-		ctx_unlink_dev(ctx, dev);
-		tcmu_dev_close(dev);
+	rm = dev->ev_remove_queued;
+	rm_id = dev->ev_remove_id;
+	dev->ev_remove_queued = false;
+	dev->ev_kind = TCMU_EV_NONE;
+	dev->ev_deferred = false;
+	dev->ev_done = false;
+	if (free_dev)
+		ctx_unlink_dev_locked(ctx, dev);
+	else if (rm) {
+		if (rm_id)
+			dev->dev_id = rm_id;
+		ev_begin_locked(dev, TCMU_EV_REMOVE, TCMU_CMD_REMOVED_DEVICE_DONE);
 	}
-	if (cmd && dev_id)
-		tcmu_genl_reply(ctx, cmd, dev_id, status);
+	pthread_cond_broadcast(&ctx->ev_cond);
+	pthread_mutex_unlock(&ctx->lock);
+	free(cfg);
+
+	if (free_dev)
+		tcmu_dev_close(dev);
+	if (reply && dev_id)
+		tcmu_genl_reply(ctx, reply, dev_id, status);
+	if (rm) {
+		if (free_dev) {
+			/* Nothing left to remove. */
+			if (rm_id)
+				tcmu_genl_reply(ctx, TCMU_CMD_REMOVED_DEVICE_DONE, rm_id, 0);
+		} else {
+			/* Runs removed() on this thread: see tcmu_ctx_remove_device(). */
+			remove_run(dev);
+		}
+	}
+	pthread_mutex_lock(&ctx->lock);
+	ctx->concluding--;
+	pthread_cond_broadcast(&ctx->ev_cond);
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+/* The callback returned ret (0 or -errno). */
+static void ev_end_callback(struct tcmu_device *dev, int ret)
+{
+	struct tcmulib_context *ctx = dev->ctx;
+
+	pthread_mutex_lock(&ctx->lock);
+	dev->ev_in_cb = false;
+	if (dev->ev_deferred) {
+		if (ret < 0)
+			tcmu_dev_warn(dev, "%s callback returned %d after tcmulib_defer_event(): "
+				      "the status of tcmulib_event_done() counts\n",
+				      ev_name(dev->ev_kind), ret);
+		if (!dev->ev_done) {
+			/* tcmulib_event_done() concludes, maybe right now. */
+			pthread_mutex_unlock(&ctx->lock);
+			return;
+		}
+		ret = dev->ev_status;
+	} else if (ret < 0) {
+		tcmu_dev_err(dev, "handler %s refused %s: %s\n", dev->handler->subtype,
+			     ev_name(dev->ev_kind), strerror(-ret));
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	ev_conclude(dev, ret);
 }
 
 void tcmulib_defer_event(struct tcmu_device *dev)
 {
-	dev->defer = true;
+	struct tcmulib_context *ctx = dev->ctx;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (dev->ev_kind == TCMU_EV_NONE || !dev->ev_in_cb)
+		tcmu_dev_err(dev, "tcmulib_defer_event() outside an event callback, ignored\n");
+	else
+		dev->ev_deferred = true;
+	pthread_mutex_unlock(&ctx->lock);
 }
 
 void tcmulib_event_done(struct tcmu_device *dev, int status)
 {
-	event_finish(dev, status);
+	struct tcmulib_context *ctx = dev->ctx;
+
+	if (status > 0)
+		status = 0;
+	pthread_mutex_lock(&ctx->lock);
+	if (dev->ev_kind == TCMU_EV_NONE || !dev->ev_deferred || dev->ev_done) {
+		pthread_mutex_unlock(&ctx->lock);
+		tcmu_dev_err(dev, "tcmulib_event_done() without a deferred event, ignored\n");
+		return;
+	}
+	dev->ev_done = true;
+	dev->ev_status = status;
+	if (dev->ev_in_cb || dev->ev_kind == TCMU_EV_CLOSE) {
+		/* The callback's return (or tcmulib_close) concludes. */
+		pthread_cond_broadcast(&ctx->ev_cond);
+		pthread_mutex_unlock(&ctx->lock);
+		return;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	ev_conclude(dev, status);
 }
 
 static void recover_ring(struct tcmu_device *dev, bool block)
@@ -117,9 +283,10 @@ static void recover_ring(struct tcmu_device *dev, bool block)
  * Adopt uio<minor>.  From a netlink ADDED event (replies to the kernel) or
  * from startup discovery (recover: the ring may hold commands of a process
  * that died, so block the device and reset its ring first).  Main thread.
+ * only: adopt only devices of this handler (NULL: any).
  */
-int tcmu_ctx_add_device(struct tcmulib_context *ctx, unsigned int minor, const char *name,
-			uint32_t dev_id, bool recover)
+static int ctx_add_device(struct tcmulib_context *ctx, unsigned int minor, const char *name,
+			  uint32_t dev_id, bool recover, struct tcmulib_handler *only)
 {
 	int reply_cmd = recover ? 0 : TCMU_CMD_ADDED_DEVICE_DONE;
 	struct tcmulib_handler *h;
@@ -136,6 +303,8 @@ int tcmu_ctx_add_device(struct tcmulib_context *ctx, unsigned int minor, const c
 		goto err_reply;
 	}
 	h = tcmu_ctx_find_handler(ctx, cfg);
+	if (only && h != only)
+		return -ENOENT;
 	if (!h) {
 		if (tcmu_cfgstr_subtype(cfg, &sub, &sublen)) {
 			sub = cfg;
@@ -151,7 +320,7 @@ int tcmu_ctx_add_device(struct tcmulib_context *ctx, unsigned int minor, const c
 		ret = -ENOENT;
 		goto err_reply;
 	}
-	if (ctx_find_dev(ctx, minor)) {
+	if (ctx_has_dev(ctx, minor)) {
 		/* Found by discovery and announced again: already served. */
 		tcmu_info("uio%u (%s) is already open\n", minor, dname);
 		ret = 0;
@@ -174,20 +343,16 @@ int tcmu_ctx_add_device(struct tcmulib_context *ctx, unsigned int minor, const c
 	pthread_mutex_lock(&ctx->lock);
 	dev->next = ctx->devs;
 	ctx->devs = dev;
+	ev_begin_locked(dev, TCMU_EV_ADD, reply_cmd);
 	pthread_mutex_unlock(&ctx->lock);
 
-	dev->pending_cmd = reply_cmd;
-	dev->defer = false;
 	ret = h->added ? h->added(dev) : 0;
-	if (ret < 0)
-		tcmu_dev_err(dev, "handler %s refused the device: %s\n", h->subtype,
-			     strerror(-ret));
+	if (ret > 0)
+		ret = 0;
 	if (recover)
 		recover_ring(dev, false);
-	if (dev->defer && ret >= 0)
-		return 0;
-	event_finish(dev, ret < 0 ? ret : 0);
-	return ret < 0 ? ret : 0;
+	ev_end_callback(dev, ret);	/* dev may be gone from here on */
+	return ret;
 
 err_reply:
 	if (reply_cmd && dev_id)
@@ -195,74 +360,104 @@ err_reply:
 	return ret;
 }
 
-/* Main thread.  Devices that are not ours get no reply. */
+int tcmu_ctx_add_device(struct tcmulib_context *ctx, unsigned int minor, const char *name,
+			uint32_t dev_id, bool recover)
+{
+	return ctx_add_device(ctx, minor, name, dev_id, recover, NULL);
+}
+
+/* A remove has begun on dev (ev_begin_locked): run removed() and end it. */
+static void remove_run(struct tcmu_device *dev)
+{
+	if (dev->added && dev->handler->removed)
+		dev->handler->removed(dev);
+	ev_end_callback(dev, 0);
+}
+
+/*
+ * Main thread.  Devices that are not ours get no reply.  A remove that
+ * arrives while an event of the device is deferred waits for it (an old
+ * kernel does not wait for our replies) and then runs on the thread that
+ * concludes that event.
+ */
 void tcmu_ctx_remove_device(struct tcmulib_context *ctx, unsigned int minor, uint32_t dev_id)
 {
-	struct tcmu_device *dev = ctx_find_dev(ctx, minor);
+	struct tcmu_device *dev;
 
+	pthread_mutex_lock(&ctx->lock);
+	dev = ctx_find_dev_locked(ctx, minor);
 	if (!dev) {
+		pthread_mutex_unlock(&ctx->lock);
 		tcmu_dbg("REMOVED_DEVICE for uio%u, which is not ours\n", minor);
+		return;
+	}
+	if (dev->ev_kind != TCMU_EV_NONE) {
+		tcmu_dev_info(dev, "remove queued behind the %s in progress\n",
+			      ev_name(dev->ev_kind));
+		dev->ev_remove_queued = true;
+		dev->ev_remove_id = dev_id;
+		pthread_mutex_unlock(&ctx->lock);
 		return;
 	}
 	if (dev_id)
 		dev->dev_id = dev_id;
-	dev->pending_cmd = TCMU_CMD_REMOVED_DEVICE_DONE;
-	dev->defer = false;
-	if (dev->added && dev->handler->removed)
-		dev->handler->removed(dev);
-	if (!dev->defer)
-		event_finish(dev, 0);
+	ev_begin_locked(dev, TCMU_EV_REMOVE, TCMU_CMD_REMOVED_DEVICE_DONE);
+	pthread_mutex_unlock(&ctx->lock);
+	remove_run(dev);
 }
 
 void tcmu_ctx_reconfig_device(struct tcmulib_context *ctx, unsigned int minor,
 			      uint32_t dev_id, struct tcmulib_cfg_info *info)
 {
-	struct tcmu_device *dev = ctx_find_dev(ctx, minor);
+	struct tcmu_device *dev;
 	char *cfg = NULL;
-	int ret;
+	int ret = 0;
 
+	if (info->type == TCMULIB_CFG_DEV_CFGSTR) {
+		cfg = strdup(info->data.dev_cfgstring);
+		if (!cfg)
+			ret = -ENOMEM;
+	}
+	pthread_mutex_lock(&ctx->lock);
+	dev = ctx_find_dev_locked(ctx, minor);
 	if (!dev) {
+		pthread_mutex_unlock(&ctx->lock);
+		free(cfg);
 		tcmu_dbg("RECONFIG_DEVICE for uio%u, which is not ours\n", minor);
+		return;
+	}
+	if (!ret && dev->ev_kind != TCMU_EV_NONE) {
+		tcmu_dev_warn(dev, "reconfig refused: %s in progress\n", ev_name(dev->ev_kind));
+		ret = -EBUSY;
+	} else if (!ret && !dev->handler->reconfig) {
+		tcmu_dev_info(dev, "handler %s does not support reconfiguration\n",
+			      dev->handler->subtype);
+		ret = -EOPNOTSUPP;
+	}
+	if (ret) {
+		if (!dev_id && dev->ev_kind == TCMU_EV_NONE)
+			dev_id = dev->dev_id;
+		pthread_mutex_unlock(&ctx->lock);
+		free(cfg);
+		if (dev_id)
+			tcmu_genl_reply(ctx, TCMU_CMD_RECONFIG_DEVICE_DONE, dev_id, ret);
 		return;
 	}
 	if (dev_id)
 		dev->dev_id = dev_id;
-	if (!dev->handler->reconfig) {
-		tcmu_dev_info(dev, "handler %s does not support reconfiguration\n",
-			      dev->handler->subtype);
-		tcmu_genl_reply(ctx, TCMU_CMD_RECONFIG_DEVICE_DONE, dev->dev_id, -EOPNOTSUPP);
-		return;
-	}
-	if (info->type == TCMULIB_CFG_DEV_CFGSTR) {
-		cfg = strdup(info->data.dev_cfgstring);
-		if (!cfg) {
-			tcmu_genl_reply(ctx, TCMU_CMD_RECONFIG_DEVICE_DONE, dev->dev_id, -ENOMEM);
-			return;
-		}
-	}
-	dev->pending_cmd = TCMU_CMD_RECONFIG_DEVICE_DONE;
-	dev->defer = false;
+	ev_begin_locked(dev, TCMU_EV_RECONFIG, TCMU_CMD_RECONFIG_DEVICE_DONE);
+	dev->ev_cfg = cfg;
 	dev->cfgstring_set = false;
+	pthread_mutex_unlock(&ctx->lock);
+
 	ret = dev->handler->reconfig(dev, info);
 	if (ret > 0)
 		ret = 0;
-	/*
-	 * The new cfgstring is kept when the handler accepted it (not deferred)
-	 * and did not store its own version with tcmu_dev_set_cfgstring().
-	 */
-	if (cfg && !ret && !dev->defer && !dev->cfgstring_set) {
-		free(dev->cfgstring);
-		dev->cfgstring = cfg;
-		cfg = NULL;
-	}
-	free(cfg);
-	if (ret < 0)
-		tcmu_dev_info(dev, "reconfig type %d refused: %s\n", info->type, strerror(-ret));
-	if (!dev->defer || ret < 0)
-		event_finish(dev, ret);
+	ev_end_callback(dev, ret);
 }
 
-static void ctx_discover(struct tcmulib_context *ctx)
+/* Adopt the existing devices of handler only (NULL: of every handler). */
+static void ctx_discover(struct tcmulib_context *ctx, struct tcmulib_handler *only)
 {
 	char path[512], name[1024];
 	struct dirent *de;
@@ -283,7 +478,7 @@ static void ctx_discover(struct tcmulib_context *ctx)
 			continue;
 		if (strncmp(name, "tcm-user/", 9))
 			continue;
-		tcmu_ctx_add_device(ctx, minor, name, 0, true);
+		ctx_add_device(ctx, minor, name, 0, true, only);
 	}
 	closedir(d);
 }
@@ -328,6 +523,7 @@ struct tcmulib_context *tcmulib_initialize(struct tcmulib_handler *handlers,
 	if (!ctx)
 		return NULL;
 	pthread_mutex_init(&ctx->lock, NULL);
+	pthread_cond_init(&ctx->ev_cond, NULL);
 	pthread_mutex_init(&ctx->nl_send_lock, NULL);
 	ctx->ops = tcmu_kops_get();
 	ctx->nl_fd = -1;
@@ -348,20 +544,34 @@ struct tcmulib_context *tcmulib_initialize(struct tcmulib_handler *handlers,
 		tcmu_warn("SET_FEATURES failed: %s\n", strerror(-ret));
 
 	/* Listen first, then look: a device added meanwhile is seen twice at worst. */
-	ctx_discover(ctx);
+	ctx_discover(ctx, NULL);
+	if (handler_count)
+		tcmu_register_start(ctx);
 	return ctx;
 
 err_free:
 	free(ctx->handlers);
 	pthread_mutex_destroy(&ctx->nl_send_lock);
+	pthread_cond_destroy(&ctx->ev_cond);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
 	return NULL;
 }
 
+/*
+ * Main thread.  The new handler's devices that already exist are adopted
+ * as at startup (ring recovery included), and the handler is announced
+ * over DBus like the ones given to tcmulib_initialize().
+ */
 int tcmulib_register(struct tcmulib_context *ctx, struct tcmulib_handler *handler)
 {
-	return ctx_add_handler(ctx, handler);
+	int ret = ctx_add_handler(ctx, handler);
+
+	if (ret)
+		return ret;
+	ctx_discover(ctx, handler);
+	tcmu_register_add(ctx, handler);
+	return 0;
 }
 
 int tcmulib_get_master_fd(struct tcmulib_context *ctx)
@@ -374,28 +584,64 @@ int tcmulib_master_fd_ready(struct tcmulib_context *ctx)
 	return ctx->ops->nl_recv(ctx->ops->arg, ctx->nl, tcmu_genl_handle_msg, ctx);
 }
 
-/* Close every device (handler removed() called, no kernel reply) and netlink. */
+/* Wait on ev_cond for up to 5 s; caller holds ctx->lock. */
+static void ctx_wait_event(struct tcmulib_context *ctx, const char *what)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	if (pthread_cond_timedwait(&ctx->ev_cond, &ctx->lock, &ts) == ETIMEDOUT)
+		tcmu_warn("tcmulib_close: still waiting for %s\n", what);
+}
+
+/*
+ * Close every device (handler removed() called, no kernel reply) and
+ * netlink.  Events in progress (deferred) are waited for first, and so is
+ * the tcmulib_event_done() of a removed() that defers.
+ */
 void tcmulib_close(struct tcmulib_context *ctx)
 {
 	struct tcmu_device *dev;
 
 	if (!ctx)
 		return;
+	tcmu_register_stop(ctx);
+	pthread_mutex_lock(&ctx->lock);
 	for (;;) {
-		pthread_mutex_lock(&ctx->lock);
-		dev = ctx->devs;
-		if (dev)
-			ctx->devs = dev->next;
+		for (dev = ctx->devs; dev; dev = dev->next)
+			if (dev->ev_kind == TCMU_EV_NONE)
+				break;
+		if (!dev) {
+			if (!ctx->devs)
+				break;
+			ctx_wait_event(ctx, "deferred device events (tcmulib_event_done)");
+			continue;
+		}
+		ctx_unlink_dev_locked(ctx, dev);
+		ev_begin_locked(dev, TCMU_EV_CLOSE, 0);
 		pthread_mutex_unlock(&ctx->lock);
-		if (!dev)
-			break;
+
 		if (dev->added && dev->handler->removed)
 			dev->handler->removed(dev);
+
+		pthread_mutex_lock(&ctx->lock);
+		dev->ev_in_cb = false;
+		while (dev->ev_deferred && !dev->ev_done)
+			ctx_wait_event(ctx, "a deferred removal (tcmulib_event_done)");
+		dev->ev_kind = TCMU_EV_NONE;
+		pthread_mutex_unlock(&ctx->lock);
 		tcmu_dev_close(dev);
+		pthread_mutex_lock(&ctx->lock);
 	}
+	/* A thread that concluded an event may still be replying. */
+	while (ctx->concluding)
+		ctx_wait_event(ctx, "a thread replying to the kernel");
+	pthread_mutex_unlock(&ctx->lock);
 	ctx->ops->nl_close(ctx->ops->arg, ctx->nl);
 	free(ctx->handlers);
 	pthread_mutex_destroy(&ctx->nl_send_lock);
+	pthread_cond_destroy(&ctx->ev_cond);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
 }

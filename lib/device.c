@@ -95,6 +95,7 @@ void tcmu_dev_close(struct tcmu_device *dev)
 	ops->uio_close(ops->arg, dev->fd, dev->map, dev->map_size);
 	tcmu_slot_pool_free(dev);
 	pthread_mutex_destroy(&dev->lock);
+	free(dev->ev_cfg);
 	free(dev->cfgstring);
 	free(dev);
 }
@@ -109,7 +110,10 @@ char *tcmu_dev_get_cfgstring(struct tcmu_device *dev)
 	return dev->cfgstring;
 }
 
-/* Main thread, from added() or reconfig(): nothing else reads it then. */
+/*
+ * From added() or reconfig(), or before tcmulib_event_done() when they
+ * deferred: no command processing reads it then.
+ */
 int tcmu_dev_set_cfgstring(struct tcmu_device *dev, const char *cfgstring)
 {
 	char *s = strdup(cfgstring);

@@ -134,9 +134,21 @@ struct tcmu_device {
 	atomic_uint inflight;
 	atomic_bool kick_pending;
 
-	/* Deferred netlink event (context.c). */
-	int pending_cmd;		/* TCMU_CMD_*_DONE awaited, 0 if none */
-	bool defer;
+	/*
+	 * The event in progress (context.c), under ctx->lock.  An event ends
+	 * once its callback has returned and, if it deferred, once
+	 * tcmulib_event_done() was called, whichever comes last; that party
+	 * applies the outcome, replies and may free the device.
+	 */
+	int ev_kind;			/* TCMU_EV_*, TCMU_EV_NONE when idle */
+	int ev_reply;			/* TCMU_CMD_*_DONE to send, 0 for none */
+	bool ev_in_cb;			/* the handler callback is running */
+	bool ev_deferred;		/* tcmulib_defer_event() called */
+	bool ev_done;			/* tcmulib_event_done() called */
+	int ev_status;			/* its status */
+	char *ev_cfg;			/* reconfig: the new cfgstring */
+	bool ev_remove_queued;		/* REMOVED arrived during a deferred event */
+	uint32_t ev_remove_id;
 	bool added;			/* handler added() succeeded */
 
 	/* Device parameters for the SCSI helpers. */
@@ -156,8 +168,18 @@ struct tcmu_device {
 	void *priv;
 };
 
+enum {
+	TCMU_EV_NONE,
+	TCMU_EV_ADD,
+	TCMU_EV_REMOVE,
+	TCMU_EV_RECONFIG,
+	TCMU_EV_CLOSE,			/* removed() from tcmulib_close() */
+};
+
 struct tcmulib_context {
-	pthread_mutex_t lock;		/* devs, handlers */
+	pthread_mutex_t lock;		/* devs, handlers, device event state */
+	pthread_cond_t ev_cond;		/* an event ended (tcmulib_close waits) */
+	unsigned int concluding;	/* threads in ev_conclude (still using ctx) */
 	pthread_mutex_t nl_send_lock;	/* serialises netlink sends */
 	struct tcmulib_handler **handlers;
 	size_t n_handlers;
@@ -165,6 +187,7 @@ struct tcmulib_context {
 	void *nl;
 	int nl_fd;
 	const struct tcmu_kops *ops;
+	struct tcmu_reg *reg;		/* DBus registration (register.c), or NULL */
 };
 
 /* cfgstr.c */
@@ -214,6 +237,17 @@ int tcmu_ctx_add_device(struct tcmulib_context *ctx, unsigned int minor, const c
 void tcmu_ctx_remove_device(struct tcmulib_context *ctx, unsigned int minor, uint32_t dev_id);
 void tcmu_ctx_reconfig_device(struct tcmulib_context *ctx, unsigned int minor,
 			      uint32_t dev_id, struct tcmulib_cfg_info *info);
+
+/*
+ * register.c (built with GIO): announce the handlers to tcmu-runner over
+ * the system bus, on a thread of its own.  Without GIO, context.c has
+ * no-op versions.  start: from tcmulib_initialize when enabled; add: from
+ * tcmulib_register; stop: first thing in tcmulib_close.
+ */
+extern bool tcmu_dbus_registration;	/* tcmulib_set_dbus_registration() */
+void tcmu_register_start(struct tcmulib_context *ctx);
+void tcmu_register_add(struct tcmulib_context *ctx, struct tcmulib_handler *h);
+void tcmu_register_stop(struct tcmulib_context *ctx);
 
 #pragma GCC visibility pop
 

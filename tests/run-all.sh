@@ -17,7 +17,8 @@
 #   --no-vm   skip step 5 (no qemu needed)
 #   --quick   skip the ASan tree, shorter fuzzing, VM smoke suites only
 # Environment: JOBS (make -j, default nproc), VM_SUITES (override the list),
-# LOGDIR (default build-logs/), SKIP_DEPS=1 (do not touch apt).
+# LOGDIR (default build-logs/), SKIP_DEPS=1 (do not touch apt), BUILD_PREFIX
+# (default <repo>/build: the trees are $BUILD_PREFIX, -asan, -fuzz).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD
@@ -32,6 +33,7 @@ for a in "$@"; do
 done
 JOBS=${JOBS:-$(nproc)}
 LOGDIR=${LOGDIR:-$ROOT/build-logs}
+B=${BUILD_PREFIX:-$ROOT/build}
 mkdir -p "$LOGDIR"
 PASS=0; FAIL=0; FAILED=""
 T0=$(date +%s)
@@ -57,7 +59,12 @@ build_tree() {
 	if ! timeout 900 cmake -S "$ROOT" -B "$dir" "$@" > "$LOGDIR/$name-cmake.log" 2>&1; then
 		tail -30 "$LOGDIR/$name-cmake.log"; echo "FAIL $name/configure"; ko "$name/configure"; return 1
 	fi
-	if ! timeout 1800 make -C "$dir" -j"$JOBS" > "$LOGDIR/$name-make.log" 2>&1; then
+	local targets=""
+	# fuzz tree: build just the fuzz targets (the instrumented objects are
+	# not meant to be linked into the shared library)
+	[ "$name" = fuzz ] && targets=$(make -C "$dir" help 2>/dev/null | sed -n 's/^\.\.\. \(fuzz[a-z0-9_-]*\)$/\1/p' | tr '\n' ' ')
+	# shellcheck disable=SC2086
+	if ! timeout 1800 make -C "$dir" -j"$JOBS" $targets > "$LOGDIR/$name-make.log" 2>&1; then
 		grep -E 'error|Error' "$LOGDIR/$name-make.log" | head -30
 		echo "FAIL $name/build"; ko "$name/build"; return 1
 	fi
@@ -90,27 +97,27 @@ run_ctest() {
 }
 
 step "build/ (-DWERROR=ON)"
-if build_tree "$ROOT/build" build -DWERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
-	run_ctest "$ROOT/build" build
+if build_tree "$B" build -DWERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+	run_ctest "$B" build
 else
 	VM=0; echo "(VM suites skipped: no build)"
 fi
 
 if [ $QUICK = 0 ]; then
 	step "build-asan/ (-DSANITIZE=ON)"
-	build_tree "$ROOT/build-asan" asan -DWERROR=ON -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug &&
+	build_tree "$B-asan" asan -DWERROR=ON -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug &&
 		ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
 		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-		run_ctest "$ROOT/build-asan" asan
+		run_ctest "$B-asan" asan
 fi
 
 # --- fuzz -------------------------------------------------------------------
 step "build-fuzz/ (clang, -DFUZZ=ON)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-$([ $QUICK = 1 ] && echo 15 || echo 60)}
 if command -v clang >/dev/null; then
-	if CC=clang build_tree "$ROOT/build-fuzz" fuzz -DFUZZ=ON -DWERROR=ON -DCMAKE_BUILD_TYPE=Debug; then
+	if CC=clang build_tree "$B-fuzz" fuzz -DCMAKE_C_COMPILER=clang -DFUZZ=ON -DWERROR=ON -DCMAKE_BUILD_TYPE=Debug; then
 		found=0
-		for f in $(find "$ROOT/build-fuzz" -type f -executable -name 'fuzz*' ! -name '*.so' | sort); do
+		for f in $(find "$B-fuzz" -type f -executable -name 'fuzz*' ! -name '*.so' | sort); do
 			name=$(basename "$f"); found=1
 			corpus=$(mktemp -d "${TMPDIR:-/tmp}/corpus.XXXXXX")
 			for seed in "$ROOT/tests/fuzz/corpus/$name" "$ROOT/tests/fuzz/corpus/${name#fuzz_}" "$ROOT/tests/fuzz/corpus/${name#fuzz-}"; do
@@ -142,7 +149,7 @@ if [ $VM = 1 ]; then
 	else suites="smoke-consumer smoke-daemon integrity recovery lifecycle conformance"
 	fi
 	# shellcheck disable=SC2086
-	BUILD=$ROOT/build VMOUTBASE=$LOGDIR/vm tests/vm/run-suites.sh $suites 2>&1 | tee "$LOGDIR/vm.log"
+	BUILD=$B VMOUTBASE=$LOGDIR/vm tests/vm/run-suites.sh $suites 2>&1 | tee "$LOGDIR/vm.log"
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$LOGDIR/vm.log" | tail -1)
 	if [ -n "$line" ]; then
 		# shellcheck disable=SC2086

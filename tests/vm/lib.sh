@@ -15,7 +15,7 @@ TT=/run/tcmu-test           # per-VM scratch state (pids, counters, logs)
 SCRATCH=/mnt/e              # ext4 scratch filesystem (vm_init)
 mkdir -p "$TT"
 
-log() { echo "# $*"; }
+log() { echo "# [$(cut -d" " -f1 /proc/uptime)] $*"; }
 die() { echo "ERROR: $*" >&2; exit 1; }
 
 # --- bounded helpers -------------------------------------------------------
@@ -230,13 +230,25 @@ iscsi_unexport() {
 
 # cleanup_targets: remove every export and backstore (bounded; used between
 # tests).  Devices whose removal blocks are reported and left behind.
-cleanup_targets() {
-	local L W d h rc=0
+cleanup_exports() {
+	local L W rc=0
 	for L in "$CFS"/loopback/naa.*; do [ -d "$L" ] && { loop_unexport_dir "$L" || rc=1; }; done
 	for W in "$CFS"/iscsi/iqn.*; do
 		[ -d "$W" ] && { iscsi_unexport "${W##*iqn.2003-01.org.test:}" || rc=1; }
 	done
 	rm -f "$TT"/loop.*
+	return $rc
+}
+
+cleanup_targets() {
+	local d h rc=0
+	# Take the initiator's disks offline first: removing a LUN makes sd send
+	# SYNCHRONIZE CACHE, which waits out cmd_time_out (x retries) when the
+	# daemon serving it is dead.
+	for d in /sys/block/sd*/device/state; do
+		[ -w "$d" ] && echo offline > "$d" 2>/dev/null
+	done
+	cleanup_exports || rc=1
 	for h in "$CFS"/core/user_* "$CFS"/core/fileio_*; do
 		[ -d "$h" ] || continue
 		for d in "$h"/*/; do
@@ -433,7 +445,7 @@ run_suite() {
 		dmesg_mark
 		[ "$shared" = 0 ] && { rm -rf "$TT/log"; mkdir -p "$TT/log"; }
 		t0=$SECONDS
-		setsid bash -c '. "$1/lib.sh"; . "$2"; set -o pipefail; "t_$3"' _ \
+		setsid bash ${VM_TRACE:+-x} -c '. "$1/lib.sh"; . "$2"; set -o pipefail; "t_$3"' _ \
 			"$TESTS_VM" "$file" "$name" > "$log" 2>&1 < /dev/null &
 		p=$!; i=0; rc=""
 		while kill -0 "$p" 2>/dev/null; do
@@ -452,6 +464,11 @@ run_suite() {
 			sleep 0.1; i=$((i + 1))
 		done
 		[ -z "$rc" ] && { wait "$p"; rc=$?; }
+		local cleanup_now=0
+		[ -z "$hung" ] && { [ "$shared" = 0 ] || [ "$name" = "$last" ]; } && cleanup_now=1
+		# Unexport while the daemons the test left behind still serve the
+		# LUNs (the initiator flushes caches on removal).
+		[ $cleanup_now = 1 ] && [ "$rc" != 124 ] && cleanup_exports >> "$log" 2>&1
 		# What the test started dies with it (not what setup started).
 		[ "$name" != setup ] && pkill -KILL -s "$p" 2>/dev/null
 		if ! dmesg_check >> "$log" 2>&1; then
@@ -462,7 +479,7 @@ run_suite() {
 			echo "--- daemon logs:" >> "$log"; runner_log_tail 40 >> "$log"
 			[ -s "$TT/log/consumer.out" ] && tail -n 40 "$TT/log/consumer.out" >> "$log"
 		fi
-		if [ -z "$hung" ] && { [ "$shared" = 0 ] || [ "$name" = "$last" ]; }; then
+		if [ $cleanup_now = 1 ]; then
 			cp -r "$TT/log" "/vmout/$suite/$name.daemon-logs" 2>/dev/null
 			{ if type suite_cleanup >/dev/null 2>&1; then suite_cleanup; fi
 			  stop_runner KILL 5; stop_consumer KILL 5

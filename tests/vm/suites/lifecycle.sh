@@ -6,7 +6,7 @@
 #                initiator gets UNIT ATTENTION "capacity data has changed"
 #                and READ CAPACITY shows the new size), unexport, delete
 #   many         20 devices at once, I/O on each, delete them all
-TESTS="resize_loop many"
+TESTS=${LIFECYCLE_TESTS:-"resize_loop many"}
 T_TIMEOUT=600
 N=${LIFECYCLE_N:-20}
 SZ=$((16 << 20))

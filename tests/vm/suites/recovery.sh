@@ -10,7 +10,7 @@
 TESTS="kill9_midwrite sigterm_drain adopt delete_dead"
 T_TIMEOUT=400
 SZ=$((128 << 20))
-NBLK=160            # 64 KiB blocks written by the writer
+NBLK=120            # 64 KiB blocks written by the writer
 
 mklun() {  # mklun NAME -> prints /dev/sdX
 	truncate -s $SZ "$SCRATCH/$1.img"
@@ -18,16 +18,15 @@ mklun() {  # mklun NAME -> prints /dev/sdX
 	loop_lun "$CFS/core/user_1/$1"
 }
 
-blk() { yes "block $1 of the recovery writer" | head -c 65536; }
-
-# writer DEV: writes blocks 0..NBLK-1 (O_DIRECT, 64 KiB each), retrying
-# failed ones, and appends each acknowledged block number to $TT/acked.
+# writer DEV: writes blocks 0..NBLK-1 of $TT/data (O_DIRECT, 64 KiB each),
+# retrying failed ones, and appends each acknowledged block number to
+# $TT/acked.
 writer() {
 	local i try
 	for i in $(seq 0 $((NBLK - 1))); do
 		for try in 1 2 3 4 5 6; do
-			if blk "$i" | dd of="$1" bs=64k seek="$i" count=1 oflag=direct \
-				iflag=fullblock status=none 2>> "$TT/writer.err"; then
+			if dd if="$TT/data" of="$1" bs=64k skip="$i" seek="$i" count=1 \
+				oflag=direct status=none 2>> "$TT/writer.err"; then
 				echo "$i" >> "$TT/acked"; break
 			fi
 			echo "block $i attempt $try failed" >> "$TT/writer.err"
@@ -39,8 +38,10 @@ writer() {
 
 check_acked() {  # check_acked DEV
 	local i bad=0
+	dd if="$1" of="$TT/back" bs=64k count=$NBLK iflag=direct status=none || return 1
 	for i in $(grep -v finished "$TT/acked"); do
-		if ! cmp -s <(blk "$i") <(dd if="$1" bs=64k skip="$i" count=1 iflag=direct status=none); then
+		if ! cmp -s <(dd if="$TT/data" bs=64k skip="$i" count=1 status=none) \
+			    <(dd if="$TT/back" bs=64k skip="$i" count=1 status=none); then
 			echo "acknowledged block $i does not read back"; bad=$((bad + 1))
 		fi
 	done
@@ -48,29 +49,33 @@ check_acked() {  # check_acked DEV
 	[ $bad = 0 ]
 }
 
+nacked() { grep -vc finished "$TT/acked"; }
+
 t_kill9_midwrite() {
 	local dev wpid n
 	start_runner || return 1
 	dev=$(mklun k0) || return 1
 	: > "$TT/acked"; : > "$TT/writer.err"
+	head -c $((NBLK * 65536)) /dev/urandom > "$TT/data"
+	log "LUN $dev; writing $NBLK blocks"
 	writer "$dev" &
 	wpid=$!
-	wait_for 120 eval '[ "$(wc -l < "$TT/acked")" -ge 40 ]' || { echo "writer too slow"; return 1; }
-	n=$(wc -l < "$TT/acked")
+	wait_for 120 eval '[ "$(nacked)" -ge 30 ]' || { echo "writer too slow: $(nacked) blocks in 120 s"; return 1; }
+	n=$(nacked)
 	kill -KILL "$(cat "$TT/runner.pid")"; rm -f "$TT/runner.pid"
 	log "killed the daemon after $n acknowledged blocks"
 	sleep 3
-	log "acknowledged while the daemon was dead: $(( $(wc -l < "$TT/acked") - n ))"
+	log "acknowledged while the daemon was dead: $(( $(nacked) - n ))"
 	start_runner || return 1
 	log "daemon restarted; waiting for the writer"
 	wait_for 240 eval 'grep -q finished "$TT/acked"' || { echo "writer did not finish"; cat "$TT/writer.err"; return 1; }
 	wait "$wpid"
 	cat "$TT/writer.err"
-	[ "$(grep -vc finished "$TT/acked")" = $NBLK ] || { echo "not every block was written"; return 1; }
+	[ "$(nacked)" = $NBLK ] || { echo "not every block was written"; return 1; }
 	check_acked "$dev" || return 1
 	# the image file itself has them too (what the daemon wrote)
 	sync
-	cmp -s <(blk 7) <(dd if="$SCRATCH/k0.img" bs=64k skip=7 count=1 status=none) || return 1
+	cmp -s <(head -c $((NBLK * 65536)) "$SCRATCH/k0.img") "$TT/data" || { echo "image file differs"; return 1; }
 	loop_unexport "$CFS/core/user_1/k0" && backstore_delete "$CFS/core/user_1/k0" && stop_runner TERM 30
 }
 
@@ -118,7 +123,11 @@ t_adopt() {
 t_delete_dead() {
 	local dev
 	start_runner || return 1
-	dev=$(mklun x0) || return 1
+	truncate -s $SZ "$SCRATCH/x0.img"
+	user_backstore x0 $SZ "file/$SCRATCH/x0.img" || return 1
+	# the initiator's SYNCHRONIZE CACHE on removal times out sooner
+	cfs_write 5 "$CFS/core/user_1/x0/attrib/cmd_time_out" || return 1
+	dev=$(loop_lun "$CFS/core/user_1/x0") || return 1
 	sg_turs "$dev" || return 1
 	stop_runner KILL 5
 	loop_unexport "$CFS/core/user_1/x0" || return 1
