@@ -15,7 +15,9 @@
 #      and writes docs/performance.md.
 #
 # Options: --no-vm, --no-micro, --no-rss, --report-only DIR (re-render a past
-# run), --out FILE (default docs/performance.md).  Environment: BENCH_OUT
+# run), --out FILE (default docs/performance.md), --exp RESULTS (add the table
+# of an experiment run: vm-bench.sh with backends ours/exp/exp-async and
+# EXP_BUILD=<patched build tree>; repeatable).  Environment: BENCH_OUT
 # (results folder, default /tmp/tcmu-bench.<date>), BENCH_REPS, BENCH_FIO_S,
 # BENCH_SIZE_MB, BENCH_HW_MAX_SECTORS, BENCH_EXTRA (see vm-bench.sh),
 # BENCH_RSS_CMDS, VMMEM (default 6144).
@@ -27,7 +29,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 B=${BUILD:-$top/build-bench}
 OUTMD=$top/docs/performance.md
-do_vm=1 do_micro=1 do_rss=1 report_only=""
+do_vm=1 do_micro=1 do_rss=1 report_only="" exps=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-vm) do_vm=0 ;;
@@ -35,7 +37,9 @@ while [ $# -gt 0 ]; do
 	--no-rss) do_rss=0 ;;
 	--report-only) report_only=$2; shift ;;
 	--out) OUTMD=$2; shift ;;
-	*) echo "usage: $0 [--no-vm] [--no-micro] [--no-rss] [--report-only DIR] [--out FILE]" >&2
+	--exp) exps+=(--exp "$2"); shift ;;
+	*) echo "usage: $0 [--no-vm] [--no-micro] [--no-rss] [--report-only DIR] [--out FILE]" \
+		"[--exp RESULTS]" >&2
 	   exit 2 ;;
 	esac
 	shift
@@ -43,7 +47,7 @@ done
 
 report() {	# report DIR
 	python3 "$here/report.py" --micro "$1/micro.txt" --insn "$1/insn.txt" --vm "$1/vm.txt" \
-		--threads "$1/vm/results.txt" --out "$OUTMD" \
+		--threads "$1/vm/results.txt" --out "$OUTMD" "${exps[@]}" \
 		--notes "$here/notes.md"
 }
 

@@ -21,7 +21,7 @@
 # another build tree, EXP_BUILD (e.g. a scratch copy with a change to
 # measure); exp-async also sets EXP_ASYNC_MIN=65536 in its environment.
 set -u
-# shellcheck source=../tests/vm/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../tests/vm/lib.sh
 . "$TESTS_VM/lib.sh"
 
 SIZE_MB=${BENCH_SIZE_MB:-512}

@@ -7,6 +7,7 @@
 # exports it through tcm_loop and runs one fio row.  While fio runs it
 # collects:
 #   - a syscall histogram of every daemon thread (strace -c -f);
+#   - kernel stacks of the running daemon threads, sampled 60 times;
 #   - a cpu-clock profile (perf record -g; software event, fine under TCG);
 #   - per-thread CPU.
 # Everything goes to /vmout/diag-*.txt.
@@ -48,12 +49,23 @@ O=/vmout/diag-$WHO-$ROW
 echo "# $WHO $ROW on $DEV (clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource))"
 for t in /proc/"$PID"/task/*; do printf '%s:%s ' "$(cat "$t/comm")" "$(awk '{ print $14 + $15 }' "$t/stat")"; done > "$O-threads-before.txt"
 fio --name=d --filename="$DEV" --direct=1 --ioengine=libaio --rw="$1" --bs="$2" \
-	--iodepth="$3" --runtime=$((S * 3)) --time_based --output-format=terse \
+	--iodepth="$3" --runtime=$((S * 5)) --time_based --output-format=terse \
 	--terse-version=3 > "$O-fio.txt" 2>&1 &
 FIO=$!
 sleep 2
 timeout "$S" strace -c -f -q -p "$PID" -o "$O-strace.txt" > /dev/null 2>&1
-timeout $((S + 20)) perf record -q -e cpu-clock -g -p "$PID" -o "$TT/perf.data" -- sleep "$S" > /dev/null 2>&1
+# Kernel stacks of the daemon's busy threads, sampled (cheap, no PMU needed).
+for i in $(seq 1 60); do
+	for t in /proc/"$PID"/task/*; do
+		st=$(awk '{ print $3 }' "$t/stat" 2>/dev/null)
+		[ "$st" = R ] || continue
+		echo "== $(cat "$t/comm" 2>/dev/null)"
+		cat "$t/stack" 2>/dev/null
+	done
+	sleep 0.1
+done > "$O-kstacks.txt"
+timeout $((S * 10 + 60)) perf record -q -F 250 -e cpu-clock -g -p "$PID" -o "$TT/perf.data" \
+	-- sleep "$S" > "$O-perf-record.log" 2>&1
 wait "$FIO"
 for t in /proc/"$PID"/task/*; do printf '%s:%s ' "$(cat "$t/comm")" "$(awk '{ print $14 + $15 }' "$t/stat")"; done > "$O-threads-after.txt"
 perf report -i "$TT/perf.data" --no-children --sort comm,dso,symbol -g none --stdio \
@@ -62,6 +74,7 @@ perf report -i "$TT/perf.data" --no-children --sort symbol -g caller --stdio 2>/
 	head -300 > "$O-perf-callers.txt"
 echo "fio: $(cut -d';' -f8 "$O-fio.txt") read IOPS, $(cut -d';' -f49 "$O-fio.txt") write IOPS"
 head -40 "$O-strace.txt"
+grep -v '^==' "$O-kstacks.txt" | sed 's/+0x.*//' | sort | uniq -c | sort -rn | head -30
 grep -v '^#' "$O-perf.txt" | grep '%' | head -40
 loop_unexport "$CFS/core/user_1/diag"
 backstore_delete "$CFS/core/user_1/diag"

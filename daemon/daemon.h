@@ -10,7 +10,9 @@
  * teardown thread at removal; plus the logger and DBus threads.
  * Locks: handlers_lock (handlers.c), devices_lock (device.c) and each
  * device's wq.lock (workers.c) are leaves: none is held while taking another
- * (apart from the logger's own queue lock).
+ * (apart from the logger's own queue lock).  A SERIALIZE device's
+ * serial_lock is held only around one handler callout (whoever makes it:
+ * its worker, another device's worker in EXTENDED COPY, a FORMAT thread).
  * The command hot path takes only wq.lock (non-ASYNC models: the ring thread
  * once per batch, a worker once per command).
  */
@@ -144,6 +146,7 @@ enum tcmur_work {
 #define TCMUR_CMD_STARTED	(1u << 1)	/* a worker began running it */
 #define TCMUR_CMD_ABORTED	(1u << 2)	/* named in a TMR */
 #define TCMUR_CMD_TIMED_OUT	(1u << 3)	/* logged as timed out */
+#define TCMUR_CMD_FORCED	(1u << 4)	/* BUSY at stop while the handler had it */
 
 enum tcmur_io_op {
 	TCMUR_IO_READ,
@@ -155,11 +158,16 @@ enum tcmur_io_op {
 };
 
 struct tcmur_subio;
+struct tcmur_cmd_chunk;
 
 /*
- * The daemon's per-command state: the private area libtcmu hands out with
- * each command (hm_private), so no allocation per command.  Handlers see
- * only &p->tc.  Sub-I/O requests of tcmur_io_*() use one on the stack.
+ * The daemon's per-command state, from a per-device pool the ring thread
+ * owns (no allocation per command once warm).  The daemon owns it, not
+ * libtcmu, so a handler completing a command after the daemon gave up on
+ * it (TCMUR_CMD_FORCED) touches memory that is still there: forced ones
+ * never return to the pool and the pool lives as long as the device's
+ * state.  Handlers see only &p->tc.  Sub-I/O requests of tcmur_io_*() use
+ * one on the stack.
  */
 struct tcmur_cmd_priv {
 	struct tcmur_cmd tc;			/* first: handlers get this */
@@ -221,6 +229,8 @@ struct tcmur_device {
 	struct tcmur_cmd_priv inflight;	/* list head (in_prev/in_next) */
 	unsigned int nr_inflight;
 	bool need_notify;		/* completions since processing_complete */
+	struct tcmur_cmd_priv *local_head;	/* pushed by the ring thread itself */
+	struct tcmur_cmd_priv *local_tail;
 	struct tcmur_cmd_priv *batch_head;	/* work queued this pass */
 	struct tcmur_cmd_priv *batch_tail;
 	unsigned int batch_n;
@@ -230,9 +240,15 @@ struct tcmur_device {
 	struct tcmur_workers wq;
 	struct tcmur_metrics m;
 
+	/* Command pool (ring thread; chunks freed with the device state). */
+	struct tcmur_cmd_priv *free_cmds;
+	struct tcmur_cmd_chunk *cmd_chunks;
+	unsigned int nr_forced;		/* completed with BUSY while in the handler */
+	atomic_bool late_logged;	/* a late completion was reported */
+	/* SERIALIZE handlers: held around every callout, whoever calls it. */
+	pthread_mutex_t serial_lock;
+
 	struct tcmur_device *next;	/* device list, under devices_lock */
-	struct tcmur_device *pending_next;	/* start list, under devices_lock */
-	bool pending_teardown;		/* queued job: teardown, else setup */
 };
 
 static inline struct tcmur_cmd_priv *tcmur_priv(struct tcmur_cmd *tc)
@@ -247,12 +263,7 @@ void tcmur_dev_removed(struct tcmu_device *dev);
 int tcmur_dev_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg);
 void tcmur_dev_tmr_notify(struct tcmu_device *dev, uint8_t tmr_type, uint32_t cmd_cnt,
 			  const uint16_t *cmd_ids);
-/*
- * Start the setup/teardown threads queued by added()/removed().  libtcmu
- * still touches the device after those callbacks return, so the threads
- * (which may reply and free it) start only once it is done: call this after
- * every tcmulib_master_fd_ready() and after tcmulib_initialize().  Main thread.
- */
+/* Obsolete no-op: setup/teardown threads now start from added()/removed(). */
 void tcmur_devices_start_pending(void);
 /*
  * SIGTERM: stop and close every device (bounded), let pending events reply.
@@ -278,6 +289,24 @@ void tcmur_subio_issue(struct tcmur_device *rdev, struct tcmur_cmd_priv *p);
 void tcmur_cmd_finish_async(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int sts);
 /* Worker: run read/write(+flush)/flush synchronously; returns the status. */
 int tcmur_exec_io_sync(struct tcmur_device *rdev, struct tcmur_cmd_priv *p);
+
+/* Free the command pool (device state going away). */
+void tcmur_cmd_pool_free(struct tcmur_device *rdev);
+
+/* SERIALIZE handlers: one callout at a time across all callers. */
+static inline bool tcmur_serial_lock(struct tcmur_device *rdev)
+{
+	if (rdev->hrec->model != TCMUR_THREAD_MODEL_SERIALIZE)
+		return false;
+	pthread_mutex_lock(&rdev->serial_lock);
+	return true;
+}
+
+static inline void tcmur_serial_unlock(struct tcmur_device *rdev, bool locked)
+{
+	if (locked)
+		pthread_mutex_unlock(&rdev->serial_lock);
+}
 
 /* workers.c */
 int tcmur_workers_start(struct tcmur_device *rdev, unsigned int nr);

@@ -22,7 +22,6 @@
 static pthread_mutex_t devices_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t devices_cond = PTHREAD_COND_INITIALIZER;
 static struct tcmur_device *devices;
-static struct tcmur_device *pending;	/* jobs for tcmur_devices_start_pending() */
 static struct tcmur_device *abandoned;	/* kept for workers stuck in a handler */
 static unsigned int busy_threads;	/* setup/teardown threads alive */
 static unsigned int stop_wait_ms = 10000;
@@ -262,15 +261,35 @@ void tcmur_for_each_device(tcmur_dbus_device_fn fn, void *arg)
 	pthread_mutex_unlock(&devices_lock);
 }
 
-/* Queue a setup or teardown job; counted busy until its thread finishes. */
-static void queue_job(struct tcmur_device *rdev, bool teardown)
+static void *setup_thread(void *arg);
+static void *teardown_thread(void *arg);
+
+/*
+ * Start the setup or teardown thread of a device; counted busy until it
+ * finishes.  Called from added()/removed() after tcmulib_defer_event(): the
+ * thread may reply (tcmulib_event_done) before the callback returns.
+ */
+static void start_job(struct tcmur_device *rdev, bool teardown)
 {
+	pthread_attr_t attr;
+	pthread_t t;
+	int ret;
+
 	pthread_mutex_lock(&devices_lock);
 	busy_threads++;
-	rdev->pending_teardown = teardown;
-	rdev->pending_next = pending;
-	pending = rdev;
 	pthread_mutex_unlock(&devices_lock);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ret = pthread_create(&t, &attr, teardown ? teardown_thread : setup_thread, rdev);
+	pthread_attr_destroy(&attr);
+	if (ret) {
+		tcmu_dev_warn(rdev->dev, "cannot create a %s thread (%s), running inline\n",
+			      teardown ? "teardown" : "setup", strerror(ret));
+		if (teardown)
+			teardown_thread(rdev);
+		else
+			setup_thread(rdev);
+	}
 }
 
 /* ---- add: setup thread ------------------------------------------------- */
@@ -279,6 +298,8 @@ static void rdev_free(struct tcmur_device *rdev)
 {
 	if (rdev->efd >= 0)
 		close(rdev->efd);
+	tcmur_cmd_pool_free(rdev);
+	pthread_mutex_destroy(&rdev->serial_lock);
 	free(rdev->cfgstring);
 	free(rdev);
 }
@@ -386,6 +407,7 @@ int tcmur_dev_added(struct tcmu_device *dev)
 	rdev->hrec = rec;
 	rdev->h = &rec->h;
 	rdev->efd = -1;
+	pthread_mutex_init(&rdev->serial_lock, NULL);
 	rdev->inflight.in_next = rdev->inflight.in_prev = &rdev->inflight;
 	rdev->stop_wait_ms = stop_wait_ms;
 	atomic_init(&rdev->state, TCMUR_DEV_SETUP);
@@ -415,7 +437,7 @@ int tcmur_dev_added(struct tcmu_device *dev)
 	tcmu_dev_set_private(dev, rdev);
 	list_add(rdev);
 	tcmulib_defer_event(dev);
-	queue_job(rdev, false);
+	start_job(rdev, false);
 	return 0;
 
 err_free:
@@ -453,16 +475,26 @@ static void rdev_close(struct tcmur_device *rdev)
 		atomic_store(&rdev->abandoned, true);
 		tcmu_dev_err(dev, "%u worker(s) stuck in handler %s: not calling close(), "
 			     "device state leaked\n", rdev->wq.nr, rdev->h->subtype);
-	} else if (rdev->h->close) {
-		rdev->h->close(dev);
-	}
+	} else {
 #ifdef TCMUR_HAVE_SCSI_ENGINE
-	if (rdev->scsi && !atomic_load(&rdev->abandoned))
-		scsi_dev_destroy(rdev->scsi);
+		/* First: it waits for a background FORMAT UNIT using the handler. */
+		if (rdev->scsi)
+			scsi_dev_destroy(rdev->scsi);
+		rdev->scsi = NULL;
 #endif
+		if (rdev->h->close)
+			rdev->h->close(dev);
+	}
 	atomic_store(&rdev->state, TCMUR_DEV_STOPPED);
 	tcmu_dev_set_private(dev, NULL);
 	tcmu_dev_info(dev, "closed\n");
+	if (rdev->nr_forced || rdev->nr_inflight) {
+		/* The handler may still complete those: keep their memory. */
+		tcmu_dev_warn(dev, "%u command(s) completed with BUSY while in handler %s: "
+			      "their state is kept for a late completion\n",
+			      rdev->nr_forced + rdev->nr_inflight, rdev->h->subtype);
+		atomic_store(&rdev->abandoned, true);
+	}
 	if (!atomic_load(&rdev->abandoned)) {
 		rdev_free(rdev);
 		return;
@@ -491,43 +523,12 @@ void tcmur_dev_removed(struct tcmu_device *dev)
 	if (!rdev)
 		return;
 	tcmulib_defer_event(dev);
-	queue_job(rdev, true);
+	start_job(rdev, true);
 }
 
+/* Kept for callers built against the old contract (bench/): nothing to do now. */
 void tcmur_devices_start_pending(void)
 {
-	struct tcmur_device *rdev, *list, *rev = NULL;
-	pthread_attr_t attr;
-	pthread_t t;
-	int ret;
-
-	pthread_mutex_lock(&devices_lock);
-	list = pending;
-	pending = NULL;
-	pthread_mutex_unlock(&devices_lock);
-	while (list) {		/* oldest first */
-		rdev = list;
-		list = rdev->pending_next;
-		rdev->pending_next = rev;
-		rev = rdev;
-	}
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	while ((rdev = rev)) {
-		bool teardown = rdev->pending_teardown;
-
-		rev = rdev->pending_next;
-		ret = pthread_create(&t, &attr, teardown ? teardown_thread : setup_thread, rdev);
-		if (ret) {
-			tcmu_dev_warn(rdev->dev, "cannot create a %s thread (%s), running inline\n",
-				      teardown ? "teardown" : "setup", strerror(ret));
-			if (teardown)
-				teardown_thread(rdev);
-			else
-				setup_thread(rdev);
-		}
-	}
-	pthread_attr_destroy(&attr);
 }
 
 /* ---- reconfig (main thread) ---------------------------------------------- */
@@ -673,7 +674,6 @@ void tcmur_devices_shutdown(void)
 	struct timespec ts;
 
 	/* Let setup/teardown threads reply to the kernel first (bounded). */
-	tcmur_devices_start_pending();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += (stop_wait_ms + 999) / 1000 + 1;
 	pthread_mutex_lock(&devices_lock);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,7 +30,11 @@ static void ring_wake(struct tcmur_device *rdev)
 
 	if (ring_self == rdev)
 		return;		/* the ring thread looks at its stack before sleeping */
-	if (atomic_exchange(&rdev->wake_pending, true))
+	/*
+	 * Seq-cst push, load and (ring side) clear-then-take: if we see a wake
+	 * pending, the ring thread's next take of the stack sees our push.
+	 */
+	if (atomic_load(&rdev->wake_pending) || atomic_exchange(&rdev->wake_pending, true))
 		return;		/* a wake is already on its way */
 	if (write(rdev->efd, &one, sizeof(one)) < 0)
 		tcmu_dev_err(rdev->dev, "cannot wake the ring thread: %m\n");
@@ -37,13 +42,24 @@ static void ring_wake(struct tcmur_device *rdev)
 
 void tcmur_ring_push(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int stage)
 {
-	struct tcmur_cmd_priv *old = atomic_load_explicit(&rdev->events, memory_order_relaxed);
+	struct tcmur_cmd_priv *old;
 
 	p->stage = (uint8_t)stage;
+	if (ring_self == rdev) {
+		/* Completed from a callout on the ring thread: no atomics, no wake. */
+		p->next = NULL;
+		if (rdev->local_tail)
+			rdev->local_tail->next = p;
+		else
+			rdev->local_head = p;
+		rdev->local_tail = p;
+		return;
+	}
+	old = atomic_load_explicit(&rdev->events, memory_order_relaxed);
 	do {
 		p->next = old;
 	} while (!atomic_compare_exchange_weak_explicit(&rdev->events, &old, p,
-						       memory_order_release,
+						       memory_order_seq_cst,
 						       memory_order_relaxed));
 	ring_wake(rdev);
 }
@@ -63,6 +79,17 @@ void tcmur_cmd_complete(struct tcmu_device *dev, void *data, int rc)
 
 	if (!p)
 		return;
+	if (atomic_load(&p->flags) & TCMUR_CMD_FORCED) {
+		/*
+		 * Completed with BUSY at stop time while the handler still had it;
+		 * the device may be gone (do not use dev).  Drop it.
+		 */
+		rdev = p->rdev;
+		if (!atomic_exchange(&rdev->late_logged, true))
+			tcmu_err("a handler completed a command after the device stopped "
+				 "waiting for it (status %d); ignored\n", rc);
+		return;
+	}
 	if (p->subio) {
 		tcmur_subio_done(p, rc);
 		return;
@@ -89,6 +116,54 @@ static void cmd_done_cb(struct tcmu_device *dev, struct tcmur_cmd *cmd, int ret)
 	tcmur_cmd_complete(dev, cmd, ret);
 }
 
+/* ---- the command pool (ring thread) ---------------------------------------- */
+
+#define CMD_CHUNK 64
+
+struct tcmur_cmd_chunk {
+	struct tcmur_cmd_chunk *next;
+	struct tcmur_cmd_priv cmds[CMD_CHUNK];
+};
+
+static struct tcmur_cmd_priv *cmd_get(struct tcmur_device *rdev)
+{
+	struct tcmur_cmd_priv *p = rdev->free_cmds;
+
+	if (!p) {
+		struct tcmur_cmd_chunk *c = calloc(1, sizeof(*c));
+		unsigned int i;
+
+		if (!c)
+			return NULL;
+		c->next = rdev->cmd_chunks;
+		rdev->cmd_chunks = c;
+		for (i = 0; i < CMD_CHUNK - 1; i++)
+			c->cmds[i].next = &c->cmds[i + 1];
+		p = &c->cmds[0];
+	}
+	rdev->free_cmds = p->next;
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+static void cmd_put(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
+{
+	p->tc.lib_cmd = NULL;
+	p->next = rdev->free_cmds;
+	rdev->free_cmds = p;
+}
+
+void tcmur_cmd_pool_free(struct tcmur_device *rdev)
+{
+	struct tcmur_cmd_chunk *c;
+
+	while ((c = rdev->cmd_chunks)) {
+		rdev->cmd_chunks = c->next;
+		free(c);
+	}
+	rdev->free_cmds = NULL;
+}
+
 /* ---- ring thread: completion ----------------------------------------------- */
 
 static void finish(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int sts,
@@ -111,6 +186,8 @@ static void finish(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int sts,
 		sts = TCMU_STS_INVALID_CMD;	/* never a final status */
 	tcmulib_command_complete(rdev->dev, lc, sts);
 	rdev->need_notify = true;
+	if (!(atomic_load_explicit(&p->flags, memory_order_relaxed) & TCMUR_CMD_FORCED))
+		cmd_put(rdev, p);	/* a forced one stays: the handler may still use it */
 }
 
 /* ---- ring thread: dispatch ------------------------------------------------- */
@@ -331,16 +408,57 @@ static void dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, uint64
 
 /* ---- ring thread: main loop ------------------------------------------------ */
 
-static void drain_events(struct tcmur_device *rdev)
+static void process_event(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, uint64_t now)
 {
-	struct tcmur_cmd_priv *list, *rev = NULL, *p;
-	uint64_t now;
 	int rc;
 
-	atomic_store(&rdev->wake_pending, false);
+	switch (p->stage) {
+	case TCMUR_STAGE_COMPLETE:
+		finish(rdev, p, p->sts, now);
+		break;
+	case TCMUR_STAGE_GENERIC:
+		tcmur_generic_dispatch(rdev, p);
+		break;
+	case TCMUR_STAGE_FUA_FLUSH:
+		if (atomic_load(&p->flags) & TCMUR_CMD_DONE)
+			break;	/* forced at stop meanwhile */
+		rc = rdev->h->flush(rdev->dev, &p->tc);
+		if (rc != TCMU_STS_OK && rc != TCMU_STS_ASYNC_HANDLED &&
+		    !(atomic_fetch_or(&p->flags, TCMUR_CMD_DONE) & TCMUR_CMD_DONE))
+			finish(rdev, p, rc, now);
+		break;
+	case TCMUR_STAGE_SUBIO:
+		tcmur_subio_issue(rdev, p);
+		break;
+	}
+}
+
+/* Returns whether anything was processed. */
+static bool drain_events(struct tcmur_device *rdev, uint64_t *now)
+{
+	struct tcmur_cmd_priv *list, *rev = NULL, *p;
+	bool did = false;
+
+	/* Ours first (callouts completing inline), in order. */
+	while ((p = rdev->local_head)) {
+		rdev->local_head = rdev->local_tail = NULL;
+		did = true;
+		if (!*now)
+			*now = tcmur_now_ns();
+		while (p) {
+			struct tcmur_cmd_priv *next = p->next;
+
+			process_event(rdev, p, *now);
+			p = next;
+		}
+	}
+	if (atomic_load_explicit(&rdev->wake_pending, memory_order_relaxed))
+		atomic_store(&rdev->wake_pending, false);
+	if (!atomic_load(&rdev->events))	/* seq-cst: pairs with ring_wake() */
+		return did;
 	list = atomic_exchange_explicit(&rdev->events, NULL, memory_order_acquire);
 	if (!list)
-		return;
+		return did;
 	/* The stack is LIFO: reverse it to complete in arrival order. */
 	while (list) {
 		p = list;
@@ -348,40 +466,33 @@ static void drain_events(struct tcmur_device *rdev)
 		p->next = rev;
 		rev = p;
 	}
-	now = tcmur_now_ns();
+	if (!*now)
+		*now = tcmur_now_ns();
 	while (rev) {
 		p = rev;
 		rev = p->next;
-		switch (p->stage) {
-		case TCMUR_STAGE_COMPLETE:
-			finish(rdev, p, p->sts, now);
-			break;
-		case TCMUR_STAGE_GENERIC:
-			tcmur_generic_dispatch(rdev, p);
-			break;
-		case TCMUR_STAGE_FUA_FLUSH:
-			rc = rdev->h->flush(rdev->dev, &p->tc);
-			if (rc != TCMU_STS_OK && rc != TCMU_STS_ASYNC_HANDLED &&
-			    !(atomic_fetch_or(&p->flags, TCMUR_CMD_DONE) & TCMUR_CMD_DONE))
-				finish(rdev, p, rc, now);
-			break;
-		case TCMUR_STAGE_SUBIO:
-			tcmur_subio_issue(rdev, p);
-			break;
-		}
+		process_event(rdev, p, *now);
 	}
+	return true;
 }
 
 static void drain_ring(struct tcmur_device *rdev, bool stopping)
 {
 	struct tcmu_device *dev = rdev->dev;
 	struct tcmulib_cmd *lc;
-	uint64_t now = tcmur_now_ns();
 	bool dump = tcmu_get_log_level() >= TCMU_LOG_DEBUG_SCSI_CMD;
 
-	while ((lc = tcmulib_get_next_command(dev, sizeof(struct tcmur_cmd_priv)))) {
-		struct tcmur_cmd_priv *p = lc->hm_private;
+	while ((lc = tcmulib_get_next_command(dev, 0))) {
+		struct tcmur_cmd_priv *p = cmd_get(rdev);
+		/* libtcmu stamps each command as it takes it off the ring. */
+		uint64_t now = lc->start_ns ? lc->start_ns : tcmur_now_ns();
 
+		if (!p) {
+			tcmu_dev_err(dev, "out of memory for a command; BUSY\n");
+			tcmulib_command_complete(dev, lc, TCMU_STS_BUSY);
+			rdev->need_notify = true;
+			continue;
+		}
 		if (dump)
 			tcmu_cdb_print_info(dev, lc, NULL);	/* log level 5 */
 
@@ -420,6 +531,9 @@ static void force_complete(struct tcmur_device *rdev)
 		next = p->in_next;
 		if (atomic_fetch_or(&p->flags, TCMUR_CMD_DONE) & TCMUR_CMD_DONE)
 			continue;	/* its completion is on the way */
+		/* The handler may still complete it: p is never reused. */
+		atomic_fetch_or(&p->flags, TCMUR_CMD_FORCED);
+		rdev->nr_forced++;
 		finish(rdev, p, TCMU_STS_BUSY, now);
 		n++;
 	}
@@ -445,15 +559,18 @@ static void *ring_thread(void *arg)
 
 	ring_self = rdev;
 	for (;;) {
-		bool stopping = atomic_load(&rdev->stop_ring);
+		bool stopping = atomic_load_explicit(&rdev->stop_ring, memory_order_relaxed);
 
-		drain_events(rdev);
+		now = 0;	/* read the clock only when something needs it */
+		drain_events(rdev, &now);
 		drain_ring(rdev, stopping);
-		drain_events(rdev);
+		now = 0;
+		drain_events(rdev, &now);
 		flush_work(rdev);
 
 		timeout = -1;
-		now = tcmur_now_ns();
+		if ((rdev->opts.cmd_time_out && rdev->nr_inflight) || stopping)
+			now = tcmur_now_ns();
 		if (rdev->opts.cmd_time_out && rdev->nr_inflight) {
 			if (now >= rdev->next_timeout_check) {
 				int ms = tcmur_timeouts_check(rdev, now);
@@ -488,8 +605,8 @@ static void *ring_thread(void *arg)
 			rdev->need_notify = false;
 			tcmulib_processing_complete(dev);
 		}
-		if (atomic_load_explicit(&rdev->events, memory_order_relaxed))
-			continue;	/* pushed by this thread: no wake was sent */
+		if (rdev->local_head || atomic_load_explicit(&rdev->events, memory_order_relaxed))
+			continue;	/* more to do (a wake may be pending too: harmless) */
 
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
 			tcmu_dev_err(dev, "poll: %m\n");

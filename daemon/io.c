@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 /*
  * Synchronous backend I/O for the SCSI engine's compound commands
- * (scsi/engine.h tcmur_io_*).  Worker threads only.  SERIALIZE/PARALLEL
- * handlers are called right here; ASYNC handlers get the request on their
- * ring thread (where their callouts must run) and we wait for it.
+ * (scsi/engine.h tcmur_io_*).  Worker threads only, possibly of another
+ * device (EXTENDED COPY), so each call honours the target device's thread
+ * model: PARALLEL handlers are called right here, SERIALIZE ones here under
+ * that device's serial_lock, ASYNC ones get the request on their ring thread
+ * (where their callouts must run) and we wait for it.
  */
 #include <errno.h>
 #include <string.h>
@@ -98,8 +100,14 @@ static int subio_run(struct tcmu_device *dev, int op, struct iovec *iov, size_t 
 	s.len = len;
 	s.off = off;
 
-	if (rdev->hrec->model != TCMUR_THREAD_MODEL_ASYNC)
-		return call_callout(rdev, &p);
+	if (rdev->hrec->model != TCMUR_THREAD_MODEL_ASYNC) {
+		/* rdev may be another device's (EXTENDED COPY): honour its model. */
+		bool locked = tcmur_serial_lock(rdev);
+
+		rc = call_callout(rdev, &p);
+		tcmur_serial_unlock(rdev, locked);
+		return rc;
+	}
 
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_cond_init(&s.cond, NULL);
@@ -185,9 +193,14 @@ int tcmur_io_get_lba_status(struct tcmu_device *dev, uint64_t lba, uint64_t *nr_
 			    int *state)
 {
 	struct tcmur_device *rdev = tcmur_rdev(dev);
+	bool locked;
+	int rc;
 
 	if (!rdev || !rdev->h->get_lba_status)
 		return TCMU_STS_NOT_HANDLED;
 	/* Documented as a blocking worker-thread call in every thread model. */
-	return rdev->h->get_lba_status(dev, lba, nr_lbas, state);
+	locked = tcmur_serial_lock(rdev);
+	rc = rdev->h->get_lba_status(dev, lba, nr_lbas, state);
+	tcmur_serial_unlock(rdev, locked);
+	return rc;
 }

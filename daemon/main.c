@@ -150,7 +150,6 @@ static void on_netlink(int fd, uint32_t events, void *arg)
 
 	if (ret < 0)
 		tcmu_err("netlink processing failed: %s\n", strerror(-ret));
-	tcmur_devices_start_pending();
 }
 
 static int take_lock(void)
@@ -364,7 +363,6 @@ int main(int argc, char **argv)
 	/* We are the service external programs register with: never register ourselves. */
 	tcmulib_set_dbus_registration(false);
 	g.ctx = tcmulib_initialize(lh, nlh);
-	tcmur_devices_start_pending();
 	set_module_param("block_netlink", "0");
 	if (!g.ctx) {
 		tcmu_err("cannot connect to the kernel (netlink TCM-USER); is target_core_user "

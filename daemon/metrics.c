@@ -6,6 +6,18 @@
 #include "metrics.h"
 #include "libtcmu_common.h"
 
+/* tcmur_metrics_lat_bucket() without its loop: floor(log2(us)), capped. */
+static inline unsigned int lat_bucket(uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	unsigned int b;
+
+	if (us < 2)
+		return 0;
+	b = 63u - (unsigned int)__builtin_clzll(us);
+	return b < TCMUR_METRICS_LAT_BUCKETS - 1 ? b : TCMUR_METRICS_LAT_BUCKETS - 1;
+}
+
 void tcmur_metrics_complete(struct tcmur_metrics *m, unsigned int dir, uint64_t bytes,
 			    uint64_t lat_ns, int sts)
 {
@@ -13,7 +25,7 @@ void tcmur_metrics_complete(struct tcmur_metrics *m, unsigned int dir, uint64_t 
 		dir = TCMUR_METRICS_OTHER;
 	tcmur_metrics_add(&m->cmds[dir], 1);
 	tcmur_metrics_add(&m->bytes[dir], bytes);
-	tcmur_metrics_add(&m->lat_buckets[tcmur_metrics_lat_bucket(lat_ns)], 1);
+	tcmur_metrics_add(&m->lat_buckets[lat_bucket(lat_ns)], 1);
 	tcmur_metrics_add(&m->lat_total_ns, lat_ns);
 	if (sts != TCMU_STS_OK)
 		tcmur_metrics_add(&m->errors, 1);

@@ -10,14 +10,22 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "scsi_defs.h"
 
 static void run_one(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 {
 	struct tcmu_device *dev = rdev->dev;
 	unsigned int flags;
+	bool locked;
 	int rc;
 
 	flags = atomic_fetch_or(&p->flags, TCMUR_CMD_STARTED);
+	/*
+	 * FORMAT UNIT set "format in progress" when dispatched; only its slow
+	 * part clears it, so it runs even when aborted or completed at stop.
+	 */
+	if (p->work == TCMUR_WORK_SLOW && p->tc.lib_cmd->cdb[0] == FORMAT_UNIT)
+		flags &= ~(TCMUR_CMD_DONE | TCMUR_CMD_ABORTED);
 	if (flags & TCMUR_CMD_DONE)
 		return;		/* completed at stop time; nothing left to do */
 	if (flags & TCMUR_CMD_ABORTED) {
@@ -28,7 +36,9 @@ static void run_one(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 
 	switch (p->work) {
 	case TCMUR_WORK_HANDLE_CMD:
+		locked = tcmur_serial_lock(rdev);
 		rc = rdev->h->handle_cmd(dev, &p->tc);
+		tcmur_serial_unlock(rdev, locked);
 		if (atomic_load(&rdev->abandoned))
 			return;	/* the device is gone: p may be freed memory */
 		if (rc == TCMU_STS_NOT_HANDLED)
@@ -37,12 +47,15 @@ static void run_one(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 			tcmur_cmd_finish_async(rdev, p, rc);
 		break;
 	case TCMUR_WORK_IO:
+		locked = tcmur_serial_lock(rdev);
 		rc = tcmur_exec_io_sync(rdev, p);
+		tcmur_serial_unlock(rdev, locked);
 		if (atomic_load(&rdev->abandoned))
 			return;
 		tcmur_cmd_finish_async(rdev, p, rc);
 		break;
 	case TCMUR_WORK_SLOW:
+		/* Not under serial_lock: the engine calls tcmur_io_*(), which take it. */
 #ifdef TCMUR_HAVE_SCSI_ENGINE
 		rc = scsi_exec_slow(dev, &p->tc);
 #else

@@ -145,8 +145,9 @@ fi
 if [ $VM = 1 ]; then
 	step "VM suites (real kernel under qemu)"
 	if [ -n "${VM_SUITES:-}" ]; then suites=$VM_SUITES
-	elif [ $QUICK = 1 ]; then suites="smoke-consumer smoke-daemon"
-	else suites="smoke-consumer smoke-daemon integrity recovery lifecycle conformance"
+	# "a+b": one VM for several suites (each boot + vm_init costs about a minute)
+	elif [ $QUICK = 1 ]; then suites="smoke-consumer+smoke-daemon"
+	else suites="smoke-consumer+smoke-daemon+recovery+lifecycle+integrity conformance"
 	fi
 	# shellcheck disable=SC2086
 	BUILD=$B VMOUTBASE=$LOGDIR/vm tests/vm/run-suites.sh $suites 2>&1 | tee "$LOGDIR/vm.log"

@@ -69,6 +69,13 @@ static bool file_check_config(const char *cfgstring, char **reason)
 			*reason = NULL;
 		return false;
 	}
+	if (path[0] != '/') {
+		/* The daemon's working folder is no place to resolve it against. */
+		if (asprintf(reason, "file path '%s' is relative; give an absolute path "
+			     "(file//folder/name)", path) < 0)
+			*reason = NULL;
+		return false;
+	}
 	if (strlen(path) >= sizeof(dir)) {
 		*reason = strdup("file path too long");
 		return false;
@@ -79,8 +86,6 @@ static bool file_check_config(const char *cfgstring, char **reason)
 		*slash = '\0';
 		if (!dir[0])
 			strcpy(dir, "/");
-	} else {
-		strcpy(dir, ".");
 	}
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
 		if (asprintf(reason, "folder %s does not exist", dir) < 0)

@@ -189,15 +189,68 @@ static struct tcmur_handler rec_serial_handler = {
 	.nr_threads = 1,
 };
 
+/* ---- "late": ASYNC, holds reads; the test completes them itself --------- */
+
+static struct tcmur_cmd *late_cmds[4];
+static struct tcmu_device *late_dev;
+static atomic_int late_held;
+
+static int late_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
+		     size_t iov_cnt, size_t len, off_t off)
+{
+	int i = atomic_load(&late_held);
+
+	if (i >= 4)
+		return TCMU_STS_BUSY;
+	late_dev = dev;
+	late_cmds[i] = cmd;
+	atomic_store(&late_held, i + 1);
+	return TCMU_STS_ASYNC_HANDLED;
+}
+
+static struct tcmur_handler late_handler = {
+	.subtype = "late",
+	.read = late_read,
+	.write = slow_write,
+	.thread_model = TCMUR_THREAD_MODEL_ASYNC,
+};
+
+/* ---- "ser": SERIALIZE; detects two callouts at once -------------------- */
+
+static atomic_int ser_inside, ser_overlaps, ser_writes;
+static struct tcmu_device *ser_dev;
+
+static int ser_open(struct tcmu_device *dev, bool reopen)
+{
+	ser_dev = dev;
+	return 0;
+}
+
+static int ser_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
+		     size_t iov_cnt, size_t len, off_t off)
+{
+	if (atomic_fetch_add(&ser_inside, 1))
+		atomic_fetch_add(&ser_overlaps, 1);
+	usleep(500);
+	atomic_fetch_sub(&ser_inside, 1);
+	atomic_fetch_add(&ser_writes, 1);
+	return TCMU_STS_OK;
+}
+
+static struct tcmur_handler ser_handler = {
+	.subtype = "ser",
+	.open = ser_open,
+	.read = slow_read,
+	.write = ser_write,
+	.thread_model = TCMUR_THREAD_MODEL_SERIALIZE,
+};
+
 /* ---- helpers ---------------------------------------------------------- */
 
 /* What the daemon's main loop does when the netlink fd is readable. */
 static int nl_ready(struct tcmulib_context *c)
 {
-	int ret = tcmulib_master_fd_ready(c);
-
-	tcmur_devices_start_pending();
-	return ret;
+	return tcmulib_master_fd_ready(c);
 }
 
 static int wait_reply(struct sim_nl_reply *r, int ms)
@@ -378,6 +431,19 @@ static void t_bad_cfgstrings(void)
 	CHECK(st < 0 && st > -1000, "no path: status %d", st);
 	CHECK(log_has("no file path in 'file/'"), "log says no path");
 	sim_dev_destroy(d);
+
+	st = add_dev("file/relative.img", DEV_SIZE, &d);
+	CHECK(st < 0 && st > -1000, "relative path: status %d", st);
+	CHECK(log_has("'relative.img' is relative"), "log says relative");
+	sim_dev_destroy(d);
+	{
+		struct tcmur_handler_rec *fr = tcmur_handler_find("file");
+		char *why = NULL;
+
+		CHECK(fr && fr->h.check_config && !fr->h.check_config("file/rel/x.img", &why) &&
+		      why && strstr(why, "relative"), "check_config: %s", why ? why : "-");
+		free(why);
+	}
 
 	st = add_dev("nosuchhandler//x", DEV_SIZE, &d);
 	CHECK(st < 0 && st > -1000, "unknown handler: status %d", st);
@@ -614,6 +680,33 @@ static void t_timeout_tmr_remove(void)
 	CHECK(sim_warnings(d) == 0 && !sim_broken(d), "ring clean: %s", sim_last_error(d));
 	slow_set(false);
 
+	STEP("TMR ABORT of a queued FORMAT UNIT: it still runs, so the format ends");
+	{
+		static const uint8_t fmt[6] = { FORMAT_UNIT };
+		static const uint8_t tur[6] = { TEST_UNIT_READY };
+		struct sim_cmd c = { .cdb = fmt, .cdb_len = 6 };
+
+		atomic_store(&slow_reads, 0);
+		for (i = 0; i < 2; i++)
+			CHECK(!sim_submit_rw10(d, false, (uint32_t)i, 1, BS, NULL, &id[i]),
+			      "submit");
+		CHECK(wait_for(&slow_waiting, 2, 3000), "both workers busy: %d",
+		      atomic_load(&slow_waiting));
+		CHECK(!sim_submit(d, &c, &id[2]), "submit FORMAT UNIT");
+		usleep(50000);
+		CHECK(!sim_submit_tmr(d, TCMU_TMR_ABORT_TASK, &id[2], 1), "tmr");
+		usleep(50000);
+		slow_set(true);
+		for (i = 0; i < 3; i++) {
+			ret = sim_wait(d, id[i], 10000, &r);
+			CHECK(!ret, "command %d completed: %d", i, ret);
+		}
+		ret = run(d, tur, 6, NULL, 0, 0, &r);
+		CHECK(!ret && r.scsi_status == 0, "TEST UNIT READY after it: %d/%d (key %x)",
+		      ret, r.scsi_status, r.sense[2] & 0xf);
+		slow_set(false);
+	}
+
 	STEP("remove with a command in flight: the reply waits for its completion");
 	atomic_store(&slow_reads, 0);
 	CHECK(!sim_submit_rw10(d, false, 0, 1, BS, NULL, &id[0]), "submit");
@@ -674,6 +767,82 @@ static void t_stuck(void)
 	tcmur_set_stop_wait_ms(3000);
 	ret = remove_dev(d);
 	CHECK(ret == 0, "remove after close: %d", ret);
+}
+
+static void t_late_completion(void)
+{
+	struct sim_result r;
+	struct sim_dev *d;
+	uint16_t id[2];
+	int ret, i;
+
+	STEP("ASYNC handler completes commands after the daemon gave up on them");
+	atomic_store(&late_held, 0);
+	tcmur_set_stop_wait_ms(200);
+	ret = add_dev("late/x", DEV_SIZE, &d);
+	ENSURE(ret == 0, "add: %d", ret);
+	clear_ua(d);
+	for (i = 0; i < 2; i++)
+		CHECK(!sim_submit_rw10(d, false, (uint32_t)i, 1, BS, NULL, &id[i]), "submit");
+	CHECK(wait_for(&late_held, 2, 3000), "held: %d", atomic_load(&late_held));
+	ret = remove_dev(d);
+	CHECK(ret == 0, "remove: %d", ret);
+	CHECK(log_has("completed with BUSY") && log_has("kept for a late completion"), "logged");
+	/* The device is gone; these must be detected and dropped (ASan watches). */
+	tcmur_cmd_complete(late_dev, late_cmds[0], TCMU_STS_OK);
+	late_cmds[1]->done(late_dev, late_cmds[1], TCMU_STS_OK);
+	CHECK(log_has("after the device stopped waiting for it"), "late completion logged");
+	tcmur_set_stop_wait_ms(3000);
+	(void)r;
+}
+
+struct ser_arg {
+	int n;
+};
+
+static void *ser_xcopy_like(void *arg)
+{
+	struct ser_arg *a = arg;
+	uint8_t blk[BS] = { 0 };
+	struct iovec iov = { blk, BS };
+	int i;
+
+	for (i = 0; i < a->n; i++)
+		if (tcmur_io_write(ser_dev, &iov, 1, BS, (uint64_t)i * BS, false) != TCMU_STS_OK)
+			break;
+	return NULL;
+}
+
+static void t_serialize_foreign(void)
+{
+	uint8_t blk[BS] = { 0 };
+	struct ser_arg a = { .n = 40 };
+	struct sim_result r;
+	struct sim_dev *d;
+	uint16_t id[40];
+	pthread_t t;
+	int ret, i;
+
+	STEP("SERIALIZE handler: tcmur_io_* from a foreign worker waits its turn");
+	atomic_store(&ser_overlaps, 0);
+	atomic_store(&ser_writes, 0);
+	ret = add_dev("ser/x", DEV_SIZE, &d);
+	ENSURE(ret == 0 && ser_dev, "add: %d", ret);
+	clear_ua(d);
+	ENSURE(!pthread_create(&t, NULL, ser_xcopy_like, &a), "thread");
+	for (i = 0; i < 40; i++)
+		CHECK(!sim_submit_rw10(d, true, (uint32_t)i, 1, BS, blk, &id[i]), "submit");
+	for (i = 0; i < 40; i++) {
+		ret = sim_wait(d, id[i], 5000, &r);
+		CHECK(!ret && r.scsi_status == 0, "write %d: %d/%d", i, ret, r.scsi_status);
+	}
+	pthread_join(t, NULL);
+	CHECK(atomic_load(&ser_writes) == 80, "writes %d", atomic_load(&ser_writes));
+	CHECK(atomic_load(&ser_overlaps) == 0, "overlapping callouts: %d",
+	      atomic_load(&ser_overlaps));
+	ret = remove_dev(d);
+	CHECK(ret == 0, "remove: %d", ret);
+	ser_dev = NULL;
 }
 
 static void t_rec(const char *cfg)
@@ -766,7 +935,6 @@ static void t_adopt(struct tcmulib_handler *lh, size_t n)
 	sim_cfgfs_log_clear(k);
 	ctx = tcmulib_initialize(lh, n);
 	ENSURE(ctx, "initialize");
-	tcmur_devices_start_pending();
 	for (i = 0; i < 300 && tcmur_device_count() != 1; i++)
 		usleep(10000);
 	CHECK(tcmur_device_count() == 1, "adopted: %u", tcmur_device_count());
@@ -837,6 +1005,8 @@ int main(int argc, char **argv)
 	REQUIRE(!tcmur_register_handler(&slow_handler), "register slow");
 	REQUIRE(!tcmur_register_handler(&rec_async_handler), "register reca");
 	REQUIRE(!tcmur_register_handler(&rec_serial_handler), "register recs");
+	REQUIRE(!tcmur_register_handler(&late_handler), "register late");
+	REQUIRE(!tcmur_register_handler(&ser_handler), "register ser");
 	lh = tcmur_handlers_publish(&n);
 	ctx = tcmulib_initialize(lh, n);
 	REQUIRE(ctx, "tcmulib_initialize");
@@ -845,6 +1015,8 @@ int main(int argc, char **argv)
 	t_file_io();
 	t_timeout_tmr_remove();
 	t_stuck();
+	t_late_completion();
+	t_serialize_foreign();
 	t_rec("reca/x");
 	t_rec("recs/x");
 	t_shutdown();

@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "daemon.h"
@@ -48,10 +50,7 @@ static struct tcmur_handler h_par = {
 /* What the daemon's main loop does when the netlink fd is readable. */
 static int nl_ready(struct tcmulib_context *c)
 {
-	int ret = tcmulib_master_fd_ready(c);
-
-	tcmur_devices_start_pending();
-	return ret;
+	return tcmulib_master_fd_ready(c);
 }
 
 static double now_s(void)
@@ -131,6 +130,7 @@ int main(int argc, char **argv)
 	struct tcmulib_context *ctx;
 	struct tcmulib_handler *lh;
 	struct sim_kernel *k;
+	const char *only;
 	size_t n;
 
 	tcmu_set_log_level(TCMU_LOG_ERROR);
@@ -144,11 +144,17 @@ int main(int argc, char **argv)
 	lh = tcmur_handlers_publish(&n);
 	ctx = tcmulib_initialize(lh, n);
 	REQUIRE(ctx, "init");
-	STEP("ASYNC null handler");
-	CHECK(!bench(k, ctx, "nullasync/x"), "bench async");
-	STEP("PARALLEL null handler, 4 workers");
-	CHECK(!bench(k, ctx, "nullpar/x"), "bench parallel");
-	if (argc > 1) {
+	/* TCMUR_PERF_ONLY=async|parallel|file narrows the run (profiling). */
+	only = getenv("TCMUR_PERF_ONLY");
+	if (!only || !strcmp(only, "async")) {
+		STEP("ASYNC null handler");
+		CHECK(!bench(k, ctx, "nullasync/x"), "bench async");
+	}
+	if (!only || !strcmp(only, "parallel")) {
+		STEP("PARALLEL null handler, 4 workers");
+		CHECK(!bench(k, ctx, "nullpar/x"), "bench parallel");
+	}
+	if (argc > 1 && (!only || !strcmp(only, "file"))) {
 		char cfg[300];
 		const char *dir = dt_tmpdir("perf");
 

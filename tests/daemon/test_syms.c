@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -30,6 +31,12 @@ static void add(struct names *s, const char *p, size_t len)
 			return;
 	if (s->n < MAX_NAMES)
 		s->v[s->n++] = strndup(p, len);
+}
+
+static void names_free(struct names *s)
+{
+	while (s->n > 0)
+		free(s->v[--s->n]);
 }
 
 static bool has(const struct names *s, const char *name)
@@ -212,5 +219,8 @@ int main(int argc, char **argv)
 	STEP("handler-api.syms lists nothing that is not declared");
 	for (i = 0; i < syms.n; i++)
 		CHECK(has(&decl, syms.v[i]), "%s in handler-api.syms but in no header", syms.v[i]);
+	names_free(&decl);
+	names_free(&syms);
+	names_free(&elf);
 	return dt_exit();
 }

@@ -12,6 +12,8 @@ N=${LIFECYCLE_N:-20}
 SZ=$((16 << 20))
 
 nfd() { ls "/proc/$RUNNER_PID/fd" | wc -l; }
+# pat TEXT: 64 KiB of TEXT repeated (yes gets SIGPIPE: ignore its status)
+pat() { yes "$1" 2>/dev/null | head -c 65536; return 0; }
 
 t_resize_loop() {
 	local i dev out rc fd0 fd1 bs
@@ -68,12 +70,13 @@ t_many() {
 	i=0
 	for dev in $(cat "$TT/devs"); do
 		i=$((i + 1))
-		yes "device $i" | head -c 65536 | dd of="$dev" bs=64k oflag=direct iflag=fullblock status=none || return 1
+		pat "device $i" > "$TT/p.bin"
+		dd if="$TT/p.bin" of="$dev" bs=64k oflag=direct status=none || { echo "device $i ($dev): write failed"; return 1; }
 	done
 	i=0
 	for dev in $(cat "$TT/devs"); do
 		i=$((i + 1))
-		cmp <(yes "device $i" | head -c 65536) <(dd if="$dev" bs=64k count=1 iflag=direct status=none) ||
+		cmp <(pat "device $i") <(dd if="$dev" bs=64k count=1 iflag=direct status=none) ||
 			{ echo "device $i ($dev) reads back wrong data"; return 1; }
 	done
 	echo "$N devices served, opened uio fds: $(find "/proc/$RUNNER_PID/fd" -lname '/dev/uio*' | wc -l)"
