@@ -73,7 +73,9 @@ struct tcmulib_cmd {
 	 */
 	uint32_t read_len;
 	bool read_len_valid;
-	uint64_t start_ns;	/* CLOCK_MONOTONIC when taken off the ring */
+	/* CLOCK_MONOTONIC at the start of the processing pass that took it off
+	 * the ring (re-read at least every 64 commands). */
+	uint64_t start_ns;
 };
 
 /*

@@ -122,6 +122,9 @@ struct tcmu_device {
 	bool ring_dead;			/* corrupt entry length: stop consuming */
 	struct tcmu_slot *priv_free;	/* slots taken from free_list in bulk */
 	int hm_cmd_size;		/* -1 until the first get_next_command */
+	/* start_ns source: read once per pass, at most every 64 commands. */
+	uint32_t pass_clock_left;	/* commands pass_ns may still stamp */
+	uint64_t pass_ns;		/* CLOCK_MONOTONIC */
 
 	/* Shared between the consumer and completers: under lock. */
 	pthread_mutex_t lock;

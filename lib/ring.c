@@ -25,6 +25,8 @@
 #define ENTRY_MIN_LEN	sizeof(struct tcmu_cmd_entry)
 #define ENTRY_IOV_OFF	offsetof(struct tcmu_cmd_entry, req.iov)
 #define RSP_SENSE_OFF	offsetof(struct tcmu_cmd_entry, rsp.sense_buffer)
+/* Commands stamped with one clock read at most (start_ns). */
+#define CLOCK_EVERY	64
 
 static inline struct tcmu_cmd_entry *ring_entry(struct tcmu_device *dev, uint32_t off)
 {
@@ -273,7 +275,8 @@ static int ring_parse_cmd(struct tcmu_device *dev, uint32_t off, uint32_t len,
 	}
 	memcpy(s->cdb, dev->cmdr + cdb_ring, cdb_len);
 
-	if (tcmu_slot_iov_reserve(s, iov_cnt ? iov_cnt : 1)) {
+	if ((iov_cnt > s->iov_cap || !s->iov_cap) &&
+	    tcmu_slot_iov_reserve(s, iov_cnt ? iov_cnt : 1)) {
 		tcmu_dev_err(dev, "ring entry at %u: no memory for %u iovecs\n", off, iov_cnt);
 		return TCMU_STS_NO_RESOURCE;
 	}
@@ -426,11 +429,24 @@ struct tcmulib_cmd *tcmulib_get_next_command(struct tcmu_device *dev, int hm_cmd
 		memset(s->cmd.sense_buf, 0, sizeof(s->cmd.sense_buf));
 		if (s->cmd.hm_private && dev->hm_cmd_size)
 			memset(s->cmd.hm_private, 0, (size_t)dev->hm_cmd_size);
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		s->cmd.start_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		/*
+		 * start_ns is for latency figures and timeouts: one clock read
+		 * per processing pass (until the ring is found empty, or the
+		 * next tcmulib_processing_start), and at least every
+		 * CLOCK_EVERY commands of a pass that never ends, is precise
+		 * enough.
+		 */
+		if (!dev->pass_clock_left) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			dev->pass_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+			dev->pass_clock_left = CLOCK_EVERY;
+		}
+		dev->pass_clock_left--;
+		s->cmd.start_ns = dev->pass_ns;
 		atomic_fetch_add_explicit(&dev->inflight, 1, memory_order_relaxed);
 		return &s->cmd;
 	}
+	dev->pass_clock_left = 0;
 	return NULL;
 }
 
@@ -468,6 +484,7 @@ void tcmulib_processing_start(struct tcmu_device *dev)
 	uint32_t buf;
 	ssize_t n;
 
+	dev->pass_clock_left = 0;
 	/* UIO: one read clears the event count, whatever its value. */
 	n = read(dev->fd, &buf, sizeof(buf));
 	if (n < 0 && errno != EAGAIN && errno != EINTR)

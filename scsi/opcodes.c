@@ -103,22 +103,48 @@ static const struct scsi_op scsi_ops[] = {
 
 /* First table index per opcode, 0xff when none; built once. */
 static uint8_t op_first[256];
+/*
+ * Per op, the CDB bits that must be zero (bytes 0..15): the complement of the usage data past the opcode, restricted to
+ * the CDB's length; only the top three bits of byte 1 for service action
+ * ops.  Lets scsi_check_cdb_usage() accept a clean CDB with two ANDs.
+ */
+static uint8_t op_rsv[N_OPS][16] __attribute__((aligned(16)));
 static pthread_once_t op_once = PTHREAD_ONCE_INIT;
+static atomic_bool op_built;	/* skips pthread_once() once built */
 
 static void op_index_build(void)
 {
 	size_t i;
+	int b;
 
 	memset(op_first, 0xff, sizeof(op_first));
 	for (i = N_OPS; i-- > 0;)
 		op_first[scsi_ops[i].opcode] = i;
+	for (i = 0; i < N_OPS; i++) {
+		const struct scsi_op *op = &scsi_ops[i];
+
+		for (b = 1; b < op->cdb_len && b < 16; b++) {
+			uint8_t m = (uint8_t)~op->usage[b];
+
+			if (op->flags & OPF_HAS_SA && b == 1)
+				m &= 0xe0;
+			op_rsv[i][b] = m;
+		}
+	}
+	atomic_store_explicit(&op_built, true, memory_order_release);
+}
+
+static inline void op_index_ensure(void)
+{
+	if (!atomic_load_explicit(&op_built, memory_order_acquire))
+		pthread_once(&op_once, op_index_build);
 }
 
 static const struct scsi_op *op_find(uint8_t opcode, uint16_t sa)
 {
 	size_t i;
 
-	pthread_once(&op_once, op_index_build);
+	op_index_ensure();
 	if (op_first[opcode] == 0xff)
 		return NULL;
 	for (i = op_first[opcode]; i < N_OPS && scsi_ops[i].opcode == opcode; i++)
@@ -134,7 +160,7 @@ const struct scsi_op *scsi_op_lookup(const uint8_t *cdb)
 
 bool scsi_op_known_opcode(uint8_t opcode)
 {
-	pthread_once(&op_once, op_index_build);
+	op_index_ensure();
 	return op_first[opcode] != 0xff;
 }
 
@@ -242,11 +268,46 @@ out:
 	return TCMU_STS_OK;
 }
 
+static inline uint64_t load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 /* Reject bits the usage data marks unused (reserved or unsupported). */
 int scsi_check_cdb_usage(struct scsi_ctx *c, const struct scsi_op *op)
 {
+	const uint8_t *rsv = op_rsv[op - scsi_ops];
+	const uint8_t *cdb = c->cdb;
+	uint8_t b[16];
 	int i;
 
+	/* Fast accept: copy exactly cdb_len bytes (the CDB may be no longer). */
+	switch (op->cdb_len) {
+	case 6:
+		memset(b, 0, sizeof(b));
+		memcpy(b, cdb, 6);
+		break;
+	case 10:
+		memset(b, 0, sizeof(b));
+		memcpy(b, cdb, 10);
+		break;
+	case 12:
+		memset(b, 0, sizeof(b));
+		memcpy(b, cdb, 12);
+		break;
+	case 16:
+		memcpy(b, cdb, 16);
+		break;
+	default:
+		goto slow;
+	}
+	if (!((load64(b) & load64(rsv)) | (load64(b + 8) & load64(rsv + 8))))
+		return TCMU_STS_OK;
+slow:
+	/* Find the first offending bit for the sense field pointer. */
 	for (i = 1; i < op->cdb_len; i++) {
 		uint8_t bad = c->cdb[i] & ~op->usage[i];
 

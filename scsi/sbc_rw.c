@@ -9,11 +9,37 @@
 
 #include "engine_priv.h"
 
-/* LBA and block count of the 6/10/12/16-byte layouts. */
+/*
+ * LBA and block count of the 6/10/12/16-byte layouts, decoded in place
+ * (the same values as tcmu_cdb_get_lba() and tcmu_cdb_get_xfer_length()).
+ */
 static void decode_lba_len(const uint8_t *cdb, uint64_t *lba, uint32_t *nr)
 {
-	*lba = tcmu_cdb_get_lba(cdb);
-	*nr = tcmu_cdb_get_xfer_length(cdb);
+	switch (cdb[0] >> 5) {
+	case 0:		/* 6 bytes; a length of 0 is 256 blocks for READ/WRITE(6) */
+		*lba = scsi_get_be24(&cdb[1]) & 0x1fffff;
+		*nr = cdb[4];
+		if (!*nr && (cdb[0] == READ_6 || cdb[0] == WRITE_6))
+			*nr = 256;
+		break;
+	case 1:
+	case 2:		/* 10 bytes */
+		*lba = scsi_get_be32(&cdb[2]);
+		*nr = scsi_get_be16(&cdb[7]);
+		break;
+	case 4:		/* 16 bytes */
+		*lba = scsi_get_be64(&cdb[2]);
+		*nr = scsi_get_be32(&cdb[10]);
+		break;
+	case 5:		/* 12 bytes */
+		*lba = scsi_get_be32(&cdb[2]);
+		*nr = scsi_get_be32(&cdb[6]);
+		break;
+	default:
+		*lba = tcmu_cdb_get_lba(cdb);
+		*nr = tcmu_cdb_get_xfer_length(cdb);
+		break;
+	}
 }
 
 static bool is_write(uint8_t op)

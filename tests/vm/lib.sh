@@ -118,6 +118,15 @@ dmesg_check() {
 
 # --- backstores ------------------------------------------------------------
 
+# set_serial DIR: give the device a unit serial number as targetcli does (a
+# UUID); without one LIO and the daemon report no NAA designator in VPD 0x83.
+set_serial() {
+	[ -e "$1/wwn/vpd_unit_serial" ] || return 0
+	cfs_write "$(cat /proc/sys/kernel/random/uuid)" "$1/wwn/vpd_unit_serial" 10 ||
+		echo "set_serial: cannot set $1/wwn/vpd_unit_serial" >&2
+	return 0
+}
+
 # user_backstore NAME SIZE CFG [HBA] [CONTROL...]: create and enable TCMU device
 # core/user_HBA/NAME (HBA default 1) with dev_config=CFG (e.g. file//mnt/e/x.img)
 # and extra control words (e.g. nl_reply_supported=-1). Needs a daemon
@@ -131,6 +140,7 @@ user_backstore() {
 	cfs_write "dev_size=$size" "$d/control" || return 1
 	cfs_write "dev_config=$cfg" "$d/control" || return 1
 	for c in "$@"; do cfs_write "$c" "$d/control" || return 1; done
+	set_serial "$d"
 	cfs_write 1 "$d/enable" "${TCMU_ENABLE_TMO:-60}"
 }
 
@@ -140,6 +150,7 @@ fileio_backstore() {
 	local d=$CFS/core/fileio_1/$1
 	mkdir -p "$d" || return 1
 	cfs_write "fd_dev_name=$3,fd_dev_size=$2,fd_buffered_io=1" "$d/control" || return 1
+	set_serial "$d"
 	cfs_write 1 "$d/enable"
 }
 

@@ -31,12 +31,12 @@ t_setup() {
 	cat "$TT/devs"
 }
 
-t_rand_4k() { fio2 randwrite 4k 24M; }
-t_seq_4k() { fio2 write 4k 24M; }
-t_rand_64k() { fio2 randwrite 64k 96M; }
-t_seq_64k() { fio2 write 64k 128M; }
-t_rand_1m() { fio2 randwrite 1M 192M; }
-t_seq_1m() { fio2 write 1M 256M; }
+t_rand_4k() { fio2 randwrite 4k 12M; }
+t_seq_4k() { fio2 write 4k 12M; }
+t_rand_64k() { fio2 randwrite 64k 64M; }
+t_seq_64k() { fio2 write 64k 64M; }
+t_rand_1m() { fio2 randwrite 1M 128M; }
+t_seq_1m() { fio2 write 1M 128M; }
 # mixed sizes, verify while writing (reads race with writes to other blocks)
 t_mixed_verify() { fio2 randrw 4k 64M --bsrange=4k-256k --rwmixread=30 --verify_backlog=256; }
 

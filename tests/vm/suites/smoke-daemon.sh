@@ -120,8 +120,8 @@ t_sync() {
 }
 
 t_fio_verify() {
-	fio_verify "$(dev)" randwrite 4k 32M || return 1
-	fio_verify "$(dev)" write 1M 64M
+	fio_verify "$(dev)" randwrite 4k 16M || return 1
+	fio_verify "$(dev)" write 1M 32M
 }
 
 t_teardown() {
