@@ -262,7 +262,7 @@ static void output_slot(const struct log_slot *slot)
 }
 
 #define LOG_BATCH 64
-static struct log_slot log_batch[LOG_BATCH];	/* logger thread only */
+static struct log_slot log_batch[LOG_BATCH + 1];	/* + the drop note; logger thread only */
 
 static void *logger_thread(void *arg)
 {
@@ -275,8 +275,17 @@ static void *logger_thread(void *arg)
 		if (lg.head == lg.tail && !lg.dropped)
 			break;	/* stopping and drained */
 
+		/* Copy a batch out so writers are never held up by file I/O. */
 		n = 0;
-		if (lg.dropped) {
+		while (n < LOG_BATCH && lg.head != lg.tail) {
+			log_batch[n++] = lg.slots[lg.head & (LOG_SLOTS - 1)];
+			lg.head++;
+		}
+		/*
+		 * Messages were dropped after everything still queued, so the
+		 * note goes last: after a queued file switch, not before it.
+		 */
+		if (lg.dropped && lg.head == lg.tail) {
 			struct log_slot *note = &log_batch[n++];
 
 			note->level = TCMU_LOG_WARN;
@@ -284,11 +293,6 @@ static void *logger_thread(void *arg)
 				TCMU_LOG_WARN, "logger", 0, &note->func_off,
 				"%lu log messages dropped (queue full)", lg.dropped);
 			lg.dropped = 0;
-		}
-		/* Copy a batch out so writers are never held up by file I/O. */
-		while (n < LOG_BATCH && lg.head != lg.tail) {
-			log_batch[n++] = lg.slots[lg.head & (LOG_SLOTS - 1)];
-			lg.head++;
 		}
 		pthread_mutex_unlock(&lg.lock);
 
