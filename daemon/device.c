@@ -545,6 +545,25 @@ int tcmur_dev_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 		tcmu_dev_err(dev, "reconfig while the device is not open\n");
 		return -EBUSY;
 	}
+	/*
+	 * targetcli's restoreconfig writes every attribute again, enabled or
+	 * not: a "change" to the value the device already has is a no-op that
+	 * no handler should have to implement.
+	 */
+	if (cfg->type == TCMULIB_CFG_DEV_CFGSTR) {
+		ret = tcmur_cfgstring_parse(cfg->data.dev_cfgstring, &opts, &stripped, err,
+					    sizeof(err));
+		if (!ret && rdev->cfgstring && !strcmp(stripped, rdev->cfgstring)) {
+			rdev->opts = opts;
+			free(stripped);
+			return 0;
+		}
+		free(stripped);
+		stripped = NULL;
+	} else if (cfg->type == TCMULIB_CFG_WRITE_CACHE &&
+		   cfg->data.write_cache == tcmu_dev_get_write_cache_enabled(dev)) {
+		return 0;
+	}
 	if (!rdev->h->reconfig) {
 		tcmu_dev_err(dev, "handler %s does not support reconfiguration\n",
 			     rdev->h->subtype);

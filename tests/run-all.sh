@@ -111,6 +111,23 @@ if [ $QUICK = 0 ]; then
 		run_ctest "$B-asan" asan
 fi
 
+# --- packages ----------------------------------------------------------------
+if [ $QUICK = 0 ]; then
+	step "packages (rpmbuild, dpkg-deb)"
+	if timeout 1200 extra/make_runnerrpms.sh --topdir "$B-rpm" > "$LOGDIR/rpm.log" 2>&1 &&
+	   ls "$B-rpm"/RPMS/*/tcmu-runner-*.rpm > /dev/null 2>&1; then
+		echo "PASS packages/rpm ($(cd "$B-rpm/RPMS" && ls ./*/*.rpm | tr '\n' ' '))"; ok
+	else
+		tail -20 "$LOGDIR/rpm.log"; echo "FAIL packages/rpm"; ko packages/rpm
+	fi
+	if timeout 1200 extra/make_debs.sh --outdir "$B-deb" > "$LOGDIR/deb.log" 2>&1 &&
+	   ls "$B-deb"/tcmu-runner_*.deb > /dev/null 2>&1; then
+		echo "PASS packages/deb ($(cd "$B-deb" && ls ./*.deb | tr '\n' ' '))"; ok
+	else
+		tail -20 "$LOGDIR/deb.log"; echo "FAIL packages/deb"; ko packages/deb
+	fi
+fi
+
 # --- fuzz -------------------------------------------------------------------
 step "build-fuzz/ (clang, -DFUZZ=ON)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-$([ $QUICK = 1 ] && echo 15 || echo 60)}
@@ -147,7 +164,7 @@ if [ $VM = 1 ]; then
 	if [ -n "${VM_SUITES:-}" ]; then suites=$VM_SUITES
 	# "a+b": one VM for several suites (each boot + vm_init costs about a minute)
 	elif [ $QUICK = 1 ]; then suites="smoke-consumer+smoke-daemon"
-	else suites="smoke-consumer+smoke-daemon+recovery+lifecycle+integrity conformance"
+	else suites="smoke-consumer+smoke-daemon+recovery+lifecycle+integrity+targetcli conformance"
 	fi
 	# shellcheck disable=SC2086
 	BUILD=$B VMOUTBASE=$LOGDIR/vm tests/vm/run-suites.sh $suites 2>&1 | tee "$LOGDIR/vm.log"

@@ -23,7 +23,7 @@ if [ ! -x "$BUILD/daemon/tcmu-runner" ] || [ "${REBUILD:-1}" = 1 ]; then
 	make -C "$BUILD" -j"$(nproc)" > "${TMPDIR:-/tmp}/demo-make.log" 2>&1 ||
 		{ grep -E 'error' "${TMPDIR:-/tmp}/demo-make.log" | head -30; exit 1; }
 fi
-echo "   $BUILD/daemon/tcmu-runner and $(find "$BUILD" -name 'handler_*.so' | wc -l) handler(s) built"
+echo "   $BUILD/daemon/tcmu-runner and $(find "$BUILD/handlers" -name 'handler_*.so' | wc -l) handler(s) built"
 
 echo "== 3/3 booting the VM and running the demo inside (about 1-2 minutes)"
 exec "$here/run.sh" "$here/demo-guest.sh" 600
