@@ -547,17 +547,28 @@ static void *ring_thread(void *arg)
 {
 	struct tcmur_device *rdev = arg;
 	struct tcmu_device *dev = rdev->dev;
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = tcmu_dev_get_fd(dev), .events = POLLIN },
 		{ .fd = rdev->efd, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN },
 	};
-	void (*batch_end)(struct tcmu_device *dev) =
-		rdev->hrec->model == TCMUR_THREAD_MODEL_ASYNC ? rdev->h->batch_end : NULL;
+	bool async = rdev->hrec->model == TCMUR_THREAD_MODEL_ASYNC;
+	void (*batch_end)(struct tcmu_device *dev) = async ? rdev->h->batch_end : NULL;
+	void (*reap)(struct tcmu_device *dev) = NULL;
+	nfds_t npfd = 2;
 	uint64_t deadline = 0, now;
 	bool forced = false;
 	int timeout;
 
 	ring_self = rdev;
+	/* Completions on a pollable fd are reaped here: no thread hop. */
+	if (async && rdev->h->completion_fd && rdev->h->reap) {
+		pfd[2].fd = rdev->h->completion_fd(dev);
+		if (pfd[2].fd >= 0) {
+			reap = rdev->h->reap;
+			npfd = 3;
+		}
+	}
 	for (;;) {
 		bool stopping = atomic_load_explicit(&rdev->stop_ring, memory_order_relaxed);
 
@@ -601,6 +612,8 @@ static void *ring_thread(void *arg)
 		}
 		if (batch_end)
 			batch_end(dev);	/* submit what the callouts queued */
+		if (reap)
+			reap(dev);	/* what finished at submit time: handled next pass */
 		if (rdev->need_notify) {
 			rdev->need_notify = false;
 			tcmulib_processing_complete(dev);
@@ -608,12 +621,14 @@ static void *ring_thread(void *arg)
 		if (rdev->local_head || atomic_load_explicit(&rdev->events, memory_order_relaxed))
 			continue;	/* more to do (a wake may be pending too: harmless) */
 
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+		if (poll(pfd, npfd, timeout) < 0 && errno != EINTR) {
 			tcmu_dev_err(dev, "poll: %m\n");
 			break;
 		}
 		if (pfd[0].revents & POLLIN)
 			tcmulib_processing_start(dev);
+		if (reap && (pfd[2].revents & POLLIN))
+			reap(dev);
 		if (pfd[1].revents & POLLIN) {
 			uint64_t v;
 

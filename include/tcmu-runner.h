@@ -160,6 +160,16 @@ struct tcmur_handler {
 	 * Ring thread; must not block.  Appended by the daemon engineer.
 	 */
 	void (*batch_end)(struct tcmu_device *dev);
+	/*
+	 * ASYNC handlers whose completions arrive on a pollable fd (an io_uring
+	 * ring fd, an eventfd): completion_fd() returns it (or -1), once, after
+	 * open(); the ring thread polls it with the UIO fd and calls reap() when
+	 * it is readable and after each batch_end().  reap() runs on the ring
+	 * thread, must not block, and completes what is done with
+	 * tcmur_cmd_complete().  Saves a thread hop per command.
+	 */
+	int (*completion_fd)(struct tcmu_device *dev);
+	void (*reap)(struct tcmu_device *dev);
 };
 
 /*

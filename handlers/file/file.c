@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +28,6 @@ enum file_op {
 	FOP_WRITE,
 	FOP_FLUSH,
 	FOP_OTHER,	/* fallocate: result only */
-	FOP_STOP,
 };
 #define FOP_MASK 7ul
 
@@ -38,8 +36,7 @@ struct file_dev {
 	uint32_t block_size;
 	bool uring;		/* this device submits to io_uring */
 #ifdef HAVE_URING
-	struct io_uring ring;
-	pthread_t reaper;
+	struct io_uring ring;	/* completions reaped by the ring thread */
 	unsigned int queued;	/* SQEs prepared since the last submit (ring thread) */
 #endif
 };
@@ -112,7 +109,7 @@ static bool file_check_config(const char *cfgstring, char **reason)
 	return true;
 }
 
-/* ---- synchronous I/O (thread pool mode, fallbacks, reaper fix-ups) ------ */
+/* ---- synchronous I/O (thread pool mode, fallbacks, completion fix-ups) -- */
 
 /* Read len bytes at off into iov; bytes past the end of the file read as zero. */
 static int sync_read(int fd, struct iovec *iov, size_t iov_cnt, size_t len, off_t off)
@@ -264,32 +261,26 @@ static void finish_uring(struct tcmu_device *dev, struct file_dev *fdev,
 	tcmur_cmd_complete(dev, cmd, sts);
 }
 
-/* One per device: waits for io_uring completions and hands them back. */
-static void *reaper_thread(void *arg)
+/* Ring thread: finish every completion that is there; never blocks. */
+static void file_reap(struct tcmu_device *dev)
 {
-	struct tcmu_device *dev = arg;
 	struct file_dev *fdev = tcmur_dev_get_private(dev);
 	struct io_uring_cqe *cqe;
-	bool stop = false;
 
-	while (!stop) {
-		int ret = io_uring_wait_cqe(&fdev->ring, &cqe);
-
-		if (ret == -EINTR)
-			continue;
-		if (ret < 0) {
-			tcmu_dev_err(dev, "io_uring_wait_cqe: %s\n", strerror(-ret));
-			break;
-		}
-		do {
-			if ((cqe->user_data & FOP_MASK) == FOP_STOP)
-				stop = true;
-			else
-				finish_uring(dev, fdev, cqe);
-			io_uring_cqe_seen(&fdev->ring, cqe);
-		} while (!io_uring_peek_cqe(&fdev->ring, &cqe));
+	if (!fdev || !fdev->uring)
+		return;
+	while (!io_uring_peek_cqe(&fdev->ring, &cqe)) {
+		finish_uring(dev, fdev, cqe);
+		io_uring_cqe_seen(&fdev->ring, cqe);
 	}
-	return NULL;
+}
+
+/* The ring thread polls the io_uring fd itself (see file_reap). */
+static int file_completion_fd(struct tcmu_device *dev)
+{
+	struct file_dev *fdev = tcmur_dev_get_private(dev);
+
+	return fdev && fdev->uring ? fdev->ring.ring_fd : -1;
 }
 
 static struct io_uring_sqe *get_sqe(struct file_dev *fdev)
@@ -324,8 +315,8 @@ static void file_batch_end(struct tcmu_device *dev)
 		return;
 	ret = io_uring_submit(&fdev->ring);
 	for (i = 0; (ret == -EBUSY || ret == -EAGAIN) && i < 100; i++) {
-		/* Completion backlog: the reaper is draining it; retry shortly. */
-		usleep(100);
+		/* Completion backlog: make room by reaping, then retry. */
+		file_reap(dev);
 		ret = io_uring_submit(&fdev->ring);
 	}
 	if (ret < 0)
@@ -337,7 +328,8 @@ static void file_batch_end(struct tcmu_device *dev)
 
 /* ---- callouts ------------------------------------------------------------
  * ASYNC model (io_uring): called on the device's ring thread, never block;
- * they return TCMU_STS_OK once queued and the reaper thread completes them.
+ * they return TCMU_STS_OK once queued and file_reap() completes them, also on
+ * the ring thread.
  * PARALLEL model: called on worker threads, block, return the status.
  */
 
@@ -567,13 +559,6 @@ static int file_open(struct tcmu_device *dev, bool reopen)
 			tcmu_dev_warn(dev, "io_uring unavailable (%s): synchronous I/O on the "
 				      "ring thread\n", strerror(-ret));
 		} else {
-			ret = -pthread_create(&fdev->reaper, NULL, reaper_thread, dev);
-			if (ret) {
-				io_uring_queue_exit(&fdev->ring);
-				tcmu_dev_err(dev, "cannot start the reaper thread: %s\n",
-					     strerror(-ret));
-				goto err_unset;
-			}
 			fdev->uring = true;
 		}
 	}
@@ -582,10 +567,6 @@ static int file_open(struct tcmu_device *dev, bool reopen)
 		     fdev->uring ? "io_uring" : "thread pool");
 	return 0;
 
-#ifdef HAVE_URING
-err_unset:
-	tcmur_dev_set_private(dev, NULL);
-#endif
 err_close:
 	close(fdev->fd);
 err_free:
@@ -601,20 +582,9 @@ static void file_close(struct tcmu_device *dev)
 	if (!fdev)
 		return;
 #ifdef HAVE_URING
-	if (fdev->uring) {
-		struct io_uring_sqe *sqe = get_sqe(fdev);
-
-		if (sqe) {
-			io_uring_prep_nop(sqe);
-			io_uring_sqe_set_data64(sqe, FOP_STOP);
-			io_uring_submit(&fdev->ring);
-			pthread_join(fdev->reaper, NULL);
-		} else {
-			pthread_cancel(fdev->reaper);
-			pthread_join(fdev->reaper, NULL);
-		}
+	/* The ring thread reaped every completion before it stopped. */
+	if (fdev->uring)
 		io_uring_queue_exit(&fdev->ring);
-	}
 #endif
 	close(fdev->fd);
 	tcmur_dev_set_private(dev, NULL);
@@ -653,6 +623,8 @@ static struct tcmur_handler file_handler = {
 	.get_lba_status = file_get_lba_status,
 #ifdef HAVE_URING
 	.batch_end = file_batch_end,
+	.completion_fd = file_completion_fd,
+	.reap = file_reap,
 #endif
 	.caps = TCMUR_CAP_FUA | TCMUR_CAP_LBA_STATUS,
 };
