@@ -17,8 +17,8 @@
 #   --no-vm   skip step 5 (no qemu needed)
 #   --quick   skip the ASan tree, shorter fuzzing, VM smoke suites only
 #   --conformance  also run libiscsi's iscsi-test-cu against a user:file LUN
-#             (tests/vm/suites/conformance.sh; 15-25 min more under TCG, so not
-#             in the default run until the daemon's QD1 latency comes down)
+#             (tests/vm/suites/conformance.sh; ~15 min more under TCG, so not
+#             in the default run yet: one full run so far)
 # Environment: JOBS (make -j, default nproc), VM_SUITES (override the list),
 # LOGDIR (default build-logs/), SKIP_DEPS=1 (do not touch apt), BUILD_PREFIX
 # (default <repo>/build: the trees are $BUILD_PREFIX, -asan, -fuzz).
