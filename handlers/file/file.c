@@ -185,6 +185,33 @@ static bool want_dsync(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 
 /* ---- io_uring ----------------------------------------------------------- */
 
+/*
+ * Ring thread: io_uring moved only done of cmd->requested bytes; move the
+ * rest synchronously (a read past EOF zero-fills).  Returns TCMU_STS_*.
+ */
+static int finish_short(struct tcmu_device *dev, struct file_dev *fdev, struct tcmur_cmd *cmd,
+			size_t done, bool write)
+{
+	struct tcmulib_cmd *lc = cmd->lib_cmd;
+	off_t off = (off_t)(uintptr_t)cmd->handler_private + (off_t)done;
+	size_t cnt = lc->iov_cnt, left = cmd->requested - done, used;
+	struct iovec local[16], *v = cnt <= 16 ? local : malloc(cnt * sizeof(*v));
+	int sts;
+
+	if (!v)
+		return TCMU_STS_NO_RESOURCE;
+	memcpy(v, lc->iovec, cnt * sizeof(*v));
+	used = tcmu_iovec_seek(v, cnt, done);
+	if (write)
+		sts = sync_write(fdev->fd, v + used, cnt - used, left, off,
+				 want_dsync(dev, cmd) ? RWF_DSYNC : 0);
+	else
+		sts = sync_read(fdev->fd, v + used, cnt - used, left, off);
+	if (v != local)
+		free(v);
+	return sts;
+}
+
 #ifdef HAVE_URING
 static void finish_uring(struct tcmu_device *dev, struct file_dev *fdev,
 			 struct io_uring_cqe *cqe)
@@ -203,21 +230,7 @@ static void finish_uring(struct tcmu_device *dev, struct file_dev *fdev,
 			sts = TCMU_STS_RD_ERR;
 		} else if ((size_t)res < len) {
 			/* Short read: finish it (zero-filling past EOF) here. */
-			struct tcmulib_cmd *lc = cmd->lib_cmd;
-			struct iovec local[16], *v = lc->iov_cnt <= 16 ? local :
-				malloc(lc->iov_cnt * sizeof(*v));
-			size_t cnt = lc->iov_cnt, used;
-
-			if (!v) {
-				sts = TCMU_STS_NO_RESOURCE;
-				break;
-			}
-			memcpy(v, lc->iovec, cnt * sizeof(*v));
-			used = tcmu_iovec_seek(v, cnt, (size_t)res);
-			sts = sync_read(fdev->fd, v + used, cnt - used, len - (size_t)res,
-					off + res);
-			if (v != local)
-				free(v);
+			sts = finish_short(dev, fdev, cmd, (size_t)res, false);
 		}
 		break;
 	case FOP_WRITE:
@@ -226,21 +239,7 @@ static void finish_uring(struct tcmu_device *dev, struct file_dev *fdev,
 				     (long long)off, strerror(-res));
 			sts = TCMU_STS_WR_ERR;
 		} else if ((size_t)res < len) {
-			struct tcmulib_cmd *lc = cmd->lib_cmd;
-			struct iovec local[16], *v = lc->iov_cnt <= 16 ? local :
-				malloc(lc->iov_cnt * sizeof(*v));
-			size_t cnt = lc->iov_cnt, used;
-
-			if (!v) {
-				sts = TCMU_STS_NO_RESOURCE;
-				break;
-			}
-			memcpy(v, lc->iovec, cnt * sizeof(*v));
-			used = tcmu_iovec_seek(v, cnt, (size_t)res);
-			sts = sync_write(fdev->fd, v + used, cnt - used, len - (size_t)res,
-					 off + res, want_dsync(dev, cmd) ? RWF_DSYNC : 0);
-			if (v != local)
-				free(v);
+			sts = finish_short(dev, fdev, cmd, (size_t)res, true);
 		}
 		break;
 	case FOP_FLUSH:
