@@ -7,7 +7,9 @@
  * per device a setup thread (handler open), a ring thread (takes commands off
  * the ring, dispatches, completes every command, kicks the kernel once per
  * batch), 1..64 workers (blocking callouts, slow SCSI commands) and a
- * teardown thread at removal; plus the logger and DBus threads.
+ * teardown thread at removal; a recovery thread per device once its handler
+ * reported a lost connection or lock (recovery.c); plus the logger and DBus
+ * threads.
  * Locks: handlers_lock (handlers.c), devices_lock (device.c) and each
  * device's wq.lock (workers.c) are leaves: none is held while taking another
  * (apart from the logger's own queue lock).  A SERIALIZE device's
@@ -196,6 +198,22 @@ struct tcmur_workers {
 	pthread_t threads[TCMUR_MAX_THREADS];
 };
 
+/* recovery.c: one device's reopen after its handler lost the backend. */
+struct tcmur_recovery {
+	pthread_mutex_t lock;		/* guards the fields below; a leaf */
+	pthread_cond_t cond;		/* wakes the recovery thread */
+	pthread_t thread;		/* started on the first loss, joined at close */
+	bool started;
+	bool active;			/* a recovery is pending or running */
+	bool pending;			/* the thread should start one */
+	bool again;			/* notified after the reopen returned */
+	bool stop;			/* device closing: give up and exit */
+	unsigned int why;		/* TCMUR_REC_* seen since it started */
+};
+
+#define TCMUR_REC_CONN_LOST	(1u << 0)
+#define TCMUR_REC_LOCK_LOST	(1u << 1)
+
 enum tcmur_dev_state {
 	TCMUR_DEV_SETUP,	/* handler open() running */
 	TCMUR_DEV_RUNNING,
@@ -247,6 +265,20 @@ struct tcmur_device {
 	atomic_bool late_logged;	/* a late completion was reported */
 	/* SERIALIZE handlers: held around every callout, whoever calls it. */
 	pthread_mutex_t serial_lock;
+
+	/*
+	 * Recovery (recovery.c).  rec_gen is odd while the device recovers:
+	 * the ring thread reads it once per batch (relaxed) and answers
+	 * commands that need the backend with BUSY; it stores the value it
+	 * acted on in rec_ack.  hclosed: the recovery thread closed the
+	 * handler and has not reopened it (the ring thread, started after,
+	 * then calls no handler hook).
+	 */
+	atomic_uint rec_gen;
+	atomic_uint rec_ack;
+	unsigned int rec_seen;		/* ring thread only */
+	bool hclosed;
+	struct tcmur_recovery rec;
 
 	struct tcmur_device *next;	/* device list, under devices_lock */
 };
@@ -318,6 +350,46 @@ void tcmur_workers_queue(struct tcmur_device *rdev, struct tcmur_cmd_priv *first
 /* io.c */
 /* Sub-I/O completion (tcmur_cmd_complete on a stack request). */
 void tcmur_subio_done(struct tcmur_cmd_priv *p, int rc);
+
+/* recovery.c */
+void tcmur_recovery_init(struct tcmur_device *rdev);
+/* Device state freed (after tcmur_recovery_stop). */
+void tcmur_recovery_fini(struct tcmur_device *rdev);
+/*
+ * Handler notification (why: TCMUR_REC_*): schedule one recovery of the
+ * device unless one is pending or running.  Any thread, including the ring
+ * thread and a handler callout; never blocks (one short leaf lock).
+ */
+void tcmur_recovery_request(struct tcmur_device *rdev, unsigned int why);
+/*
+ * Device closing (its teardown thread, before the ring stops): end a
+ * recovery in progress and join its thread.  Blocks while a handler
+ * open()/close() it started returns.  Afterwards rdev->hclosed says whether
+ * the handler is left closed.
+ */
+void tcmur_recovery_stop(struct tcmur_device *rdev);
+/* Any thread: is the device recovering? */
+static inline bool tcmur_recovering(struct tcmur_device *rdev)
+{
+	return atomic_load_explicit(&rdev->rec_gen, memory_order_relaxed) & 1;
+}
+/*
+ * Ring thread, once per pass before taking commands off the ring: one
+ * relaxed load; acknowledges a change so the recovery thread knows every
+ * command dispatched before it is counted in flight.
+ */
+static inline bool tcmur_ring_recovering(struct tcmur_device *rdev)
+{
+	unsigned int gen = atomic_load_explicit(&rdev->rec_gen, memory_order_relaxed);
+
+	if (__builtin_expect(gen != rdev->rec_seen, 0)) {
+		rdev->rec_seen = gen;
+		atomic_store_explicit(&rdev->rec_ack, gen, memory_order_release);
+	}
+	return gen & 1;
+}
+/* Ring thread: while recovering, must this command get BUSY? */
+bool tcmur_recovery_busy(const struct tcmur_device *rdev, const struct tcmulib_cmd *lc);
 
 /* timeout.c */
 /* Ring thread: flag commands past their time out; returns ms to the next check. */

@@ -496,6 +496,7 @@ static GVariant *metrics_dict(const struct tcmur_dbus_device *d)
 	g_variant_builder_add(&b, "{sv}", "aborts", g_variant_new_uint64(m->aborts));
 	g_variant_builder_add(&b, "{sv}", "lock_lost", g_variant_new_uint64(m->lock_lost));
 	g_variant_builder_add(&b, "{sv}", "conn_lost", g_variant_new_uint64(m->conn_lost));
+	g_variant_builder_add(&b, "{sv}", "recoveries", g_variant_new_uint64(m->recoveries));
 	return g_variant_builder_end(&b);
 }
 

@@ -83,6 +83,7 @@ struct tcmur_dev_metrics {
 	uint64_t aborts;		/* aborted by a TMR (ABORT TASK, LUN RESET...) */
 	uint64_t lock_lost;		/* HA: tcmu_notify_lock_lost() */
 	uint64_t conn_lost;		/* HA: tcmu_notify_conn_lost() */
+	uint64_t recoveries;		/* handler reopened after such a loss */
 };
 
 /* The histogram bucket for a latency, for the daemon's bookkeeping. */

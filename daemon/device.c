@@ -116,22 +116,35 @@ int tcmur_dev_update_size(struct tcmu_device *dev, uint64_t new_size)
 	return 0;
 }
 
+/*
+ * Any thread (a callout, the ring thread, a handler's own thread); never
+ * blocks.  Counted every time; the first call schedules a recovery of this
+ * device only (recovery.c), later ones while it runs are folded into it.
+ */
 void tcmu_notify_lock_lost(struct tcmu_device *dev)
 {
 	struct tcmur_device *rdev = tcmur_rdev(dev);
 
-	tcmu_dev_warn(dev, "handler reports the lock was lost\n");
-	if (rdev)
-		atomic_fetch_add_explicit(&rdev->m.lock_lost, 1, memory_order_relaxed);
+	if (!rdev) {
+		tcmu_dev_warn(dev, "handler reports the lock was lost (device not served)\n");
+		return;
+	}
+	atomic_fetch_add_explicit(&rdev->m.lock_lost, 1, memory_order_relaxed);
+	tcmur_recovery_request(rdev, TCMUR_REC_LOCK_LOST);
 }
 
+/* As tcmu_notify_lock_lost(). */
 void tcmu_notify_conn_lost(struct tcmu_device *dev)
 {
 	struct tcmur_device *rdev = tcmur_rdev(dev);
 
-	tcmu_dev_warn(dev, "handler reports the connection to its backend was lost\n");
-	if (rdev)
-		atomic_fetch_add_explicit(&rdev->m.conn_lost, 1, memory_order_relaxed);
+	if (!rdev) {
+		tcmu_dev_warn(dev, "handler reports the connection to its backend was lost "
+			      "(device not served)\n");
+		return;
+	}
+	atomic_fetch_add_explicit(&rdev->m.conn_lost, 1, memory_order_relaxed);
+	tcmur_recovery_request(rdev, TCMUR_REC_CONN_LOST);
 }
 
 void tcmu_notify_cmd_timed_out(struct tcmu_device *dev)
@@ -207,7 +220,13 @@ struct tcmu_device *tcmur_dev_find_by_naa(const uint8_t *naa, size_t len)
 	for (r = devices; r; r = r->next) {
 		if (r->naa_valid && atomic_load(&r->state) == TCMUR_DEV_RUNNING &&
 		    !memcmp(r->naa, naa, 16)) {
+			/* Count first, then check: recovery sets the flag, then reads refs. */
 			atomic_fetch_add(&r->refs, 1);
+			if (tcmur_recovering(r)) {
+				atomic_fetch_sub(&r->refs, 1);
+				pthread_cond_broadcast(&devices_cond);
+				break;
+			}
 			dev = r->dev;
 			break;
 		}
@@ -228,13 +247,13 @@ void tcmur_dev_put(struct tcmu_device *dev)
 	pthread_mutex_unlock(&devices_lock);
 }
 
-static const char *state_name(int state)
+static const char *state_name(struct tcmur_device *r)
 {
-	switch (state) {
+	switch (atomic_load(&r->state)) {
 	case TCMUR_DEV_SETUP:
 		return "opening";
 	case TCMUR_DEV_RUNNING:
-		return "open";
+		return tcmur_recovering(r) ? "recovering" : "open";
 	case TCMUR_DEV_STOPPING:
 		return "closing";
 	default:
@@ -254,7 +273,7 @@ void tcmur_for_each_device(tcmur_dbus_device_fn fn, void *arg)
 		d.uio = tcmu_dev_get_uio_name(r->dev);
 		d.subtype = r->h->subtype;
 		d.cfgstring = r->cfgstring;
-		d.state = state_name(atomic_load(&r->state));
+		d.state = state_name(r);
 		tcmur_metrics_snapshot(&r->m, &d.metrics);
 		fn(&d, arg);
 	}
@@ -299,6 +318,7 @@ static void rdev_free(struct tcmur_device *rdev)
 	if (rdev->efd >= 0)
 		close(rdev->efd);
 	tcmur_cmd_pool_free(rdev);
+	tcmur_recovery_fini(rdev);
 	pthread_mutex_destroy(&rdev->serial_lock);
 	free(rdev->cfgstring);
 	free(rdev);
@@ -408,6 +428,7 @@ int tcmur_dev_added(struct tcmu_device *dev)
 	rdev->h = &rec->h;
 	rdev->efd = -1;
 	pthread_mutex_init(&rdev->serial_lock, NULL);
+	tcmur_recovery_init(rdev);
 	rdev->inflight.in_next = rdev->inflight.in_prev = &rdev->inflight;
 	rdev->stop_wait_ms = stop_wait_ms;
 	atomic_init(&rdev->state, TCMUR_DEV_SETUP);
@@ -462,6 +483,7 @@ static void rdev_close(struct tcmur_device *rdev)
 
 	wait_setup_done(rdev);
 	set_state(rdev, TCMUR_DEV_STOPPING);
+	tcmur_recovery_stop(rdev);	/* before the ring: recovery restarts it */
 	tcmur_ring_stop(rdev);
 	tcmur_workers_stop(rdev);
 	list_del_wait(rdev);
@@ -482,7 +504,7 @@ static void rdev_close(struct tcmur_device *rdev)
 			scsi_dev_destroy(rdev->scsi);
 		rdev->scsi = NULL;
 #endif
-		if (rdev->h->close)
+		if (rdev->h->close && !rdev->hclosed)	/* a recovery may have closed it */
 			rdev->h->close(dev);
 	}
 	atomic_store(&rdev->state, TCMUR_DEV_STOPPED);
@@ -563,6 +585,10 @@ int tcmur_dev_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 	} else if (cfg->type == TCMULIB_CFG_WRITE_CACHE &&
 		   cfg->data.write_cache == tcmu_dev_get_write_cache_enabled(dev)) {
 		return 0;
+	}
+	if (tcmur_recovering(rdev)) {
+		tcmu_dev_err(dev, "reconfig while the device is recovering; try again later\n");
+		return -EBUSY;
 	}
 	if (!rdev->h->reconfig) {
 		tcmu_dev_err(dev, "handler %s does not support reconfiguration\n",

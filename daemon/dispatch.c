@@ -481,6 +481,7 @@ static void drain_ring(struct tcmur_device *rdev, bool stopping)
 	struct tcmu_device *dev = rdev->dev;
 	struct tcmulib_cmd *lc;
 	bool dump = tcmu_get_log_level() >= TCMU_LOG_DEBUG_SCSI_CMD;
+	bool recovering = tcmur_ring_recovering(rdev);	/* recovery.c */
 
 	while ((lc = tcmulib_get_next_command(dev, 0))) {
 		struct tcmur_cmd_priv *p = cmd_get(rdev);
@@ -508,7 +509,7 @@ static void drain_ring(struct tcmur_device *rdev, bool stopping)
 		rdev->inflight.in_prev = p;
 		rdev->nr_inflight++;
 
-		if (stopping) {
+		if (stopping || (recovering && tcmur_recovery_busy(rdev, lc))) {
 			/* Not taking new work: the initiator retries on BUSY. */
 			atomic_fetch_or(&p->flags, TCMUR_CMD_DONE);
 			p->dir = TCMUR_METRICS_OTHER;
@@ -552,7 +553,8 @@ static void *ring_thread(void *arg)
 		{ .fd = rdev->efd, .events = POLLIN },
 		{ .fd = -1, .events = POLLIN },
 	};
-	bool async = rdev->hrec->model == TCMUR_THREAD_MODEL_ASYNC;
+	/* Handler closed by a recovery: none of its hooks until restarted. */
+	bool async = rdev->hrec->model == TCMUR_THREAD_MODEL_ASYNC && !rdev->hclosed;
 	void (*batch_end)(struct tcmu_device *dev) = async ? rdev->h->batch_end : NULL;
 	void (*reap)(struct tcmu_device *dev) = NULL;
 	nfds_t npfd = 2;

@@ -49,4 +49,5 @@ void tcmur_metrics_snapshot(const struct tcmur_metrics *m, struct tcmur_dev_metr
 	out->aborts = atomic_load_explicit(&m->aborts, memory_order_relaxed);
 	out->lock_lost = atomic_load_explicit(&m->lock_lost, memory_order_relaxed);
 	out->conn_lost = atomic_load_explicit(&m->conn_lost, memory_order_relaxed);
+	out->recoveries = atomic_load_explicit(&m->recoveries, memory_order_relaxed);
 }

@@ -24,6 +24,7 @@ struct tcmur_metrics {
 	/* Any thread (handler notifications): atomic_fetch_add. */
 	_Atomic uint64_t lock_lost;
 	_Atomic uint64_t conn_lost;
+	_Atomic uint64_t recoveries;	/* recovery.c: reopened after a loss */
 };
 
 /* Single-writer increment (ring thread only). */

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 /* <sys/uio.h> defines struct iovec; keep <linux/uio.h> from redefining it. */
 #ifndef __LINUX_UIO_H
@@ -241,6 +242,12 @@ char *tcmu_cfgfs_dev_get_wwn(struct tcmu_device *dev);
 int tcmu_cfgfs_dev_exec_action(struct tcmu_device *dev, const char *name, unsigned int val);
 /* The configfs root, "/sys/kernel/config/target" unless overridden. */
 const char *tcmu_cfgfs_root(void);
+/*
+ * Added in this implementation: read a whole small configfs/sysfs file into
+ * buf (NUL-terminated, at most len - 1 bytes).  Returns the byte count or
+ * -errno.  Any thread; blocks only on the file system.
+ */
+ssize_t tcmu_cfgfs_read_file(const char *path, char *buf, size_t len);
 
 /* --- SCSI helpers: CDB ---------------------------------------------- */
 

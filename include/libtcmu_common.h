@@ -66,6 +66,8 @@ enum {
 	TCMU_STS_MODE_PARAMS_CHANGED,	/* 6/2A/01 */
 	TCMU_STS_POWER_ON_RESET,	/* 6/29/00 */
 	TCMU_STS_COPY_ABORTED_ERR,	/* A/1D/00 miscompare/error during copy */
+	TCMU_STS_ALUA_UNAVAILABLE,	/* 2/04/0C target port in unavailable state */
+	TCMU_STS_ALUA_OFFLINE,		/* 2/04/12 logical unit offline (ALUA) */
 	TCMU_STS__MAX,
 	/* Aliases last: an alias in the middle would renumber what follows. */
 	TCMU_STS_LBA_OUT_OF_RANGE = TCMU_STS_RANGE,

@@ -97,9 +97,15 @@ struct tcmur_handler {
 	/* Main thread; device quiesced; return 0, -EOPNOTSUPP or -errno. */
 	int (*reconfig)(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg);
 
-	/* A per-device setup thread, never the main loop; may block. */
+	/*
+	 * A per-device setup thread, never the main loop; may block.  reopen:
+	 * the device's recovery thread, after a notified loss and close().
+	 */
 	int (*open)(struct tcmu_device *dev, bool reopen);
-	/* The thread removing the device, after every command completed; may block. */
+	/*
+	 * The thread removing the device, or its recovery thread, after every
+	 * command completed; may block.  Never twice without an open() between.
+	 */
 	void (*close)(struct tcmu_device *dev);
 
 	int nr_threads;
@@ -193,7 +199,11 @@ struct tcmur_handler *tcmur_dev_get_handler(struct tcmu_device *dev);
 /* Push a new size to the kernel and the SCSI layer (unit attention). */
 int tcmur_dev_update_size(struct tcmu_device *dev, uint64_t new_size);
 
-/* HA notifications from handlers; any thread. */
+/*
+ * HA notifications from handlers; any thread, never block, may repeat.
+ * Lock or connection lost: the device alone answers BUSY and is reopened
+ * (close(), then open(dev, true) until it succeeds).
+ */
 void tcmu_notify_lock_lost(struct tcmu_device *dev);
 void tcmu_notify_conn_lost(struct tcmu_device *dev);
 void tcmu_notify_cmd_timed_out(struct tcmu_device *dev);

@@ -26,13 +26,14 @@ int tcmu_cfgfs_write_str(const char *path, const char *val)
 	return ops->attr_write(ops->arg, path, val);
 }
 
-/* Read a whole (small) attribute file into buf; 0 or -errno. */
-static int cfgfs_read(const char *path, char *buf, size_t len)
+ssize_t tcmu_cfgfs_read_file(const char *path, char *buf, size_t len)
 {
 	size_t got = 0;
 	ssize_t n;
 	int fd, ret = 0;
 
+	if (!len)
+		return -EINVAL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -50,7 +51,15 @@ static int cfgfs_read(const char *path, char *buf, size_t len)
 	}
 	close(fd);
 	buf[got] = '\0';
-	return ret;
+	return ret ? ret : (ssize_t)got;
+}
+
+/* Read a whole (small) attribute file into buf; 0 or -errno. */
+static int cfgfs_read(const char *path, char *buf, size_t len)
+{
+	ssize_t n = tcmu_cfgfs_read_file(path, buf, len);
+
+	return n < 0 ? (int)n : 0;
 }
 
 static void dev_path(struct tcmu_device *dev, char *buf, size_t len, const char *sub,

@@ -43,6 +43,9 @@ struct scsi_caps {
 	bool wce_changeable;	/* MODE SELECT may change WCE */
 	bool wp;		/* write protected */
 	bool fua;		/* DPOFUA in the mode parameter header */
+	uint8_t tpgs;		/* INQUIRY TPGS field (ALUA), 0 = none */
+	const uint8_t *port_desig;	/* extra VPD 0x83 designators (ALUA) */
+	size_t port_desig_len;
 };
 
 /* Fill caps from the device accessors (stateless libtcmu view). */

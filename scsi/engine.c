@@ -33,6 +33,8 @@ int scsi_dev_create(struct tcmu_device *dev, struct scsi_dev **out)
 	atomic_init(&sd->ua_capacity, false);
 	atomic_init(&sd->formatting, false);
 	atomic_init(&sd->format_progress, 0);
+	atomic_init(&sd->alua_state, ALUA_STATE_NONE);
+	scsi_alua_refresh(sd);
 	*out = sd;
 	return 0;
 
@@ -167,6 +169,10 @@ enum scsi_class scsi_dispatch(struct tcmu_device *dev, struct tcmur_cmd *cmd,
 	}
 	/* Reserved and unsupported bits, NACA and LINK included. */
 	*sts = scsi_check_cdb_usage(&c, op);
+	if (*sts != TCMU_STS_OK)
+		return SCSI_CLASS_DONE;
+	/* ALUA access state of the local port group (one atomic load). */
+	*sts = scsi_alua_check(&c, op);
 	if (*sts != TCMU_STS_OK)
 		return SCSI_CLASS_DONE;
 	if ((op->flags & OPF_WRITE) && tcmu_dev_get_write_protect_enabled(dev)) {

@@ -6,6 +6,7 @@
  * Locking: scsi_dev.lock protects xcopy_hist and format_thread; the UA,
  * format and WCE flags are atomics read on the ring thread without it.
  * caw_lock serialises COMPARE AND WRITE per device (worker threads only).
+ * The ALUA overrides are under lock; alua_state is an atomic read per command.
  */
 #ifndef TCMU_SCSI_ENGINE_PRIV_H
 #define TCMU_SCSI_ENGINE_PRIV_H
@@ -13,6 +14,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "alua.h"
 #include "engine.h"
 #include "emul.h"
 
@@ -28,6 +30,13 @@ struct xcopy_result {
 	uint8_t status;		/* copy manager status: 1 ok, 2 error */
 	uint16_t segments;
 	uint64_t bytes;
+};
+
+/* An access state set by SET TARGET PORT GROUPS that configfs refused. */
+struct alua_override {
+	bool used;
+	uint16_t id;		/* target port group id */
+	uint8_t state;
 };
 
 struct scsi_dev {
@@ -49,6 +58,12 @@ struct scsi_dev {
 
 	pthread_t format_thread;	/* (lock) */
 	bool format_thread_valid;	/* (lock) */
+
+	/* Local group's ALUA state or ALUA_STATE_NONE; see alua.c. */
+	atomic_int alua_state;
+	struct alua_override alua_ovr[ALUA_MAX_GROUPS];	/* (lock) */
+	uint16_t alua_offline[ALUA_MAX_PORTS];	/* (lock) ports set Offline */
+	unsigned int alua_noffline;		/* (lock) */
 };
 
 struct scsi_ctx {
@@ -71,12 +86,18 @@ struct scsi_ctx {
 #define OPF_WRITE	(1u << 2)	/* modifies the medium: refused when WP */
 #define OPF_UNMAP	(1u << 3)	/* needs the handler's unmap */
 #define OPF_HAS_SA	(1u << 4)	/* identified by opcode and service action */
+#define OPF_ALUA	(1u << 5)	/* only when the device has ALUA groups */
+/* Allowed when the local target port group is Standby / Unavailable or
+ * Offline / Transitioning (SPC-4 5.15.2.4); others get NOT READY. */
+#define OPF_ALUA_SB	(1u << 6)
+#define OPF_ALUA_UA	(1u << 7)
+#define OPF_ALUA_TR	(1u << 8)
 
 struct scsi_op {
 	uint8_t opcode;
 	uint16_t sa;
 	uint8_t cdb_len;
-	uint8_t flags;
+	uint16_t flags;
 	uint16_t timeout;	/* nominal, seconds, for RCTD */
 	/* Ring thread: validate, run if cheap; sets *cls; returns TCMU_STS_*. */
 	int (*fast)(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls);
@@ -92,6 +113,19 @@ bool scsi_op_known_opcode(uint8_t opcode);
 bool scsi_op_supported(const struct scsi_op *op, struct scsi_ctx *c);
 int scsi_check_cdb_usage(struct scsi_ctx *c, const struct scsi_op *op);
 int scsi_fast_rsoc(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls);
+
+/* alua.c */
+/* Read the groups from configfs (plus overrides), refresh alua_state. */
+int scsi_alua_load(struct scsi_dev *sd, struct alua_info **out);
+void scsi_alua_refresh(struct scsi_dev *sd);
+bool scsi_alua_enabled(struct scsi_ctx *c);
+/* TCMU_STS_OK or the NOT READY status of the local access state. */
+int scsi_alua_check(struct scsi_ctx *c, const struct scsi_op *op);
+/* TPGS and the port designators for INQUIRY; desig must outlive caps. */
+void scsi_alua_inquiry_caps(struct scsi_ctx *c, struct scsi_caps *caps, uint8_t *desig,
+			    size_t room);
+int scsi_fast_rtpg(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls);
+int scsi_fast_stpg(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls);
 
 /* engine.c */
 void scsi_ctx_init(struct scsi_ctx *c, struct tcmu_device *dev, struct tcmur_cmd *cmd);

@@ -11,6 +11,7 @@
 #define INQ_STD_LEN		96
 #define VPD_BUF_LEN		1024
 #define VPD_MAX_ASCII		254	/* longest serial / cfgstring we report */
+#define VPD_PORT_DESIG_MAX	272	/* room left in VPD_BUF_LEN for 0x83 */
 
 static const uint8_t vpd_supported[] = { 0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2 };
 
@@ -43,6 +44,7 @@ static int inquiry_std(const struct scsi_caps *caps, uint8_t *b)
 	b[4] = INQ_STD_LEN - 5;
 	if (caps->xcopy)
 		b[5] |= 0x08;	/* 3PC */
+	b[5] |= (caps->tpgs & 0x3) << 4;	/* TPGS */
 	b[7] = 0x02;		/* CmdQue */
 	put_ascii(&b[8], SCSI_VENDOR_ID, 8);
 	put_ascii(&b[16], SCSI_PRODUCT_ID, 16);
@@ -134,6 +136,12 @@ static int vpd_83(const struct scsi_caps *caps, uint8_t *b)
 		d[3] = cfg_len;
 		memcpy(&d[4], caps->cfgstring, cfg_len);
 		d += 4 + cfg_len;
+	}
+
+	/* Target port designators (ALUA): relative port, group, name. */
+	if (caps->port_desig_len && caps->port_desig_len <= VPD_PORT_DESIG_MAX) {
+		memcpy(d, caps->port_desig, caps->port_desig_len);
+		d += caps->port_desig_len;
 	}
 
 	scsi_put_be16(&b[2], d - b - 4);

@@ -17,11 +17,13 @@
 /* Shorthands for usage data: LBA and length fields are fully used. */
 #define L4		0xff, 0xff, 0xff, 0xff
 #define L8		L4, L4
+/* Allowed in every ALUA access state. */
+#define ALUA_ANY	(OPF_ALUA_SB | OPF_ALUA_UA | OPF_ALUA_TR)
 
 static const struct scsi_op scsi_ops[] = {
 	{ TEST_UNIT_READY, NO_SA, 6, 0, T_IO, scsi_fast_tur, NULL,
 	  { TEST_UNIT_READY, 0, 0, 0, 0, 0 } },
-	{ REQUEST_SENSE, NO_SA, 6, OPF_NO_UA | OPF_IN_FORMAT, T_IO, scsi_fast_request_sense, NULL,
+	{ REQUEST_SENSE, NO_SA, 6, OPF_NO_UA | OPF_IN_FORMAT | ALUA_ANY, T_IO, scsi_fast_request_sense, NULL,
 	  { REQUEST_SENSE, 0x01, 0, 0, 0xff, 0 } },
 	{ FORMAT_UNIT, NO_SA, 6, OPF_WRITE, T_FORMAT, scsi_fast_format, scsi_slow_format,
 	  { FORMAT_UNIT, 0x3f, 0, 0, 0, 0 } },
@@ -29,15 +31,15 @@ static const struct scsi_op scsi_ops[] = {
 	  { READ_6, 0x1f, 0xff, 0xff, 0xff, 0 } },
 	{ WRITE_6, NO_SA, 6, OPF_WRITE, T_IO, scsi_fast_rw, scsi_slow_rw_partial,
 	  { WRITE_6, 0x1f, 0xff, 0xff, 0xff, 0 } },
-	{ INQUIRY, NO_SA, 6, OPF_NO_UA | OPF_IN_FORMAT, T_IO, scsi_fast_inquiry, NULL,
+	{ INQUIRY, NO_SA, 6, OPF_NO_UA | OPF_IN_FORMAT | ALUA_ANY, T_IO, scsi_fast_inquiry, NULL,
 	  { INQUIRY, 0x01, 0xff, 0xff, 0xff, 0 } },
-	{ MODE_SELECT, NO_SA, 6, 0, T_IO, scsi_fast_mode_select, NULL,
+	{ MODE_SELECT, NO_SA, 6, OPF_ALUA_SB, T_IO, scsi_fast_mode_select, NULL,
 	  { MODE_SELECT, 0x11, 0, 0, 0xff, 0 } },
-	{ MODE_SENSE, NO_SA, 6, 0, T_IO, scsi_fast_mode_sense, NULL,
+	{ MODE_SENSE, NO_SA, 6, OPF_ALUA_SB, T_IO, scsi_fast_mode_sense, NULL,
 	  { MODE_SENSE, 0x08, 0xff, 0xff, 0xff, 0 } },
 	{ START_STOP, NO_SA, 6, 0, T_IO, scsi_fast_start_stop, NULL,
 	  { START_STOP, 0x01, 0, 0x0f, 0xf7, 0 } },
-	{ READ_CAPACITY, NO_SA, 10, 0, T_IO, scsi_fast_read_capacity_10, NULL,
+	{ READ_CAPACITY, NO_SA, 10, OPF_ALUA_SB, T_IO, scsi_fast_read_capacity_10, NULL,
 	  { READ_CAPACITY, 0, L4, 0, 0, 0x01, 0 } },
 	{ READ_10, NO_SA, 10, 0, T_IO, scsi_fast_rw, scsi_slow_rw_partial,
 	  { READ_10, 0x1e, L4, 0x1f, 0xff, 0xff, 0 } },
@@ -55,9 +57,9 @@ static const struct scsi_op scsi_ops[] = {
 	  { WRITE_SAME, 0x18, L4, 0x1f, 0xff, 0xff, 0 } },
 	{ UNMAP, NO_SA, 10, OPF_WRITE | OPF_UNMAP, T_LONG, scsi_fast_unmap, scsi_slow_unmap,
 	  { UNMAP, 0x01, 0, 0, 0, 0, 0x1f, 0xff, 0xff, 0 } },
-	{ MODE_SELECT_10, NO_SA, 10, 0, T_IO, scsi_fast_mode_select, NULL,
+	{ MODE_SELECT_10, NO_SA, 10, OPF_ALUA_SB, T_IO, scsi_fast_mode_select, NULL,
 	  { MODE_SELECT_10, 0x11, 0, 0, 0, 0, 0, 0xff, 0xff, 0 } },
-	{ MODE_SENSE_10, NO_SA, 10, 0, T_IO, scsi_fast_mode_sense, NULL,
+	{ MODE_SENSE_10, NO_SA, 10, OPF_ALUA_SB, T_IO, scsi_fast_mode_sense, NULL,
 	  { MODE_SENSE_10, 0x18, 0xff, 0xff, 0, 0, 0, 0xff, 0xff, 0 } },
 	{ EXTENDED_COPY, 0x00, 16, OPF_HAS_SA, T_LONG, scsi_fast_xcopy, scsi_slow_xcopy,
 	  { EXTENDED_COPY, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0, L4, 0, 0 } },
@@ -81,14 +83,18 @@ static const struct scsi_op scsi_ops[] = {
 	  { SYNCHRONIZE_CACHE_16, 0x06, L8, L4, 0x1f, 0 } },
 	{ WRITE_SAME_16, NO_SA, 16, OPF_WRITE, T_LONG, scsi_fast_write_same, scsi_slow_write_same,
 	  { WRITE_SAME_16, 0x19, L8, L4, 0x1f, 0 } },
-	{ SERVICE_ACTION_IN_16, READ_CAPACITY_16, 16, OPF_HAS_SA, T_IO,
+	{ SERVICE_ACTION_IN_16, READ_CAPACITY_16, 16, OPF_HAS_SA | OPF_ALUA_SB, T_IO,
 	  scsi_fast_read_capacity_16, NULL,
 	  { SERVICE_ACTION_IN_16, 0x1f, L8, L4, 0x01, 0 } },
 	{ SERVICE_ACTION_IN_16, GET_LBA_STATUS, 16, OPF_HAS_SA, T_IO, scsi_fast_get_lba_status,
 	  scsi_slow_get_lba_status, { SERVICE_ACTION_IN_16, 0x1f, L8, L4, 0, 0 } },
-	{ MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPERATION_CODES, 12, OPF_HAS_SA | OPF_IN_FORMAT,
-	  T_IO, scsi_fast_rsoc, NULL,
+	{ MAINTENANCE_IN, MI_REPORT_TARGET_PGS, 12, OPF_HAS_SA | OPF_ALUA | ALUA_ANY, T_IO,
+	  scsi_fast_rtpg, NULL, { MAINTENANCE_IN, 0xff, 0, 0, 0, 0, L4, 0, 0 } },
+	{ MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPERATION_CODES, 12,
+	  OPF_HAS_SA | OPF_IN_FORMAT | ALUA_ANY, T_IO, scsi_fast_rsoc, NULL,
 	  { MAINTENANCE_IN, 0x1f, 0x87, 0xff, 0xff, 0xff, L4, 0, 0 } },
+	{ MAINTENANCE_OUT, MO_SET_TARGET_PGS, 12, OPF_HAS_SA | OPF_ALUA | OPF_ALUA_SB | OPF_ALUA_UA,
+	  T_IO, scsi_fast_stpg, NULL, { MAINTENANCE_OUT, 0x1f, 0, 0, 0, 0, L4, 0, 0 } },
 	{ READ_12, NO_SA, 12, 0, T_IO, scsi_fast_rw, scsi_slow_rw_partial,
 	  { READ_12, 0x1e, L4, L4, 0x1f, 0 } },
 	{ WRITE_12, NO_SA, 12, OPF_WRITE, T_IO, scsi_fast_rw, scsi_slow_rw_partial,
@@ -167,6 +173,9 @@ bool scsi_op_known_opcode(uint8_t opcode)
 bool scsi_op_supported(const struct scsi_op *op, struct scsi_ctx *c)
 {
 	if ((op->flags & OPF_UNMAP) && !(c->handler && c->handler->unmap))
+		return false;
+	/* TPGS 00b: RTPG and STPG are not implemented (SPC-4 6.37, 6.45). */
+	if ((op->flags & OPF_ALUA) && !scsi_alua_enabled(c))
 		return false;
 	return true;
 }

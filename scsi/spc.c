@@ -15,11 +15,15 @@ int scsi_fast_tur(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls)
 
 int scsi_fast_inquiry(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls)
 {
+	uint8_t desig[272];
 	struct scsi_caps caps;
 	size_t len;
 	int ret;
 
 	scsi_ctx_caps(c, &caps);
+	/* Standard data (TPGS) and the device identification page. */
+	if (!(c->cdb[1] & 0x01) || c->cdb[2] == 0x83)
+		scsi_alua_inquiry_caps(c, &caps, desig, sizeof(desig));
 	ret = scsi_inquiry(&caps, c->cdb, c->iov, c->iov_cnt, &len);
 	if (ret == TCMU_STS_OK)
 		scsi_set_read_len(c, len);

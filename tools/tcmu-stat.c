@@ -38,7 +38,7 @@ struct sample {
 	size_t nr_buckets;
 	uint64_t lat_total_ns;
 	uint32_t in_flight;
-	uint64_t errors, timeouts, aborts, lock_lost, conn_lost;
+	uint64_t errors, timeouts, aborts, lock_lost, conn_lost, recoveries;
 };
 
 struct snapshot {
@@ -145,6 +145,7 @@ static void parse_sample(const char *name, GVariant *d, struct sample *s)
 	s->aborts = dict_u64(d, "aborts");
 	s->lock_lost = dict_u64(d, "lock_lost");
 	s->conn_lost = dict_u64(d, "conn_lost");
+	s->recoveries = dict_u64(d, "recoveries");
 }
 
 static int cmp_sample(const void *a, const void *b)
@@ -272,8 +273,9 @@ static void print_parsable(const struct snapshot *snap)
 			       s->cmds[d], dir_names[d], s->bytes[d]);
 		printf(" in_flight=%" PRIu32 " latency_total_ns=%" PRIu64 " errors=%" PRIu64
 		       " timeouts=%" PRIu64 " aborts=%" PRIu64 " lock_lost=%" PRIu64
-		       " conn_lost=%" PRIu64 " latency_buckets=", s->in_flight, s->lat_total_ns,
-		       s->errors, s->timeouts, s->aborts, s->lock_lost, s->conn_lost);
+		       " conn_lost=%" PRIu64 " recoveries=%" PRIu64 " latency_buckets=",
+		       s->in_flight, s->lat_total_ns, s->errors, s->timeouts, s->aborts,
+		       s->lock_lost, s->conn_lost, s->recoveries);
 		for (j = 0; j < s->nr_buckets; j++)
 			printf("%s%" PRIu64, j ? "," : "", s->buckets[j]);
 		printf("\n");

@@ -185,6 +185,18 @@ static bool want_dsync(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 
 /* ---- io_uring ----------------------------------------------------------- */
 
+#ifdef HAVE_URING
+
+/* Submission: what finish_short() needs if the transfer comes back short. */
+static void remember(struct tcmur_cmd *cmd, struct iovec *iov, size_t iov_cnt, size_t len,
+		     off_t off)
+{
+	cmd->iovec = iov;
+	cmd->iov_cnt = iov_cnt;
+	cmd->requested = len;
+	cmd->handler_private = (void *)(uintptr_t)off;
+}
+
 /*
  * Ring thread: io_uring moved only done of cmd->requested bytes; move the
  * rest synchronously (a read past EOF zero-fills).  Returns TCMU_STS_*.
@@ -192,15 +204,15 @@ static bool want_dsync(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 static int finish_short(struct tcmu_device *dev, struct file_dev *fdev, struct tcmur_cmd *cmd,
 			size_t done, bool write)
 {
-	struct tcmulib_cmd *lc = cmd->lib_cmd;
 	off_t off = (off_t)(uintptr_t)cmd->handler_private + (off_t)done;
-	size_t cnt = lc->iov_cnt, left = cmd->requested - done, used;
+	size_t cnt = cmd->iov_cnt, left = cmd->requested - done, used;
 	struct iovec local[16], *v = cnt <= 16 ? local : malloc(cnt * sizeof(*v));
 	int sts;
 
 	if (!v)
 		return TCMU_STS_NO_RESOURCE;
-	memcpy(v, lc->iovec, cnt * sizeof(*v));
+	/* The callout's own iovec: not always the command's (engine sub-I/O). */
+	memcpy(v, cmd->iovec, cnt * sizeof(*v));
 	used = tcmu_iovec_seek(v, cnt, done);
 	if (write)
 		sts = sync_write(fdev->fd, v + used, cnt - used, left, off,
@@ -212,7 +224,6 @@ static int finish_short(struct tcmu_device *dev, struct file_dev *fdev, struct t
 	return sts;
 }
 
-#ifdef HAVE_URING
 static void finish_uring(struct tcmu_device *dev, struct file_dev *fdev,
 			 struct io_uring_cqe *cqe)
 {
@@ -344,8 +355,7 @@ static int file_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iove
 
 		if (!sqe)
 			return TCMU_STS_BUSY;
-		cmd->requested = len;
-		cmd->handler_private = (void *)(uintptr_t)off;
+		remember(cmd, iov, iov_cnt, len, off);
 		io_uring_prep_readv(sqe, fdev->fd, iov, (unsigned int)iov_cnt, (uint64_t)off);
 		return submit(fdev, sqe, cmd, FOP_READ);
 	}
@@ -373,8 +383,7 @@ static int file_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iov
 
 		if (!sqe)
 			return TCMU_STS_BUSY;
-		cmd->requested = len;
-		cmd->handler_private = (void *)(uintptr_t)off;
+		remember(cmd, iov, iov_cnt, len, off);
 		io_uring_prep_writev2(sqe, fdev->fd, iov, (unsigned int)iov_cnt, (uint64_t)off,
 				      flags);
 		return submit(fdev, sqe, cmd, FOP_WRITE);

@@ -3,6 +3,7 @@
  * RAM-backed fake device: libtcmu accessors, tcmur_io_* and the device
  * registry of the daemon, plus fake_exec() playing the daemon's role.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ struct tcmu_device {
 };
 
 unsigned int fake_internal_errors;
+const char *fake_cfgfs_root = "/nonexistent-tcmu-fake-configfs";
 static struct tcmu_device *fake_devs[FAKE_MAX_DEVS];
 
 /* Non-NULL placeholders: the engine only tests which callouts exist. */
@@ -152,6 +154,25 @@ void tcmu_dev_set_write_protect_enabled(struct tcmu_device *dev, bool e) { dev->
 bool tcmu_dev_get_write_protect_enabled(struct tcmu_device *dev) { return dev->wp; }
 void tcmu_dev_set_private(struct tcmu_device *dev, void *priv) { dev->priv = priv; }
 void *tcmu_dev_get_private(struct tcmu_device *dev) { return dev->priv; }
+
+/* configfs: <fake_cfgfs_root>/core/user_1/<serial> */
+const char *tcmu_cfgfs_root(void) { return fake_cfgfs_root; }
+unsigned int tcmu_dev_get_hba_id(struct tcmu_device *dev) { return 1; }
+const char *tcmu_dev_get_dev_name(struct tcmu_device *dev) { return dev->serial; }
+
+/* The test tree holds regular files: stdio is enough. */
+ssize_t tcmu_cfgfs_read_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t got;
+
+	if (!f)
+		return -errno;
+	got = fread(buf, 1, len - 1, f);
+	buf[got] = '\0';
+	fclose(f);
+	return (ssize_t)got;
+}
 
 char *tcmu_cfgfs_dev_get_wwn(struct tcmu_device *dev)
 {

@@ -49,6 +49,12 @@ void fake_dev_inject(struct tcmu_device *dev, int sts, unsigned int n);
 int fake_exec(struct tcmu_device *dev, const uint8_t *cdb, void *buf, size_t len,
 	      struct fake_result *res);
 
+/*
+ * The configfs root the engine sees (tcmu_cfgfs_root()); a device's
+ * directory is <root>/core/user_1/<serial>.  Defaults to a missing path.
+ */
+extern const char *fake_cfgfs_root;
+
 /* Errors the fake itself detected (out of bounds I/O, bad rw length). */
 extern unsigned int fake_internal_errors;
 

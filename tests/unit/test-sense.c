@@ -54,6 +54,8 @@ static const struct expect table[] = {
 	{ TCMU_STS_MODE_PARAMS_CHANGED, 2, 0x6, 0x2a01 },
 	{ TCMU_STS_POWER_ON_RESET, 2, 0x6, 0x2900 },
 	{ TCMU_STS_COPY_ABORTED_ERR, 2, 0xa, 0x1d00 },
+	{ TCMU_STS_ALUA_UNAVAILABLE, 2, 0x2, 0x040c },
+	{ TCMU_STS_ALUA_OFFLINE, 2, 0x2, 0x0412 },
 };
 
 int main(void)

@@ -29,7 +29,7 @@ for s in $all; do
 	tmo=0
 	for x in $list; do
 		case $x in
-		conformance) tmo=$((tmo + 1500)) ;;
+		conformance) tmo=$((tmo + 1800)) ;;
 		*) tmo=$((tmo + 900)) ;;
 		esac
 	done

@@ -110,7 +110,12 @@ t_caw() {
 	rc=$?
 	[ $rc = 14 ] || { echo "expected MISCOMPARE (14), got $rc"; return 1; }
 	dd if="$(dev)" of="$TT/r.bin" bs=512 skip=3000 count=1 iflag=direct status=none || return 1
-	cmp "$TT/new.bin" "$TT/r.bin"
+	cmp "$TT/new.bin" "$TT/r.bin" || return 1
+	# 2 blocks: over MAXIMUM COMPARE AND WRITE LENGTH (1): ILLEGAL REQUEST (5)
+	cat "$TT/new.bin" "$TT/new.bin" "$TT/other.bin" "$TT/other.bin" > "$TT/caw2.bin"
+	sg_compare_and_write --in="$TT/caw2.bin" --lba=3000 --num=2 --xferlen=2048 "$(dev)"
+	rc=$?
+	[ $rc = 5 ] || { echo "expected ILLEGAL REQUEST (5) for 2 blocks, got $rc"; return 1; }
 }
 
 t_sync() {
