@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 /*
  * tcmu.conf parser: "key = value" lines, '#' comments, quoted strings.
- * Keys: log_level (0..5), log_dir (path).  A key absent from the file keeps
- * its default, so commenting a key out reverts it on the next reload.
+ * Keys: log_level (0..5), log_dir (path), ring_poll_us (0..1000).  A key
+ * absent from the file keeps its default, so commenting a key out reverts
+ * it on the next reload.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -103,6 +104,20 @@ static void apply_key(const char *key, const char *val, bool has_val, const char
 		}
 		strcpy(cfg->log_dir, val);
 		cfg->log_dir_set = true;
+	} else if (!strcmp(key, "ring_poll_us")) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = has_val ? strtoul(val, &end, 10) : 0;
+		if (!has_val || errno || end == val || *end || val[0] == '-' ||
+		    v > TCMUR_RING_POLL_US_MAX) {
+			tcmu_warn("%s:%d: bad ring_poll_us '%s' (0..%u), ignored\n", origin, lineno,
+				  has_val ? val : "", TCMUR_RING_POLL_US_MAX);
+			return;
+		}
+		cfg->ring_poll_us = (unsigned int)v;
+		cfg->ring_poll_us_set = true;
 	} else {
 		tcmu_warn("%s:%d: unknown key '%s', ignored\n", origin, lineno, key);
 	}

@@ -8,8 +8,8 @@
  * the ring, dispatches, completes every command, kicks the kernel once per
  * batch), 1..64 workers (blocking callouts, slow SCSI commands) and a
  * teardown thread at removal; a recovery thread per device once its handler
- * reported a lost connection or lock (recovery.c); plus the logger and DBus
- * threads.
+ * reported a lost connection or lock (recovery.c) or, with implicit ALUA,
+ * once it first needs the lock (ha.c); plus the logger and DBus threads.
  * Locks: handlers_lock (handlers.c), devices_lock (device.c) and each
  * device's wq.lock (workers.c) are leaves: none is held while taking another
  * (apart from the logger's own queue lock).  A SERIALIZE device's
@@ -95,6 +95,17 @@ struct tcmur_dev_opts {
 int tcmur_cfgstring_parse(const char *cfg, struct tcmur_dev_opts *opts, char **stripped,
 			  char *err, size_t errlen);
 
+/* ---- dispatch.c: ring thread busy-poll ----------------------------------- */
+
+/*
+ * How long a ring thread looks at the mailbox (and the handler's completion
+ * queue) before it sleeps in poll(): tcmu.conf ring_poll_us.  Any thread;
+ * ring threads pick the new value up on their next idle pass.
+ */
+#define TCMUR_RING_POLL_US_DEFAULT	50
+#define TCMUR_RING_POLL_US_MAX		1000
+void tcmur_set_ring_poll_us(unsigned int us);
+
 /* ---- config.c: tcmu.conf ------------------------------------------------ */
 
 struct tcmur_config {
@@ -102,6 +113,8 @@ struct tcmur_config {
 	int log_level;
 	bool log_dir_set;
 	char log_dir[PATH_MAX];
+	bool ring_poll_us_set;
+	unsigned int ring_poll_us;
 };
 
 /* Parse text (file name for messages); unknown keys and bad values warn. */
@@ -209,6 +222,8 @@ struct tcmur_recovery {
 	bool again;			/* notified after the reopen returned */
 	bool stop;			/* device closing: give up and exit */
 	unsigned int why;		/* TCMUR_REC_* seen since it started */
+	bool lock_pending;		/* ha.c: the thread should call lock() */
+	uint16_t lock_tag;		/* its tag (the local group id) */
 };
 
 #define TCMUR_REC_CONN_LOST	(1u << 0)
@@ -279,6 +294,14 @@ struct tcmur_device {
 	unsigned int rec_seen;		/* ring thread only */
 	bool hclosed;
 	struct tcmur_recovery rec;
+
+	/*
+	 * Implicit-ALUA lock (ha.c): enum tcmur_ha_state.  NONE unless the
+	 * handler has a lock callout; the ring thread reads it once per batch
+	 * (relaxed).  ha_next_try: earliest next lock attempt (ring thread).
+	 */
+	atomic_int ha_state;
+	uint64_t ha_next_try;		/* ns, ring thread only */
 
 	struct tcmur_device *next;	/* device list, under devices_lock */
 };
@@ -390,6 +413,30 @@ static inline bool tcmur_ring_recovering(struct tcmur_device *rdev)
 }
 /* Ring thread: while recovering, must this command get BUSY? */
 bool tcmur_recovery_busy(const struct tcmur_device *rdev, const struct tcmulib_cmd *lc);
+
+/* ha.c: implicit-ALUA lock acquisition for handlers with a lock callout */
+enum tcmur_ha_state {
+	TCMUR_HA_NONE,		/* no lock callout: nothing to do */
+	TCMUR_HA_LOCKED,	/* this node holds the lock */
+	TCMUR_HA_UNLOCKED,
+	TCMUR_HA_LOCKING,	/* lock() queued or running on the recovery thread */
+};
+/* Setup thread, after the SCSI state exists: arm it if the handler has lock. */
+void tcmur_ha_init(struct tcmur_device *rdev);
+/*
+ * Ring thread, only when the batch's ha_state is above LOCKED; never
+ * blocks.  True when lc needs the lock and must end with
+ * TCMU_STS_TRANSITION; starts an acquisition (at most once a second).
+ */
+bool tcmur_ha_hold(struct tcmur_device *rdev, const struct tcmulib_cmd *lc, uint64_t now);
+/* Recovery thread: the queued lock() call.  Blocks in the handler. */
+void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag);
+/* Any thread, never blocks: the lock is gone (lost, or handler reopened). */
+void tcmur_ha_lost(struct tcmur_device *rdev);
+/* Teardown thread, ring and workers stopped, handler open: unlock() if held. */
+void tcmur_ha_release(struct tcmur_device *rdev);
+/* ha.c -> recovery.c: queue lock(tag) on the device's recovery thread. */
+int tcmur_recovery_request_lock(struct tcmur_device *rdev, uint16_t tag);
 
 /* timeout.c */
 /* Ring thread: flag commands past their time out; returns ms to the next check. */

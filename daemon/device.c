@@ -353,6 +353,7 @@ static int rdev_open(struct tcmur_device *rdev)
 		goto err_close;
 	}
 #endif
+	tcmur_ha_init(rdev);	/* after the SCSI state: it reports the lock state */
 	ret = tcmur_workers_start(rdev, (unsigned int)rdev->hrec->nr_threads);
 	if (ret) {
 		tcmu_dev_err(dev, "cannot start worker threads: %s\n", strerror(-ret));
@@ -504,6 +505,7 @@ static void rdev_close(struct tcmur_device *rdev)
 			scsi_dev_destroy(rdev->scsi);
 		rdev->scsi = NULL;
 #endif
+		tcmur_ha_release(rdev);	/* implicit ALUA: unlock() if held */
 		if (rdev->h->close && !rdev->hclosed)	/* a recovery may have closed it */
 			rdev->h->close(dev);
 	}

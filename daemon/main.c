@@ -91,6 +91,8 @@ static void config_apply(bool started)
 	const char *cur = tcmu_log_get_dir();
 
 	tcmu_set_log_level(effective_level());
+	tcmur_set_ring_poll_us(g.conf.ring_poll_us_set ? g.conf.ring_poll_us
+						      : TCMUR_RING_POLL_US_DEFAULT);
 	if (!started || (cur && !strcmp(cur, dir)))
 		return;
 	if (!tcmu_log_set_dir(dir))
@@ -103,8 +105,9 @@ static void on_config_event(int fd, uint32_t events, void *arg)
 		return;
 	config_load();
 	config_apply(true);
-	tcmu_info("reloaded %s/%s: log level %d, log dir %s\n", tcmur_config_dir(),
-		  TCMUR_CONF_NAME, tcmu_get_log_level(), effective_log_dir());
+	tcmu_info("reloaded %s/%s: log level %d, log dir %s, ring_poll_us %u\n",
+		  tcmur_config_dir(), TCMUR_CONF_NAME, tcmu_get_log_level(), effective_log_dir(),
+		  g.conf.ring_poll_us_set ? g.conf.ring_poll_us : TCMUR_RING_POLL_US_DEFAULT);
 }
 
 static int config_watch(void)

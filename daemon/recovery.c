@@ -20,6 +20,10 @@
  *   5. restarts the ring thread with the handler open and ends the BUSY.
  * Removal and shutdown end it at any step (tcmur_recovery_stop()); a handler
  * left closed is not closed again.  Timed-out commands never start one.
+ *
+ * The same thread makes the implicit-ALUA lock() calls of ha.c (started by
+ * the first one), so that lock() never runs during a close/reopen; a
+ * pending recovery goes first.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -87,13 +91,58 @@ static const char *why_name(unsigned int why)
 
 static void *recovery_thread(void *arg);
 
+/* r->lock held; never blocks.  0 or -errno (logged with what). */
+static int start_thread_locked(struct tcmur_device *rdev, const char *what)
+{
+	struct tcmur_recovery *r = &rdev->rec;
+	char name[16];
+	int ret;
+
+	if (r->started)
+		return 0;
+	ret = pthread_create(&r->thread, NULL, recovery_thread, rdev);
+	if (ret) {
+		tcmu_dev_err(rdev->dev, "%s: cannot start the recovery thread: %s\n", what,
+			     strerror(ret));
+		return -ret;
+	}
+	snprintf(name, sizeof(name), "rec-%s", tcmu_dev_get_uio_name(rdev->dev));
+	pthread_setname_np(r->thread, name);
+	r->started = true;
+	return 0;
+}
+
+/*
+ * ha.c, from the ring thread: queue lock(tag) on the recovery thread and
+ * mark the device LOCKING.  Never blocks (one short leaf lock).  0, or
+ * -errno when nothing was queued (the device stays UNLOCKED).
+ */
+int tcmur_recovery_request_lock(struct tcmur_device *rdev, uint16_t tag)
+{
+	struct tcmur_recovery *r = &rdev->rec;
+	int ret = -ESHUTDOWN;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->stop || atomic_load(&rdev->state) != TCMUR_DEV_RUNNING)
+		goto out;
+	ret = start_thread_locked(rdev, "implicit ALUA lock");
+	if (ret)
+		goto out;
+	atomic_store(&rdev->ha_state, TCMUR_HA_LOCKING);
+	r->lock_pending = true;
+	r->lock_tag = tag;
+	pthread_cond_signal(&r->cond);
+out:
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
 void tcmur_recovery_request(struct tcmur_device *rdev, unsigned int why)
 {
 	struct tcmur_recovery *r = &rdev->rec;
 	struct tcmu_device *dev = rdev->dev;
-	char name[16];
-	int ret;
 
+	tcmur_ha_lost(rdev);	/* implicit ALUA: a reopened handler holds no lock */
 	if (atomic_load(&rdev->state) != TCMUR_DEV_RUNNING) {
 		tcmu_dev_dbg(dev, "%s while not open: no recovery\n", why_name(why));
 		return;
@@ -106,17 +155,8 @@ void tcmur_recovery_request(struct tcmur_device *rdev, unsigned int why)
 		r->again = true;	/* ignored until the reopen returned */
 		goto out;
 	}
-	if (!r->started) {
-		ret = pthread_create(&r->thread, NULL, recovery_thread, rdev);
-		if (ret) {
-			tcmu_dev_err(dev, "%s: cannot start the recovery thread: %s\n",
-				     why_name(why), strerror(ret));
-			goto out;
-		}
-		snprintf(name, sizeof(name), "rec-%s", tcmu_dev_get_uio_name(dev));
-		pthread_setname_np(r->thread, name);
-		r->started = true;
-	}
+	if (start_thread_locked(rdev, why_name(why)))
+		goto out;
 	r->active = true;
 	r->pending = true;
 	r->again = false;
@@ -313,10 +353,21 @@ static void *recovery_thread(void *arg)
 
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
-		while (!r->pending && !r->stop)
+		uint16_t tag;
+
+		while (!r->pending && !r->lock_pending && !r->stop)
 			pthread_cond_wait(&r->cond, &r->lock);
 		if (r->stop)
 			break;
+		if (!r->pending) {
+			/* Implicit ALUA (ha.c): never while a recovery is due. */
+			r->lock_pending = false;
+			tag = r->lock_tag;
+			pthread_mutex_unlock(&r->lock);
+			tcmur_ha_acquire(rdev, tag);
+			pthread_mutex_lock(&r->lock);
+			continue;
+		}
 		r->pending = false;
 		gen = atomic_load(&rdev->rec_gen);
 		why = r->why;

@@ -175,6 +175,12 @@ void tcmulib_set_dbus_registration(bool enable);
 /* Clear the device fd's event; call before draining the ring. */
 void tcmulib_processing_start(struct tcmu_device *dev);
 /*
+ * Added in this implementation: whether the ring holds entries that
+ * tcmulib_get_next_command() has not taken yet.  Processing thread only; no
+ * syscall, so a consumer may poll it briefly before sleeping on the UIO fd.
+ */
+bool tcmulib_commands_pending(struct tcmu_device *dev);
+/*
  * Next command on the ring, or NULL when the ring is empty.  hm_cmd_size
  * bytes of zeroed private space come with each command (must be the same
  * value on every call for a device).  Malformed entries and entries the

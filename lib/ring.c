@@ -479,6 +479,11 @@ unsigned int tcmulib_dev_inflight(struct tcmu_device *dev)
 	return atomic_load_explicit(&dev->inflight, memory_order_relaxed);
 }
 
+bool tcmulib_commands_pending(struct tcmu_device *dev)
+{
+	return dev->mb && !dev->ring_dead && tcmu_mb_load_head(dev->mb) != dev->cons;
+}
+
 void tcmulib_processing_start(struct tcmu_device *dev)
 {
 	uint32_t buf;

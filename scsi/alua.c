@@ -54,17 +54,54 @@ static bool port_offline(struct scsi_dev *sd, uint16_t rtpi)
 	return off;
 }
 
+/*
+ * Implicit ALUA with an HA handler's lock (daemon/ha.c): the local group is
+ * Active/Optimized while this node holds the lock, Active/Non-optimized
+ * otherwise.  Not Standby: Linux scsi_dh_alua fails I/O to a Standby path
+ * without sending it, so the first write could never start the lock
+ * acquisition, and an implicit-only group cannot be moved by STPG.  An
+ * inaccessible state set in configfs (Standby, Unavailable, ...) is kept.
+ */
+static void apply_ha_lock(struct scsi_dev *sd, struct alua_info *info)
+{
+	int ha = atomic_load_explicit(&sd->ha_lock, memory_order_relaxed);
+	struct alua_group *g;
+
+	if (info->local_group < 0)
+		return;
+	g = &info->groups[info->local_group];
+	if (ha == SCSI_HA_NONE || !(g->type & ALUA_TYPE_IMPLICIT))
+		return;
+	if (g->state != ALUA_AO && g->state != ALUA_ANO)
+		return;
+	g->state = ha == SCSI_HA_LOCKED ? ALUA_AO : ALUA_ANO;
+	g->status = 2;	/* altered by implicit transition */
+}
+
+void scsi_dev_set_ha_lock(struct scsi_dev *sd, int state)
+{
+	atomic_store_explicit(&sd->ha_lock, state, memory_order_relaxed);
+}
+
+int scsi_dev_implicit_group(struct scsi_dev *sd)
+{
+	return atomic_load_explicit(&sd->alua_impl_id, memory_order_relaxed);
+}
+
 static void cache_local_state(struct scsi_dev *sd, const struct alua_info *info)
 {
 	const struct alua_group *g;
-	int state = ALUA_STATE_NONE;
+	int state = ALUA_STATE_NONE, impl = -1;
 
 	if (info->local_group >= 0) {
 		g = &info->groups[info->local_group];
 		state = g->state;
+		if (g->type & ALUA_TYPE_IMPLICIT)
+			impl = g->id;
 		if (port_offline(sd, g->ports[info->local_port].rtpi))
 			state = ALUA_OFFLINE;
 	}
+	atomic_store(&sd->alua_impl_id, impl);
 	atomic_store(&sd->alua_state, state);
 }
 
@@ -78,6 +115,7 @@ int scsi_alua_load(struct scsi_dev *sd, struct alua_info **out)
 		return ret;
 	}
 	apply_overrides(sd, *out);
+	apply_ha_lock(sd, *out);
 	cache_local_state(sd, *out);
 	return 0;
 }

@@ -34,6 +34,8 @@ int scsi_dev_create(struct tcmu_device *dev, struct scsi_dev **out)
 	atomic_init(&sd->formatting, false);
 	atomic_init(&sd->format_progress, 0);
 	atomic_init(&sd->alua_state, ALUA_STATE_NONE);
+	atomic_init(&sd->alua_impl_id, -1);
+	atomic_init(&sd->ha_lock, SCSI_HA_NONE);
 	scsi_alua_refresh(sd);
 	*out = sd;
 	return 0;

@@ -53,6 +53,22 @@ void scsi_dev_destroy(struct scsi_dev *sd);
 /* Queue the CAPACITY DATA HAS CHANGED unit attention (after a resize). */
 void scsi_dev_capacity_changed(struct scsi_dev *sd);
 
+/*
+ * Implicit-ALUA lock of an HA handler (daemon/ha.c).  Any thread, never
+ * block (one atomic each).  scsi_dev_set_ha_lock(): SCSI_HA_NONE (the
+ * handler has no lock callout), SCSI_HA_UNLOCKED or SCSI_HA_LOCKED; while
+ * not NONE, the local group of an implicit ALUA configuration is reported
+ * Active/Optimized when locked and Active/Non-optimized when not (unless
+ * configfs holds an inaccessible state for it).  scsi_dev_implicit_group():
+ * the local group's id when its alua_access_type includes Implicit, else
+ * -1; as of the last INQUIRY/RTPG/STPG (or device creation).
+ */
+#define SCSI_HA_NONE		0
+#define SCSI_HA_UNLOCKED	1
+#define SCSI_HA_LOCKED		2
+void scsi_dev_set_ha_lock(struct scsi_dev *sd, int state);
+int scsi_dev_implicit_group(struct scsi_dev *sd);
+
 /* Ring thread; never blocks.  See above. */
 enum scsi_class scsi_dispatch(struct tcmu_device *dev, struct tcmur_cmd *cmd,
 			      struct scsi_rw *rw, int *sts);

@@ -61,6 +61,8 @@ struct scsi_dev {
 
 	/* Local group's ALUA state or ALUA_STATE_NONE; see alua.c. */
 	atomic_int alua_state;
+	atomic_int alua_impl_id;	/* local group id if implicit, else -1 */
+	atomic_int ha_lock;		/* SCSI_HA_* (daemon/ha.c) */
 	struct alua_override alua_ovr[ALUA_MAX_GROUPS];	/* (lock) */
 	uint16_t alua_offline[ALUA_MAX_PORTS];	/* (lock) ports set Offline */
 	unsigned int alua_noffline;		/* (lock) */

@@ -51,6 +51,14 @@ static void test_conf(void)
 	parse("frobnicate = 1\n= 3\njunk line here\nlog_level = 0\n", &c);
 	CHECK(c.log_level_set && c.log_level == 0, "level %d", c.log_level);
 
+	STEP("ring_poll_us: 0..1000, anything else ignored");
+	parse("ring_poll_us = 0\n", &c);
+	CHECK(c.ring_poll_us_set && c.ring_poll_us == 0, "poll %u", c.ring_poll_us);
+	parse("ring_poll_us = 200\n", &c);
+	CHECK(c.ring_poll_us_set && c.ring_poll_us == 200, "poll %u", c.ring_poll_us);
+	parse("ring_poll_us = 1001\nring_poll_us = -1\nring_poll_us = 5us\nring_poll_us\n", &c);
+	CHECK(!c.ring_poll_us_set, "bad values ignored");
+
 	STEP("last assignment wins; CRLF tolerated");
 	parse("log_level = 1\r\nlog_level = 2\r\n", &c);
 	CHECK(c.log_level == 2, "level %d", c.log_level);

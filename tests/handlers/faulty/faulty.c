@@ -8,9 +8,15 @@
  *                    BUSY, and open() fails with -ENOTCONN;
  *   <path>.locklost  the next I/O callout removes it, reports the lock lost
  *                    (tcmu_notify_lock_lost) and returns BUSY.
- * Two registrations share the code: "faulty" (PARALLEL, 4 workers) and
+ * Three registrations share the code: "faulty" (PARALLEL, 4 workers),
  * "faultya" (ASYNC, completes inline; its batch_end checks that the daemon
- * never calls it while the handler is closed).  Not installed.
+ * never calls it while the handler is closed) and "faultyl" (as "faulty"
+ * plus the HA lock callouts, for implicit ALUA):
+ *   <path>.lockfail  while it exists lock() fails: with TCMU_STS_FENCED if
+ *                    the file holds "fenced", else TCMU_STS_HW_ERR;
+ *   <path>.locklog   every lock()/unlock() appends "lock <tag> <ok|fail>"
+ *                    or "unlock" to it (created if missing).
+ * Not installed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +33,9 @@ struct faulty {
 	char *path;
 	char *fail;
 	char *locklost;
+	char *lockfail;
+	char *locklog;
+	bool locked;
 };
 
 static char *suffixed(const char *path, const char *suffix)
@@ -48,6 +57,8 @@ static void faulty_free(struct faulty *f)
 	free(f->path);
 	free(f->fail);
 	free(f->locklost);
+	free(f->lockfail);
+	free(f->locklog);
 	free(f);
 }
 
@@ -74,7 +85,9 @@ static int faulty_open(struct tcmu_device *dev, bool reopen)
 	f->path = strdup(path);
 	f->fail = suffixed(path, ".fail");
 	f->locklost = suffixed(path, ".locklost");
-	if (!f->path || !f->fail || !f->locklost) {
+	f->lockfail = suffixed(path, ".lockfail");
+	f->locklog = suffixed(path, ".locklog");
+	if (!f->path || !f->fail || !f->locklost || !f->lockfail || !f->locklog) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -235,6 +248,60 @@ static void faulty_batch_end(struct tcmu_device *dev)
 	priv(dev);	/* logs if called while closed */
 }
 
+/* Append one line to <path>.locklog (best effort). */
+static void lock_log(struct faulty *f, const char *line)
+{
+	int fd = open(f->locklog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return;
+	if (write(fd, line, strlen(line)) < 0)
+		fprintf(stderr, "faulty: %s: %s\n", f->locklog, strerror(errno));
+	close(fd);
+}
+
+/* The daemon's recovery thread; may block. */
+static int faulty_lock(struct tcmu_device *dev, uint16_t tag)
+{
+	struct faulty *f = priv(dev);
+	char line[64], what[16] = "";
+	int fd, sts = TCMU_STS_OK;
+	ssize_t n;
+
+	if (!f)
+		return TCMU_STS_HW_ERR;
+	fd = open(f->lockfail, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, what, sizeof(what) - 1);
+		what[n > 0 ? n : 0] = '\0';
+		close(fd);
+		sts = strncmp(what, "fenced", 6) ? TCMU_STS_HW_ERR : TCMU_STS_FENCED;
+	}
+	f->locked = sts == TCMU_STS_OK;
+	snprintf(line, sizeof(line), "lock %u %s\n", tag, sts == TCMU_STS_OK ? "ok" : "fail");
+	lock_log(f, line);
+	return sts;
+}
+
+/* The daemon's teardown thread; may block. */
+static int faulty_unlock(struct tcmu_device *dev)
+{
+	struct faulty *f = priv(dev);
+
+	if (!f)
+		return TCMU_STS_HW_ERR;
+	f->locked = false;
+	lock_log(f, "unlock\n");
+	return TCMU_STS_OK;
+}
+
+static int faulty_get_lock_state(struct tcmu_device *dev)
+{
+	struct faulty *f = tcmur_dev_get_private(dev);
+
+	return f && f->locked ? TCMUR_DEV_LOCK_WRITE_LOCKED : TCMUR_DEV_LOCK_UNLOCKED;
+}
+
 static bool faulty_check_config(const char *cfgstring, char **reason)
 {
 	const char *path = cfgstring ? strchr(cfgstring, '/') : NULL;
@@ -277,11 +344,33 @@ static struct tcmur_handler faulty_async_handler = {
 	.batch_end = faulty_batch_end,
 };
 
+static struct tcmur_handler faulty_lock_handler = {
+	.name = "Fault injection test handler (HA lock)",
+	.subtype = "faultyl",
+	.cfg_desc = "faultyl/<absolute path>; as faulty, plus <path>.lockfail: lock() "
+		    "fails, <path>.locklog: lock()/unlock() calls",
+	.check_config = faulty_check_config,
+	.open = faulty_open,
+	.close = faulty_close,
+	.read = faulty_read,
+	.write = faulty_write,
+	.flush = faulty_flush,
+	.lock = faulty_lock,
+	.unlock = faulty_unlock,
+	.get_lock_state = faulty_get_lock_state,
+	.nr_threads = 4,
+	.thread_model = TCMUR_THREAD_MODEL_PARALLEL,
+	.caps = TCMUR_CAP_FUA,
+};
+
 __attribute__((visibility("default"))) int handler_init(void)
 {
 	int ret = tcmur_register_handler(&faulty_handler);
 
 	if (ret)
 		return ret;
-	return tcmur_register_handler(&faulty_async_handler);
+	ret = tcmur_register_handler(&faulty_async_handler);
+	if (ret)
+		return ret;
+	return tcmur_register_handler(&faulty_lock_handler);
 }

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
+/*
+ * Implicit-ALUA lock acquisition for HA handlers (those with a lock
+ * callout, e.g. rbd, glfs): only the node holding the image's exclusive
+ * lock writes, and a node takes the lock when an initiator starts using
+ * its path.
+ *
+ * Armed only when the handler has lock() and the device's local target
+ * port group has an alua_access_type including Implicit (as the SCSI
+ * engine last read it from configfs).  Then:
+ *   - the first media command (read, write, flush, unmap, ...) while the
+ *     lock is not held queues lock(dev, tag) on the device's recovery
+ *     thread (recovery.c), tag = the local group id;
+ *   - until lock() succeeds, media commands end with NOT READY, LOGICAL
+ *     UNIT NOT ACCESSIBLE, ASYMMETRIC ACCESS STATE TRANSITION (02/04/0A):
+ *     Linux retries it (scsi_dh_alua requeues it and re-reads the port
+ *     groups; plain SCSI error handling treats it as NEEDS_RETRY), and
+ *     dm-multipath does not fail the path for it;
+ *   - a failed lock() leaves the device unlocked; the next media command
+ *     retries, at most once a second.  FENCED from lock() reports the lock
+ *     lost and TIMEOUT the connection lost: the device is reopened;
+ *   - tcmu_notify_lock_lost()/conn_lost() (any recovery) make it unlocked;
+ *   - at close, unlock() when the lock is held.
+ * Commands the engine answers itself (INQUIRY, RTPG, TUR, ...) always run.
+ * In-flight commands are not drained before lock(): while the lock is not
+ * held no media command reaches the handler, and losing it while held goes
+ * through a recovery, which drains.
+ *
+ * Cost when not armed: the ring thread's one relaxed load per batch of
+ * ha_state, which stays NONE.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "scsi_defs.h"
+
+#define HA_RETRY_NS	1000000000ull	/* lock attempts: at most one a second */
+
+static void ha_set(struct tcmur_device *rdev, int state)
+{
+	atomic_store(&rdev->ha_state, state);
+#ifdef TCMUR_HAVE_SCSI_ENGINE
+	if (rdev->scsi)
+		scsi_dev_set_ha_lock(rdev->scsi, state == TCMUR_HA_LOCKED ? SCSI_HA_LOCKED
+									 : SCSI_HA_UNLOCKED);
+#endif
+}
+
+void tcmur_ha_init(struct tcmur_device *rdev)
+{
+	atomic_init(&rdev->ha_state, TCMUR_HA_NONE);
+	rdev->ha_next_try = 0;
+#ifdef TCMUR_HAVE_SCSI_ENGINE
+	if (!rdev->h->lock || !rdev->scsi)
+		return;
+	ha_set(rdev, TCMUR_HA_UNLOCKED);
+	tcmu_dev_dbg(rdev->dev, "handler %s has a lock callout: implicit ALUA takes it on "
+		     "the first media command\n", rdev->h->subtype);
+#endif
+}
+
+/* Commands that reach the backend's data (the SCSI engine answers the rest). */
+static bool media_cdb(const uint8_t *cdb)
+{
+	switch (cdb[0]) {
+	case READ_6:
+	case READ_10:
+	case READ_12:
+	case READ_16:
+	case WRITE_6:
+	case WRITE_10:
+	case WRITE_12:
+	case WRITE_16:
+	case WRITE_VERIFY:
+	case WRITE_VERIFY_16:
+	case VERIFY:
+	case VERIFY_12:
+	case VERIFY_16:
+	case PRE_FETCH_10:
+	case PRE_FETCH_16:
+	case SYNCHRONIZE_CACHE:
+	case SYNCHRONIZE_CACHE_16:
+	case WRITE_SAME:
+	case WRITE_SAME_16:
+	case UNMAP:
+	case COMPARE_AND_WRITE:
+	case EXTENDED_COPY:
+	case FORMAT_UNIT:
+		return true;
+	case SERVICE_ACTION_IN_16:
+		return (cdb[1] & 0x1f) == GET_LBA_STATUS;
+	default:
+		return false;
+	}
+}
+
+bool tcmur_ha_hold(struct tcmur_device *rdev, const struct tcmulib_cmd *lc, uint64_t now)
+{
+#ifdef TCMUR_HAVE_SCSI_ENGINE
+	int grp, state;
+
+	if (!media_cdb(lc->cdb) || !rdev->scsi)
+		return false;
+	grp = scsi_dev_implicit_group(rdev->scsi);
+	if (grp < 0)
+		return false;	/* no implicit ALUA on the local group */
+	state = atomic_load(&rdev->ha_state);
+	if (state == TCMUR_HA_LOCKED)
+		return false;	/* taken since the batch started */
+	if (state == TCMUR_HA_UNLOCKED && now >= rdev->ha_next_try) {
+		rdev->ha_next_try = now + HA_RETRY_NS;
+		if (!tcmur_recovery_request_lock(rdev, (uint16_t)grp))
+			tcmu_dev_info(rdev->dev, "implicit ALUA: acquiring the lock for group "
+				      "%d (commands get ALUA STATE TRANSITION meanwhile)\n", grp);
+	}
+	return true;
+#else
+	(void)rdev;
+	(void)lc;
+	(void)now;
+	return false;
+#endif
+}
+
+void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag)
+{
+	struct tcmu_device *dev = rdev->dev;
+	int expect = TCMUR_HA_LOCKING;
+	uint64_t t0 = tcmur_now_ns();
+	bool locked;
+	int ret;
+
+	if (atomic_load(&rdev->ha_state) != TCMUR_HA_LOCKING)
+		return;		/* lost or reopened since it was queued */
+	locked = tcmur_serial_lock(rdev);
+	ret = rdev->h->lock(dev, tag);
+	tcmur_serial_unlock(rdev, locked);
+	if (ret == TCMU_STS_OK) {
+		if (atomic_compare_exchange_strong(&rdev->ha_state, &expect, TCMUR_HA_LOCKED)) {
+			ha_set(rdev, TCMUR_HA_LOCKED);
+			tcmu_dev_info(dev, "implicit ALUA: lock acquired (tag %u) in %llu ms\n",
+				      tag, (unsigned long long)((tcmur_now_ns() - t0) / 1000000ull));
+		} else {
+			tcmu_dev_warn(dev, "implicit ALUA: lock acquired but reported lost "
+				      "meanwhile; the next command takes it again\n");
+		}
+		return;
+	}
+	if (atomic_compare_exchange_strong(&rdev->ha_state, &expect, TCMUR_HA_UNLOCKED))
+		ha_set(rdev, TCMUR_HA_UNLOCKED);
+	tcmu_dev_warn(dev, "implicit ALUA: lock (tag %u) failed with status %d; "
+		      "retried on a later command\n", tag, ret);
+	if (ret == TCMU_STS_FENCED)
+		tcmu_notify_lock_lost(dev);	/* fenced: reopen */
+	else if (ret == TCMU_STS_TIMEOUT)
+		tcmu_notify_conn_lost(dev);
+}
+
+void tcmur_ha_lost(struct tcmur_device *rdev)
+{
+	if (atomic_load(&rdev->ha_state) == TCMUR_HA_NONE)
+		return;
+	ha_set(rdev, TCMUR_HA_UNLOCKED);
+}
+
+void tcmur_ha_release(struct tcmur_device *rdev)
+{
+	struct tcmu_device *dev = rdev->dev;
+	bool locked;
+	int ret;
+
+	if (atomic_load(&rdev->ha_state) != TCMUR_HA_LOCKED)
+		return;
+	ha_set(rdev, TCMUR_HA_UNLOCKED);
+	if (!rdev->h->unlock || rdev->hclosed)
+		return;
+	locked = tcmur_serial_lock(rdev);
+	ret = rdev->h->unlock(dev);
+	tcmur_serial_unlock(rdev, locked);
+	if (ret != TCMU_STS_OK)
+		tcmu_dev_warn(dev, "implicit ALUA: unlock at close failed with status %d\n", ret);
+	else
+		tcmu_dev_info(dev, "implicit ALUA: lock released\n");
+}

@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
+/*
+ * Implicit-ALUA lock acquisition (daemon/ha.c) on the simulated kernel with
+ * the "faultyl" registration of handler_faulty.so (lock callouts logged to
+ * <img>.locklog, failing while <img>.lockfail exists), in a configfs ALUA
+ * group "grp_i" (id 7, alua_access_type Implicit) holding the device's only
+ * port.  Checks: no lock() before the first media command; that command gets
+ * 02/04/0A and a retry succeeds after exactly one lock(7); RTPG shows the
+ * local group Active/Non-optimized, then Active/Optimized; a failing lock()
+ * keeps 02/04/0A and is retried about once a second; a lost lock makes the
+ * next write lock again; FENCED from lock() reopens the device; removal
+ * calls unlock().  A lock handler without implicit ALUA is never locked.
+ * Usage: test_daemon_ha <handler_faulty.so folder>
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "dtest.h"
+#include "scsi_defs.h"
+#include "sim.h"
+
+#define BS		512
+#define DEV_SIZE	(8u << 20)
+#define SAM_CHECK	0x02
+#define SAM_BUSY	0x08
+#define WWN		"naa.5001405000000001"
+
+static struct sim_kernel *k;
+static struct tcmulib_context *ctx;
+static char tmp[256], logpath[300];
+
+static double now_s(void)
+{
+	return (double)tcmur_now_ns() / 1e9;
+}
+
+static int wait_reply(struct sim_nl_reply *r, int ms)
+{
+	for (; ms > 0; ms--) {
+		if (!sim_nl_reply(k, r))
+			return 0;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
+static int add_dev(const char *name, const char *cfg, struct sim_dev **d)
+{
+	struct sim_dev_opts o = { .name = name, .cfgstring = cfg, .dev_size = DEV_SIZE,
+				  .hw_block_size = BS, .data_size = 1 << 20 };
+	struct sim_nl_reply r;
+
+	if (sim_dev_create(k, &o, d))
+		return -1000;
+	if (sim_nl_added(*d) || tcmulib_master_fd_ready(ctx))
+		return -1001;
+	if (wait_reply(&r, 5000))
+		return -1002;
+	return r.status;
+}
+
+static int remove_dev(struct sim_dev *d)
+{
+	struct sim_nl_reply r;
+
+	if (sim_nl_removed(d) || tcmulib_master_fd_ready(ctx))
+		return -1001;
+	if (wait_reply(&r, 15000))
+		return -1002;
+	sim_dev_destroy(d);
+	return r.status;
+}
+
+static int run(struct sim_dev *d, const uint8_t *cdb, size_t cdb_len, size_t in_len,
+	       struct sim_result *res)
+{
+	struct sim_cmd c = { .cdb = cdb, .cdb_len = cdb_len, .data_in_len = in_len };
+	uint16_t id;
+	int ret = sim_submit(d, &c, &id);
+
+	return ret ? ret : sim_wait(d, id, 5000, res);
+}
+
+/* WRITE(10) of one block; SCSI status, -errno; *sense_kcq = key/asc/ascq. */
+static int wr(struct sim_dev *d, uint32_t lba, uint32_t *kcq)
+{
+	static uint8_t data[BS];
+	struct sim_result r;
+	uint16_t id;
+	int ret;
+
+	ret = sim_submit_rw10(d, true, lba, 1, BS, data, &id);
+	if (!ret)
+		ret = sim_wait(d, id, 5000, &r);
+	if (ret)
+		return ret;
+	if (kcq)
+		*kcq = r.scsi_status == SAM_CHECK ?
+		       (uint32_t)(r.sense[2] & 0x0f) << 16 | (uint32_t)r.sense[12] << 8 |
+		       r.sense[13] : 0;
+	return r.scsi_status;
+}
+
+#define KCQ_TRANSITION	0x02040a
+
+/* RTPG: the access state of group id 7, or -1. */
+static int rtpg_state(struct sim_dev *d)
+{
+	uint8_t cdb[12] = { MAINTENANCE_IN, MI_REPORT_TARGET_PGS, 0, 0, 0, 0, 0, 0, 1, 0 };
+	struct sim_result r;
+	uint32_t len, pos;
+
+	if (run(d, cdb, 12, 256, &r) || r.scsi_status || r.xfer_len < 12)
+		return -1;
+	len = (uint32_t)r.data_in[0] << 24 | (uint32_t)r.data_in[1] << 16 |
+	      (uint32_t)r.data_in[2] << 8 | r.data_in[3];
+	for (pos = 4; pos + 8 <= len + 4 && pos + 8 <= r.xfer_len;
+	     pos += 8 + 4u * r.data_in[pos + 7]) {
+		if ((r.data_in[pos + 2] << 8 | r.data_in[pos + 3]) == 7)
+			return r.data_in[pos] & 0x0f;
+	}
+	return -1;
+}
+
+struct pick {
+	const char *name;
+	unsigned long long lock_lost;
+};
+
+static void pick_cb(const struct tcmur_dbus_device *dev, void *arg)
+{
+	struct pick *p = arg;
+
+	if (!strcmp(dev->name, p->name))
+		p->lock_lost = dev->metrics.lock_lost;
+}
+
+/* The device's lock_lost counter (tcmu_notify_lock_lost calls). */
+static int info_lock_lost(const char *name)
+{
+	struct pick p = { .name = name };
+
+	tcmur_for_each_device(pick_cb, &p);
+	return (int)p.lock_lost;
+}
+
+static void clear_ua(struct sim_dev *d)
+{
+	uint8_t tur[6] = { TEST_UNIT_READY };
+	struct sim_result r;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (!run(d, tur, 6, 0, &r) && r.scsi_status == 0)
+			return;
+}
+
+static void put(const char *rel, const char *data, size_t len)
+{
+	char path[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", sim_configfs_root(k), rel);
+	f = fopen(path, "w");
+	if (!f || fwrite(data, 1, len, f) != len)
+		perror(path);
+	if (f)
+		fclose(f);
+}
+
+static void mkdirs(const char *rel)
+{
+	char cmd[1200];
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/%s'", sim_configfs_root(k), rel);
+	if (system(cmd))
+		fprintf(stderr, "%s failed\n", cmd);
+}
+
+/* Group "grp_i" (id 7, type) of device name holding loopback tpgt_1/lun_0. */
+static void make_alua(const char *name, const char *type)
+{
+	static const char *sup[] = { "transitioning", "offline", "unavailable", "standby",
+				     "active_nonoptimized", "active_optimized" };
+	static const char members[] = "loopback/" WWN "/tpgt_1/lun_0\n";
+	char dir[256], rel[512];
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "core/user_1/%s/alua/grp_i", name);
+	mkdirs(dir);
+#define P(f, v) do { snprintf(rel, sizeof(rel), "%s/%s", dir, f); put(rel, v, strlen(v)); } while (0)
+	P("tg_pt_gp_id", "7\n");
+	P("alua_access_state", "0\n");
+	P("alua_access_status", "None\n");
+	P("alua_access_type", type);
+	for (i = 0; i < sizeof(sup) / sizeof(sup[0]); i++) {
+		char f[64];
+
+		snprintf(f, sizeof(f), "alua_support_%s", sup[i]);
+		P(f, "1\n");
+	}
+	P("alua_support_lba_dependent", "0\n");
+	P("preferred", "0\n");
+	P("implicit_trans_secs", "10\n");
+#undef P
+	snprintf(rel, sizeof(rel), "%s/members", dir);
+	put(rel, members, sizeof(members));	/* "\n\0" like the kernel */
+	mkdirs("loopback/" WWN "/tpgt_1/lun/lun_0/statistics/scsi_port");
+	put("loopback/" WWN "/tpgt_1/lun/lun_0/statistics/scsi_port/indx", "3\n", 2);
+	mkdirs("loopback/" WWN "/tpgt_1/lun/lun_0/statistics/scsi_transport");
+	put("loopback/" WWN "/tpgt_1/lun/lun_0/statistics/scsi_transport/proto_id", "6\n", 2);
+}
+
+static int count(const char *path, const char *s)
+{
+	char *t = dt_slurp(path), *p = t;
+	int n = 0;
+
+	while (p && (p = strstr(p, s))) {
+		n++;
+		p += strlen(s);
+	}
+	free(t);
+	return n;
+}
+
+/* count() of the log, waiting up to 2 s for at_least (the logger lags). */
+static int log_count(const char *s, int at_least)
+{
+	int i, n = 0;
+
+	for (i = 0; i < 200; i++) {
+		n = count(logpath, s);
+		if (n >= at_least)
+			break;
+		usleep(10000);
+	}
+	return n;
+}
+
+static void touch(const char *path, const char *text)
+{
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+
+	if (fd < 0)
+		return;
+	if (text && write(fd, text, strlen(text)) < 0)
+		perror(path);
+	close(fd);
+}
+
+/* Write until GOOD; seconds taken or -1; counts 02/04/0A and BUSY answers. */
+static double write_until_good(struct sim_dev *d, double limit_s, int *trans, int *busy,
+			       int *other)
+{
+	double t0 = now_s();
+	uint32_t kcq;
+	int st;
+
+	while (now_s() - t0 < limit_s) {
+		st = wr(d, 10, &kcq);
+		if (st == 0)
+			return now_s() - t0;
+		if (st == SAM_CHECK && kcq == KCQ_TRANSITION)
+			(*trans)++;
+		else if (st == SAM_BUSY)
+			(*busy)++;
+		else
+			(*other)++;
+		usleep(20000);
+	}
+	return -1;
+}
+
+static void t_implicit(void)
+{
+	char cfg[400], img[300], lk[320], fail[320];
+	struct sim_dev *a;
+	uint8_t inq[6] = { INQUIRY, 0, 0, 0, 96 };
+	struct sim_result r;
+	uint32_t kcq = 0;
+	int ret, st, trans = 0, busy = 0, other = 0, i, n;
+	double took, t0;
+
+	snprintf(img, sizeof(img), "%s/ha.img", tmp);
+	snprintf(lk, sizeof(lk), "%s.locklog", img);
+	snprintf(fail, sizeof(fail), "%s.lockfail", img);
+	snprintf(cfg, sizeof(cfg), "faultyl/%s", img);
+
+	STEP("implicit group: no lock() before the first media command");
+	make_alua("ha0", "Implicit\n");
+	ret = add_dev("ha0", cfg, &a);
+	ENSURE(ret == 0, "add %s: %d", cfg, ret);
+	clear_ua(a);
+	CHECK(!run(a, inq, 6, 96, &r) && r.scsi_status == 0 && (r.data_in[5] & 0x30) == 0x10,
+	      "INQUIRY TPGS implicit: %02x", r.data_in ? r.data_in[5] : 0);
+	CHECK(rtpg_state(a) == 1, "RTPG before the lock: state %d (want 1, A/NO)",
+	      rtpg_state(a));
+	CHECK(access(lk, F_OK), "no lock()/unlock() call yet");
+
+	STEP("first write: ALUA STATE TRANSITION, then GOOD after one lock(7)");
+	st = wr(a, 10, &kcq);
+	CHECK(st == SAM_CHECK && kcq == KCQ_TRANSITION, "first write: status %d sense %06x",
+	      st, kcq);
+	took = write_until_good(a, 3.0, &trans, &busy, &other);
+	CHECK(took >= 0 && took < 1.0, "GOOD after %.3f s", took);
+	CHECK(!busy && !other, "only 02/04/0A meanwhile (%d BUSY, %d other)", busy, other);
+	printf("  GOOD %.3f s after the first write, %d more 02/04/0A\n", took, trans);
+	for (i = 0; i < 5; i++)
+		CHECK(wr(a, 20 + (uint32_t)i, NULL) == 0, "write %d", i);
+	CHECK(count(lk, "lock 7 ok\n") == 1 && count(lk, "lock ") == 1,
+	      "exactly one lock(7): %d", count(lk, "lock "));
+	CHECK(rtpg_state(a) == 0, "RTPG when locked: state %d (want 0, A/O)", rtpg_state(a));
+
+	STEP("lock lost: recovery, then the next write locks again");
+	{
+		char ll[320];
+
+		snprintf(ll, sizeof(ll), "%s.locklost", img);
+		touch(ll, NULL);
+	}
+	st = wr(a, 10, NULL);
+	CHECK(st == SAM_BUSY, "write when the lock is lost: %d", st);
+	trans = busy = other = 0;
+	took = write_until_good(a, 10.0, &trans, &busy, &other);
+	CHECK(took >= 0 && trans >= 1 && !other, "GOOD after %.2f s (%d BUSY, %d 02/04/0A, "
+	      "%d other)", took, busy, trans, other);
+	CHECK(count(lk, "lock 7 ok\n") == 2, "second lock(7): %d", count(lk, "lock 7 ok\n"));
+
+	STEP("lock() failing: 02/04/0A persists, lock() retried about once a second");
+	touch(fail, "busy");
+	{
+		char ll[320];
+
+		snprintf(ll, sizeof(ll), "%s.locklost", img);
+		touch(ll, NULL);
+	}
+	st = wr(a, 10, NULL);
+	CHECK(st == SAM_BUSY, "write when the lock is lost: %d", st);
+	n = count(lk, "lock 7 fail\n");
+	trans = busy = other = 0;
+	t0 = now_s();
+	while (now_s() - t0 < 3.5) {
+		st = wr(a, 10, &kcq);
+		if (st == 0)
+			other++;
+		else if (st == SAM_CHECK && kcq == KCQ_TRANSITION)
+			trans++;
+		else if (st == SAM_BUSY)
+			busy++;
+		else
+			other++;
+		usleep(20000);
+	}
+	n = count(lk, "lock 7 fail\n") - n;
+	CHECK(!other && trans > 20, "%d 02/04/0A, %d BUSY, %d other/GOOD", trans, busy, other);
+	CHECK(n >= 2 && n <= 5, "%d failed lock() calls in 3.5 s", n);
+	printf("  lock() failing: %d attempts in 3.5 s, %d answers 02/04/0A\n", n, trans);
+	CHECK(rtpg_state(a) == 1, "RTPG while unlocked: %d", rtpg_state(a));
+	unlink(fail);
+	trans = busy = other = 0;
+	took = write_until_good(a, 3.0, &trans, &busy, &other);
+	CHECK(took >= 0 && took < 1.5, "GOOD %.2f s after lock() works again", took);
+	CHECK(count(lk, "lock 7 ok\n") == 3, "third lock(7): %d", count(lk, "lock 7 ok\n"));
+
+	STEP("lock() fenced: the device is reopened, then locks");
+	{
+		char ll[320];
+		int fails0 = count(lk, "lock 7 fail\n");
+		int recs0 = log_count("recovered after", 0);
+
+		snprintf(ll, sizeof(ll), "%s.locklost", img);
+		touch(ll, NULL);
+		CHECK(wr(a, 10, NULL) == SAM_BUSY, "BUSY when the lock is lost");
+		touch(fail, "fenced");
+		/* Writes: BUSY during the reopen, then one fenced lock(). */
+		for (i = 0; i < 200 && count(lk, "lock 7 fail\n") == fails0; i++) {
+			wr(a, 10, NULL);
+			usleep(20000);
+		}
+		CHECK(count(lk, "lock 7 fail\n") == fails0 + 1, "one fenced lock(): %d",
+		      count(lk, "lock 7 fail\n") - fails0);
+		unlink(fail);
+		trans = busy = other = 0;
+		took = write_until_good(a, 10.0, &trans, &busy, &other);
+		CHECK(took >= 0, "GOOD %.2f s after the fence (%d BUSY, %d 02/04/0A)",
+		      took, busy, trans);
+		CHECK(log_count("recovered after", recs0 + 2) >= recs0 + 2 &&
+		      log_count("lock (tag 7) failed with status", 1) >= 1,
+		      "lock lost, then fenced lock(): two reopens (%d)",
+		      log_count("recovered after", 0) - recs0);
+		CHECK(info_lock_lost("ha0") >= 4, "lock_lost metric %d (3 files + fenced)",
+		      info_lock_lost("ha0"));
+	}
+
+	STEP("removal calls unlock()");
+	n = count(lk, "unlock\n");
+	ret = remove_dev(a);
+	CHECK(ret == 0, "remove: %d", ret);
+	CHECK(count(lk, "unlock\n") == n + 1, "unlock() at close: %d", count(lk, "unlock\n") - n);
+	unlink(lk);
+	unlink(img);
+	(void)fail;
+}
+
+static void t_not_implicit(void)
+{
+	char cfg[400], img[300], lk[320];
+	struct sim_dev *a;
+	int i, ret;
+
+	snprintf(img, sizeof(img), "%s/hx.img", tmp);
+	snprintf(lk, sizeof(lk), "%s.locklog", img);
+	snprintf(cfg, sizeof(cfg), "faultyl/%s", img);
+
+	STEP("explicit-only group: a lock handler is never locked");
+	make_alua("hx0", "Explicit\n");
+	ret = add_dev("hx0", cfg, &a);
+	ENSURE(ret == 0, "add %s: %d", cfg, ret);
+	clear_ua(a);
+	for (i = 0; i < 5; i++)
+		CHECK(wr(a, (uint32_t)i, NULL) == 0, "write %d", i);
+	CHECK(rtpg_state(a) == 0, "RTPG state %d (configfs A/O)", rtpg_state(a));
+	CHECK(remove_dev(a) == 0, "remove");
+	CHECK(access(lk, F_OK), "no lock()/unlock() call");
+
+	STEP("no ALUA group: a lock handler is never locked");
+	snprintf(img, sizeof(img), "%s/hn.img", tmp);
+	snprintf(lk, sizeof(lk), "%s.locklog", img);
+	snprintf(cfg, sizeof(cfg), "faultyl/%s", img);
+	ret = add_dev("hn0", cfg, &a);
+	ENSURE(ret == 0, "add %s: %d", cfg, ret);
+	clear_ua(a);
+	for (i = 0; i < 5; i++)
+		CHECK(wr(a, (uint32_t)i, NULL) == 0, "write %d", i);
+	CHECK(remove_dev(a) == 0, "remove");
+	CHECK(access(lk, F_OK), "no lock()/unlock() call");
+}
+
+int main(int argc, char **argv)
+{
+	struct tcmulib_handler *lh;
+	const char *t;
+	size_t n;
+	int ret;
+
+	REQUIRE(argc == 2, "usage: test_daemon_ha <faulty dir>");
+	t = dt_tmpdir("ha");
+	REQUIRE(t, "mkdtemp");
+	snprintf(tmp, sizeof(tmp), "%s", t);
+	snprintf(logpath, sizeof(logpath), "%s/log/tcmu-runner.log", tmp);
+	{
+		char dir[300];
+
+		snprintf(dir, sizeof(dir), "%s/log", tmp);
+		REQUIRE(!tcmu_setup_log(dir), "log");
+	}
+	tcmur_set_stop_wait_ms(3000);
+	ret = sim_kernel_create(&k);
+	if (ret) {
+		printf("SKIP: no simulated kernel (%d)\n", ret);
+		return 77;
+	}
+	ret = tcmur_load_handlers(argv[1]);
+	REQUIRE(ret == 1 && tcmur_handler_find("faultyl"), "load handler_faulty.so: %d", ret);
+	lh = tcmur_handlers_publish(&n);
+	ctx = tcmulib_initialize(lh, n);
+	REQUIRE(ctx, "tcmulib_initialize");
+
+	t_implicit();
+	t_not_implicit();
+
+	sim_kernel_destroy(k);
+	tcmur_unload_handlers();
+	tcmu_destroy_log();
+	if (dt_failures)
+		printf("log kept: %s\n", logpath);
+	else
+		dt_rmrf(tmp);
+	return dt_exit();
+}
