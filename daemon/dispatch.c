@@ -722,8 +722,10 @@ static void *ring_thread(void *arg)
 			tcmu_dev_err(dev, "poll: %m\n");
 			break;
 		}
-		if (pfd[0].revents & POLLIN)
+		if (pfd[0].revents & POLLIN) {
 			tcmulib_processing_start(dev);
+			spin_miss = 0;	/* busy again: look before the next sleep */
+		}
 		if (reap && (pfd[2].revents & POLLIN))
 			reap(dev);
 		if (pfd[1].revents & POLLIN) {

@@ -13,17 +13,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "daemon.h"
-#include "dtest.h"
-#include "scsi_defs.h"
-#include "sim.h"
+#include "dsim.h"
 
 #define BS	512
 #define DEV_SIZE (16u << 20)
-
-static struct sim_kernel *k;
-static struct tcmulib_context *ctx;
-static char tmp[256], logpath[300];
 
 /* ---- the "slow" handler: reads wait until released --------------------- */
 
@@ -253,46 +246,14 @@ static int nl_ready(struct tcmulib_context *c)
 	return tcmulib_master_fd_ready(c);
 }
 
-static int wait_reply(struct sim_nl_reply *r, int ms)
-{
-	for (; ms > 0; ms--) {
-		if (!sim_nl_reply(k, r))
-			return 0;
-		usleep(1000);
-	}
-	return -ETIMEDOUT;
-}
-
-/* Does the log file contain s?  Waits for the logger thread up to 2 s. */
-static bool log_has(const char *s)
-{
-	int i;
-
-	for (i = 0; i < 200; i++) {
-		char *t = dt_slurp(logpath);
-		bool found = t && strstr(t, s);
-
-		free(t);
-		if (found)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
 /* Create and announce a device; returns the reply status (0 = added). */
 static int add_dev(const char *cfg, uint64_t size, struct sim_dev **d)
 {
-	struct sim_dev_opts o = { .cfgstring = cfg, .dev_size = size, .hw_block_size = BS,
-				  .data_size = 4 << 20 };
 	struct sim_nl_reply r;
+	int ret = dsim_add(NULL, cfg, size, 4 << 20, d, &r);
 
-	if (sim_dev_create(k, &o, d))
-		return -1000;
-	if (sim_nl_added(*d) || nl_ready(ctx))
-		return -1001;
-	if (wait_reply(&r, 5000))
-		return -1002;
+	if (ret)
+		return ret;
 	if (r.cmd != TCMU_CMD_ADDED_DEVICE_DONE || r.dev_id != sim_dev_id(*d))
 		return -1003;
 	return r.status;
@@ -301,28 +262,14 @@ static int add_dev(const char *cfg, uint64_t size, struct sim_dev **d)
 static int remove_dev(struct sim_dev *d)
 {
 	struct sim_nl_reply r;
+	int ret = dsim_remove(d, 10000, &r);
 
-	if (sim_nl_removed(d) || nl_ready(ctx))
-		return -1001;
-	if (wait_reply(&r, 10000))
-		return -1002;
+	if (ret)
+		return ret;
 	if (r.cmd != TCMU_CMD_REMOVED_DEVICE_DONE)
 		return -1003;
 	sim_dev_destroy(d);
 	return r.status;
-}
-
-static int run(struct sim_dev *d, const uint8_t *cdb, size_t cdb_len, const void *out,
-	       size_t out_len, size_t in_len, struct sim_result *res)
-{
-	struct sim_cmd c = { .cdb = cdb, .cdb_len = cdb_len, .data_out = out,
-			     .data_out_len = out_len, .data_in_len = in_len };
-	uint16_t id;
-	int ret = sim_submit(d, &c, &id);
-
-	if (ret)
-		return ret;
-	return sim_wait(d, id, 5000, res);
 }
 
 static int rw10(struct sim_dev *d, bool write, uint32_t lba, uint16_t blocks, const void *data,
@@ -338,18 +285,6 @@ static int rw10(struct sim_dev *d, bool write, uint32_t lba, uint16_t blocks, co
 	cdb[8] = (uint8_t)blocks;
 	return run(d, cdb, 10, write ? data : NULL, write ? blocks * BS : 0,
 		   write ? 0 : blocks * BS, res);
-}
-
-/* Commands until one is not a unit attention (after add/resize). */
-static void clear_ua(struct sim_dev *d)
-{
-	uint8_t tur[6] = { TEST_UNIT_READY };
-	struct sim_result r;
-	int i;
-
-	for (i = 0; i < 4; i++)
-		if (!run(d, tur, 6, NULL, 0, 0, &r) && r.scsi_status == 0)
-			return;
 }
 
 struct metrics_pick {
@@ -969,30 +904,16 @@ static void t_adopt(struct tcmulib_handler *lh, size_t n)
 int main(int argc, char **argv)
 {
 	struct tcmulib_handler *lh;
-	const char *t;
 	size_t n;
 	int ret;
 
 	REQUIRE(argc == 2, "usage: test_daemon_file_sim <handler dir>");
-	t = dt_tmpdir("filesim");
-	REQUIRE(t, "mkdtemp");
-	snprintf(tmp, sizeof(tmp), "%s", t);
-	snprintf(logpath, sizeof(logpath), "%s/log/tcmu-runner.log", tmp);
-	{
-		char dir[300];
-
-		snprintf(dir, sizeof(dir), "%s/log", tmp);
-		REQUIRE(!tcmu_setup_log(dir), "log");
-	}
+	ret = dsim_setup("filesim");
+	if (ret)
+		return ret;
 	printf("  file handler I/O: %s\n", getenv("TCMU_FILE_NO_URING") ? "thread pool" :
 	       "io_uring if available");
-	tcmur_set_stop_wait_ms(3000);
 
-	ret = sim_kernel_create(&k);
-	if (ret) {
-		printf("SKIP: no simulated kernel (%d)\n", ret);
-		return 77;
-	}
 	ret = tcmur_load_handlers(argv[1]);
 	REQUIRE(ret == 1 && tcmur_handler_find("file"), "load handler_file.so: %d", ret);
 	{
@@ -1022,12 +943,5 @@ int main(int argc, char **argv)
 	t_shutdown();
 	t_adopt(lh, n);
 
-	sim_kernel_destroy(k);
-	tcmur_unload_handlers();
-	tcmu_destroy_log();
-	if (dt_failures)
-		printf("log kept: %s\n", logpath);
-	else
-		dt_rmrf(tmp);
-	return dt_exit();
+	return dsim_finish();
 }

@@ -18,10 +18,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "daemon.h"
-#include "dtest.h"
-#include "scsi_defs.h"
-#include "sim.h"
+#include "dsim.h"
 
 #define BS		512
 #define DEV_SIZE	(8u << 20)
@@ -29,60 +26,9 @@
 #define SAM_BUSY	0x08
 #define WWN		"naa.5001405000000001"
 
-static struct sim_kernel *k;
-static struct tcmulib_context *ctx;
-static char tmp[256], logpath[300];
-
-static double now_s(void)
-{
-	return (double)tcmur_now_ns() / 1e9;
-}
-
-static int wait_reply(struct sim_nl_reply *r, int ms)
-{
-	for (; ms > 0; ms--) {
-		if (!sim_nl_reply(k, r))
-			return 0;
-		usleep(1000);
-	}
-	return -ETIMEDOUT;
-}
-
 static int add_dev(const char *name, const char *cfg, struct sim_dev **d)
 {
-	struct sim_dev_opts o = { .name = name, .cfgstring = cfg, .dev_size = DEV_SIZE,
-				  .hw_block_size = BS, .data_size = 1 << 20 };
-	struct sim_nl_reply r;
-
-	if (sim_dev_create(k, &o, d))
-		return -1000;
-	if (sim_nl_added(*d) || tcmulib_master_fd_ready(ctx))
-		return -1001;
-	if (wait_reply(&r, 5000))
-		return -1002;
-	return r.status;
-}
-
-static int remove_dev(struct sim_dev *d)
-{
-	struct sim_nl_reply r;
-
-	if (sim_nl_removed(d) || tcmulib_master_fd_ready(ctx))
-		return -1001;
-	if (wait_reply(&r, 15000))
-		return -1002;
-	sim_dev_destroy(d);
-	return r.status;
-}
-
-static int run(struct sim_dev *d, const uint8_t *cdb, size_t cdb_len, size_t in_len,
-	       struct sim_result *res)
-{
-	struct sim_cmd c = { .cdb = cdb, .cdb_len = cdb_len, .data_in_len = in_len };
-	uint16_t id;
-	int ret = sim_submit(d, &c, &id);
-
-	return ret ? ret : sim_wait(d, id, 5000, res);
+	return dsim_add_dev(name, cfg, DEV_SIZE, 1 << 20, d);
 }
 
 /* WRITE(10) of one block; SCSI status, -errno; *sense_kcq = key/asc/ascq. */
@@ -93,6 +39,8 @@ static int wr(struct sim_dev *d, uint32_t lba, uint32_t *kcq)
 	uint16_t id;
 	int ret;
 
+	if (kcq)
+		*kcq = 0;
 	ret = sim_submit_rw10(d, true, lba, 1, BS, data, &id);
 	if (!ret)
 		ret = sim_wait(d, id, 5000, &r);
@@ -114,7 +62,7 @@ static int rtpg_state(struct sim_dev *d)
 	struct sim_result r;
 	uint32_t len, pos;
 
-	if (run(d, cdb, 12, 256, &r) || r.scsi_status || r.xfer_len < 12)
+	if (run(d, cdb, 12, NULL, 0, 256, &r) || r.scsi_status || r.xfer_len < 12)
 		return -1;
 	len = (uint32_t)r.data_in[0] << 24 | (uint32_t)r.data_in[1] << 16 |
 	      (uint32_t)r.data_in[2] << 8 | r.data_in[3];
@@ -146,17 +94,6 @@ static int info_lock_lost(const char *name)
 
 	tcmur_for_each_device(pick_cb, &p);
 	return (int)p.lock_lost;
-}
-
-static void clear_ua(struct sim_dev *d)
-{
-	uint8_t tur[6] = { TEST_UNIT_READY };
-	struct sim_result r;
-	int i;
-
-	for (i = 0; i < 4; i++)
-		if (!run(d, tur, 6, 0, &r) && r.scsi_status == 0)
-			return;
 }
 
 static void put(const char *rel, const char *data, size_t len)
@@ -215,33 +152,6 @@ static void make_alua(const char *name, const char *type)
 	put("loopback/" WWN "/tpgt_1/lun/lun_0/statistics/scsi_transport/proto_id", "6\n", 2);
 }
 
-static int count(const char *path, const char *s)
-{
-	char *t = dt_slurp(path), *p = t;
-	int n = 0;
-
-	while (p && (p = strstr(p, s))) {
-		n++;
-		p += strlen(s);
-	}
-	free(t);
-	return n;
-}
-
-/* count() of the log, waiting up to 2 s for at_least (the logger lags). */
-static int log_count(const char *s, int at_least)
-{
-	int i, n = 0;
-
-	for (i = 0; i < 200; i++) {
-		n = count(logpath, s);
-		if (n >= at_least)
-			break;
-		usleep(10000);
-	}
-	return n;
-}
-
 static void touch(const char *path, const char *text)
 {
 	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
@@ -296,7 +206,8 @@ static void t_implicit(void)
 	ret = add_dev("ha0", cfg, &a);
 	ENSURE(ret == 0, "add %s: %d", cfg, ret);
 	clear_ua(a);
-	CHECK(!run(a, inq, 6, 96, &r) && r.scsi_status == 0 && (r.data_in[5] & 0x30) == 0x10,
+	CHECK(!run(a, inq, 6, NULL, 0, 96, &r) && r.scsi_status == 0 &&
+	      (r.data_in[5] & 0x30) == 0x10,
 	      "INQUIRY TPGS implicit: %02x", r.data_in ? r.data_in[5] : 0);
 	CHECK(rtpg_state(a) == 1, "RTPG before the lock: state %d (want 1, A/NO)",
 	      rtpg_state(a));
@@ -312,8 +223,8 @@ static void t_implicit(void)
 	printf("  GOOD %.3f s after the first write, %d more 02/04/0A\n", took, trans);
 	for (i = 0; i < 5; i++)
 		CHECK(wr(a, 20 + (uint32_t)i, NULL) == 0, "write %d", i);
-	CHECK(count(lk, "lock 7 ok\n") == 1 && count(lk, "lock ") == 1,
-	      "exactly one lock(7): %d", count(lk, "lock "));
+	CHECK(file_count(lk, "lock 7 ok\n") == 1 && file_count(lk, "lock ") == 1,
+	      "exactly one lock(7): %d", file_count(lk, "lock "));
 	CHECK(rtpg_state(a) == 0, "RTPG when locked: state %d (want 0, A/O)", rtpg_state(a));
 
 	STEP("lock lost: recovery, then the next write locks again");
@@ -329,7 +240,8 @@ static void t_implicit(void)
 	took = write_until_good(a, 10.0, &trans, &busy, &other);
 	CHECK(took >= 0 && trans >= 1 && !other, "GOOD after %.2f s (%d BUSY, %d 02/04/0A, "
 	      "%d other)", took, busy, trans, other);
-	CHECK(count(lk, "lock 7 ok\n") == 2, "second lock(7): %d", count(lk, "lock 7 ok\n"));
+	CHECK(file_count(lk, "lock 7 ok\n") == 2, "second lock(7): %d",
+	      file_count(lk, "lock 7 ok\n"));
 
 	STEP("lock() failing: 02/04/0A persists, lock() retried about once a second");
 	touch(fail, "busy");
@@ -341,7 +253,7 @@ static void t_implicit(void)
 	}
 	st = wr(a, 10, NULL);
 	CHECK(st == SAM_BUSY, "write when the lock is lost: %d", st);
-	n = count(lk, "lock 7 fail\n");
+	n = file_count(lk, "lock 7 fail\n");
 	trans = busy = other = 0;
 	t0 = now_s();
 	while (now_s() - t0 < 3.5) {
@@ -356,7 +268,7 @@ static void t_implicit(void)
 			other++;
 		usleep(20000);
 	}
-	n = count(lk, "lock 7 fail\n") - n;
+	n = file_count(lk, "lock 7 fail\n") - n;
 	CHECK(!other && trans > 20, "%d 02/04/0A, %d BUSY, %d other/GOOD", trans, busy, other);
 	CHECK(n >= 2 && n <= 5, "%d failed lock() calls in 3.5 s", n);
 	printf("  lock() failing: %d attempts in 3.5 s, %d answers 02/04/0A\n", n, trans);
@@ -365,12 +277,13 @@ static void t_implicit(void)
 	trans = busy = other = 0;
 	took = write_until_good(a, 3.0, &trans, &busy, &other);
 	CHECK(took >= 0 && took < 1.5, "GOOD %.2f s after lock() works again", took);
-	CHECK(count(lk, "lock 7 ok\n") == 3, "third lock(7): %d", count(lk, "lock 7 ok\n"));
+	CHECK(file_count(lk, "lock 7 ok\n") == 3, "third lock(7): %d",
+	      file_count(lk, "lock 7 ok\n"));
 
 	STEP("lock() fenced: the device is reopened, then locks");
 	{
 		char ll[320];
-		int fails0 = count(lk, "lock 7 fail\n");
+		int fails0 = file_count(lk, "lock 7 fail\n");
 		int recs0 = log_count("recovered after", 0);
 
 		snprintf(ll, sizeof(ll), "%s.locklost", img);
@@ -378,12 +291,12 @@ static void t_implicit(void)
 		CHECK(wr(a, 10, NULL) == SAM_BUSY, "BUSY when the lock is lost");
 		touch(fail, "fenced");
 		/* Writes: BUSY during the reopen, then one fenced lock(). */
-		for (i = 0; i < 200 && count(lk, "lock 7 fail\n") == fails0; i++) {
+		for (i = 0; i < 200 && file_count(lk, "lock 7 fail\n") == fails0; i++) {
 			wr(a, 10, NULL);
 			usleep(20000);
 		}
-		CHECK(count(lk, "lock 7 fail\n") == fails0 + 1, "one fenced lock(): %d",
-		      count(lk, "lock 7 fail\n") - fails0);
+		CHECK(file_count(lk, "lock 7 fail\n") == fails0 + 1, "one fenced lock(): %d",
+		      file_count(lk, "lock 7 fail\n") - fails0);
 		unlink(fail);
 		trans = busy = other = 0;
 		took = write_until_good(a, 10.0, &trans, &busy, &other);
@@ -398,10 +311,11 @@ static void t_implicit(void)
 	}
 
 	STEP("removal calls unlock()");
-	n = count(lk, "unlock\n");
-	ret = remove_dev(a);
+	n = file_count(lk, "unlock\n");
+	ret = dsim_remove_dev(a);
 	CHECK(ret == 0, "remove: %d", ret);
-	CHECK(count(lk, "unlock\n") == n + 1, "unlock() at close: %d", count(lk, "unlock\n") - n);
+	CHECK(file_count(lk, "unlock\n") == n + 1, "unlock() at close: %d",
+	      file_count(lk, "unlock\n") - n);
 	unlink(lk);
 	unlink(img);
 	(void)fail;
@@ -425,7 +339,7 @@ static void t_not_implicit(void)
 	for (i = 0; i < 5; i++)
 		CHECK(wr(a, (uint32_t)i, NULL) == 0, "write %d", i);
 	CHECK(rtpg_state(a) == 0, "RTPG state %d (configfs A/O)", rtpg_state(a));
-	CHECK(remove_dev(a) == 0, "remove");
+	CHECK(dsim_remove_dev(a) == 0, "remove");
 	CHECK(access(lk, F_OK), "no lock()/unlock() call");
 
 	STEP("no ALUA group: a lock handler is never locked");
@@ -437,34 +351,20 @@ static void t_not_implicit(void)
 	clear_ua(a);
 	for (i = 0; i < 5; i++)
 		CHECK(wr(a, (uint32_t)i, NULL) == 0, "write %d", i);
-	CHECK(remove_dev(a) == 0, "remove");
+	CHECK(dsim_remove_dev(a) == 0, "remove");
 	CHECK(access(lk, F_OK), "no lock()/unlock() call");
 }
 
 int main(int argc, char **argv)
 {
 	struct tcmulib_handler *lh;
-	const char *t;
 	size_t n;
 	int ret;
 
 	REQUIRE(argc == 2, "usage: test_daemon_ha <faulty dir>");
-	t = dt_tmpdir("ha");
-	REQUIRE(t, "mkdtemp");
-	snprintf(tmp, sizeof(tmp), "%s", t);
-	snprintf(logpath, sizeof(logpath), "%s/log/tcmu-runner.log", tmp);
-	{
-		char dir[300];
-
-		snprintf(dir, sizeof(dir), "%s/log", tmp);
-		REQUIRE(!tcmu_setup_log(dir), "log");
-	}
-	tcmur_set_stop_wait_ms(3000);
-	ret = sim_kernel_create(&k);
-	if (ret) {
-		printf("SKIP: no simulated kernel (%d)\n", ret);
-		return 77;
-	}
+	ret = dsim_setup("ha");
+	if (ret)
+		return ret;
 	ret = tcmur_load_handlers(argv[1]);
 	REQUIRE(ret == 1 && tcmur_handler_find("faultyl"), "load handler_faulty.so: %d", ret);
 	lh = tcmur_handlers_publish(&n);
@@ -474,12 +374,5 @@ int main(int argc, char **argv)
 	t_implicit();
 	t_not_implicit();
 
-	sim_kernel_destroy(k);
-	tcmur_unload_handlers();
-	tcmu_destroy_log();
-	if (dt_failures)
-		printf("log kept: %s\n", logpath);
-	else
-		dt_rmrf(tmp);
-	return dt_exit();
+	return dsim_finish();
 }

@@ -14,95 +14,15 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "daemon.h"
-#include "dtest.h"
-#include "scsi_defs.h"
-#include "sim.h"
+#include "dsim.h"
 
 #define BS		512
 #define DEV_SIZE	(8u << 20)
 #define SAM_BUSY	0x08
 
-static struct sim_kernel *k;
-static struct tcmulib_context *ctx;
-static char tmp[256], logpath[300];
-
-static double now_s(void)
-{
-	return (double)tcmur_now_ns() / 1e9;
-}
-
-static int wait_reply(struct sim_nl_reply *r, int ms)
-{
-	for (; ms > 0; ms--) {
-		if (!sim_nl_reply(k, r))
-			return 0;
-		usleep(1000);
-	}
-	return -ETIMEDOUT;
-}
-
-/* Count the lines of the log holding s (the logger thread may lag: 2 s). */
-static int log_count(const char *s, int at_least)
-{
-	int i, n = 0;
-
-	for (i = 0; i < 200; i++) {
-		char *t = dt_slurp(logpath), *p = t;
-
-		n = 0;
-		while (p && (p = strstr(p, s))) {
-			n++;
-			p += strlen(s);
-		}
-		free(t);
-		if (n >= at_least)
-			break;
-		usleep(10000);
-	}
-	return n;
-}
-
-static bool log_has(const char *s)
-{
-	return log_count(s, 1) >= 1;
-}
-
 static int add_dev(const char *name, const char *cfg, struct sim_dev **d)
 {
-	struct sim_dev_opts o = { .name = name, .cfgstring = cfg, .dev_size = DEV_SIZE,
-				  .hw_block_size = BS, .data_size = 1 << 20 };
-	struct sim_nl_reply r;
-
-	if (sim_dev_create(k, &o, d))
-		return -1000;
-	if (sim_nl_added(*d) || tcmulib_master_fd_ready(ctx))
-		return -1001;
-	if (wait_reply(&r, 5000))
-		return -1002;
-	return r.status;
-}
-
-static int remove_dev(struct sim_dev *d)
-{
-	struct sim_nl_reply r;
-
-	if (sim_nl_removed(d) || tcmulib_master_fd_ready(ctx))
-		return -1001;
-	if (wait_reply(&r, 15000))
-		return -1002;
-	sim_dev_destroy(d);
-	return r.status;
-}
-
-static int run(struct sim_dev *d, const uint8_t *cdb, size_t cdb_len, size_t in_len,
-	       struct sim_result *res)
-{
-	struct sim_cmd c = { .cdb = cdb, .cdb_len = cdb_len, .data_in_len = in_len };
-	uint16_t id;
-	int ret = sim_submit(d, &c, &id);
-
-	return ret ? ret : sim_wait(d, id, 5000, res);
+	return dsim_add_dev(name, cfg, DEV_SIZE, 1 << 20, d);
 }
 
 /* READ/WRITE(10); returns -errno or the SCSI status. */
@@ -121,17 +41,6 @@ static int rw(struct sim_dev *d, bool write, uint32_t lba, uint16_t blocks, cons
 	if (!write && out && r.scsi_status == 0)
 		memcpy(out, r.data_in, (size_t)blocks * BS);
 	return r.scsi_status;
-}
-
-static void clear_ua(struct sim_dev *d)
-{
-	uint8_t tur[6] = { TEST_UNIT_READY };
-	struct sim_result r;
-	int i;
-
-	for (i = 0; i < 4; i++)
-		if (!run(d, tur, 6, 0, &r) && r.scsi_status == 0)
-			return;
 }
 
 struct pick {
@@ -239,7 +148,7 @@ static void t_conn_lost(const char *subtype)
 
 		/* BUSY too while the ring thread restarts around close(): retry. */
 		for (i = 0; i < 10; i++) {
-			ret = run(a, inq, 6, 96, &r);
+			ret = run(a, inq, 6, NULL, 0, 96, &r);
 			if (ret || r.scsi_status != SAM_BUSY)
 				break;
 			usleep(50000);
@@ -247,7 +156,7 @@ static void t_conn_lost(const char *subtype)
 		CHECK(!ret && r.scsi_status == 0, "INQUIRY while recovering: %d/%d", ret,
 		      r.scsi_status);
 		for (i = 0; i < 10; i++) {
-			ret = run(a, rc10, 10, 8, &r);
+			ret = run(a, rc10, 10, NULL, 0, 8, &r);
 			if (ret || r.scsi_status != SAM_BUSY)
 				break;
 			usleep(50000);
@@ -318,10 +227,10 @@ static void t_conn_lost(const char *subtype)
 	CHECK(rw(a, true, 0, 1, p1, NULL) == SAM_BUSY, "BUSY");
 	CHECK(log_count("reopen attempt 1 failed", fails + 1) > fails, "recovering again");
 	t0 = now_s();
-	ret = remove_dev(a);
+	ret = dsim_remove_dev(a);
 	CHECK(ret == 0 && now_s() - t0 < 3.0, "removed: %d in %.2f s", ret, now_s() - t0);
 	unlink(fail);
-	CHECK(remove_dev(b) == 0, "remove file LUN");
+	CHECK(dsim_remove_dev(b) == 0, "remove file LUN");
 	CHECK(!log_has("callout while the handler is closed"), "no callout on a closed handler");
 	CHECK(!log_has("close() without a successful open()"), "no second close()");
 }
@@ -344,7 +253,7 @@ static void t_remove_while_draining(void)
 	touch(fail);
 	CHECK(rw(a, true, 0, 1, blk, NULL) == SAM_BUSY, "BUSY");
 	t0 = now_s();
-	ret = remove_dev(a);
+	ret = dsim_remove_dev(a);
 	CHECK(ret == 0 && now_s() - t0 < 3.0, "removed: %d in %.2f s", ret, now_s() - t0);
 	unlink(fail);
 }
@@ -381,27 +290,13 @@ static void t_shutdown_during_recovery(void)
 int main(int argc, char **argv)
 {
 	struct tcmulib_handler *lh;
-	const char *t;
 	size_t n;
 	int ret;
 
 	REQUIRE(argc == 3, "usage: test_daemon_reconnect <file handler dir> <faulty dir>");
-	t = dt_tmpdir("reconnect");
-	REQUIRE(t, "mkdtemp");
-	snprintf(tmp, sizeof(tmp), "%s", t);
-	snprintf(logpath, sizeof(logpath), "%s/log/tcmu-runner.log", tmp);
-	{
-		char dir[300];
-
-		snprintf(dir, sizeof(dir), "%s/log", tmp);
-		REQUIRE(!tcmu_setup_log(dir), "log");
-	}
-	tcmur_set_stop_wait_ms(3000);
-	ret = sim_kernel_create(&k);
-	if (ret) {
-		printf("SKIP: no simulated kernel (%d)\n", ret);
-		return 77;
-	}
+	ret = dsim_setup("reconnect");
+	if (ret)
+		return ret;
 	ret = tcmur_load_handlers(argv[1]);
 	REQUIRE(ret >= 1 && tcmur_handler_find("file"), "load handler_file.so: %d", ret);
 	ret = tcmur_load_handlers(argv[2]);
@@ -416,12 +311,5 @@ int main(int argc, char **argv)
 	t_remove_while_draining();
 	t_shutdown_during_recovery();
 
-	sim_kernel_destroy(k);
-	tcmur_unload_handlers();
-	tcmu_destroy_log();
-	if (dt_failures)
-		printf("log kept: %s\n", logpath);
-	else
-		dt_rmrf(tmp);
-	return dt_exit();
+	return dsim_finish();
 }

@@ -10,7 +10,7 @@
 #                   conformance
 #   VMOUTBASE  folder for per-suite outputs (default: a new mktemp folder)
 #   A SUITE argument "a+b" runs suites a and b in the same VM.
-#   VM_SUITE_TIMEOUT  per-VM deadline in s (default: 900 per suite, 1500 for
+#   VM_SUITE_TIMEOUT  per-VM deadline in s (default: 900 per suite, 3000 for
 #                     conformance)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,7 +29,7 @@ for s in $all; do
 	tmo=0
 	for x in $list; do
 		case $x in
-		conformance) tmo=$((tmo + 1800)) ;;
+		conformance) tmo=$((tmo + 3000)) ;;
 		*) tmo=$((tmo + 900)) ;;
 		esac
 	done

@@ -10,9 +10,9 @@
 # not listed yet (add them to the list), and what fileio passes but we fail.
 # Per-test result lists land in $VMOUT/conformance/*.results.
 TESTS="fileio_ref user_file"
-T_TIMEOUT=1400
+T_TIMEOUT=2500
 CONF_SIZE=${CONF_SIZE:-$((1 << 30))}
-CU_TMO=${CU_TMO:-1300}
+CU_TMO=${CU_TMO:-2400}
 EXPECTED=$TESTS_VM/conformance/expected-pass.txt
 R=/vmout/conformance
 

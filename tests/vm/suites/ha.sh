@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
+# shellcheck shell=bash disable=SC2034
+# ha: implicit-ALUA lock acquisition (daemon/ha.c) on the real kernel, with
+# the test-only handler_faulty.so registration "faultyl" (lock()/unlock()
+# callouts; "<img>.lockfail" makes lock() fail, with FENCED if it holds
+# "fenced"; every call is appended to "<img>.locklog"; "<img>.locklost"
+# makes the next I/O report the lock lost).
+#
+# One faultyl LUN over tcm_loop in target port group "grp_ha" (id 17,
+# alua_access_type Implicit; joined with attrib/alua_support=1, which is
+# then set to 0 so RTPG reaches the daemon):
+#   setup         daemon, LUN, group
+#   before_write  RTPG: active/non-optimized, status "implicit"; no lock() yet
+#   first_write   an O_DIRECT write succeeds (the kernel retries the
+#                 02/04/0A the daemon answers while lock() runs); exactly one
+#                 "lock 17 ok"; RTPG active/optimized; the data reads back
+#   lock_loss     lock lost while lock() keeps failing: a write issued then
+#                 waits (RTPG active/non-optimized meanwhile) and completes
+#                 once lock() works again; its data reads back
+#   fenced        the same with lock() answering FENCED (a reopen each time)
+#   teardown      removing the LUN unlocks: "unlock" in the lock log and
+#                 "lock released" in the daemon log
+# dev, eat_ua and rtpg_state come from the alua suite (same group id 17,
+# same $TT files); its tests are not run here.
+# shellcheck source=tests/vm/suites/alua.sh
+. "$TESTS_VM/suites/alua.sh"
+TESTS="setup before_write first_write lock_loss fenced teardown"
+T_TIMEOUT=150
+SZ=$((32 << 20))
+BS=$CFS/core/user_1/ha0
+G=$BS/alua/grp_ha
+IMG=$SCRATCH/ha0.img
+LOCKLOG=$IMG.locklog
+RLOG=$TT/log/tcmu-runner.log
+FAULTY=$BUILD/tests/handlers/faulty/handler_faulty.so
+
+sdname() { basename "$(dev)"; }
+lundir() { echo "$(cat "$TT/loop.ha0")/tpgt_1/lun/lun_0"; }
+nlocks() { local n; n=$(grep -c '^lock ' "$LOCKLOG" 2>/dev/null); echo "${n:-0}"; }
+# log_wait PATTERN: the daemon log shows PATTERN within 5 s (the logger lags)
+log_wait() { wait_for 5 grep -q -- "$1" "$RLOG"; }
+ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
+kcount() { echo $(( $(cat "/sys/block/$(sdname)/device/$1") )); }	# hex counters
+
+# kernel log lines since the test began (run_suite marks it)
+dmesg_new() {
+	dmesg | tail -n +"$(( $(cat "$TT/dmesg.mark") + 1 ))" | grep -vE 'Attached|sd [0-9:]+: \[sd' | tail -n "${1:-20}"
+}
+
+# blk_write FILE BLOCK: one 64 KiB O_DIRECT write, bounded
+blk_write() { timeout "${WRITE_TMO:-60}" dd if="$1" of="$(dev)" bs=64k seek="$2" count=1 oflag=direct status=none; }
+# blk_check FILE BLOCK: block BLOCK of the LUN holds FILE
+blk_check() {
+	timeout 30 dd if="$(dev)" of="$TT/rb" bs=64k skip="$2" count=1 iflag=direct status=none &&
+		cmp "$1" "$TT/rb"
+}
+
+t_setup() {
+	local a sd
+	[ -f "$FAULTY" ] || { echo "no $FAULTY (configure with BUILD_TESTS=ON)"; return 1; }
+	mkdir -p "$TT/handlers"
+	ln -sfn "$FAULTY" "$TT/handlers/handler_faulty.so"
+	start_runner || return 1
+	rm -f "$IMG" "$IMG".*
+	truncate -s $SZ "$IMG"
+	user_backstore ha0 $SZ "faultyl/$IMG" || return 1
+	loop_lun "$BS" > "$TT/dev" || return 1
+	sd=$(sdname)
+	log "LUN $(dev)"
+	# the kernel reads the partition table when it adds the disk: let that
+	# happen before the group exists (outside a group nothing takes the lock)
+	wait_for 30 eval "[ \"\$(awk '{print \$1}' /sys/block/$sd/stat)\" -ge 1 ]" ||
+		{ echo "no partition scan read"; return 1; }
+	mkdir "$G" || return 1
+	cfs_write 17 "$G/tg_pt_gp_id" || return 1
+	cfs_write 1 "$G/alua_access_type" || return 1
+	echo "alua_access_type: $(cat "$G/alua_access_type")"
+	grep -qx 'Implicit' "$G/alua_access_type" || { echo "type is not Implicit"; return 1; }
+	a=$(cat "$BS/attrib/alua_support" 2>/dev/null)
+	[ "$a" = 1 ] || cfs_write 1 "$BS/attrib/alua_support" || return 1
+	cfs_write grp_ha "$(lundir)/alua_tg_pt_gp" || return 1
+	grep -q lun_0 "$G/members" || { echo "LUN not in the group"; return 1; }
+	cfs_write 0 "$BS/attrib/alua_support" ||
+		{ echo "alua_support cannot be 0 on this kernel: RTPG would not reach the daemon"; return 1; }
+	cat "$(lundir)/statistics/scsi_port/indx" > "$TT/rtpi" || return 1
+	echo "relative target port id: $(cat "$TT/rtpi"), dh_state: $(cat "/sys/block/$sd/device/dh_state" 2>&1)"
+	eat_ua
+}
+
+t_before_write() {
+	rtpg_state 'active/non.optimized' || return 1
+	sg_rtpg -d "$(dev)" | grep -qi 'status code : 0x02' || { echo "status is not 'implicit'"; return 1; }
+	echo "lock log: $(cat "$LOCKLOG" 2>/dev/null || echo '(none)')"
+	[ "$(nlocks)" = 0 ] || { echo "lock() called before any media command"; return 1; }
+	grep 'implicit ALUA' "$RLOG"
+	! grep -q 'acquiring the lock' "$RLOG" || { echo "daemon already acquiring"; return 1; }
+}
+
+t_first_write() {
+	local rc r0 r1 e0 e1 t0 dt
+	head -c 65536 /dev/urandom > "$TT/w0"
+	r0=$(kcount iorequest_cnt); e0=$(kcount ioerr_cnt)
+	t0=$(ms_now)
+	blk_write "$TT/w0" 0; rc=$?
+	dt=$(( $(ms_now) - t0 ))
+	r1=$(kcount iorequest_cnt); e1=$(kcount ioerr_cnt)
+	log "first write: rc $rc in $dt ms; SCSI commands sent $((r1 - r0)), ended with an error status $((e1 - e0))"
+	echo "# kernel log:"; dmesg_new
+	echo "# daemon log:"; grep 'implicit ALUA' "$RLOG"
+	echo "# lock log:"; cat "$LOCKLOG" 2>/dev/null
+	[ "$rc" = 0 ] || { echo "the first write failed"; return 1; }
+	[ $((r1 - r0)) -ge 2 ] || { echo "no retry seen: the write was not held"; return 1; }
+	if [ "$(nlocks)" != 1 ] || ! grep -qx 'lock 17 ok' "$LOCKLOG"; then
+		echo "want exactly one 'lock 17 ok'"; return 1
+	fi
+	log_wait 'lock acquired (tag 17)' || { echo "no 'lock acquired' in the daemon log"; return 1; }
+	rtpg_state 'active/optimized' || return 1
+	blk_check "$TT/w0" 0 || { echo "read-back differs"; return 1; }
+	[ "$(nlocks)" = 1 ] || { echo "lock() called again"; return 1; }
+}
+
+# outage CONTENT BLOCK: lock lost, lock() failing (.lockfail holds CONTENT)
+# while a write to BLOCK is issued; the write must wait, then complete once
+# .lockfail is gone, and read back.
+outage() {
+	local what=$1 blk=$2 f0 t0 t1 rc
+	head -c 65536 /dev/urandom > "$TT/w$blk"
+	f0=$(grep -c 'fail$' "$LOCKLOG")
+	printf '%s' "$what" > "$IMG.lockfail"
+	touch "$IMG.locklost"
+	rm -f "$TT/w.rc"
+	t0=$(ms_now)
+	( WRITE_TMO=90 blk_write "$TT/w$blk" "$blk"; echo $? > "$TT/w.rc" ) &
+	wait_for 20 eval "[ ! -e '$IMG.locklost' ]" || { echo "the write never reached the handler"; return 1; }
+	wait_for 30 eval "[ \$(grep -c 'fail\$' '$LOCKLOG') -ge $((f0 + 2)) ]" ||
+		{ echo "lock() not retried: $(cat "$LOCKLOG")"; return 1; }
+	if [ -e "$TT/w.rc" ]; then
+		echo "the write ended (rc $(cat "$TT/w.rc")) while lock() failed"
+		return 1
+	fi
+	log "write waiting after $(( $(ms_now) - t0 )) ms; lock() failed $(( $(grep -c 'fail$' "$LOCKLOG") - f0 )) time(s)"
+	rtpg_state 'active/non.optimized' || return 1
+	rm -f "$IMG.lockfail"
+	t1=$(ms_now)
+	wait_for 60 test -s "$TT/w.rc" || { echo "the write did not finish within 60 s of recovery"; return 1; }
+	rc=$(cat "$TT/w.rc")
+	log "write rc $rc, $(( $(ms_now) - t1 )) ms after lock() works again, $(( $(ms_now) - t0 )) ms in all"
+	echo "# lock log:"; cat "$LOCKLOG"
+	echo "# daemon log:"; grep -E 'implicit ALUA|lock lost|recover|reopen' "$RLOG" | tail -12
+	echo "# kernel log:"; dmesg_new
+	[ "$rc" = 0 ] || { echo "the write failed"; return 1; }
+	[ "$(tail -1 "$LOCKLOG")" = 'lock 17 ok' ] || { echo "last lock() did not succeed"; return 1; }
+	rtpg_state 'active/optimized' || return 1
+	blk_check "$TT/w$blk" "$blk" || { echo "the write made during the outage did not read back"; return 1; }
+	head -c 65536 /dev/urandom > "$TT/x$blk"
+	if ! blk_write "$TT/x$blk" $((blk + 8)) || ! blk_check "$TT/x$blk" $((blk + 8)); then
+		echo "write after recovery did not read back"; return 1
+	fi
+	blk_check "$TT/w0" 0 || { echo "older data lost"; return 1; }
+}
+
+t_lock_loss() {
+	local n0
+	n0=$(grep -c 'recovering the device' "$RLOG")
+	outage hwerr 1 || return 1
+	wait_for 5 eval "[ \$(grep -c 'recovering the device' '$RLOG') -gt $n0 ]" ||
+		{ echo "no recovery for the lost lock"; return 1; }
+}
+
+t_fenced() {
+	local n0
+	n0=$(grep -c 'faulty: reopened' "$RLOG")
+	outage fenced 2 || return 1
+	# the lost lock and each FENCED lock() reopen the device
+	wait_for 5 eval "[ \$(grep -c 'faulty: reopened' '$RLOG') -ge $((n0 + 2)) ]" ||
+		{ echo "FENCED did not reopen"; return 1; }
+}
+
+t_teardown() {
+	loop_unexport "$BS" || return 1
+	cfs_rmdir "$G" || return 1	# the backstore cannot go while it holds a group
+	backstore_delete "$BS" || return 1
+	echo "# lock log:"; cat "$LOCKLOG"
+	grep -E 'lock released|unlock' "$RLOG"
+	[ "$(tail -1 "$LOCKLOG")" = unlock ] || { echo "no unlock at close"; return 1; }
+	log_wait 'implicit ALUA: lock released' || { echo "no 'lock released' in the daemon log"; return 1; }
+	stop_runner TERM 30 || { echo "runner did not exit on SIGTERM"; return 1; }
+}
