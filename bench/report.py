@@ -169,7 +169,8 @@ def main():
         md.append("*exp*, *exp-async*: the daemon and handler of another build tree "
                   "(`EXP_BUILD`; the Analysis says what they change).  *ours-hw128*: "
                   "`hw_max_sectors` left at 128.  *ours-dpb*: `data_pages_per_blk=16`.  "
-                  "The extra backends ran once.\n")
+                  "BENCH_EXTRA backends run once per boot, BENCH_BACKENDS ones every "
+                  "repetition.\n")
         for i in einfo:
             md.append("Run: " + ", ".join("%s=%s" % (k, v) for k, v in i.items()
                                             if not k.startswith("_")) + "\n")
