@@ -54,7 +54,7 @@ static int parse_value(const char *p, char *out, size_t outlen)
 		while (isspace((unsigned char)*p))
 			p++;
 		if (*p && *p != '#')
-			return -EINVAL;	/* junk after the closing quote */
+			return -EINVAL; /* junk after the closing quote */
 	} else {
 		while (*p && *p != '#') {
 			if (n + 1 < outlen)
@@ -94,8 +94,8 @@ static void apply_key(const char *key, const char *val, bool has_val, const char
 			return;
 		}
 		if (val[0] != '/') {
-			tcmu_warn("%s:%d: log_dir '%s' is not an absolute path, ignored\n",
-				  origin, lineno, val);
+			tcmu_warn("%s:%d: log_dir '%s' is not an absolute path, ignored\n", origin,
+				  lineno, val);
 			return;
 		}
 		if (strlen(val) >= sizeof(cfg->log_dir)) {
@@ -175,7 +175,7 @@ void tcmur_config_parse_buf(const char *buf, const char *origin, struct tcmur_co
 			has_val = true;
 		}
 		apply_key(key, val, has_val, origin, lineno, cfg);
-next:
+	next:
 		line = nl ? nl + 1 : NULL;
 	}
 }
@@ -230,8 +230,9 @@ int tcmur_config_watch_open(const char *dir)
 	if (fd < 0)
 		return -errno;
 	/* Watch the folder: editors replace the file rather than write it. */
-	if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE |
-				       IN_MOVED_FROM) < 0) {
+	if (inotify_add_watch(fd, dir,
+			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE |
+				  IN_MOVED_FROM) < 0) {
 		ret = -errno;
 		close(fd);
 		return ret;

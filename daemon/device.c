@@ -22,10 +22,10 @@
 static pthread_mutex_t devices_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t devices_cond = PTHREAD_COND_INITIALIZER;
 static struct tcmur_device *devices;
-static struct tcmur_device *abandoned;	/* kept for workers stuck in a handler */
-static unsigned int busy_threads;	/* setup/teardown threads alive */
+static struct tcmur_device *abandoned; /* kept for workers stuck in a handler */
+static unsigned int busy_threads;      /* setup/teardown threads alive */
 static unsigned int stop_wait_ms = 10000;
-static atomic_bool refuse_new;		/* shutting down: new devices are refused */
+static atomic_bool refuse_new; /* shutting down: new devices are refused */
 
 uint64_t tcmur_now_ns(void)
 {
@@ -140,7 +140,7 @@ void tcmu_notify_conn_lost(struct tcmu_device *dev)
 
 	if (!rdev) {
 		tcmu_dev_warn(dev, "handler reports the connection to its backend was lost "
-			      "(device not served)\n");
+				   "(device not served)\n");
 		return;
 	}
 	atomic_fetch_add_explicit(&rdev->m.conn_lost, 1, memory_order_relaxed);
@@ -353,7 +353,7 @@ static int rdev_open(struct tcmur_device *rdev)
 		goto err_close;
 	}
 #endif
-	tcmur_ha_init(rdev);	/* after the SCSI state: it reports the lock state */
+	tcmur_ha_init(rdev); /* after the SCSI state: it reports the lock state */
 	ret = tcmur_workers_start(rdev, (unsigned int)rdev->hrec->nr_threads);
 	if (ret) {
 		tcmu_dev_err(dev, "cannot start worker threads: %s\n", strerror(-ret));
@@ -391,7 +391,7 @@ static void *setup_thread(void *arg)
 		list_del_wait(rdev);
 		tcmu_dev_set_private(dev, NULL);
 		rdev_free(rdev);
-		tcmulib_event_done(dev, ret);	/* the library frees dev */
+		tcmulib_event_done(dev, ret); /* the library frees dev */
 		busy_put();
 		return NULL;
 	}
@@ -434,8 +434,8 @@ int tcmur_dev_added(struct tcmu_device *dev)
 	rdev->stop_wait_ms = stop_wait_ms;
 	atomic_init(&rdev->state, TCMUR_DEV_SETUP);
 
-	ret = tcmur_cfgstring_parse(tcmu_dev_get_cfgstring(dev), &rdev->opts, &rdev->cfgstring,
-				    err, sizeof(err));
+	ret = tcmur_cfgstring_parse(tcmu_dev_get_cfgstring(dev), &rdev->opts, &rdev->cfgstring, err,
+				    sizeof(err));
 	if (ret) {
 		tcmu_dev_err(dev, "bad cfgstring '%s': %s\n", tcmu_dev_get_cfgstring(dev), err);
 		goto err_free;
@@ -484,7 +484,7 @@ static void rdev_close(struct tcmur_device *rdev)
 
 	wait_setup_done(rdev);
 	set_state(rdev, TCMUR_DEV_STOPPING);
-	tcmur_recovery_stop(rdev);	/* before the ring: recovery restarts it */
+	tcmur_recovery_stop(rdev); /* before the ring: recovery restarts it */
 	tcmur_ring_stop(rdev);
 	tcmur_workers_stop(rdev);
 	list_del_wait(rdev);
@@ -496,8 +496,10 @@ static void rdev_close(struct tcmur_device *rdev)
 		 * without touching the command) and leak its state.
 		 */
 		atomic_store(&rdev->abandoned, true);
-		tcmu_dev_err(dev, "%u worker(s) stuck in handler %s: not calling close(), "
-			     "device state leaked\n", rdev->wq.nr, rdev->h->subtype);
+		tcmu_dev_err(dev,
+			     "%u worker(s) stuck in handler %s: not calling close(), "
+			     "device state leaked\n",
+			     rdev->wq.nr, rdev->h->subtype);
 	} else {
 #ifdef TCMUR_HAVE_SCSI_ENGINE
 		/* First: it waits for a background FORMAT UNIT using the handler. */
@@ -505,8 +507,8 @@ static void rdev_close(struct tcmur_device *rdev)
 			scsi_dev_destroy(rdev->scsi);
 		rdev->scsi = NULL;
 #endif
-		tcmur_ha_release(rdev);	/* implicit ALUA: unlock() if held */
-		if (rdev->h->close && !rdev->hclosed)	/* a recovery may have closed it */
+		tcmur_ha_release(rdev);		      /* implicit ALUA: unlock() if held */
+		if (rdev->h->close && !rdev->hclosed) /* a recovery may have closed it */
 			rdev->h->close(dev);
 	}
 	atomic_store(&rdev->state, TCMUR_DEV_STOPPED);
@@ -514,7 +516,8 @@ static void rdev_close(struct tcmur_device *rdev)
 	tcmu_dev_info(dev, "closed\n");
 	if (rdev->nr_forced || rdev->nr_inflight) {
 		/* The handler may still complete those: keep their memory. */
-		tcmu_dev_warn(dev, "%u command(s) completed with BUSY while in handler %s: "
+		tcmu_dev_warn(dev,
+			      "%u command(s) completed with BUSY while in handler %s: "
 			      "their state is kept for a late completion\n",
 			      rdev->nr_forced + rdev->nr_inflight, rdev->h->subtype);
 		atomic_store(&rdev->abandoned, true);
@@ -618,7 +621,8 @@ int tcmur_dev_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 		if (rdev->scsi)
 			scsi_dev_capacity_changed(rdev->scsi);
 #endif
-		tcmu_dev_info(dev, "resized to %llu bytes\n", (unsigned long long)cfg->data.dev_size);
+		tcmu_dev_info(dev, "resized to %llu bytes\n",
+			      (unsigned long long)cfg->data.dev_size);
 		return 0;
 	}
 	case TCMULIB_CFG_DEV_CFGSTR:
@@ -638,7 +642,7 @@ int tcmur_dev_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 		}
 		if (tcmu_dev_set_cfgstring(dev, stripped))
 			tcmu_dev_warn(dev, "out of memory storing the new cfgstring\n");
-		pthread_mutex_lock(&devices_lock);	/* the DBus thread reads it */
+		pthread_mutex_lock(&devices_lock); /* the DBus thread reads it */
 		free(rdev->cfgstring);
 		rdev->cfgstring = stripped;
 		pthread_mutex_unlock(&devices_lock);

@@ -29,13 +29,13 @@ static void ring_wake(struct tcmur_device *rdev)
 	uint64_t one = 1;
 
 	if (ring_self == rdev)
-		return;		/* the ring thread looks at its stack before sleeping */
+		return; /* the ring thread looks at its stack before sleeping */
 	/*
 	 * Seq-cst push, load and (ring side) clear-then-take: if we see a wake
 	 * pending, the ring thread's next take of the stack sees our push.
 	 */
 	if (atomic_load(&rdev->wake_pending) || atomic_exchange(&rdev->wake_pending, true))
-		return;		/* a wake is already on its way */
+		return; /* a wake is already on its way */
 	if (write(rdev->efd, &one, sizeof(one)) < 0)
 		tcmu_dev_err(rdev->dev, "cannot wake the ring thread: %m\n");
 }
@@ -58,16 +58,15 @@ void tcmur_ring_push(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int st
 	old = atomic_load_explicit(&rdev->events, memory_order_relaxed);
 	do {
 		p->next = old;
-	} while (!atomic_compare_exchange_weak_explicit(&rdev->events, &old, p,
-						       memory_order_seq_cst,
-						       memory_order_relaxed));
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &rdev->events, &old, p, memory_order_seq_cst, memory_order_relaxed));
 	ring_wake(rdev);
 }
 
 void tcmur_cmd_finish_async(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int sts)
 {
 	if (atomic_fetch_or(&p->flags, TCMUR_CMD_DONE) & TCMUR_CMD_DONE)
-		return;		/* already completed (stop-time BUSY) */
+		return; /* already completed (stop-time BUSY) */
 	p->sts = sts;
 	tcmur_ring_push(rdev, p, TCMUR_STAGE_COMPLETE);
 }
@@ -87,7 +86,8 @@ void tcmur_cmd_complete(struct tcmu_device *dev, void *data, int rc)
 		rdev = p->rdev;
 		if (!atomic_exchange(&rdev->late_logged, true))
 			tcmu_err("a handler completed a command after the device stopped "
-				 "waiting for it (status %d); ignored\n", rc);
+				 "waiting for it (status %d); ignored\n",
+				 rc);
 		return;
 	}
 	if (p->subio) {
@@ -166,8 +166,7 @@ void tcmur_cmd_pool_free(struct tcmur_device *rdev)
 
 /* ---- ring thread: completion ----------------------------------------------- */
 
-static void finish(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int sts,
-		   uint64_t now)
+static void finish(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int sts, uint64_t now)
 {
 	struct tcmulib_cmd *lc = p->tc.lib_cmd;
 	uint64_t bytes = 0;
@@ -183,11 +182,11 @@ static void finish(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int sts,
 	tcmur_metrics_complete(&rdev->m, p->dir, bytes,
 			       now > p->tc.start_ns ? now - p->tc.start_ns : 0, sts);
 	if (sts == TCMU_STS_ASYNC_HANDLED || sts == TCMU_STS_NOT_HANDLED)
-		sts = TCMU_STS_INVALID_CMD;	/* never a final status */
+		sts = TCMU_STS_INVALID_CMD; /* never a final status */
 	tcmulib_command_complete(rdev->dev, lc, sts);
 	rdev->need_notify = true;
 	if (!(atomic_load_explicit(&p->flags, memory_order_relaxed) & TCMUR_CMD_FORCED))
-		cmd_put(rdev, p);	/* a forced one stays: the handler may still use it */
+		cmd_put(rdev, p); /* a forced one stays: the handler may still use it */
 }
 
 /* ---- ring thread: dispatch ------------------------------------------------- */
@@ -421,7 +420,7 @@ static void process_event(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, u
 		break;
 	case TCMUR_STAGE_FUA_FLUSH:
 		if (atomic_load(&p->flags) & TCMUR_CMD_DONE)
-			break;	/* forced at stop meanwhile */
+			break; /* forced at stop meanwhile */
 		rc = rdev->h->flush(rdev->dev, &p->tc);
 		if (rc != TCMU_STS_OK && rc != TCMU_STS_ASYNC_HANDLED &&
 		    !(atomic_fetch_or(&p->flags, TCMUR_CMD_DONE) & TCMUR_CMD_DONE))
@@ -454,7 +453,7 @@ static bool drain_events(struct tcmur_device *rdev, uint64_t *now)
 	}
 	if (atomic_load_explicit(&rdev->wake_pending, memory_order_relaxed))
 		atomic_store(&rdev->wake_pending, false);
-	if (!atomic_load(&rdev->events))	/* seq-cst: pairs with ring_wake() */
+	if (!atomic_load(&rdev->events)) /* seq-cst: pairs with ring_wake() */
 		return did;
 	list = atomic_exchange_explicit(&rdev->events, NULL, memory_order_acquire);
 	if (!list)
@@ -481,10 +480,10 @@ static void drain_ring(struct tcmur_device *rdev, bool stopping)
 	struct tcmu_device *dev = rdev->dev;
 	struct tcmulib_cmd *lc;
 	bool dump = tcmu_get_log_level() >= TCMU_LOG_DEBUG_SCSI_CMD;
-	bool recovering = tcmur_ring_recovering(rdev);	/* recovery.c */
+	bool recovering = tcmur_ring_recovering(rdev); /* recovery.c */
 	/* Implicit-ALUA lock (ha.c): above LOCKED, media commands may wait. */
-	bool ha_hold = atomic_load_explicit(&rdev->ha_state, memory_order_relaxed) >
-		       TCMUR_HA_LOCKED;
+	bool ha_hold =
+	    atomic_load_explicit(&rdev->ha_state, memory_order_relaxed) > TCMUR_HA_LOCKED;
 
 	while ((lc = tcmulib_get_next_command(dev, 0))) {
 		struct tcmur_cmd_priv *p = cmd_get(rdev);
@@ -498,7 +497,7 @@ static void drain_ring(struct tcmur_device *rdev, bool stopping)
 			continue;
 		}
 		if (dump)
-			tcmu_cdb_print_info(dev, lc, NULL);	/* log level 5 */
+			tcmu_cdb_print_info(dev, lc, NULL); /* log level 5 */
 
 		p->tc.lib_cmd = lc;
 		p->tc.start_ns = now;
@@ -541,7 +540,7 @@ static void force_complete(struct tcmur_device *rdev)
 	for (p = rdev->inflight.in_next; p != &rdev->inflight; p = next) {
 		next = p->in_next;
 		if (atomic_fetch_or(&p->flags, TCMUR_CMD_DONE) & TCMUR_CMD_DONE)
-			continue;	/* its completion is on the way */
+			continue; /* its completion is on the way */
 		/* The handler may still complete it: p is never reused. */
 		atomic_fetch_or(&p->flags, TCMUR_CMD_FORCED);
 		rdev->nr_forced++;
@@ -549,9 +548,10 @@ static void force_complete(struct tcmur_device *rdev)
 		n++;
 	}
 	if (n)
-		tcmu_dev_err(rdev->dev,
-			     "%u command(s) still in the handler after %u ms; completed with BUSY\n",
-			     n, rdev->stop_wait_ms);
+		tcmu_dev_err(
+		    rdev->dev,
+		    "%u command(s) still in the handler after %u ms; completed with BUSY\n", n,
+		    rdev->stop_wait_ms);
 }
 
 /* ---- ring thread: busy-poll before sleeping ---------------------------------- */
@@ -564,8 +564,8 @@ static void force_complete(struct tcmur_device *rdev)
  * fruitless spins in a row the device is idle and the thread sleeps at once
  * until poll() brings work again.
  */
-#define SPIN_MAX_MISS	4
-#define SPIN_CAL_ITERS	2000
+#define SPIN_MAX_MISS  4
+#define SPIN_CAL_ITERS 2000
 
 static _Atomic unsigned int ring_poll_us = TCMUR_RING_POLL_US_DEFAULT;
 
@@ -597,7 +597,7 @@ static bool spin_for_work(struct tcmur_device *rdev, void (*reap)(struct tcmu_de
 		    atomic_load_explicit(&rdev->events, memory_order_relaxed))
 			return true;
 		if (reap) {
-			reap(dev);	/* a peek at the completion queue */
+			reap(dev); /* a peek at the completion queue */
 			if (rdev->local_head)
 				return true;
 		}
@@ -621,7 +621,7 @@ static unsigned int spin_calibrate(struct tcmur_device *rdev)
 	}
 	t1 = tcmur_now_ns();
 	if (!i || t1 <= t0)
-		return SPIN_CAL_ITERS;	/* work already waiting: any sane guess */
+		return SPIN_CAL_ITERS; /* work already waiting: any sane guess */
 	per_ms = (uint64_t)i * 1000000ull / (t1 - t0);
 	if (per_ms > UINT32_MAX / TCMUR_RING_POLL_US_MAX)
 		per_ms = UINT32_MAX / TCMUR_RING_POLL_US_MAX;
@@ -633,14 +633,14 @@ static void *ring_thread(void *arg)
 	struct tcmur_device *rdev = arg;
 	struct tcmu_device *dev = rdev->dev;
 	struct pollfd pfd[3] = {
-		{ .fd = tcmu_dev_get_fd(dev), .events = POLLIN },
-		{ .fd = rdev->efd, .events = POLLIN },
-		{ .fd = -1, .events = POLLIN },
+	    {.fd = tcmu_dev_get_fd(dev), .events = POLLIN},
+	    {.fd = rdev->efd, .events = POLLIN},
+	    {.fd = -1, .events = POLLIN},
 	};
 	/* Handler closed by a recovery: none of its hooks until restarted. */
 	bool async = rdev->hrec->model == TCMUR_THREAD_MODEL_ASYNC && !rdev->hclosed;
-	void (*batch_end)(struct tcmu_device *dev) = async ? rdev->h->batch_end : NULL;
-	void (*reap)(struct tcmu_device *dev) = NULL;
+	void (*batch_end)(struct tcmu_device * dev) = async ? rdev->h->batch_end : NULL;
+	void (*reap)(struct tcmu_device * dev) = NULL;
 	nfds_t npfd = 2;
 	unsigned int spin_per_ms, spin_miss = 0;
 	uint64_t deadline = 0, now;
@@ -660,7 +660,7 @@ static void *ring_thread(void *arg)
 	for (;;) {
 		bool stopping = atomic_load_explicit(&rdev->stop_ring, memory_order_relaxed);
 
-		now = 0;	/* read the clock only when something needs it */
+		now = 0; /* read the clock only when something needs it */
 		drain_events(rdev, &now);
 		drain_ring(rdev, stopping);
 		now = 0;
@@ -674,8 +674,8 @@ static void *ring_thread(void *arg)
 			if (now >= rdev->next_timeout_check) {
 				int ms = tcmur_timeouts_check(rdev, now);
 
-				rdev->next_timeout_check = ms < 0 ? now + 1000000000ull :
-						now + (uint64_t)ms * 1000000ull;
+				rdev->next_timeout_check =
+				    ms < 0 ? now + 1000000000ull : now + (uint64_t)ms * 1000000ull;
 			}
 			timeout = (int)((rdev->next_timeout_check - now) / 1000000ull) + 1;
 		}
@@ -699,15 +699,15 @@ static void *ring_thread(void *arg)
 				timeout = 100;
 		}
 		if (batch_end)
-			batch_end(dev);	/* submit what the callouts queued */
+			batch_end(dev); /* submit what the callouts queued */
 		if (reap)
-			reap(dev);	/* what finished at submit time: handled next pass */
+			reap(dev); /* what finished at submit time: handled next pass */
 		if (rdev->need_notify) {
 			rdev->need_notify = false;
 			tcmulib_processing_complete(dev);
 		}
 		if (rdev->local_head || atomic_load_explicit(&rdev->events, memory_order_relaxed))
-			continue;	/* more to do (a wake may be pending too: harmless) */
+			continue; /* more to do (a wake may be pending too: harmless) */
 
 		if (!stopping && spin_miss < SPIN_MAX_MISS && spin_per_ms) {
 			unsigned int us = atomic_load_explicit(&ring_poll_us, memory_order_relaxed);
@@ -724,7 +724,7 @@ static void *ring_thread(void *arg)
 		}
 		if (pfd[0].revents & POLLIN) {
 			tcmulib_processing_start(dev);
-			spin_miss = 0;	/* busy again: look before the next sleep */
+			spin_miss = 0; /* busy again: look before the next sleep */
 		}
 		if (reap && (pfd[2].revents & POLLIN))
 			reap(dev);

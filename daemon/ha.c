@@ -35,15 +35,15 @@
 #include "daemon.h"
 #include "scsi_defs.h"
 
-#define HA_RETRY_NS	1000000000ull	/* lock attempts: at most one a second */
+#define HA_RETRY_NS 1000000000ull /* lock attempts: at most one a second */
 
 static void ha_set(struct tcmur_device *rdev, int state)
 {
 	atomic_store(&rdev->ha_state, state);
 #ifdef TCMUR_HAVE_SCSI_ENGINE
 	if (rdev->scsi)
-		scsi_dev_set_ha_lock(rdev->scsi, state == TCMUR_HA_LOCKED ? SCSI_HA_LOCKED
-									 : SCSI_HA_UNLOCKED);
+		scsi_dev_set_ha_lock(rdev->scsi,
+				     state == TCMUR_HA_LOCKED ? SCSI_HA_LOCKED : SCSI_HA_UNLOCKED);
 #endif
 }
 
@@ -55,8 +55,10 @@ void tcmur_ha_init(struct tcmur_device *rdev)
 	if (!rdev->h->lock || !rdev->scsi)
 		return;
 	ha_set(rdev, TCMUR_HA_UNLOCKED);
-	tcmu_dev_dbg(rdev->dev, "handler %s has a lock callout: implicit ALUA takes it on "
-		     "the first media command\n", rdev->h->subtype);
+	tcmu_dev_dbg(rdev->dev,
+		     "handler %s has a lock callout: implicit ALUA takes it on "
+		     "the first media command\n",
+		     rdev->h->subtype);
 #endif
 }
 
@@ -104,15 +106,17 @@ bool tcmur_ha_hold(struct tcmur_device *rdev, const struct tcmulib_cmd *lc, uint
 		return false;
 	grp = scsi_dev_implicit_group(rdev->scsi);
 	if (grp < 0)
-		return false;	/* no implicit ALUA on the local group */
+		return false; /* no implicit ALUA on the local group */
 	state = atomic_load(&rdev->ha_state);
 	if (state == TCMUR_HA_LOCKED)
-		return false;	/* taken since the batch started */
+		return false; /* taken since the batch started */
 	if (state == TCMUR_HA_UNLOCKED && now >= rdev->ha_next_try) {
 		rdev->ha_next_try = now + HA_RETRY_NS;
 		if (!tcmur_recovery_request_lock(rdev, (uint16_t)grp))
-			tcmu_dev_info(rdev->dev, "implicit ALUA: acquiring the lock for group "
-				      "%d (commands get ALUA STATE TRANSITION meanwhile)\n", grp);
+			tcmu_dev_info(rdev->dev,
+				      "implicit ALUA: acquiring the lock for group "
+				      "%d (commands get ALUA STATE TRANSITION meanwhile)\n",
+				      grp);
 	}
 	return true;
 #else
@@ -132,7 +136,7 @@ void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag)
 	int ret;
 
 	if (atomic_load(&rdev->ha_state) != TCMUR_HA_LOCKING)
-		return;		/* lost or reopened since it was queued */
+		return; /* lost or reopened since it was queued */
 	locked = tcmur_serial_lock(rdev);
 	ret = rdev->h->lock(dev, tag);
 	tcmur_serial_unlock(rdev, locked);
@@ -140,19 +144,22 @@ void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag)
 		if (atomic_compare_exchange_strong(&rdev->ha_state, &expect, TCMUR_HA_LOCKED)) {
 			ha_set(rdev, TCMUR_HA_LOCKED);
 			tcmu_dev_info(dev, "implicit ALUA: lock acquired (tag %u) in %llu ms\n",
-				      tag, (unsigned long long)((tcmur_now_ns() - t0) / 1000000ull));
+				      tag,
+				      (unsigned long long)((tcmur_now_ns() - t0) / 1000000ull));
 		} else {
 			tcmu_dev_warn(dev, "implicit ALUA: lock acquired but reported lost "
-				      "meanwhile; the next command takes it again\n");
+					   "meanwhile; the next command takes it again\n");
 		}
 		return;
 	}
 	if (atomic_compare_exchange_strong(&rdev->ha_state, &expect, TCMUR_HA_UNLOCKED))
 		ha_set(rdev, TCMUR_HA_UNLOCKED);
-	tcmu_dev_warn(dev, "implicit ALUA: lock (tag %u) failed with status %d; "
-		      "retried on a later command\n", tag, ret);
+	tcmu_dev_warn(dev,
+		      "implicit ALUA: lock (tag %u) failed with status %d; "
+		      "retried on a later command\n",
+		      tag, ret);
 	if (ret == TCMU_STS_FENCED)
-		tcmu_notify_lock_lost(dev);	/* fenced: reopen */
+		tcmu_notify_lock_lost(dev); /* fenced: reopen */
 	else if (ret == TCMU_STS_TIMEOUT)
 		tcmu_notify_conn_lost(dev);
 }

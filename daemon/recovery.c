@@ -34,9 +34,9 @@
 #include "daemon.h"
 #include "scsi_defs.h"
 
-#define REC_DRAIN_WARN_S	30	/* without a command time out */
-#define REC_BACKOFF_MAX_S	5
-#define REC_POLL_MS		10
+#define REC_DRAIN_WARN_S  30 /* without a command time out */
+#define REC_BACKOFF_MAX_S 5
+#define REC_POLL_MS	  10
 
 void tcmur_recovery_init(struct tcmur_device *rdev)
 {
@@ -63,7 +63,7 @@ void tcmur_recovery_fini(struct tcmur_device *rdev)
 bool tcmur_recovery_busy(const struct tcmur_device *rdev, const struct tcmulib_cmd *lc)
 {
 	if (rdev->h->handle_cmd)
-		return true;	/* it goes to the handler first */
+		return true; /* it goes to the handler first */
 	switch (lc->cdb[0]) {
 	case TEST_UNIT_READY:
 	case REQUEST_SENSE:
@@ -72,7 +72,7 @@ bool tcmur_recovery_busy(const struct tcmur_device *rdev, const struct tcmulib_c
 	case MODE_SENSE_10:
 	case READ_CAPACITY:
 	case REPORT_LUNS:
-		return false;	/* the SCSI engine answers these in place */
+		return false; /* the SCSI engine answers these in place */
 	case SERVICE_ACTION_IN_16:
 		return (lc->cdb[1] & 0x1f) != READ_CAPACITY_16;
 	default:
@@ -142,7 +142,7 @@ void tcmur_recovery_request(struct tcmur_device *rdev, unsigned int why)
 	struct tcmur_recovery *r = &rdev->rec;
 	struct tcmu_device *dev = rdev->dev;
 
-	tcmur_ha_lost(rdev);	/* implicit ALUA: a reopened handler holds no lock */
+	tcmur_ha_lost(rdev); /* implicit ALUA: a reopened handler holds no lock */
 	if (atomic_load(&rdev->state) != TCMUR_DEV_RUNNING) {
 		tcmu_dev_dbg(dev, "%s while not open: no recovery\n", why_name(why));
 		return;
@@ -152,7 +152,7 @@ void tcmur_recovery_request(struct tcmur_device *rdev, unsigned int why)
 		goto out;
 	r->why |= why;
 	if (r->active) {
-		r->again = true;	/* ignored until the reopen returned */
+		r->again = true; /* ignored until the reopen returned */
 		goto out;
 	}
 	if (start_thread_locked(rdev, why_name(why)))
@@ -210,8 +210,7 @@ static void ring_kick(struct tcmur_device *rdev)
 static int wait_quiet(struct tcmur_device *rdev, unsigned int gen)
 {
 	struct tcmu_device *dev = rdev->dev;
-	unsigned int warn_s = rdev->opts.cmd_time_out ? rdev->opts.cmd_time_out
-						     : REC_DRAIN_WARN_S;
+	unsigned int warn_s = rdev->opts.cmd_time_out ? rdev->opts.cmd_time_out : REC_DRAIN_WARN_S;
 	uint64_t t0 = tcmur_now_ns(), warn_at = t0 + (uint64_t)warn_s * 1000000000ull;
 	bool warned = false;
 	unsigned int ms = 1;
@@ -223,18 +222,21 @@ static int wait_quiet(struct tcmur_device *rdev, unsigned int gen)
 
 		if (atomic_load_explicit(&rdev->rec_ack, memory_order_acquire) == gen) {
 			n = atomic_load_explicit(&rdev->m.in_flight, memory_order_relaxed);
-			refs = atomic_load(&rdev->refs);	/* EXTENDED COPY from another LUN */
+			refs = atomic_load(&rdev->refs); /* EXTENDED COPY from another LUN */
 			if (!n && !refs)
 				return 0;
 		}
 		if (!warned && tcmur_now_ns() >= warn_at) {
 			if (n == UINT32_MAX)
-				tcmu_dev_warn(dev, "recovery: the ring thread has not answered for "
-					      "%u s; still waiting\n", warn_s);
+				tcmu_dev_warn(dev,
+					      "recovery: the ring thread has not answered for "
+					      "%u s; still waiting\n",
+					      warn_s);
 			else
-				tcmu_dev_warn(dev, "recovery: %u command(s) still with handler %s "
-					      "after %u s%s; waiting for them\n", n,
-					      rdev->h->subtype, warn_s,
+				tcmu_dev_warn(dev,
+					      "recovery: %u command(s) still with handler %s "
+					      "after %u s%s; waiting for them\n",
+					      n, rdev->h->subtype, warn_s,
 					      refs ? " (and a copy from another LUN)" : "");
 			warned = true;
 		}
@@ -328,7 +330,7 @@ static void recover(struct tcmur_device *rdev, unsigned int gen, unsigned int wh
 	}
 	atomic_fetch_add_explicit(&rdev->m.recoveries, 1, memory_order_relaxed);
 	pthread_mutex_lock(&r->lock);
-	atomic_fetch_add(&rdev->rec_gen, 1);	/* even: serve again */
+	atomic_fetch_add(&rdev->rec_gen, 1); /* even: serve again */
 	r->active = false;
 	r->why = 0;
 	if (r->again && !r->stop) {

@@ -35,7 +35,7 @@ static void apply_overrides(struct scsi_dev *sd, struct alua_info *info)
 		for (j = 0; j < ALUA_MAX_GROUPS; j++) {
 			if (sd->alua_ovr[j].used && sd->alua_ovr[j].id == g->id) {
 				g->state = sd->alua_ovr[j].state;
-				g->status = 1;	/* altered by SET TARGET PORT GROUPS */
+				g->status = 1; /* altered by SET TARGET PORT GROUPS */
 			}
 		}
 	}
@@ -75,7 +75,7 @@ static void apply_ha_lock(struct scsi_dev *sd, struct alua_info *info)
 	if (g->state != ALUA_AO && g->state != ALUA_ANO)
 		return;
 	g->state = ha == SCSI_HA_LOCKED ? ALUA_AO : ALUA_ANO;
-	g->status = 2;	/* altered by implicit transition */
+	g->status = 2; /* altered by implicit transition */
 }
 
 void scsi_dev_set_ha_lock(struct scsi_dev *sd, int state)
@@ -198,8 +198,7 @@ static size_t put_port_designators(const struct alua_group *g, const struct alua
 	return pos;
 }
 
-void scsi_alua_inquiry_caps(struct scsi_ctx *c, struct scsi_caps *caps, uint8_t *desig,
-			    size_t room)
+void scsi_alua_inquiry_caps(struct scsi_ctx *c, struct scsi_caps *caps, uint8_t *desig, size_t room)
 {
 	const struct alua_group *g;
 	struct alua_info *info;
@@ -207,14 +206,14 @@ void scsi_alua_inquiry_caps(struct scsi_ctx *c, struct scsi_caps *caps, uint8_t 
 	if (scsi_alua_load(c->sd, &info))
 		return;
 	if (info->ngroups) {
-		caps->tpgs = ALUA_TYPE_IMPLICIT;	/* "None": all active, implicit */
+		caps->tpgs = ALUA_TYPE_IMPLICIT; /* "None": all active, implicit */
 		if (info->local_group >= 0) {
 			g = &info->groups[info->local_group];
 			if (g->type)
 				caps->tpgs = g->type;
 			caps->port_desig = desig;
 			caps->port_desig_len =
-				put_port_designators(g, &g->ports[info->local_port], desig, room);
+			    put_port_designators(g, &g->ports[info->local_port], desig, room);
 		}
 	}
 	free(info);
@@ -238,7 +237,7 @@ int scsi_fast_rtpg(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls)
 	}
 	if (scsi_alua_load(c->sd, &info))
 		return TCMU_STS_HW_ERR;
-	ret = TCMU_STS_INVALID_CMD;	/* the last group went away meanwhile */
+	ret = TCMU_STS_INVALID_CMD; /* the last group went away meanwhile */
 	if (!info->ngroups)
 		goto out;
 	ret = TCMU_STS_HW_ERR;
@@ -265,7 +264,7 @@ int scsi_fast_rtpg(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls)
 	}
 	scsi_put_be32(&buf[0], pos - 4);
 	if (fmt) {
-		buf[4] = 0x10;	/* format type 001b: extended header */
+		buf[4] = 0x10; /* format type 001b: extended header */
 		if (info->local_group >= 0)
 			buf[5] = info->groups[info->local_group].trans_secs;
 	}
@@ -280,8 +279,8 @@ out:
 /* --- SET TARGET PORT GROUPS ------------------------------------------- */
 
 struct stpg_change {
-	int group;		/* index into info->groups */
-	int port;		/* Offline: index into the group's ports */
+	int group; /* index into info->groups */
+	int port;  /* Offline: index into the group's ports */
 	uint8_t state;
 };
 
@@ -324,7 +323,7 @@ static uint8_t state_sup_bit(uint8_t state)
 	case ALUA_OFFLINE:
 		return ALUA_O_SUP;
 	default:
-		return 0;	/* LBA dependent, transitioning: not settable */
+		return 0; /* LBA dependent, transitioning: not settable */
 	}
 }
 
@@ -383,11 +382,15 @@ static void stpg_apply(struct scsi_ctx *c, const struct alua_info *info,
 	set_port_offline(c->sd, g, -1, false);
 	ret = alua_cfgfs_set_state(c->dev, g->name, ch->state);
 	if (ret)
-		tcmu_dev_dbg(c->dev, "ALUA: configfs refused state %u for group %s (%s): "
-			     "kept in the daemon\n", ch->state, g->name, strerror(-ret));
+		tcmu_dev_dbg(c->dev,
+			     "ALUA: configfs refused state %u for group %s (%s): "
+			     "kept in the daemon\n",
+			     ch->state, g->name, strerror(-ret));
 	set_override(c->sd, g->id, ch->state, ret != 0);
-	tcmu_dev_info(c->dev, "ALUA: group %s (id %u) set to state %u by SET TARGET PORT "
-		      "GROUPS\n", g->name, g->id, ch->state);
+	tcmu_dev_info(c->dev,
+		      "ALUA: group %s (id %u) set to state %u by SET TARGET PORT "
+		      "GROUPS\n",
+		      g->name, g->id, ch->state);
 }
 
 int scsi_fast_stpg(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls)
@@ -430,7 +433,7 @@ int scsi_fast_stpg(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls)
 		if (n == sizeof(ch) / sizeof(ch[0]))
 			goto out;
 		if (state == ALUA_OFFLINE)
-			gi = find_port(info, id, &port);	/* secondary: a port */
+			gi = find_port(info, id, &port); /* secondary: a port */
 		else
 			gi = find_group(info, id);
 		if (gi < 0) {

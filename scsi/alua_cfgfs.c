@@ -31,17 +31,16 @@
 #include "libtcmu.h"
 #include "libtcmu_log.h"
 
-#define DEFAULT_GROUP	"default_tg_pt_gp"
+#define DEFAULT_GROUP "default_tg_pt_gp"
 
 static void alua_dir(struct tcmu_device *dev, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/core/user_%u/%s/alua", tcmu_cfgfs_root(),
-		 tcmu_dev_get_hba_id(dev), tcmu_dev_get_dev_name(dev));
+	snprintf(buf, len, "%s/core/user_%u/%s/alua", tcmu_cfgfs_root(), tcmu_dev_get_hba_id(dev),
+		 tcmu_dev_get_dev_name(dev));
 }
 
 /* snprintf into a path buffer; -ENAMETOOLONG when it does not fit. */
-__attribute__((format(printf, 3, 4)))
-static int mkpath(char *buf, size_t len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int mkpath(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -86,8 +85,7 @@ static int read_ulong(const char *path, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-static int group_ulong(const char *gdir, const char *name, unsigned long max,
-		       unsigned long *out)
+static int group_ulong(const char *gdir, const char *name, unsigned long max, unsigned long *out)
 {
 	char path[PATH_MAX];
 	int ret;
@@ -128,13 +126,13 @@ static const struct {
 	const char *file;
 	uint8_t bit;
 } support_files[] = {
-	{ "alua_support_transitioning", ALUA_T_SUP },
-	{ "alua_support_offline", ALUA_O_SUP },
-	{ "alua_support_lba_dependent", ALUA_LBD_SUP },
-	{ "alua_support_unavailable", ALUA_U_SUP },
-	{ "alua_support_standby", ALUA_S_SUP },
-	{ "alua_support_active_nonoptimized", ALUA_AN_SUP },
-	{ "alua_support_active_optimized", ALUA_AO_SUP },
+    {"alua_support_transitioning", ALUA_T_SUP},
+    {"alua_support_offline", ALUA_O_SUP},
+    {"alua_support_lba_dependent", ALUA_LBD_SUP},
+    {"alua_support_unavailable", ALUA_U_SUP},
+    {"alua_support_standby", ALUA_S_SUP},
+    {"alua_support_active_nonoptimized", ALUA_AN_SUP},
+    {"alua_support_active_optimized", ALUA_AO_SUP},
 };
 
 static bool valid_state(unsigned long s)
@@ -187,8 +185,7 @@ static int parse_member(struct tcmu_device *dev, const char *line, struct alua_p
 		return ret;
 	}
 	p->rtpi = v;
-	ret = mkpath(path, sizeof(path), "%s/lun/%s/statistics/scsi_transport/proto_id", tdir,
-		     lun);
+	ret = mkpath(path, sizeof(path), "%s/lun/%s/statistics/scsi_transport/proto_id", tdir, lun);
 	p->proto_id = ret || read_ulong(path, 0xf, &v) ? -1 : (int)v;
 	ret = mkpath(path, sizeof(path), "%s/enable", tdir);
 	if (!ret)
