@@ -20,6 +20,8 @@
 # Experiments: backends "exp" and "exp-async" run the daemon and handlers of
 # another build tree, EXP_BUILD (e.g. a scratch copy with a change to
 # measure); exp-async also sets EXP_ASYNC_MIN=65536 in its environment.
+# A backend name may end in @CPU (e.g. "ours@0 fileio@0"): fio and the daemon
+# then run on that CPU only (taskset), to see what cross-CPU wake-ups cost.
 set -u
 # shellcheck source-path=SCRIPTDIR source=../tests/vm/lib.sh
 . "$TESTS_VM/lib.sh"
@@ -78,7 +80,7 @@ run_rows() {
 		js=/vmout/fio/$rep-$be-$row.json
 		c0=0; [ -n "$pid" ] && c0=$(cpu_ticks "$pid")
 		n0=$(num_cmds "$bs"); b0=$(busy_ticks)
-		timeout -k 10 $((FIO_S + 120)) fio --name=b --filename="$dev" --direct=1 \
+		timeout -k 10 $((FIO_S + 120)) "${PIN[@]}" fio --name=b --filename="$dev" --direct=1 \
 			--ioengine=libaio --rw="$rw" --bs="$bsz" --iodepth="$qd" \
 			--runtime="$FIO_S" --time_based --ramp_time=1 --randrepeat=0 \
 			--norandommap --lat_percentiles=1 --output-format=json > "$js" 2> "$js.err"
@@ -91,25 +93,26 @@ run_rows() {
 }
 
 DPID=""
+PIN=()		# (taskset -c CPU) for a backend named NAME@CPU
 start_daemon() {	# start_daemon ours|anchor LOGDIR
 	local logd=$2
 	mkdir -p "$logd"
 	logd_last=$logd
 	if [ "$1" = anchor ]; then
-		"$ANCHOR_BIN" --handler-path "$ANCHOR_HANDLERS" -l "$logd" > "$logd/stdout" 2>&1 &
+		"${PIN[@]}" "$ANCHOR_BIN" --handler-path "$ANCHOR_HANDLERS" -l "$logd" > "$logd/stdout" 2>&1 &
 	elif [ "$1" = exp ] || [ "$1" = exp-async ]; then
 		local hd=$TT/exp-handlers
 		mkdir -p "$hd"
 		ln -sfn "$EXP_BUILD/handlers/file/handler_file.so" "$hd/handler_file.so"
 		if [ "$1" = exp-async ]; then
-			EXP_ASYNC_MIN=65536 "$EXP_BUILD/daemon/tcmu-runner" --handler-path "$hd" \
+			EXP_ASYNC_MIN=65536 "${PIN[@]}" "$EXP_BUILD/daemon/tcmu-runner" --handler-path "$hd" \
 				-l "$logd" > "$logd/stdout" 2>&1 &
 		else
-			"$EXP_BUILD/daemon/tcmu-runner" --handler-path "$hd" -l "$logd" \
+			"${PIN[@]}" "$EXP_BUILD/daemon/tcmu-runner" --handler-path "$hd" -l "$logd" \
 				> "$logd/stdout" 2>&1 &
 		fi
 	else
-		"$RUNNER" --handler-path "$(handler_dir)" -l "$logd" > "$logd/stdout" 2>&1 &
+		"${PIN[@]}" "$RUNNER" --handler-path "$(handler_dir)" -l "$logd" > "$logd/stdout" 2>&1 &
 	fi
 	DPID=$!
 	wait_for 60 nl_listening "$DPID" || {
@@ -124,7 +127,11 @@ stop_daemon() {
 
 # one_backend REP NAME
 one_backend() {
-	local rep=$1 be=$2 bsd dev name=b_$2_$1 ctl=()
+	local rep=$1 be=${2%@*} label=$2 bsd dev name=b_${2%@*}_$1 ctl=()
+	PIN=()
+	case $2 in
+	*@*) PIN=(taskset -c "${2#*@}") ;;
+	esac
 	case $be in
 	fileio)
 		bsd=$CFS/core/fileio_1/$name
@@ -158,10 +165,10 @@ one_backend() {
 	# enough: 6 GiB guest, 2 x SIZE_MB of images).
 	[ -f "$TT/warm" ] || { cat "$RAW" "$QC" > /dev/null; touch "$TT/warm"; }
 	log "rep $rep: $be on $dev ($(cat /sys/block/"${dev#/dev/}"/queue/max_sectors_kb) KiB max IO)"
-	run_rows "$rep" "$be" "$dev" "$bsd" "$DPID"
+	run_rows "$rep" "$label" "$dev" "$bsd" "$DPID"
 	# Where the daemon's CPU went, per thread (ticks over the whole backend).
 	# shellcheck disable=SC2046 # one word per thread wanted
-	[ -n "$DPID" ] && emit "THREADS rep=$rep backend=$be" $(for t in /proc/"$DPID"/task/*; do
+	[ -n "$DPID" ] && emit "THREADS rep=$rep backend=$label" $(for t in /proc/"$DPID"/task/*; do
 		printf '%s:%s ' "$(tr ' ' '_' < "$t/comm")" "$(awk '{ print $14 + $15 }' "$t/stat")"
 	done)
 	loop_unexport "$bsd"

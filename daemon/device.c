@@ -29,10 +29,7 @@ static atomic_bool refuse_new; /* shutting down: new devices are refused */
 
 uint64_t tcmur_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return tcmulib_now_ns(); /* libtcmu's choice of clock (lib/clock.c) */
 }
 
 void tcmur_set_stop_wait_ms(unsigned int ms)

@@ -62,47 +62,12 @@ void tcmur_ha_init(struct tcmur_device *rdev)
 #endif
 }
 
-/* Commands that reach the backend's data (the SCSI engine answers the rest). */
-static bool media_cdb(const uint8_t *cdb)
-{
-	switch (cdb[0]) {
-	case READ_6:
-	case READ_10:
-	case READ_12:
-	case READ_16:
-	case WRITE_6:
-	case WRITE_10:
-	case WRITE_12:
-	case WRITE_16:
-	case WRITE_VERIFY:
-	case WRITE_VERIFY_16:
-	case VERIFY:
-	case VERIFY_12:
-	case VERIFY_16:
-	case PRE_FETCH_10:
-	case PRE_FETCH_16:
-	case SYNCHRONIZE_CACHE:
-	case SYNCHRONIZE_CACHE_16:
-	case WRITE_SAME:
-	case WRITE_SAME_16:
-	case UNMAP:
-	case COMPARE_AND_WRITE:
-	case EXTENDED_COPY:
-	case FORMAT_UNIT:
-		return true;
-	case SERVICE_ACTION_IN_16:
-		return (cdb[1] & 0x1f) == GET_LBA_STATUS;
-	default:
-		return false;
-	}
-}
-
 bool tcmur_ha_hold(struct tcmur_device *rdev, const struct tcmulib_cmd *lc, uint64_t now)
 {
 #ifdef TCMUR_HAVE_SCSI_ENGINE
 	int grp, state;
 
-	if (!media_cdb(lc->cdb) || !rdev->scsi)
+	if (scsi_cdb_need(lc->cdb) != SCSI_NEED_MEDIUM || !rdev->scsi)
 		return false;
 	grp = scsi_dev_implicit_group(rdev->scsi);
 	if (grp < 0)

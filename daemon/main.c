@@ -347,6 +347,14 @@ int main(int argc, char **argv)
 			effective_log_dir(), strerror(-ret));
 	tcmu_log_use_syslog(1);
 	tcmu_info("tcmu-runner %s starting\n", TCMUR_VERSION);
+	{
+		uint64_t cost;
+		bool coarse = tcmulib_clock_is_coarse(&cost);
+
+		tcmu_info("command timestamps: %s (a CLOCK_MONOTONIC read costs %llu ns "
+			  "here%s)\n", coarse ? "CLOCK_MONOTONIC_COARSE" : "CLOCK_MONOTONIC",
+			  (unsigned long long)cost, coarse ? ": a system call" : "");
+	}
 
 	load_module();
 	set_module_param("block_netlink", "1");

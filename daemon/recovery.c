@@ -64,20 +64,13 @@ bool tcmur_recovery_busy(const struct tcmur_device *rdev, const struct tcmulib_c
 {
 	if (rdev->h->handle_cmd)
 		return true; /* it goes to the handler first */
-	switch (lc->cdb[0]) {
-	case TEST_UNIT_READY:
-	case REQUEST_SENSE:
-	case INQUIRY:
-	case MODE_SENSE:
-	case MODE_SENSE_10:
-	case READ_CAPACITY:
-	case REPORT_LUNS:
-		return false; /* the SCSI engine answers these in place */
-	case SERVICE_ACTION_IN_16:
-		return (lc->cdb[1] & 0x1f) != READ_CAPACITY_16;
-	default:
-		return true;
-	}
+#ifdef TCMUR_HAVE_SCSI_ENGINE
+	/* Only what the SCSI engine answers from its own state goes on. */
+	return scsi_cdb_need(lc->cdb) != SCSI_NEED_NONE;
+#else
+	(void)lc;
+	return true;
+#endif
 }
 
 static const char *why_name(unsigned int why)

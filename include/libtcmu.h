@@ -74,8 +74,8 @@ struct tcmulib_cmd {
 	 */
 	uint32_t read_len;
 	bool read_len_valid;
-	/* CLOCK_MONOTONIC at the start of the processing pass that took it off
-	 * the ring (re-read at least every 64 commands). */
+	/* tcmulib_now_ns() at the start of the processing pass that took it
+	 * off the ring (re-read at least every 64 commands). */
 	uint64_t start_ns;
 };
 
@@ -169,6 +169,20 @@ void tcmulib_event_done(struct tcmu_device *dev, int status);
  * environment.
  */
 void tcmulib_set_dbus_registration(bool enable);
+
+/* --- clock ------------------------------------------------------------- */
+
+/*
+ * Added in this implementation.  Nanoseconds on the CLOCK_MONOTONIC
+ * timeline: the clock tcmulib_cmd.start_ns is read from.  Where reading
+ * CLOCK_MONOTONIC is a system call (hpet or acpi_pm clocksource, as in many
+ * VMs), CLOCK_MONOTONIC_COARSE is read instead (one tick of resolution, no
+ * system call).  TCMU_CLOCK=fine or =coarse in the environment forces one.
+ */
+uint64_t tcmulib_now_ns(void);
+/* Whether tcmulib_now_ns() reads the coarse clock; *fine_read_ns (if not
+ * NULL) gets the measured cost of one CLOCK_MONOTONIC read. */
+bool tcmulib_clock_is_coarse(uint64_t *fine_read_ns);
 
 /* --- per-device command processing ----------------------------------- */
 

@@ -349,7 +349,6 @@ struct tcmulib_cmd *tcmulib_get_next_command(struct tcmu_device *dev, int hm_cmd
 {
 	struct tcmu_slot *s;
 	uint32_t head, off, len_op, len, used;
-	struct timespec ts;
 	int sts;
 
 	if (dev->hm_cmd_size < 0) {
@@ -437,8 +436,7 @@ struct tcmulib_cmd *tcmulib_get_next_command(struct tcmu_device *dev, int hm_cmd
 		 * enough.
 		 */
 		if (!dev->pass_clock_left) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			dev->pass_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+			dev->pass_ns = tcmulib_now_ns();
 			dev->pass_clock_left = CLOCK_EVERY;
 		}
 		dev->pass_clock_left--;

@@ -69,6 +69,19 @@ void scsi_dev_capacity_changed(struct scsi_dev *sd);
 void scsi_dev_set_ha_lock(struct scsi_dev *sd, int state);
 int scsi_dev_implicit_group(struct scsi_dev *sd);
 
+/*
+ * What a CDB needs of the backend, from the opcode table; any thread, never
+ * blocks.  The one classification the daemon uses for recovery (which
+ * commands get BUSY while the backend is away) and implicit-ALUA locking
+ * (which commands wait for the lock).
+ */
+enum scsi_need {
+	SCSI_NEED_NONE,		/* answered from the engine's state (INQUIRY ...) */
+	SCSI_NEED_MEDIUM,	/* reads or changes the medium */
+	SCSI_NEED_BACKEND,	/* anything else, and opcodes the engine lacks */
+};
+enum scsi_need scsi_cdb_need(const uint8_t *cdb);
+
 /* Ring thread; never blocks.  See above. */
 enum scsi_class scsi_dispatch(struct tcmu_device *dev, struct tcmur_cmd *cmd,
 			      struct scsi_rw *rw, int *sts);

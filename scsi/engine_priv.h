@@ -94,6 +94,11 @@ struct scsi_ctx {
 #define OPF_ALUA_SB	(1u << 6)
 #define OPF_ALUA_UA	(1u << 7)
 #define OPF_ALUA_TR	(1u << 8)
+/* What the command needs of the backend (scsi_cdb_need()): reads or changes
+ * the medium / answered from the engine's own state.  Neither: it needs the
+ * backend in some other way (MODE SELECT, START STOP UNIT, STPG ...). */
+#define OPF_MEDIUM	(1u << 9)
+#define OPF_LOCAL	(1u << 10)
 
 struct scsi_op {
 	uint8_t opcode;

@@ -350,6 +350,44 @@ static void test_format(struct tcmu_device *dev)
 	CHECK(!atomic_load(&sd->formatting));
 }
 
+/* scsi_cdb_need(): the one classification behind recovery and HA locking. */
+static void test_cdb_need(void)
+{
+	static const struct {
+		uint8_t op, b1;
+		enum scsi_need need;
+	} t[] = {
+	    {READ_10, 0, SCSI_NEED_MEDIUM},
+	    {WRITE_16, 0, SCSI_NEED_MEDIUM},
+	    {SYNCHRONIZE_CACHE, 0, SCSI_NEED_MEDIUM},
+	    {UNMAP, 0, SCSI_NEED_MEDIUM},
+	    {COMPARE_AND_WRITE, 0, SCSI_NEED_MEDIUM},
+	    {EXTENDED_COPY, 0, SCSI_NEED_MEDIUM},
+	    {FORMAT_UNIT, 0, SCSI_NEED_MEDIUM},
+	    {SERVICE_ACTION_IN_16, GET_LBA_STATUS, SCSI_NEED_MEDIUM},
+	    {SERVICE_ACTION_IN_16, READ_CAPACITY_16, SCSI_NEED_NONE},
+	    {TEST_UNIT_READY, 0, SCSI_NEED_NONE},
+	    {INQUIRY, 0, SCSI_NEED_NONE},
+	    {REQUEST_SENSE, 0, SCSI_NEED_NONE},
+	    {MODE_SENSE_10, 0, SCSI_NEED_NONE},
+	    {READ_CAPACITY, 0, SCSI_NEED_NONE},
+	    {MAINTENANCE_IN, MI_REPORT_TARGET_PGS, SCSI_NEED_NONE},
+	    {MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPERATION_CODES, SCSI_NEED_NONE},
+	    {MODE_SELECT, 0, SCSI_NEED_BACKEND},
+	    {START_STOP, 0, SCSI_NEED_BACKEND},
+	    {MAINTENANCE_OUT, MO_SET_TARGET_PGS, SCSI_NEED_BACKEND},
+	    {0xc0, 0, SCSI_NEED_BACKEND}, /* unknown to the engine */
+	};
+	size_t i;
+
+	SECTION("scsi_cdb_need: medium, engine-only, other");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint8_t cdb[16] = {t[i].op, t[i].b1};
+
+		CHECK_EQ(scsi_cdb_need(cdb), t[i].need);
+	}
+}
+
 int main(void)
 {
 	struct tcmu_device *dev = fake_dev_new(2048, 512, "5001405abcdef");
@@ -361,6 +399,7 @@ int main(void)
 	test_mode_select(dev);
 	test_wp_and_capacity(dev);
 	test_format(dev);
+	test_cdb_need();
 	CHECK_EQ(fake_internal_errors, 0);
 	fake_dev_free(dev);
 	return check_summary("test-engine_spc");
