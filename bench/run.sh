@@ -61,6 +61,8 @@ mkdir -p "$OUT"
 echo "bench: results in $OUT"
 
 # 1. Release build (never more than -j2: the machine is shared).
+# A fresh machine: the build packages first (quiet when all are there).
+"$top/tests/vm/deps.sh" || { echo "bench: installing the build packages failed"; exit 1; }
 if [ ! -f "$B/CMakeCache.txt" ] || ! grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$B/CMakeCache.txt"; then
 	cmake -S "$top" -B "$B" -DCMAKE_BUILD_TYPE=Release > "$OUT/build.log" 2>&1 ||
 		{ echo "bench: cmake failed (see $OUT/build.log)"; exit 1; }
