@@ -352,7 +352,8 @@ int main(int argc, char **argv)
 		bool coarse = tcmulib_clock_is_coarse(&cost);
 
 		tcmu_info("command timestamps: %s (a CLOCK_MONOTONIC read costs %llu ns "
-			  "here%s)\n", coarse ? "CLOCK_MONOTONIC_COARSE" : "CLOCK_MONOTONIC",
+			  "here%s)\n",
+			  coarse ? "CLOCK_MONOTONIC_COARSE" : "CLOCK_MONOTONIC",
 			  (unsigned long long)cost, coarse ? ": a system call" : "");
 	}
 

@@ -76,9 +76,9 @@ int scsi_dev_implicit_group(struct scsi_dev *sd);
  * (which commands wait for the lock).
  */
 enum scsi_need {
-	SCSI_NEED_NONE,		/* answered from the engine's state (INQUIRY ...) */
-	SCSI_NEED_MEDIUM,	/* reads or changes the medium */
-	SCSI_NEED_BACKEND,	/* anything else, and opcodes the engine lacks */
+	SCSI_NEED_NONE,	   /* answered from the engine's state (INQUIRY ...) */
+	SCSI_NEED_MEDIUM,  /* reads or changes the medium */
+	SCSI_NEED_BACKEND, /* anything else, and opcodes the engine lacks */
 };
 enum scsi_need scsi_cdb_need(const uint8_t *cdb);
 

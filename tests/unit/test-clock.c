@@ -11,12 +11,17 @@
 #include "check.h"
 #include "libtcmu.h"
 
+static uint64_t ts_ns(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
+}
+
 static uint64_t mono(clockid_t id)
 {
 	struct timespec ts;
 
 	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return ts_ns(&ts);
 }
 
 int main(int argc, char **argv)
@@ -42,7 +47,7 @@ int main(int argc, char **argv)
 
 	SECTION("on the CLOCK_MONOTONIC timeline");
 	CHECK(!clock_getres(coarse ? CLOCK_MONOTONIC_COARSE : CLOCK_MONOTONIC, &res));
-	res_ns = (uint64_t)res.tv_sec * 1000000000ull + (uint64_t)res.tv_nsec;
+	res_ns = ts_ns(&res);
 	for (i = 0; i < 100; i++) {
 		before = mono(CLOCK_MONOTONIC);
 		now = tcmulib_now_ns();

@@ -36,7 +36,11 @@ FAULTY=$BUILD/tests/handlers/faulty/handler_faulty.so
 
 sdname() { basename "$(dev)"; }
 lundir() { echo "$(cat "$TT/loop.ha0")/tpgt_1/lun/lun_0"; }
-nlocks() { local n; n=$(grep -c '^lock ' "$LOCKLOG" 2>/dev/null); echo "${n:-0}"; }
+# nmatch FILE ERE: how many lines of FILE match (0 when FILE is missing).
+nmatch() { local n; n=$(grep -cE "$2" "$1" 2>/dev/null); echo "${n:-0}"; }
+# has_nmatch FILE ERE MIN: at least MIN lines match (for wait_for).
+has_nmatch() { [ "$(nmatch "$1" "$2")" -ge "$3" ]; }
+nlocks() { nmatch "$LOCKLOG" '^lock '; }
 # log_wait PATTERN: the daemon log shows PATTERN within 5 s (the logger lags)
 log_wait() { wait_for 5 grep -q -- "$1" "$RLOG"; }
 ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -125,20 +129,20 @@ t_first_write() {
 outage() {
 	local what=$1 blk=$2 f0 t0 t1 rc
 	head -c 65536 /dev/urandom > "$TT/w$blk"
-	f0=$(grep -c 'fail$' "$LOCKLOG")
+	f0=$(nmatch "$LOCKLOG" 'fail$')
 	printf '%s' "$what" > "$IMG.lockfail"
 	touch "$IMG.locklost"
 	rm -f "$TT/w.rc"
 	t0=$(ms_now)
 	( WRITE_TMO=90 blk_write "$TT/w$blk" "$blk"; echo $? > "$TT/w.rc" ) &
 	wait_for 20 eval "[ ! -e '$IMG.locklost' ]" || { echo "the write never reached the handler"; return 1; }
-	wait_for 30 eval "[ \$(grep -c 'fail\$' '$LOCKLOG') -ge $((f0 + 2)) ]" ||
+	wait_for 30 has_nmatch "$LOCKLOG" 'fail$' $((f0 + 2)) ||
 		{ echo "lock() not retried: $(cat "$LOCKLOG")"; return 1; }
 	if [ -e "$TT/w.rc" ]; then
 		echo "the write ended (rc $(cat "$TT/w.rc")) while lock() failed"
 		return 1
 	fi
-	log "write waiting after $(( $(ms_now) - t0 )) ms; lock() failed $(( $(grep -c 'fail$' "$LOCKLOG") - f0 )) time(s)"
+	log "write waiting after $(( $(ms_now) - t0 )) ms; lock() failed $(( $(nmatch "$LOCKLOG" 'fail$') - f0 )) time(s)"
 	rtpg_state 'active/non.optimized' || return 1
 	rm -f "$IMG.lockfail"
 	t1=$(ms_now)
@@ -161,18 +165,18 @@ outage() {
 
 t_lock_loss() {
 	local n0
-	n0=$(grep -c 'recovering the device' "$RLOG")
+	n0=$(nmatch "$RLOG" 'recovering the device')
 	outage hwerr 1 || return 1
-	wait_for 5 eval "[ \$(grep -c 'recovering the device' '$RLOG') -gt $n0 ]" ||
+	wait_for 5 has_nmatch "$RLOG" 'recovering the device' $((n0 + 1)) ||
 		{ echo "no recovery for the lost lock"; return 1; }
 }
 
 t_fenced() {
 	local n0
-	n0=$(grep -c 'faulty: reopened' "$RLOG")
+	n0=$(nmatch "$RLOG" 'faulty: reopened')
 	outage fenced 2 || return 1
 	# the lost lock and each FENCED lock() reopen the device
-	wait_for 5 eval "[ \$(grep -c 'faulty: reopened' '$RLOG') -ge $((n0 + 2)) ]" ||
+	wait_for 5 has_nmatch "$RLOG" 'faulty: reopened' $((n0 + 2)) ||
 		{ echo "FENCED did not reopen"; return 1; }
 }
 
