@@ -111,16 +111,36 @@ static bool file_check_config(const char *cfgstring, char **reason)
 
 /* ---- synchronous I/O (thread pool mode, fallbacks, completion fix-ups) -- */
 
-/* Read len bytes at off into iov; bytes past the end of the file read as zero. */
+/*
+ * Copy into dst (room for cnt entries) the entries of src that hold its first
+ * len bytes, the last one cut short.  The iovec a callout gets can be longer
+ * than len (partial blocks, engine sub-I/O): the bytes past len belong to
+ * someone else, and so does the caller's array.  Returns the entries used.
+ */
+static size_t iov_clip(struct iovec *dst, const struct iovec *src, size_t cnt, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < cnt && len; i++) {
+		dst[i] = src[i];
+		if (dst[i].iov_len > len)
+			dst[i].iov_len = len;
+		len -= dst[i].iov_len;
+	}
+	return i;
+}
+
+/* Read len bytes at off into iov; bytes past the end of the file read as zero.
+ * Touches neither iov[] nor the buffer past len. */
 static int sync_read(int fd, struct iovec *iov, size_t iov_cnt, size_t len, off_t off)
 {
 	struct iovec local[16], *v = iov_cnt <= 16 ? local : malloc(iov_cnt * sizeof(*v));
-	size_t done = 0, cnt = iov_cnt;
+	size_t done = 0, cnt;
 	int ret = TCMU_STS_OK;
 
 	if (!v)
 		return TCMU_STS_NO_RESOURCE;
-	memcpy(v, iov, iov_cnt * sizeof(*v));
+	cnt = iov_clip(v, iov, iov_cnt, len);
 	while (done < len) {
 		ssize_t n = preadv(fd, v, (int)(cnt > IOV_MAX ? IOV_MAX : cnt), off + (off_t)done);
 
@@ -146,16 +166,17 @@ static int sync_read(int fd, struct iovec *iov, size_t iov_cnt, size_t len, off_
 	return ret;
 }
 
+/* Write len bytes of iov at off; touches neither iov[] nor the file past len. */
 static int sync_write(int fd, struct iovec *iov, size_t iov_cnt, size_t len, off_t off,
 		      int flags)
 {
 	struct iovec local[16], *v = iov_cnt <= 16 ? local : malloc(iov_cnt * sizeof(*v));
-	size_t done = 0, cnt = iov_cnt;
+	size_t done = 0, cnt;
 	int ret = TCMU_STS_OK;
 
 	if (!v)
 		return TCMU_STS_NO_RESOURCE;
-	memcpy(v, iov, iov_cnt * sizeof(*v));
+	cnt = iov_clip(v, iov, iov_cnt, len);
 	while (done < len && cnt) {
 		ssize_t n = pwritev2(fd, v, (int)(cnt > IOV_MAX ? IOV_MAX : cnt),
 				     off + (off_t)done, flags);
@@ -187,19 +208,45 @@ static bool want_dsync(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 
 #ifdef HAVE_URING
 
-/* Submission: what finish_short() needs if the transfer comes back short. */
-static void remember(struct tcmur_cmd *cmd, struct iovec *iov, size_t iov_cnt, size_t len,
-		     off_t off)
+/*
+ * Submission of a read or write: the iovec io_uring gets, ending at len, and
+ * what finish_short() needs if the transfer comes back short.  That is the
+ * caller's own array when it already ends at len (the usual case), else a
+ * clipped copy, owned through cmd->iov_base_copy until forget().  Returns
+ * TCMU_STS_OK or TCMU_STS_NO_RESOURCE.
+ */
+static int remember(struct tcmur_cmd *cmd, struct iovec *iov, size_t iov_cnt, size_t len,
+		    off_t off)
 {
-	cmd->iovec = iov;
+	struct iovec *v = iov;
+
+	cmd->iov_base_copy = NULL;
+	if (tcmu_iovec_length(iov, iov_cnt) > len) {
+		v = malloc(iov_cnt * sizeof(*v));
+		if (!v)
+			return TCMU_STS_NO_RESOURCE;
+		iov_cnt = iov_clip(v, iov, iov_cnt, len);
+		cmd->iov_base_copy = v;
+	}
+	cmd->iovec = v;
 	cmd->iov_cnt = iov_cnt;
 	cmd->requested = len;
 	cmd->handler_private = (void *)(uintptr_t)off;
+	return TCMU_STS_OK;
+}
+
+/* The read or write is over (or was never queued): drop remember()'s copy. */
+static void forget(struct tcmur_cmd *cmd)
+{
+	free(cmd->iov_base_copy);
+	cmd->iov_base_copy = NULL;
 }
 
 /*
  * Ring thread: io_uring moved only done of cmd->requested bytes; move the
- * rest synchronously (a read past EOF zero-fills).  Returns TCMU_STS_*.
+ * rest synchronously (a read past EOF zero-fills), over the iovec and length
+ * the callout was given (remember()), never the command's whole data buffer.
+ * Returns TCMU_STS_*.
  */
 static int finish_short(struct tcmu_device *dev, struct file_dev *fdev, struct tcmur_cmd *cmd,
 			size_t done, bool write)
@@ -212,7 +259,7 @@ static int finish_short(struct tcmu_device *dev, struct file_dev *fdev, struct t
 	if (!v)
 		return TCMU_STS_NO_RESOURCE;
 	/* The callout's own iovec: not always the command's (engine sub-I/O). */
-	memcpy(v, cmd->iovec, cnt * sizeof(*v));
+	cnt = iov_clip(v, cmd->iovec, cnt, cmd->requested);
 	used = tcmu_iovec_seek(v, cnt, done);
 	if (write)
 		sts = sync_write(fdev->fd, v + used, cnt - used, left, off,
@@ -243,6 +290,7 @@ static void finish_uring(struct tcmu_device *dev, struct file_dev *fdev,
 			/* Short read: finish it (zero-filling past EOF) here. */
 			sts = finish_short(dev, fdev, cmd, (size_t)res, false);
 		}
+		forget(cmd);
 		break;
 	case FOP_WRITE:
 		if (res < 0) {
@@ -252,6 +300,7 @@ static void finish_uring(struct tcmu_device *dev, struct file_dev *fdev,
 		} else if ((size_t)res < len) {
 			sts = finish_short(dev, fdev, cmd, (size_t)res, true);
 		}
+		forget(cmd);
 		break;
 	case FOP_FLUSH:
 		if (res < 0) {
@@ -351,12 +400,18 @@ static int file_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iove
 
 #ifdef HAVE_URING
 	if (fdev->uring) {
-		struct io_uring_sqe *sqe = get_sqe(fdev);
+		struct io_uring_sqe *sqe;
 
-		if (!sqe)
+		sts = remember(cmd, iov, iov_cnt, len, off);
+		if (sts != TCMU_STS_OK)
+			return sts;
+		sqe = get_sqe(fdev);
+		if (!sqe) {
+			forget(cmd);
 			return TCMU_STS_BUSY;
-		remember(cmd, iov, iov_cnt, len, off);
-		io_uring_prep_readv(sqe, fdev->fd, iov, (unsigned int)iov_cnt, (uint64_t)off);
+		}
+		io_uring_prep_readv(sqe, fdev->fd, cmd->iovec, (unsigned int)cmd->iov_cnt,
+				    (uint64_t)off);
 		return submit(fdev, sqe, cmd, FOP_READ);
 	}
 #endif
@@ -379,13 +434,18 @@ static int file_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iov
 
 #ifdef HAVE_URING
 	if (fdev->uring) {
-		struct io_uring_sqe *sqe = get_sqe(fdev);
+		struct io_uring_sqe *sqe;
 
-		if (!sqe)
+		sts = remember(cmd, iov, iov_cnt, len, off);
+		if (sts != TCMU_STS_OK)
+			return sts;
+		sqe = get_sqe(fdev);
+		if (!sqe) {
+			forget(cmd);
 			return TCMU_STS_BUSY;
-		remember(cmd, iov, iov_cnt, len, off);
-		io_uring_prep_writev2(sqe, fdev->fd, iov, (unsigned int)iov_cnt, (uint64_t)off,
-				      flags);
+		}
+		io_uring_prep_writev2(sqe, fdev->fd, cmd->iovec, (unsigned int)cmd->iov_cnt,
+				      (uint64_t)off, flags);
 		return submit(fdev, sqe, cmd, FOP_WRITE);
 	}
 #endif
