@@ -1,8 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
-# Build Debian packages (tcmu-runner, libtcmu2, libtcmu-dev) from this tree:
-# a cmake build installed into a staging root, split and packed by dpkg-deb.
+# Build Debian packages (tcmu-runner, the library package named after the
+# built soname, e.g. libtcmu-ng1, and its -dev package, e.g. libtcmu-ng-dev)
+# from this tree: a cmake build installed into a staging root, split and
+# packed by dpkg-deb.
 # Usage: make_debs.sh [--without rbd|glfs|qcow|zbc|fbo]... [--outdir DIR]
+# --without X configures with -Dwith-X=OFF (none of these handlers is
+# written yet; today the switch changes nothing).
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -11,7 +15,7 @@ OUT=$HERE/debbuild
 cmake_opts=
 
 usage() {
-	sed -n '3,5p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,9p' "$0" | sed 's/^# \{0,1\}//'
 	exit "$1"
 }
 
@@ -35,7 +39,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-for tool in dpkg-deb dpkg cmake make; do
+for tool in dpkg-deb dpkg cmake make readelf; do
 	command -v $tool >/dev/null 2>&1 || { echo "make_debs.sh: $tool not found" >&2; exit 1; }
 done
 
@@ -70,6 +74,27 @@ rm -f "$ROOT/usr/bin/consumer" "$ROOT/usr/bin/tcmu-synthesizer"
 		>"$ROOT/etc/tcmu/tcmu.conf"
 find "$ROOT/usr/share/man" -type f -name '*.[0-9]' -exec gzip -9n {} +
 
+# The library package is named after the soname the build produced
+# (Debian policy: libfoo.so.1 -> libfoo1, libfoo-bar.so.1 -> libfoo-bar1).
+lib=$(find "$ROOT/$LIBDIR" -maxdepth 1 -type f -name 'libtcmu*.so.*' | head -n 1)
+[ -n "$lib" ] || { echo "make_debs.sh: no libtcmu*.so.* was installed" >&2; exit 1; }
+SONAME=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+[ -n "$SONAME" ] || { echo "make_debs.sh: $lib has no soname" >&2; exit 1; }
+LIBBASE=${SONAME%%.so.*}
+case $LIBBASE in
+*[0-9]) LIBPKG=$LIBBASE-${SONAME#*.so.} ;;
+*) LIBPKG=$LIBBASE${SONAME#*.so.} ;;
+esac
+DEVPKG=$LIBBASE-dev
+echo "make_debs.sh: soname $SONAME: packages $LIBPKG and $DEVPKG"
+
+# Example sources (installed under the doc folder) go with the -dev package.
+if [ -d "$ROOT/usr/share/doc/tcmu-runner/examples" ]; then
+	mkdir -p "$ROOT/usr/share/doc/$DEVPKG"
+	mv "$ROOT/usr/share/doc/tcmu-runner/examples" "$ROOT/usr/share/doc/$DEVPKG/"
+	rmdir "$ROOT/usr/share/doc/tcmu-runner" 2>/dev/null || true
+fi
+
 # take <package> <path>...: move paths from the staging root into a package.
 take() {
 	pkg=$OUT/pkg/$1
@@ -84,8 +109,9 @@ take() {
 	done
 }
 
-take libtcmu2 "$LIBDIR/libtcmu.so.*"
-take libtcmu-dev usr/include "$LIBDIR/libtcmu.so" "$LIBDIR/pkgconfig" usr/share/man/man3
+take "$LIBPKG" "$LIBDIR/$LIBBASE.so.*"
+take "$DEVPKG" usr/include "$LIBDIR/$LIBBASE.so" "$LIBDIR/pkgconfig" usr/share/man/man3 \
+	"usr/share/doc/$DEVPKG"
 take tcmu-runner usr/bin usr/sbin "$LIBDIR/tcmu-runner" etc usr/share/dbus-1 lib/systemd \
 	usr/share/man/man5 usr/share/man/man8
 
@@ -106,7 +132,7 @@ shlibdeps() {	# shlibdeps <package dir>: prints a Depends list (may be empty)
 	mkdir "$tmp/debian"
 	printf 'Source: tcmu-runner\n\nPackage: x\nArchitecture: any\n' >"$tmp/debian/control"
 	# shellcheck disable=SC2086
-	(cd "$tmp" && dpkg-shlibdeps -O -l"$OUT/pkg/libtcmu2/$LIBDIR" \
+	(cd "$tmp" && dpkg-shlibdeps -O -l"$OUT/pkg/$LIBPKG/$LIBDIR" \
 		--ignore-missing-info $elfs 2>/dev/null) |
 		sed -n 's/^shlibs:Depends=//p'
 	rm -rf "$tmp"
@@ -147,8 +173,8 @@ control() {	# control <package> <section> <depends> <summary> <description...>
 	} >"$dir/DEBIAN/control"
 }
 
-for p in tcmu-runner libtcmu2 libtcmu-dev; do
-	docs $p
+for p in tcmu-runner "$LIBPKG" "$DEVPKG"; do
+	docs "$p"
 done
 
 dep_run=$(shlibdeps "$OUT/pkg/tcmu-runner")
@@ -158,14 +184,19 @@ control tcmu-runner admin "${dep_run:+$dep_run, }dbus" \
 	"backstore from userspace, passing storage requests to handler plugins." \
 	"It offers the org.kernel.TCMUService1 DBus service used by targetcli" \
 	"and tcmu-stat."
-dep_lib=$(shlibdeps "$OUT/pkg/libtcmu2")
-control libtcmu2 libs "$dep_lib" "library for serving LIO TCM-User devices" \
+dep_lib=$(shlibdeps "$OUT/pkg/$LIBPKG")
+control "$LIBPKG" libs "$dep_lib" "library for serving LIO TCM-User devices" \
 	"libtcmu handles the kernel side of target_core_user devices: netlink" \
-	"events, the mapped command ring and configfs."
-control libtcmu-dev libdevel "libtcmu2 (= $DEBVER)" \
+	"events, the mapped command ring and configfs.  Its ABI is not that of" \
+	"upstream tcmu-runner's libtcmu.so.2, hence its own soname ($SONAME)."
+control "$DEVPKG" libdevel "$LIBPKG (= $DEBVER)" \
 	"development files for libtcmu and tcmu-runner handlers" \
-	"Headers, pkg-config file and manual pages for libtcmu programs and" \
-	"tcmu-runner handler plugins."
+	"Headers, pkg-config file (libtcmu), manual pages and example sources" \
+	"for libtcmu programs and tcmu-runner handler plugins."
+# Same header and pkg-config names as upstream's libtcmu-dev.
+if [ "$DEVPKG" != libtcmu-dev ]; then
+	echo "Conflicts: libtcmu-dev" >>"$OUT/pkg/$DEVPKG/DEBIAN/control"
+fi
 
 # tcmu-runner: configuration files, and a systemd reload on install/removal.
 (cd "$OUT/pkg/tcmu-runner" && find etc -type f | sed 's|^|/|' | sort) \
@@ -181,9 +212,9 @@ exit 0
 EOF
 	chmod 755 "$OUT/pkg/tcmu-runner/DEBIAN/$script"
 done
-echo "activate-noawait ldconfig" >"$OUT/pkg/libtcmu2/DEBIAN/triggers"
+echo "activate-noawait ldconfig" >"$OUT/pkg/$LIBPKG/DEBIAN/triggers"
 
-for p in tcmu-runner libtcmu2 libtcmu-dev; do
+for p in tcmu-runner "$LIBPKG" "$DEVPKG"; do
 	dpkg-deb --root-owner-group -Zxz --build "$OUT/pkg/$p" \
 		"$OUT/${p}_${DEBVER}_$ARCH.deb" >/dev/null
 	echo "$OUT/${p}_${DEBVER}_$ARCH.deb"
