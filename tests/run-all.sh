@@ -4,7 +4,9 @@
 # tests/run-all.sh [--no-vm] [--quick] [--no-conformance]
 #
 # The one test command (CI runs exactly this through .ci/run):
-#   1. installs the build and test packages with apt if any is missing
+#   1. installs the build and test packages with apt if any is missing,
+#      then "lint" (tests/lint.sh): shellcheck on every script; clang-format
+#      --dry-run -Werror on every *.c/*.h with LINT_FORMAT=1 (else SKIP)
 #   2. build/       warnings as errors (-DWERROR=ON), then ctest
 #   3. build-asan/  ASan+UBSan (-DSANITIZE=ON), then ctest
 #   4. build-fuzz/  libFuzzer targets with clang (-DFUZZ=ON), each run for
@@ -21,7 +23,8 @@
 #             under TCG; in the default run, off with --quick).  The kernel
 #             fileio reference run is extra: VM_ENV=CONF_REF CONF_REF=1.
 # Environment: JOBS (make -j, default nproc), VM_SUITES (override the list),
-# LOGDIR (default build-logs/), SKIP_DEPS=1 (do not touch apt), BUILD_PREFIX
+# LOGDIR (default build-logs/), SKIP_DEPS=1 (do not touch apt), LINT_FORMAT=1
+# (clang-format check in the lint step), BUILD_PREFIX
 # (default <repo>/build: the trees are $BUILD_PREFIX, -asan, -fuzz).
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -33,7 +36,7 @@ for a in "$@"; do
 	--quick) QUICK=1; CONFORMANCE=0 ;;
 	--conformance) CONFORMANCE=1 ;;	# the default; kept for old scripts
 	--no-conformance) CONFORMANCE=0 ;;
-	-h|--help) sed -n '3,25p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,28p' "$0"; exit 0 ;;
 	*) echo "unknown option: $a" >&2; exit 2 ;;
 	esac
 done
@@ -57,6 +60,15 @@ if [ "${SKIP_DEPS:-0}" != 1 ]; then
 			{ tail -20 "$LOGDIR/vm-setup.log"; echo "FAIL vm-setup"; ko vm-setup; VM=0; }
 	fi
 fi
+
+# --- lint ------------------------------------------------------------------
+step "lint"
+tests/lint.sh > "$LOGDIR/lint.log" 2>&1
+grep -vE '^(PASS|SKIP) ' "$LOGDIR/lint.log" | head -40
+grep -E '^(PASS|FAIL|SKIP) ' "$LOGDIR/lint.log"
+n=$(grep -c '^PASS ' "$LOGDIR/lint.log"); [ "$n" = 0 ] || ok lint "$n"
+while read -r f; do ko "$f"; done < <(sed -n 's/^FAIL \([^ ]*\).*/\1/p' "$LOGDIR/lint.log")
+grep -qE '^(PASS|FAIL) ' "$LOGDIR/lint.log" || { echo "FAIL lint (no result)"; ko lint; }
 
 # --- build + ctest ---------------------------------------------------------
 # build_tree DIR NAME CMAKE_ARGS... : configure + build; returns non-zero on failure
@@ -122,13 +134,13 @@ if [ $QUICK = 0 ]; then
 	step "packages (rpmbuild, dpkg-deb)"
 	if timeout 1200 extra/make_runnerrpms.sh --topdir "$B-rpm" > "$LOGDIR/rpm.log" 2>&1 &&
 	   ls "$B-rpm"/RPMS/*/tcmu-runner-*.rpm > /dev/null 2>&1; then
-		echo "PASS packages/rpm ($(cd "$B-rpm/RPMS" && ls ./*/*.rpm | tr '\n' ' '))"; ok
+		echo "PASS packages/rpm ($(cd "$B-rpm/RPMS" && echo ./*/*.rpm))"; ok
 	else
 		tail -20 "$LOGDIR/rpm.log"; echo "FAIL packages/rpm"; ko packages/rpm
 	fi
 	if timeout 1200 extra/make_debs.sh --outdir "$B-deb" > "$LOGDIR/deb.log" 2>&1 &&
 	   ls "$B-deb"/tcmu-runner_*.deb > /dev/null 2>&1; then
-		echo "PASS packages/deb ($(cd "$B-deb" && ls ./*.deb | tr '\n' ' '))"; ok
+		echo "PASS packages/deb ($(cd "$B-deb" && echo ./*.deb))"; ok
 	else
 		tail -20 "$LOGDIR/deb.log"; echo "FAIL packages/deb"; ko packages/deb
 	fi

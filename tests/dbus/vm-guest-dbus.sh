@@ -4,13 +4,21 @@
 # system bus, driven by targetcli (handler listing, CheckConfig, create) and
 # observed with tcmu-stat while I/O runs through tcm_loop.
 #   BUILD=<build dir> tests/vm/run.sh tests/dbus/vm-guest-dbus.sh 600
+# shellcheck source=tests/vm/lib.sh
 . "$TESTS_VM/lib.sh"
 STAT=$BUILD/tools/tcmu-stat
 fail=0
 ok() { echo "PASS $*"; }
 bad() { echo "FAIL $*"; fail=1; }
+# check NAME COMMAND...: PASS NAME when COMMAND succeeds, else FAIL NAME.
+check() {
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else bad "$name"; fi
+}
 
 vm_init > /vmout/vm_init.log 2>&1 || { cat /vmout/vm_init.log; exit 1; }
+# shellcheck disable=SC2119 # start_runner's arguments are optional extra daemon options
 start_runner || { echo "FAIL runner start"; exit 1; }
 
 # The name shows up once the daemon is ready.
@@ -43,16 +51,23 @@ truncate -s 64M "$SCRATCH/d0.img"
 out=$(timeout 60 targetcli /backstores/user:file create name=d0 size=64M \
 	cfgstring="$SCRATCH/d0.img" 2>&1)
 echo "$out"
-echo "$out" | grep -q "Created user-backed storage object d0" &&
-	ok "targetcli created user:file d0" || bad "targetcli created user:file d0"
+check "targetcli created user:file d0" grep -q "Created user-backed storage object d0" \
+	<<EOF
+$out
+EOF
 
 out=$("$STAT" --list 2>&1)
 echo "$out"
-echo "$out" | grep -Eq "^d0 +uio[0-9]+ +file +open +file/$SCRATCH/d0.img" &&
-	ok "tcmu-stat lists d0" || bad "tcmu-stat lists d0"
+check "tcmu-stat lists d0" grep -Eq "^d0 +uio[0-9]+ +file +open +file/$SCRATCH/d0.img" \
+	<<EOF
+$out
+EOF
 
-bs=$(ls -d "$CFS"/core/user_*/d0 | head -1)
-dev=$(loop_lun "$bs") && ok "d0 exported as $dev" || bad "d0 exported"
+bs=
+for d in "$CFS"/core/user_*/d0; do
+	[ -e "$d" ] && bs=$d && break
+done
+if dev=$(loop_lun "$bs"); then ok "d0 exported as $dev"; else bad "d0 exported"; fi
 if [ -n "${dev:-}" ]; then
 	dd if=/dev/urandom of="$dev" bs=1M count=4 oflag=direct 2>&1 | tail -1
 	dd if="$dev" of=/dev/null bs=1M count=4 iflag=direct 2>&1 | tail -1
@@ -61,12 +76,13 @@ if [ -n "${dev:-}" ]; then
 	echo "$p"
 	wb=$(echo "$p" | sed -n 's/.* write_bytes=\([0-9]*\).*/\1/p')
 	rb=$(echo "$p" | sed -n 's/.* read_bytes=\([0-9]*\).*/\1/p')
-	[ "${wb:-0}" -ge $((4 << 20)) ] && ok "write_bytes $wb" || bad "write_bytes ${wb:-?}"
-	[ "${rb:-0}" -ge $((4 << 20)) ] && ok "read_bytes $rb" || bad "read_bytes ${rb:-?}"
-	echo "$p" | grep -Eq "latency_buckets=[0-9,]*[1-9]" && ok "latency histogram filled" ||
-		bad "latency histogram filled"
+	check "write_bytes ${wb:-?} >= 4 MiB" [ "${wb:-0}" -ge $((4 << 20)) ]
+	check "read_bytes ${rb:-?} >= 4 MiB" [ "${rb:-0}" -ge $((4 << 20)) ]
+	check "latency histogram filled" grep -Eq "latency_buckets=[0-9,]*[1-9]" <<EOF
+$p
+EOF
 	(dd if="$dev" of=/dev/null bs=64k iflag=direct 2>/dev/null &)
-	"$STAT" -i 1 -c 2 d0 && ok "tcmu-stat interval mode" || bad "tcmu-stat interval mode"
+	check "tcmu-stat interval mode" "$STAT" -i 1 -c 2 d0
 	loop_unexport "$bs" >/dev/null 2>&1
 fi
 

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 # shellcheck shell=bash
 # Guest side of demo.sh: runs as root inside the VM.
+# shellcheck source=tests/vm/lib.sh
 . "$TESTS_VM/lib.sh"
 say() { printf '\n== %s\n' "$*"; }
 fail() { printf '\n!! %s\n' "$*"; runner_log_tail 30; exit 1; }

@@ -2,12 +2,14 @@
 # shellcheck shell=bash
 # Guest side of run-suites.sh: run the suites named in $SUITES (files under
 # $TESTS_VM/suites/) and print "N passed, N failed".
+# shellcheck source=tests/vm/lib.sh
 . "$TESTS_VM/lib.sh"
 vm_init > /vmout/vm_init.log 2>&1 || { cat /vmout/vm_init.log; echo "0 passed, 1 failed"; exit 1; }
 echo "# guest $(uname -r), build $BUILD"
 # Heartbeat for post-mortems of a VM that hit its deadline: the process table
 # (state + kernel wait channel) and the kernel log tail every 20 s.
 ( while sleep 20; do
+	# shellcheck disable=SC2009 # every process with its wait channel, minus kernel threads: not a lookup pgrep does
 	{ date; ps -eo pid,ppid,stat,etime,wchan:28,args | grep -v ' \[.*\]$'
 	  dmesg | tail -n 30; } > /vmout/heartbeat.new 2>&1
 	mv /vmout/heartbeat.new /vmout/heartbeat.txt

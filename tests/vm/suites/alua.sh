@@ -100,6 +100,7 @@ t_rtpg() {
 # stpg STATE: SET TARGET PORT GROUPS for group 17 through sg_raw.
 stpg() {
 	# header 4 bytes, descriptor: state, reserved, group id 0x0011
+	# shellcheck disable=SC2059 # $1 is one octal digit completing the \00N escape
 	printf '\000\000\000\000\00'"$1"'\000\000\021' > "$TT/stpg.bin"
 	od -An -tx1 "$TT/stpg.bin"
 	sg_raw -s 8 -i "$TT/stpg.bin" "$(dev)" a4 0a 00 00 00 00 00 00 00 08 00 00

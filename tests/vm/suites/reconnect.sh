@@ -101,8 +101,12 @@ t_busy_retry() {
 	grep -E 'recover|reopen|lost' "$TT/log/tcmu-runner.log" | head -20
 	echo "# kernel log since the outage:"
 	dmesg | tail -n +"$(( $(cat "$TT/dmesg.mark") + 1 ))" | grep -vE 'Attached|sd [0-9:]+: \[sd' | tail -20
-	[ "$rc" = 0 ] && ! grep -q error "$TT/acked" || { echo "the application saw an I/O error"; return 1; }
-	[ "$bad" = 0 ] && [ "$ok" -ge 1 ] || { echo "the file LUN stalled or failed"; return 1; }
+	if [ "$rc" != 0 ] || grep -q error "$TT/acked"; then
+		echo "the application saw an I/O error"; return 1
+	fi
+	if [ "$bad" != 0 ] || ! [ "$ok" -ge 1 ]; then
+		echo "the file LUN stalled or failed"; return 1
+	fi
 	cmp <(dd if="$fdev" bs=64k count=$NBLK iflag=direct status=none) "$TT/data" || { echo "read-back differs"; return 1; }
 	grep -q 'device f0 recovered after' "$TT/log/tcmu-runner.log" || { echo "no 'recovered' in the log"; return 1; }
 	log "read-back of the $NBLK blocks matches"

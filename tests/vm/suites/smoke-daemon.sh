@@ -119,8 +119,10 @@ t_caw() {
 }
 
 t_sync() {
-	sg_sync "$(dev)" || return 1
-	sg_sync --16 "$(dev)" 2>/dev/null || sg_sync --sync-nv "$(dev)" 2>/dev/null || true
+	sg_sync "$(dev)" || { echo "SYNCHRONIZE CACHE(10) failed"; return 1; }
+	sg_sync --16 "$(dev)" || { echo "SYNCHRONIZE CACHE(16) failed"; return 1; }
+	sg_sync --16 --lba=1000 --count=8 "$(dev)" ||
+		{ echo "SYNCHRONIZE CACHE(16) of LBA 1000+8 failed"; return 1; }
 	sg_turs "$(dev)"
 }
 
