@@ -59,7 +59,7 @@ void tcmu_iovec_zero(struct iovec *iovec, size_t iov_cnt)
  * Consume count bytes from the front of the array: fully used entries are
  * left with iov_len 0, a partly used one is advanced in place.
  */
-size_t tcmu_iovec_seek(struct iovec *iovec, size_t iov_cnt, size_t count)
+size_t tcmu_iovec_advance(struct iovec *iovec, size_t iov_cnt, size_t count)
 {
 	size_t consumed = 0;
 
@@ -76,6 +76,14 @@ size_t tcmu_iovec_seek(struct iovec *iovec, size_t iov_cnt, size_t count)
 		consumed++;
 	}
 	return consumed;
+}
+
+/* Upstream's signature: the caller guarantees count fits in the array. */
+#undef tcmu_iovec_seek
+size_t tcmu_iovec_seek(struct iovec *iovec, size_t count);
+size_t tcmu_iovec_seek(struct iovec *iovec, size_t count)
+{
+	return tcmu_iovec_advance(iovec, SIZE_MAX, count);
 }
 
 off_t tcmu_iovec_compare(void *mem, struct iovec *iovec, size_t size)
