@@ -293,6 +293,19 @@ int tcmu_sts_to_scsi(int sts, uint8_t *sense_buf);
 /* --- SCSI helpers: iovec --------------------------------------------- */
 
 size_t tcmu_iovec_length(struct iovec *iovec, size_t iov_cnt);
+/*
+ * Copy len bytes into / out of the array, which is left unchanged; return
+ * the bytes copied.  The names tcmu_memcpy_into_iovec and
+ * tcmu_memcpy_from_iovec keep upstream's meaning (they also consume the
+ * array, as tcmu_iovec_seek() would); native code reaches tcmu_iovec_fill
+ * and tcmu_iovec_gather through the macros.
+ */
+size_t tcmu_iovec_fill(struct iovec *iovec, size_t iov_cnt, void *src, size_t len);
+size_t tcmu_iovec_gather(void *dest, size_t len, struct iovec *iovec, size_t iov_cnt);
+#ifndef TCMU_UPSTREAM_COMPAT
+#define tcmu_memcpy_into_iovec tcmu_iovec_fill
+#define tcmu_memcpy_from_iovec tcmu_iovec_gather
+#endif
 size_t tcmu_memcpy_into_iovec(struct iovec *iovec, size_t iov_cnt, void *src, size_t len);
 size_t tcmu_memcpy_from_iovec(void *dest, size_t len, struct iovec *iovec, size_t iov_cnt);
 void tcmu_iovec_zero(struct iovec *iovec, size_t iov_cnt);

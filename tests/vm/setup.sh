@@ -52,12 +52,13 @@ if ! dpkg -s tcmu-runner >/dev/null 2>&1 || ! dpkg -s qemu-utils >/dev/null 2>&1
 		made_policy=1
 	fi
 	echo "setup: installing tcmu-runner (handlers only) qemu-utils"
-	timeout 900 apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends \
+	timeout 900 apt-get install -y -q -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confold \
+		--no-install-recommends \
 		tcmu-runner qemu-utils >/dev/null ||
 		{ timeout 600 apt-get update -q >/dev/null;
-		  timeout 900 apt-get install -y -q -o DPkg::Lock::Timeout=300 \
+		  timeout 900 apt-get install -y -q -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confold \
 			--no-install-recommends tcmu-runner qemu-utils >/dev/null; }
-	[ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+	if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 if [ ! -d "$C/k/boot" ]; then
