@@ -121,6 +121,53 @@ static void t_debian_fbo(void)
 	CHECK(dsim_remove_dev(d) == 0, "remove fbo");
 }
 
+static uint64_t be64_at(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* REPORT ZONES builds its reply with the consuming tcmu_memcpy_into_iovec(). */
+static void t_debian_zbc(void)
+{
+	uint8_t rz[16] = { 0x95, 0x00 };
+	char cfg[400];
+	struct sim_result r;
+	struct sim_dev *d;
+	int ret;
+
+	STEP("Debian's prebuilt handler_file_zbc.so: REPORT ZONES (16 zones of 16 MiB)");
+	if (!debian_dir() || !tcmur_handler_find("zbc")) {
+		printf("SKIP: no zbc handler (TCMU_DEBIAN_HANDLERS)\n");
+		return;
+	}
+	snprintf(cfg, sizeof(cfg), "zbc/zsize-16/conv-2@%s/zbc.img", tmp);
+	ret = dsim_add_dev(NULL, cfg, 256u << 20, 4 << 20, &d);
+	ENSURE(ret == 0, "add zbc: %d", ret);
+	clear_ua(d);
+	rz[12] = 0x02;	/* allocation length 512: header + 7 zones */
+	ret = run(d, rz, sizeof(rz), NULL, 0, 512, &r);
+	CHECK(!ret && r.scsi_status == 0 && r.xfer_len == 512, "report zones: ret %d status %d "
+	      "len %u", ret, r.scsi_status, r.xfer_len);
+	if (!ret && r.xfer_len == 512) {
+		uint32_t list = (uint32_t)r.data_in[0] << 24 | r.data_in[1] << 16 |
+				r.data_in[2] << 8 | r.data_in[3];
+
+		CHECK(list == 16 * 64, "zone list length %u", list);
+		CHECK((r.data_in[64] & 0xf) == 1 && be64_at(&r.data_in[72]) == 32768 &&
+		      be64_at(&r.data_in[80]) == 0, "zone 0: type %u len %llu start %llu",
+		      r.data_in[64] & 0xf, (unsigned long long)be64_at(&r.data_in[72]),
+		      (unsigned long long)be64_at(&r.data_in[80]));
+		CHECK((r.data_in[64 + 2 * 64] & 0xf) == 2 &&
+		      be64_at(&r.data_in[80 + 2 * 64]) == 2 * 32768, "zone 2 sequential at 65536");
+	}
+	CHECK(dsim_remove_dev(d) == 0, "remove zbc");
+}
+
 int main(int argc, char **argv)
 {
 	struct tcmulib_handler *lh;
@@ -144,5 +191,6 @@ int main(int argc, char **argv)
 	REQUIRE(ctx, "tcmulib_initialize");
 	t_upstyle_io();
 	t_debian_fbo();
+	t_debian_zbc();
 	return dsim_finish();
 }
