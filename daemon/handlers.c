@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "daemon.h"
 #include "dbus.h"
 
@@ -179,9 +180,16 @@ int tcmur_register_handler_v(struct tcmur_handler *handler, uint32_t struct_size
 
 	pthread_mutex_lock(&handlers_lock);
 	if (find_locked(r->h.subtype) || external_locked(r->h.subtype)) {
+		const struct tcmur_handler_rec *first = find_locked(r->h.subtype);
+		char *owner = strdup(!first		? "an external (DBus) program"
+				     : first->path	? first->path
+							: "(built in)");
+
 		pthread_mutex_unlock(&handlers_lock);
-		tcmu_err("%s: a handler for subtype '%s' is already registered\n", who,
-			 r->h.subtype);
+		tcmu_err("%s: subtype '%s' is already served by %s; refusing the second "
+			 "handler\n",
+			 who, r->h.subtype, owner ? owner : "another handler");
+		free(owner);
 		ret = -EEXIST;
 		goto err_free;
 	}
@@ -229,6 +237,7 @@ bool tcmur_unregister_handler(struct tcmur_handler *handler)
 		return false;
 	if (r->h.destroy)
 		r->h.destroy();
+	tcmur_compat_release(r->orig);
 	free(r->path);
 	free(r);
 	tcmur_dbus_handlers_changed();
@@ -339,6 +348,7 @@ void tcmur_unload_handlers(void)
 			break;
 		if (r->h.destroy)
 			r->h.destroy();
+		tcmur_compat_release(r->orig);
 		dl = r->dl;
 		free(r->path);
 		free(r);

@@ -293,11 +293,33 @@ int tcmu_sts_to_scsi(int sts, uint8_t *sense_buf);
 /* --- SCSI helpers: iovec --------------------------------------------- */
 
 size_t tcmu_iovec_length(struct iovec *iovec, size_t iov_cnt);
+/*
+ * Copy len bytes into / out of the array, which is left unchanged; return
+ * the bytes copied.  The names tcmu_memcpy_into_iovec and
+ * tcmu_memcpy_from_iovec keep upstream's meaning (they also consume the
+ * array, as tcmu_iovec_seek() would); native code reaches tcmu_iovec_fill
+ * and tcmu_iovec_gather through the macros.
+ */
+size_t tcmu_iovec_fill(struct iovec *iovec, size_t iov_cnt, void *src, size_t len);
+size_t tcmu_iovec_gather(void *dest, size_t len, struct iovec *iovec, size_t iov_cnt);
+#ifndef TCMU_UPSTREAM_COMPAT
+#define tcmu_memcpy_into_iovec tcmu_iovec_fill
+#define tcmu_memcpy_from_iovec tcmu_iovec_gather
+#endif
 size_t tcmu_memcpy_into_iovec(struct iovec *iovec, size_t iov_cnt, void *src, size_t len);
 size_t tcmu_memcpy_from_iovec(void *dest, size_t len, struct iovec *iovec, size_t iov_cnt);
 void tcmu_iovec_zero(struct iovec *iovec, size_t iov_cnt);
-/* Advance the array past count bytes; returns the number of entries consumed. */
-size_t tcmu_iovec_seek(struct iovec *iovec, size_t iov_cnt, size_t count);
+/*
+ * Advance the array past count bytes; returns the number of entries consumed.
+ * The name tcmu_iovec_seek keeps upstream's two-argument signature (bounded
+ * only by count); native code reaches tcmu_iovec_advance through the macro.
+ */
+size_t tcmu_iovec_advance(struct iovec *iovec, size_t iov_cnt, size_t count);
+#ifdef TCMU_UPSTREAM_COMPAT
+size_t tcmu_iovec_seek(struct iovec *iovec, size_t count);
+#else
+#define tcmu_iovec_seek tcmu_iovec_advance
+#endif
 /* -1 when equal, else the offset of the first differing byte. */
 off_t tcmu_iovec_compare(void *mem, struct iovec *iovec, size_t size);
 bool tcmu_iovec_is_zero(struct iovec *iovec, size_t iov_cnt);

@@ -22,6 +22,9 @@ struct tgt_port;
  * tcmu_sts_to_scsi() turns each one into a SCSI status and sense data
  * from the single table in lib/sense.c.
  */
+#ifdef TCMU_UPSTREAM_COMPAT
+#include "libtcmu_upstream.h"
+#else
 enum {
 	TCMU_STS_NOT_HANDLED = -1,	/* handle_cmd: fall back to the generic layer */
 	TCMU_STS_OK = 0,		/* GOOD (or "queued" for an async callout) */
@@ -73,6 +76,7 @@ enum {
 	TCMU_STS_LBA_OUT_OF_RANGE = TCMU_STS_RANGE,
 	TCMU_STS_INVALID_FIELD_IN_PARAM = TCMU_STS_INVALID_PARAM_LIST,
 };
+#endif
 
 #ifdef __cplusplus
 }

@@ -33,6 +33,7 @@
 #include "libtcmu_common.h"
 #include "libtcmu.h"
 #include "scsi_defs.h"
+#include "tcmu_upstream.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,6 +64,8 @@ enum {
 #define TCMUR_CAP_FUA		(1u << 0)	/* write() honours cmd->fua itself */
 #define TCMUR_CAP_LBA_STATUS	(1u << 1)	/* get_lba_status() is exact */
 
+#ifndef TCMU_UPSTREAM_COMPAT
+/* Native ABI; -DTCMU_UPSTREAM_COMPAT selects upstream's (tcmu_upstream.h). */
 struct tcmur_cmd;
 typedef void (*tcmur_cmd_done_fn)(struct tcmu_device *dev, struct tcmur_cmd *cmd, int ret);
 
@@ -188,13 +191,20 @@ int tcmur_register_handler_v(struct tcmur_handler *handler, uint32_t struct_size
 	tcmur_register_handler_v((h), (uint32_t)sizeof(*(h)), TCMUR_HANDLER_API_VERSION)
 bool tcmur_unregister_handler(struct tcmur_handler *handler);
 
-/* Finish an async callout or an ASYNC_HANDLED handle_cmd; any thread. */
-void tcmur_cmd_complete(struct tcmu_device *dev, void *data, int rc);
+/*
+ * Finish an async callout or an ASYNC_HANDLED handle_cmd; any thread.  The
+ * symbol tcmur_cmd_complete belongs to the upstream ABI (its struct
+ * tcmur_cmd and status numbers), so native callers reach tcmur_cmd_finish.
+ */
+void tcmur_cmd_finish(struct tcmu_device *dev, void *data, int rc);
+#define tcmur_cmd_complete tcmur_cmd_finish
+
+struct tcmur_handler *tcmur_dev_get_handler(struct tcmu_device *dev);
+#endif /* !TCMU_UPSTREAM_COMPAT */
 
 /* Handler private data (distinct from libtcmu's tcmu_dev_get_private). */
 void tcmur_dev_set_private(struct tcmu_device *dev, void *priv);
 void *tcmur_dev_get_private(struct tcmu_device *dev);
-struct tcmur_handler *tcmur_dev_get_handler(struct tcmu_device *dev);
 
 /* Push a new size to the kernel and the SCSI layer (unit attention). */
 int tcmur_dev_update_size(struct tcmu_device *dev, uint64_t new_size);

@@ -16,7 +16,7 @@ size_t tcmu_iovec_length(struct iovec *iovec, size_t iov_cnt)
 	return len;
 }
 
-size_t tcmu_memcpy_into_iovec(struct iovec *iovec, size_t iov_cnt, void *src, size_t len)
+size_t tcmu_iovec_fill(struct iovec *iovec, size_t iov_cnt, void *src, size_t len)
 {
 	const uint8_t *s = src;
 	size_t done = 0;
@@ -32,7 +32,7 @@ size_t tcmu_memcpy_into_iovec(struct iovec *iovec, size_t iov_cnt, void *src, si
 	return done;
 }
 
-size_t tcmu_memcpy_from_iovec(void *dest, size_t len, struct iovec *iovec, size_t iov_cnt)
+size_t tcmu_iovec_gather(void *dest, size_t len, struct iovec *iovec, size_t iov_cnt)
 {
 	uint8_t *d = dest;
 	size_t done = 0;
@@ -59,7 +59,7 @@ void tcmu_iovec_zero(struct iovec *iovec, size_t iov_cnt)
  * Consume count bytes from the front of the array: fully used entries are
  * left with iov_len 0, a partly used one is advanced in place.
  */
-size_t tcmu_iovec_seek(struct iovec *iovec, size_t iov_cnt, size_t count)
+size_t tcmu_iovec_advance(struct iovec *iovec, size_t iov_cnt, size_t count)
 {
 	size_t consumed = 0;
 
@@ -76,6 +76,36 @@ size_t tcmu_iovec_seek(struct iovec *iovec, size_t iov_cnt, size_t count)
 		consumed++;
 	}
 	return consumed;
+}
+
+/*
+ * Upstream's meanings of three names (see libtcmu.h): tcmu_iovec_seek()
+ * has no entry count (the caller guarantees count fits), and the memcpy
+ * pair consumes what it copied.
+ */
+#undef tcmu_iovec_seek
+#undef tcmu_memcpy_into_iovec
+#undef tcmu_memcpy_from_iovec
+size_t tcmu_iovec_seek(struct iovec *iovec, size_t count);
+size_t tcmu_iovec_seek(struct iovec *iovec, size_t count)
+{
+	return tcmu_iovec_advance(iovec, SIZE_MAX, count);
+}
+
+size_t tcmu_memcpy_into_iovec(struct iovec *iovec, size_t iov_cnt, void *src, size_t len)
+{
+	size_t done = tcmu_iovec_fill(iovec, iov_cnt, src, len);
+
+	tcmu_iovec_advance(iovec, iov_cnt, done);
+	return done;
+}
+
+size_t tcmu_memcpy_from_iovec(void *dest, size_t len, struct iovec *iovec, size_t iov_cnt)
+{
+	size_t done = tcmu_iovec_gather(dest, len, iovec, iov_cnt);
+
+	tcmu_iovec_advance(iovec, iov_cnt, done);
+	return done;
 }
 
 off_t tcmu_iovec_compare(void *mem, struct iovec *iovec, size_t size)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 /*
  * The handler export surface: every function declared in tcmu-runner.h,
+ * tcmu_upstream.h (the upstream ABI),
  * libtcmu.h and libtcmu_log.h is listed in daemon/handler-api.syms and
  * defined in the dynamic symbol table of the tcmu-runner binary; the list
  * names nothing else.  Usage: test_syms <include dir> <syms file> <binary>.
@@ -192,7 +193,8 @@ static int parse_elf(const char *path, struct names *out)
 
 int main(int argc, char **argv)
 {
-	static const char *const headers[] = { "tcmu-runner.h", "libtcmu.h", "libtcmu_log.h" };
+	static const char *const headers[] = { "tcmu-runner.h", "libtcmu.h", "libtcmu_log.h",
+					       "tcmu_upstream.h" };
 	struct names decl = { 0 }, syms = { 0 }, elf = { 0 };
 	char path[512];
 	unsigned int h;
@@ -200,7 +202,7 @@ int main(int argc, char **argv)
 
 	REQUIRE(argc == 4, "usage: test_syms <include dir> <syms> <binary>");
 	STEP("parse the public headers");
-	for (h = 0; h < 3; h++) {
+	for (h = 0; h < sizeof(headers) / sizeof(headers[0]); h++) {
 		snprintf(path, sizeof(path), "%s/%s", argv[1], headers[h]);
 		REQUIRE(!parse_header(path, &decl), "read %s", path);
 	}

@@ -38,6 +38,29 @@ if [ -n "$need" ]; then
 	timeout 900 apt-get install -y -q --no-install-recommends $need >/dev/null
 fi
 
+# Debian's tcmu-runner 1.5.4 package, for its prebuilt handlers (the compat
+# suite loads them into our daemon), and qemu-img.  Its DBus activation file
+# is diverted first so that no system bus (host, or the guest sharing this
+# root) ever starts Debian's daemon; its service is not started either.
+if ! dpkg -s tcmu-runner >/dev/null 2>&1 || ! dpkg -s qemu-utils >/dev/null 2>&1; then
+	svc=/usr/share/dbus-1/system-services/org.kernel.TCMUService1.service
+	dpkg-divert --quiet --local --rename --divert "$svc.disabled-by-tcmu-tests" --add "$svc"
+	made_policy=0
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		made_policy=1
+	fi
+	echo "setup: installing tcmu-runner (handlers only) qemu-utils"
+	timeout 900 apt-get install -y -q -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confold \
+		--no-install-recommends \
+		tcmu-runner qemu-utils >/dev/null ||
+		{ timeout 600 apt-get update -q >/dev/null;
+		  timeout 900 apt-get install -y -q -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confold \
+			--no-install-recommends tcmu-runner qemu-utils >/dev/null; }
+	if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+fi
+
 if [ ! -d "$C/k/boot" ]; then
 	echo "setup: fetching the Debian kernel package"
 	tmp=$(mktemp -d "$C/dl.XXXXXX")
