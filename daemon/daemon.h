@@ -32,23 +32,7 @@
 #include "libtcmu.h"
 #include "metrics.h"
 
-#ifdef TCMUR_HAVE_SCSI_ENGINE
 #include "../scsi/engine.h"
-#else
-struct scsi_dev;
-enum scsi_class {
-	SCSI_CLASS_DONE,
-	SCSI_CLASS_READ,
-	SCSI_CLASS_WRITE,
-	SCSI_CLASS_FLUSH,
-	SCSI_CLASS_SLOW,
-};
-struct scsi_rw {
-	uint64_t off;
-	size_t len;
-	bool fua;
-};
-#endif
 
 #define TCMUR_DEFAULT_PARALLEL_THREADS	4
 #define TCMUR_MAX_THREADS		64
@@ -162,6 +146,7 @@ enum tcmur_work {
 #define TCMUR_CMD_ABORTED	(1u << 2)	/* named in a TMR */
 #define TCMUR_CMD_TIMED_OUT	(1u << 3)	/* logged as timed out */
 #define TCMUR_CMD_FORCED	(1u << 4)	/* BUSY at stop while the handler had it */
+#define TCMUR_CMD_COMPLETED	(1u << 5)	/* the handler called tcmur_cmd_complete() */
 
 enum tcmur_io_op {
 	TCMUR_IO_READ,
@@ -181,8 +166,8 @@ struct tcmur_cmd_chunk;
  * libtcmu, so a handler completing a command after the daemon gave up on
  * it (TCMUR_CMD_FORCED) touches memory that is still there: forced ones
  * never return to the pool and the pool lives as long as the device's
- * state.  Handlers see only &p->tc.  Sub-I/O requests of tcmur_io_*() use
- * one on the stack.
+ * state.  Handlers see only &p->tc.  Sub-I/O requests of tcmur_io_*() embed
+ * one in a reference-counted heap request (io.c).
  */
 struct tcmur_cmd_priv {
 	struct tcmur_cmd tc;			/* first: handlers get this */
@@ -268,6 +253,7 @@ struct tcmur_device {
 	struct tcmur_cmd_priv *batch_tail;
 	unsigned int batch_n;
 	atomic_bool ring_dead;		/* ring thread exited */
+	atomic_uint nr_subio;		/* sub-I/O requests waited for (io.c) */
 	uint64_t next_timeout_check;	/* ns */
 
 	struct tcmur_workers wq;
@@ -318,8 +304,6 @@ void tcmur_dev_removed(struct tcmu_device *dev);
 int tcmur_dev_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg);
 void tcmur_dev_tmr_notify(struct tcmu_device *dev, uint8_t tmr_type, uint32_t cmd_cnt,
 			  const uint16_t *cmd_ids);
-/* Obsolete no-op: setup/teardown threads now start from added()/removed(). */
-void tcmur_devices_start_pending(void);
 /*
  * SIGTERM: stop and close every device (bounded), let pending events reply.
  * Call before tcmulib_close(), which frees devices without waiting.
@@ -342,8 +326,13 @@ void tcmur_generic_dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 void tcmur_subio_issue(struct tcmur_device *rdev, struct tcmur_cmd_priv *p);
 /* Worker: finish a command with sts (pushes it to the ring thread). */
 void tcmur_cmd_finish_async(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int sts);
-/* Worker: run read/write(+flush)/flush synchronously; returns the status. */
-int tcmur_exec_io_sync(struct tcmur_device *rdev, struct tcmur_cmd_priv *p);
+/*
+ * Call the handler's read/write/flush callout for p (p->cls).  A worker
+ * (PARALLEL, SERIALIZE: FUA without the handler's support adds a flush,
+ * returns the final status) or the ring thread (ASYNC: the flush comes
+ * after the completion, TCMUR_STAGE_FUA_FLUSH).
+ */
+int tcmur_exec_io(struct tcmur_device *rdev, struct tcmur_cmd_priv *p);
 
 /* Free the command pool (device state going away). */
 void tcmur_cmd_pool_free(struct tcmur_device *rdev);
@@ -371,7 +360,7 @@ void tcmur_workers_queue(struct tcmur_device *rdev, struct tcmur_cmd_priv *first
 			 struct tcmur_cmd_priv *last, unsigned int n);
 
 /* io.c */
-/* Sub-I/O completion (tcmur_cmd_complete on a stack request). */
+/* Sub-I/O completion (tcmur_cmd_complete on a sub-I/O request); any thread. */
 void tcmur_subio_done(struct tcmur_cmd_priv *p, int rc);
 
 /* recovery.c */

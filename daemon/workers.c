@@ -48,7 +48,7 @@ static void run_one(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 		break;
 	case TCMUR_WORK_IO:
 		locked = tcmur_serial_lock(rdev);
-		rc = tcmur_exec_io_sync(rdev, p);
+		rc = tcmur_exec_io(rdev, p);
 		tcmur_serial_unlock(rdev, locked);
 		if (atomic_load(&rdev->abandoned))
 			return;
@@ -56,11 +56,7 @@ static void run_one(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 		break;
 	case TCMUR_WORK_SLOW:
 		/* Not under serial_lock: the engine calls tcmur_io_*(), which take it. */
-#ifdef TCMUR_HAVE_SCSI_ENGINE
 		rc = scsi_exec_slow(dev, &p->tc);
-#else
-		rc = TCMU_STS_INVALID_CMD;
-#endif
 		if (atomic_load(&rdev->abandoned))
 			return;
 		tcmur_cmd_finish_async(rdev, p, rc);

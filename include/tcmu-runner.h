@@ -163,7 +163,7 @@ struct tcmur_handler {
 	/*
 	 * ASYNC handlers: the ring thread finished a batch of callouts (before it
 	 * sleeps); submit I/O queued by them in one go (e.g. io_uring_submit).
-	 * Ring thread; must not block.  Appended by the daemon engineer.
+	 * Ring thread; must not block.
 	 */
 	void (*batch_end)(struct tcmu_device *dev);
 	/*
