@@ -147,6 +147,7 @@ enum tcmur_work {
 #define TCMUR_CMD_TIMED_OUT	(1u << 3)	/* logged as timed out */
 #define TCMUR_CMD_FORCED	(1u << 4)	/* BUSY at stop while the handler had it */
 #define TCMUR_CMD_COMPLETED	(1u << 5)	/* the handler called tcmur_cmd_complete() */
+#define TCMUR_CMD_IN_CALLOUT	(1u << 6)	/* a worker is in a callout that returns the status */
 
 enum tcmur_io_op {
 	TCMUR_IO_READ,
@@ -182,6 +183,7 @@ struct tcmur_cmd_priv {
 	uint8_t dir;				/* enum tcmur_metrics_dir */
 	bool fua_pending;			/* async write: flush before completing */
 	int sts;
+	int hsts;				/* tcmur_cmd_complete() during IN_CALLOUT */
 	struct scsi_rw rw;
 	struct tcmur_subio *subio;		/* non-NULL for sub-I/O requests */
 };
@@ -333,6 +335,13 @@ void tcmur_cmd_finish_async(struct tcmur_device *rdev, struct tcmur_cmd_priv *p,
  * after the completion, TCMUR_STAGE_FUA_FLUSH).
  */
 int tcmur_exec_io(struct tcmur_device *rdev, struct tcmur_cmd_priv *p);
+
+/*
+ * Ring thread or worker: log that the handler's callout (what) both called
+ * tcmur_cmd_complete() for p and returned rc, a final status.
+ */
+void tcmur_log_completed_and_returned(struct tcmur_device *rdev, struct tcmur_cmd_priv *p,
+				      const char *what, int rc);
 
 /* Free the command pool (device state going away). */
 void tcmur_cmd_pool_free(struct tcmur_device *rdev);

@@ -95,7 +95,9 @@ void tcmur_cmd_complete(struct tcmu_device *dev, void *data, int rc)
 		return;
 	}
 	rdev = p->rdev;
-	atomic_fetch_or(&p->flags, TCMUR_CMD_COMPLETED);
+	p->hsts = rc;
+	if (atomic_fetch_or(&p->flags, TCMUR_CMD_COMPLETED) & TCMUR_CMD_IN_CALLOUT)
+		return; /* from inside a callout that returns the status: the worker decides */
 	if (p->fua_pending) {
 		p->fua_pending = false;
 		if (rc == TCMU_STS_OK) {
@@ -262,6 +264,15 @@ int tcmur_exec_io(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 	}
 }
 
+void tcmur_log_completed_and_returned(struct tcmur_device *rdev, struct tcmur_cmd_priv *p,
+				      const char *what, int rc)
+{
+	tcmu_dev_err(rdev->dev,
+		     "handler bug: %s completed command 0x%x and then returned %d; "
+		     "the completion stands\n",
+		     what, p->tc.lib_cmd->cdb[0], rc);
+}
+
 /*
  * Ring thread: an ASYNC callout (what: its name) returned rc, neither OK
  * nor ASYNC_HANDLED, so p is ours to finish with rc, unless the handler
@@ -273,10 +284,7 @@ static void async_callout_failed(struct tcmur_device *rdev, struct tcmur_cmd_pri
 				 const char *what, int rc, uint64_t now)
 {
 	if (atomic_load(&p->flags) & TCMUR_CMD_COMPLETED) {
-		tcmu_dev_err(rdev->dev,
-			     "handler bug: %s completed command 0x%x and then returned %d; "
-			     "the completion stands\n",
-			     what, p->tc.lib_cmd->cdb[0], rc);
+		tcmur_log_completed_and_returned(rdev, p, what, rc);
 		return;
 	}
 	p->fua_pending = false;
@@ -321,8 +329,8 @@ void tcmur_generic_dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 		sts = TCMU_STS_HW_ERR;
 		break;
 	}
-	atomic_fetch_or(&p->flags, TCMUR_CMD_DONE);
-	finish(rdev, p, sts, tcmur_now_ns());
+	if (!(atomic_fetch_or(&p->flags, TCMUR_CMD_DONE) & TCMUR_CMD_DONE))
+		finish(rdev, p, sts, tcmur_now_ns());
 }
 
 static void dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, uint64_t now)

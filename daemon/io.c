@@ -198,9 +198,11 @@ static int subio_run(struct tcmu_device *dev, int op, struct iovec *iov, size_t 
 		rc = subio_wait_ring(rdev, s);
 	} else {
 		/* rdev may be another device's (EXTENDED COPY): honour its model. */
+		s->refs++;	/* a handler calling tcmur_cmd_complete() drops it */
 		locked = tcmur_serial_lock(rdev);
 		rc = call_callout(rdev, &s->p);
 		tcmur_serial_unlock(rdev, locked);
+		tcmur_subio_done(&s->p, rc);	/* the return value is the status */
 	}
 	subio_put(s);
 	return rc;

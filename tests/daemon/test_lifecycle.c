@@ -2,9 +2,10 @@
 /*
  * The command lifecycle against handlers that break the completion
  * contract (tests/handlers/lifecycle, handler_lifecycle.so):
- *  - an ASYNC callout or handle_cmd that completes a command and then also
- *    returns an error: one completion (the handler's), a "handler bug"
- *    line, and the ring stays sound for the commands after it;
+ *  - an ASYNC callout or handle_cmd, or a PARALLEL callout, that completes
+ *    a command and then also returns an error: one completion (the
+ *    handler's), a "handler bug" line, and the ring stays sound for the
+ *    commands after it;
  *  - the same from the flush the daemon adds after a FUA write;
  *  - a sub-I/O request (WRITE SAME emulated through write callouts) that
  *    the handler still holds after the device stopped: the requester gets
@@ -42,7 +43,7 @@ static void check_ring(struct sim_dev *d, const char *what)
 	CHECK(!sim_warnings(d) && !sim_broken(d), "%s: ring: %s", what, sim_last_error(d));
 }
 
-static void t_complete_then_error(void)
+static void t_complete_then_error(const char *cfg)
 {
 	static uint8_t buf[8 * BS];
 	uint8_t rd[10] = { READ_10, 0, 0, 0, 0, 0, 0, 0, 8, 0 };
@@ -51,8 +52,8 @@ static void t_complete_then_error(void)
 	int bugs = log_count("handler bug: an I/O callout", 0), st;
 	struct sim_dev *d;
 
-	STEP("ASYNC read/write/flush complete, then return an error");
-	ENSURE(!dsim_add_dev("twice", "lcbug/twice", DEV_SIZE, 1 << 20, &d), "add");
+	STEP("%s: read/write/flush complete, then return an error", cfg);
+	ENSURE(!dsim_add_dev("twice", cfg, DEV_SIZE, 1 << 20, &d), "add");
 	clear_ua(d);
 	st = cmd(d, rd, 10, NULL, 0, sizeof(buf));
 	CHECK(st == 0, "READ: status 0x%x, want GOOD (the handler's completion)", st);
@@ -146,13 +147,15 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret;
 	ret = tcmur_load_handlers(argv[1]);
-	REQUIRE(ret == 1 && tcmur_handler_find("lcbug") && tcmur_handler_find("lcbugh"),
+	REQUIRE(ret == 1 && tcmur_handler_find("lcbug") && tcmur_handler_find("lcbugh") &&
+		tcmur_handler_find("lcbugp"),
 		"load handler_lifecycle.so: %d", ret);
 	lh = tcmur_handlers_publish(&n);
 	ctx = tcmulib_initialize(lh, n);
 	REQUIRE(ctx, "tcmulib_initialize");
 
-	t_complete_then_error();
+	t_complete_then_error("lcbug/twice");
+	t_complete_then_error("lcbugp/twice");
 	t_fua_flush_then_error();
 	t_handle_cmd_then_error();
 	t_subio_held_past_stop();

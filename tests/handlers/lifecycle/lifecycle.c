@@ -13,6 +13,8 @@
  *   ok        nothing wrong.
  * "lcbugh" adds a handle_cmd that, with mode "twice", completes TEST UNIT
  * READY and then returns TCMU_STS_HW_ERR (everything else: NOT_HANDLED).
+ * "lcbugp" is "lcbug" in the PARALLEL model, where the return value is the
+ * status and calling tcmur_cmd_complete() as well is the bug.
  * Not installed.
  */
 #include <errno.h>
@@ -92,7 +94,7 @@ static void *release_thread(void *arg)
 	return NULL;
 }
 
-/* Ring thread; never blocks.  Completes cmd now or (hold) later. */
+/* The ring thread (ASYNC) or a worker; never blocks.  Completes cmd now or (hold) later. */
 static int finish(struct tcmu_device *dev, struct tcmur_cmd *cmd, bool held, bool twice)
 {
 	struct lc_dev *l = tcmur_dev_get_private(dev);
@@ -116,7 +118,7 @@ static int finish(struct tcmu_device *dev, struct tcmur_cmd *cmd, bool held, boo
 	return twice ? TCMU_STS_HW_ERR : TCMU_STS_OK;
 }
 
-/* Ring thread (ASYNC); never blocks. */
+/* Ring thread (ASYNC) or a worker (PARALLEL); never blocks. */
 static int lc_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
 		   size_t iov_cnt, size_t len, off_t off)
 {
@@ -126,7 +128,7 @@ static int lc_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec 
 	return finish(dev, cmd, false, mode_of(dev) == LC_TWICE);
 }
 
-/* Ring thread (ASYNC); never blocks. */
+/* Ring thread (ASYNC) or a worker (PARALLEL); never blocks. */
 static int lc_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
 		    size_t iov_cnt, size_t len, off_t off)
 {
@@ -134,7 +136,7 @@ static int lc_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec
 	return finish(dev, cmd, true, mode_of(dev) == LC_TWICE);
 }
 
-/* Ring thread (ASYNC); never blocks. */
+/* Ring thread (ASYNC) or a worker (PARALLEL); never blocks. */
 static int lc_flush(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 {
 	enum lc_mode m = mode_of(dev);
@@ -185,9 +187,25 @@ static struct tcmur_handler lc_handle_cmd_handler = {
 	.thread_model = TCMUR_THREAD_MODEL_ASYNC,
 };
 
+static struct tcmur_handler lc_parallel_handler = {
+	.name = "Command lifecycle test handler (parallel)",
+	.subtype = "lcbugp",
+	.cfg_desc = "lcbugp/<twice|ok>",
+	.check_config = lc_check_config,
+	.open = lc_open,
+	.close = lc_close,
+	.read = lc_read,
+	.write = lc_write,
+	.flush = lc_flush,
+	.nr_threads = 2,
+	.thread_model = TCMUR_THREAD_MODEL_PARALLEL,
+};
+
 __attribute__((visibility("default"))) int handler_init(void)
 {
 	int ret = tcmur_register_handler(&lc_handler);
 
-	return ret ? ret : tcmur_register_handler(&lc_handle_cmd_handler);
+	if (!ret)
+		ret = tcmur_register_handler(&lc_handle_cmd_handler);
+	return ret ? ret : tcmur_register_handler(&lc_parallel_handler);
 }
