@@ -360,7 +360,7 @@ static void t_not_implicit(void)
 
 static void t_lock_queries(void)
 {
-	char cfg[400], img[300], lk[320], held[320], tagf[320], fail[320], lost[320];
+	char cfg[400], img[300], lk[320], held[320], tagf[320], fail[320], lost[320], ev[320];
 	int ret, trans = 0, busy = 0, other = 0, owner0;
 	struct sim_dev *a;
 	double took;
@@ -371,6 +371,7 @@ static void t_lock_queries(void)
 	snprintf(tagf, sizeof(tagf), "%s.locktag", img);
 	snprintf(fail, sizeof(fail), "%s.lockfail", img);
 	snprintf(lost, sizeof(lost), "%s.locklost", img);
+	snprintf(ev, sizeof(ev), "%s.eventlog", img);
 	snprintf(cfg, sizeof(cfg), "faultyl/%s", img);
 
 	STEP("get_lock_state says the lock is ours: no lock() call, one report_event");
@@ -382,9 +383,9 @@ static void t_lock_queries(void)
 	took = write_until_good(a, 3.0, &trans, &busy, &other);
 	CHECK(took >= 0 && !busy && !other, "GOOD after %.3f s (%d BUSY, %d other)", took, busy,
 	      other);
-	CHECK(!file_count(lk, "lock ") && file_count(lk, "event\n") == 1,
+	CHECK(!file_count(lk, "lock ") && file_count(ev, "event\n") == 1,
 	      "no lock() (%d), one report_event (%d)", file_count(lk, "lock "),
-	      file_count(lk, "event\n"));
+	      file_count(ev, "event\n"));
 	CHECK(log_has("this node holds the lock already (tag 7)"), "logged as already held");
 	CHECK(rtpg_state(a) == 0, "RTPG: state %d (want 0, A/O)", rtpg_state(a));
 
@@ -405,14 +406,17 @@ static void t_lock_queries(void)
 	took = write_until_good(a, 3.0, &trans, &busy, &other);
 	CHECK(took >= 0 && file_count(lk, "lock 7 ok\n") == 1, "GOOD after lock(7): %.2f s, %d",
 	      took, file_count(lk, "lock 7 ok\n"));
-	CHECK(file_count(lk, "event\n") == 2, "report_event after lock(): %d",
-	      file_count(lk, "event\n"));
+	CHECK(file_count(ev, "event\n") == 2, "report_event after lock(): %d",
+	      file_count(ev, "event\n"));
 
 	STEP("removal: unlock(), then report_event");
 	ret = dsim_remove_dev(a);
 	CHECK(ret == 0, "remove: %d", ret);
-	CHECK(file_count(lk, "unlock\nevent\n") == 1, "unlock then report_event");
+	CHECK(file_count(lk, "unlock\n") == 1 && file_count(ev, "event\n") == 3,
+	      "unlock() (%d), then report_event (%d events)", file_count(lk, "unlock\n"),
+	      file_count(ev, "event\n"));
 	unlink(tagf);
+	unlink(ev);
 	unlink(lk);
 	unlink(img);
 }

@@ -15,8 +15,8 @@
  *   <path>.lockfail  while it exists lock() fails: with TCMU_STS_FENCED if
  *                    the file holds "fenced", else TCMU_STS_HW_ERR;
  *   <path>.locklog   every lock()/unlock() appends "lock <tag> <ok|fail>"
- *                    or "unlock" to it (created if missing), every
- *                    report_event() "event";
+ *                    or "unlock" to it (created if missing);
+ *   <path>.eventlog  every report_event() appends "event" to it;
  *   <path>.lockheld  while it exists get_lock_state() says this node holds
  *                    the lock (as after a lock() that succeeded);
  *   <path>.locktag   get_lock_tag() reports the number it holds (fails
@@ -42,6 +42,7 @@ struct faulty {
 	char *locklog;
 	char *lockheld;
 	char *locktag;
+	char *eventlog;
 	bool locked;
 };
 
@@ -68,6 +69,7 @@ static void faulty_free(struct faulty *f)
 	free(f->locklog);
 	free(f->lockheld);
 	free(f->locktag);
+	free(f->eventlog);
 	free(f);
 }
 
@@ -98,8 +100,9 @@ static int faulty_open(struct tcmu_device *dev, bool reopen)
 	f->locklog = suffixed(path, ".locklog");
 	f->lockheld = suffixed(path, ".lockheld");
 	f->locktag = suffixed(path, ".locktag");
+	f->eventlog = suffixed(path, ".eventlog");
 	if (!f->path || !f->fail || !f->locklost || !f->lockfail || !f->locklog ||
-	    !f->lockheld || !f->locktag) {
+	    !f->lockheld || !f->locktag || !f->eventlog) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -260,15 +263,15 @@ static void faulty_batch_end(struct tcmu_device *dev)
 	priv(dev);	/* logs if called while closed */
 }
 
-/* Append one line to <path>.locklog (best effort). */
-static void lock_log(struct faulty *f, const char *line)
+/* Append one line to the file at path (best effort). */
+static void append_line(const char *path, const char *line)
 {
-	int fd = open(f->locklog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd < 0)
 		return;
 	if (write(fd, line, strlen(line)) < 0)
-		fprintf(stderr, "faulty: %s: %s\n", f->locklog, strerror(errno));
+		fprintf(stderr, "faulty: %s: %s\n", path, strerror(errno));
 	close(fd);
 }
 
@@ -291,7 +294,7 @@ static int faulty_lock(struct tcmu_device *dev, uint16_t tag)
 	}
 	f->locked = sts == TCMU_STS_OK;
 	snprintf(line, sizeof(line), "lock %u %s\n", tag, sts == TCMU_STS_OK ? "ok" : "fail");
-	lock_log(f, line);
+	append_line(f->locklog, line);
 	return sts;
 }
 
@@ -303,7 +306,7 @@ static int faulty_unlock(struct tcmu_device *dev)
 	if (!f)
 		return TCMU_STS_HW_ERR;
 	f->locked = false;
-	lock_log(f, "unlock\n");
+	append_line(f->locklog, "unlock\n");
 	return TCMU_STS_OK;
 }
 
@@ -345,7 +348,7 @@ static int faulty_report_event(struct tcmu_device *dev)
 
 	if (!f)
 		return TCMU_STS_HW_ERR;
-	lock_log(f, "event\n");
+	append_line(f->eventlog, "event\n");
 	return TCMU_STS_OK;
 }
 
