@@ -274,13 +274,13 @@ void tcmur_log_completed_and_returned(struct tcmur_device *rdev, struct tcmur_cm
 }
 
 /*
- * Ring thread: an ASYNC callout (what: its name) returned rc, neither OK
- * nor ASYNC_HANDLED, so p is ours to finish with rc, unless the handler
- * also completed it already.  That is a handler bug: logged, and the
+ * Ring thread: an ASYNC callout (what: its name) returned a final status rc
+ * (an I/O callout: an error; handle_cmd: anything but ASYNC_HANDLED), so p
+ * is ours to finish with rc, unless the handler also completed it already.  That is a handler bug: logged, and the
  * completion it made stands (finishing here as well would complete the
  * command twice).
  */
-static void async_callout_failed(struct tcmur_device *rdev, struct tcmur_cmd_priv *p,
+static void async_final_status(struct tcmur_device *rdev, struct tcmur_cmd_priv *p,
 				 const char *what, int rc, uint64_t now)
 {
 	if (atomic_load(&p->flags) & TCMUR_CMD_COMPLETED) {
@@ -320,7 +320,7 @@ void tcmur_generic_dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 		}
 		rc = tcmur_exec_io(rdev, p);
 		if (rc != TCMU_STS_OK && rc != TCMU_STS_ASYNC_HANDLED)
-			async_callout_failed(rdev, p, "an I/O callout", rc, tcmur_now_ns());
+			async_final_status(rdev, p, "an I/O callout", rc, tcmur_now_ns());
 		return;
 	case SCSI_CLASS_SLOW:
 		queue_work(rdev, p, TCMUR_WORK_SLOW);
@@ -355,7 +355,7 @@ static void dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, uint64
 		return;
 	}
 	p->dir = cmd_dir(p, SCSI_CLASS_SLOW);
-	async_callout_failed(rdev, p, "handle_cmd", rc, now);
+	async_final_status(rdev, p, "handle_cmd", rc, now);
 }
 
 /* ---- ring thread: main loop ------------------------------------------------ */
@@ -378,7 +378,7 @@ static void process_event(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, u
 		atomic_fetch_and(&p->flags, ~TCMUR_CMD_COMPLETED);
 		rc = rdev->h->flush(rdev->dev, &p->tc);
 		if (rc != TCMU_STS_OK && rc != TCMU_STS_ASYNC_HANDLED)
-			async_callout_failed(rdev, p, "flush (FUA)", rc, now);
+			async_final_status(rdev, p, "flush (FUA)", rc, now);
 		break;
 	case TCMUR_STAGE_SUBIO:
 		tcmur_subio_issue(rdev, p);

@@ -116,7 +116,11 @@ void tcmur_subio_issue(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 	pthread_mutex_lock(&s->lock);
 	abandoned = s->abandoned;
 	pthread_mutex_unlock(&s->lock);
-	rc = abandoned ? TCMU_STS_BUSY : call_callout(rdev, p);
+	if (abandoned) {
+		subio_put(s); /* queued before a restart of the ring thread */
+		return;
+	}
+	rc = call_callout(rdev, p);
 	if (rc != TCMU_STS_OK && rc != TCMU_STS_ASYNC_HANDLED)
 		tcmur_subio_done(p, rc);
 }
