@@ -281,11 +281,7 @@ static struct tcmur_handler h_par = {
 
 static int ctx_ready(struct tcmulib_context *ctx)
 {
-	int ret = tcmulib_master_fd_ready(ctx);
-
-	if (mode > M_LIB)
-		tcmur_devices_start_pending();
-	return ret;
+	return tcmulib_master_fd_ready(ctx);
 }
 
 static int wait_reply(struct sim_kernel *k)

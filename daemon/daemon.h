@@ -32,23 +32,7 @@
 #include "libtcmu.h"
 #include "metrics.h"
 
-#ifdef TCMUR_HAVE_SCSI_ENGINE
 #include "../scsi/engine.h"
-#else
-struct scsi_dev;
-enum scsi_class {
-	SCSI_CLASS_DONE,
-	SCSI_CLASS_READ,
-	SCSI_CLASS_WRITE,
-	SCSI_CLASS_FLUSH,
-	SCSI_CLASS_SLOW,
-};
-struct scsi_rw {
-	uint64_t off;
-	size_t len;
-	bool fua;
-};
-#endif
 
 #define TCMUR_DEFAULT_PARALLEL_THREADS	4
 #define TCMUR_MAX_THREADS		64
@@ -162,6 +146,8 @@ enum tcmur_work {
 #define TCMUR_CMD_ABORTED	(1u << 2)	/* named in a TMR */
 #define TCMUR_CMD_TIMED_OUT	(1u << 3)	/* logged as timed out */
 #define TCMUR_CMD_FORCED	(1u << 4)	/* BUSY at stop while the handler had it */
+#define TCMUR_CMD_COMPLETED	(1u << 5)	/* the handler called tcmur_cmd_complete() */
+#define TCMUR_CMD_IN_CALLOUT	(1u << 6)	/* a worker is in a callout that returns the status */
 
 enum tcmur_io_op {
 	TCMUR_IO_READ,
@@ -181,8 +167,8 @@ struct tcmur_cmd_chunk;
  * libtcmu, so a handler completing a command after the daemon gave up on
  * it (TCMUR_CMD_FORCED) touches memory that is still there: forced ones
  * never return to the pool and the pool lives as long as the device's
- * state.  Handlers see only &p->tc.  Sub-I/O requests of tcmur_io_*() use
- * one on the stack.
+ * state.  Handlers see only &p->tc.  Sub-I/O requests of tcmur_io_*() embed
+ * one in a reference-counted heap request (io.c).
  */
 struct tcmur_cmd_priv {
 	struct tcmur_cmd tc;			/* first: handlers get this */
@@ -197,6 +183,7 @@ struct tcmur_cmd_priv {
 	uint8_t dir;				/* enum tcmur_metrics_dir */
 	bool fua_pending;			/* async write: flush before completing */
 	int sts;
+	int hsts;				/* tcmur_cmd_complete() during IN_CALLOUT */
 	struct scsi_rw rw;
 	struct tcmur_subio *subio;		/* non-NULL for sub-I/O requests */
 };
@@ -268,6 +255,7 @@ struct tcmur_device {
 	struct tcmur_cmd_priv *batch_tail;
 	unsigned int batch_n;
 	atomic_bool ring_dead;		/* ring thread exited */
+	atomic_uint nr_subio;		/* sub-I/O requests waited for (io.c) */
 	uint64_t next_timeout_check;	/* ns */
 
 	struct tcmur_workers wq;
@@ -318,8 +306,6 @@ void tcmur_dev_removed(struct tcmu_device *dev);
 int tcmur_dev_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg);
 void tcmur_dev_tmr_notify(struct tcmu_device *dev, uint8_t tmr_type, uint32_t cmd_cnt,
 			  const uint16_t *cmd_ids);
-/* Obsolete no-op: setup/teardown threads now start from added()/removed(). */
-void tcmur_devices_start_pending(void);
 /*
  * SIGTERM: stop and close every device (bounded), let pending events reply.
  * Call before tcmulib_close(), which frees devices without waiting.
@@ -342,8 +328,20 @@ void tcmur_generic_dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 void tcmur_subio_issue(struct tcmur_device *rdev, struct tcmur_cmd_priv *p);
 /* Worker: finish a command with sts (pushes it to the ring thread). */
 void tcmur_cmd_finish_async(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int sts);
-/* Worker: run read/write(+flush)/flush synchronously; returns the status. */
-int tcmur_exec_io_sync(struct tcmur_device *rdev, struct tcmur_cmd_priv *p);
+/*
+ * Call the handler's read/write/flush callout for p (p->cls).  A worker
+ * (PARALLEL, SERIALIZE: FUA without the handler's support adds a flush,
+ * returns the final status) or the ring thread (ASYNC: the flush comes
+ * after the completion, TCMUR_STAGE_FUA_FLUSH).
+ */
+int tcmur_exec_io(struct tcmur_device *rdev, struct tcmur_cmd_priv *p);
+
+/*
+ * Ring thread or worker: log that the handler's callout (what) both called
+ * tcmur_cmd_complete() for p and returned rc, a final status.
+ */
+void tcmur_log_completed_and_returned(struct tcmur_device *rdev, struct tcmur_cmd_priv *p,
+				      const char *what, int rc);
 
 /* Free the command pool (device state going away). */
 void tcmur_cmd_pool_free(struct tcmur_device *rdev);
@@ -371,7 +369,7 @@ void tcmur_workers_queue(struct tcmur_device *rdev, struct tcmur_cmd_priv *first
 			 struct tcmur_cmd_priv *last, unsigned int n);
 
 /* io.c */
-/* Sub-I/O completion (tcmur_cmd_complete on a stack request). */
+/* Sub-I/O completion (tcmur_cmd_complete on a sub-I/O request); any thread. */
 void tcmur_subio_done(struct tcmur_cmd_priv *p, int rc);
 
 /* recovery.c */

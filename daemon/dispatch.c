@@ -95,6 +95,9 @@ void tcmur_cmd_complete(struct tcmu_device *dev, void *data, int rc)
 		return;
 	}
 	rdev = p->rdev;
+	p->hsts = rc;
+	if (atomic_fetch_or(&p->flags, TCMUR_CMD_COMPLETED) & TCMUR_CMD_IN_CALLOUT)
+		return; /* from inside a callout that returns the status: the worker decides */
 	if (p->fua_pending) {
 		p->fua_pending = false;
 		if (rc == TCMU_STS_OK) {
@@ -212,47 +215,6 @@ static void flush_work(struct tcmur_device *rdev)
 	rdev->batch_n = 0;
 }
 
-#ifndef TCMUR_HAVE_SCSI_ENGINE
-/* Minimal stand-in until the SCSI engine is linked: plain I/O only. */
-static enum scsi_class scsi_dispatch(struct tcmu_device *dev, struct tcmur_cmd *cmd,
-				     struct scsi_rw *rw, int *sts)
-{
-	uint8_t *cdb = cmd->lib_cmd->cdb;
-	uint32_t bs = tcmu_dev_get_block_size(dev);
-	uint64_t lba, nr;
-
-	switch (cdb[0]) {
-	case TEST_UNIT_READY:
-		*sts = TCMU_STS_OK;
-		return SCSI_CLASS_DONE;
-	case READ_10:
-	case READ_16:
-	case WRITE_10:
-	case WRITE_16:
-		lba = tcmu_cdb_get_lba(cdb);
-		nr = tcmu_cdb_get_xfer_length(cdb);
-		if (lba + nr > tcmu_dev_get_num_lbas(dev)) {
-			*sts = TCMU_STS_RANGE;
-			return SCSI_CLASS_DONE;
-		}
-		if (nr * bs != tcmu_iovec_length(cmd->lib_cmd->iovec, cmd->lib_cmd->iov_cnt)) {
-			*sts = TCMU_STS_HW_ERR;
-			return SCSI_CLASS_DONE;
-		}
-		rw->off = lba * bs;
-		rw->len = nr * bs;
-		rw->fua = (cdb[1] & 0x08) != 0;
-		return cdb[0] == READ_10 || cdb[0] == READ_16 ? SCSI_CLASS_READ : SCSI_CLASS_WRITE;
-	case SYNCHRONIZE_CACHE:
-	case SYNCHRONIZE_CACHE_16:
-		return SCSI_CLASS_FLUSH;
-	default:
-		*sts = TCMU_STS_INVALID_CMD;
-		return SCSI_CLASS_DONE;
-	}
-}
-#endif
-
 /* Data direction of a command for the counters. */
 static uint8_t cmd_dir(const struct tcmur_cmd_priv *p, enum scsi_class cls)
 {
@@ -270,54 +232,15 @@ static uint8_t cmd_dir(const struct tcmur_cmd_priv *p, enum scsi_class cls)
 	}
 	if (!lc->data_len)
 		return TCMUR_METRICS_OTHER;
-	switch (lc->cdb[0]) {
-	case WRITE_6:
-	case WRITE_10:
-	case WRITE_12:
-	case WRITE_16:
-	case WRITE_VERIFY:
-	case WRITE_VERIFY_16:
-	case WRITE_SAME:
-	case WRITE_SAME_16:
-	case UNMAP:
-	case COMPARE_AND_WRITE:
-	case EXTENDED_COPY:
-	case MODE_SELECT:
-	case MODE_SELECT_10:
-	case FORMAT_UNIT:
-	case MAINTENANCE_OUT:
-		return TCMUR_METRICS_WRITE;
-	default:
-		return TCMUR_METRICS_READ;
-	}
+	return scsi_cdb_writes(lc->cdb) ? TCMUR_METRICS_WRITE : TCMUR_METRICS_READ;
 }
 
-/* ASYNC handlers: call a callout here; it completes via tcmur_cmd_complete(). */
-static int issue_async(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
+int tcmur_exec_io(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 {
 	struct tcmur_handler *h = rdev->h;
 	struct tcmulib_cmd *lc = p->tc.lib_cmd;
-
-	switch (p->cls) {
-	case SCSI_CLASS_READ:
-		return h->read(rdev->dev, &p->tc, lc->iovec, lc->iov_cnt, p->rw.len,
-			       (off_t)p->rw.off);
-	case SCSI_CLASS_WRITE:
-		p->tc.fua = p->rw.fua;
-		p->fua_pending = p->rw.fua && !(h->caps & TCMUR_CAP_FUA) && h->flush;
-		return h->write(rdev->dev, &p->tc, lc->iovec, lc->iov_cnt, p->rw.len,
-				(off_t)p->rw.off);
-	case SCSI_CLASS_FLUSH:
-		return h->flush(rdev->dev, &p->tc);
-	default:
-		return TCMU_STS_HW_ERR;
-	}
-}
-
-int tcmur_exec_io_sync(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
-{
-	struct tcmur_handler *h = rdev->h;
-	struct tcmulib_cmd *lc = p->tc.lib_cmd;
+	bool async = rdev->hrec->model == TCMUR_THREAD_MODEL_ASYNC;
+	bool fua_flush;
 	int rc;
 
 	switch (p->cls) {
@@ -326,9 +249,12 @@ int tcmur_exec_io_sync(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 			       (off_t)p->rw.off);
 	case SCSI_CLASS_WRITE:
 		p->tc.fua = p->rw.fua;
+		fua_flush = p->rw.fua && !(h->caps & TCMUR_CAP_FUA) && h->flush;
+		/* ASYNC: the completion may come before write() returns. */
+		p->fua_pending = async && fua_flush;
 		rc = h->write(rdev->dev, &p->tc, lc->iovec, lc->iov_cnt, p->rw.len,
 			      (off_t)p->rw.off);
-		if (rc == TCMU_STS_OK && p->rw.fua && !(h->caps & TCMUR_CAP_FUA) && h->flush)
+		if (!async && rc == TCMU_STS_OK && fua_flush)
 			rc = h->flush(rdev->dev, &p->tc);
 		return rc;
 	case SCSI_CLASS_FLUSH:
@@ -336,6 +262,35 @@ int tcmur_exec_io_sync(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 	default:
 		return TCMU_STS_HW_ERR;
 	}
+}
+
+void tcmur_log_completed_and_returned(struct tcmur_device *rdev, struct tcmur_cmd_priv *p,
+				      const char *what, int rc)
+{
+	tcmu_dev_err(rdev->dev,
+		     "handler bug: %s completed command 0x%x and then returned %d; "
+		     "the completion stands\n",
+		     what, p->tc.lib_cmd->cdb[0], rc);
+}
+
+/*
+ * Ring thread: an ASYNC callout (what: its name) returned a final status rc
+ * (an I/O callout: an error; handle_cmd: anything but ASYNC_HANDLED), so p
+ * is ours to finish with rc, unless the handler also completed it already.  That is a handler bug: logged, and the
+ * completion it made stands (finishing here as well would complete the
+ * command twice).
+ */
+static void async_final_status(struct tcmur_device *rdev, struct tcmur_cmd_priv *p,
+				 const char *what, int rc, uint64_t now)
+{
+	if (atomic_load(&p->flags) & TCMUR_CMD_COMPLETED) {
+		tcmur_log_completed_and_returned(rdev, p, what, rc);
+		return;
+	}
+	p->fua_pending = false;
+	if (atomic_fetch_or(&p->flags, TCMUR_CMD_DONE) & TCMUR_CMD_DONE)
+		return; /* claimed meanwhile (stop-time BUSY) */
+	finish(rdev, p, rc, now);
 }
 
 void tcmur_generic_dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
@@ -363,12 +318,10 @@ void tcmur_generic_dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 			queue_work(rdev, p, TCMUR_WORK_IO);
 			return;
 		}
-		rc = issue_async(rdev, p);
-		if (rc == TCMU_STS_OK || rc == TCMU_STS_ASYNC_HANDLED)
-			return;
-		p->fua_pending = false;
-		sts = rc;
-		break;
+		rc = tcmur_exec_io(rdev, p);
+		if (rc != TCMU_STS_OK && rc != TCMU_STS_ASYNC_HANDLED)
+			async_final_status(rdev, p, "an I/O callout", rc, tcmur_now_ns());
+		return;
 	case SCSI_CLASS_SLOW:
 		queue_work(rdev, p, TCMUR_WORK_SLOW);
 		return;
@@ -376,8 +329,8 @@ void tcmur_generic_dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 		sts = TCMU_STS_HW_ERR;
 		break;
 	}
-	atomic_fetch_or(&p->flags, TCMUR_CMD_DONE);
-	finish(rdev, p, sts, tcmur_now_ns());
+	if (!(atomic_fetch_or(&p->flags, TCMUR_CMD_DONE) & TCMUR_CMD_DONE))
+		finish(rdev, p, sts, tcmur_now_ns());
 }
 
 static void dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, uint64_t now)
@@ -395,14 +348,14 @@ static void dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, uint64
 		return;
 	}
 	rc = h->handle_cmd(rdev->dev, &p->tc);
-	if (rc == TCMU_STS_NOT_HANDLED) {
+	if (rc == TCMU_STS_ASYNC_HANDLED)
+		return;
+	if (rc == TCMU_STS_NOT_HANDLED && !(atomic_load(&p->flags) & TCMUR_CMD_COMPLETED)) {
 		tcmur_generic_dispatch(rdev, p);
-	} else if (rc != TCMU_STS_ASYNC_HANDLED) {
-		if (atomic_fetch_or(&p->flags, TCMUR_CMD_DONE) & TCMUR_CMD_DONE)
-			return;
-		p->dir = cmd_dir(p, SCSI_CLASS_SLOW);
-		finish(rdev, p, rc, now);
+		return;
 	}
+	p->dir = cmd_dir(p, SCSI_CLASS_SLOW);
+	async_final_status(rdev, p, "handle_cmd", rc, now);
 }
 
 /* ---- ring thread: main loop ------------------------------------------------ */
@@ -421,10 +374,11 @@ static void process_event(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, u
 	case TCMUR_STAGE_FUA_FLUSH:
 		if (atomic_load(&p->flags) & TCMUR_CMD_DONE)
 			break; /* forced at stop meanwhile */
+		/* The write's completion is done with: watch for the flush's. */
+		atomic_fetch_and(&p->flags, ~TCMUR_CMD_COMPLETED);
 		rc = rdev->h->flush(rdev->dev, &p->tc);
-		if (rc != TCMU_STS_OK && rc != TCMU_STS_ASYNC_HANDLED &&
-		    !(atomic_fetch_or(&p->flags, TCMUR_CMD_DONE) & TCMUR_CMD_DONE))
-			finish(rdev, p, rc, now);
+		if (rc != TCMU_STS_OK && rc != TCMU_STS_ASYNC_HANDLED)
+			async_final_status(rdev, p, "flush (FUA)", rc, now);
 		break;
 	case TCMUR_STAGE_SUBIO:
 		tcmur_subio_issue(rdev, p);
@@ -653,6 +607,7 @@ static void *ring_thread(void *arg)
 	nfds_t npfd = 2;
 	unsigned int spin_per_ms, spin_miss = 0;
 	uint64_t deadline = 0, now;
+	unsigned int subio;
 	bool forced = false;
 	int timeout;
 
@@ -691,7 +646,9 @@ static void *ring_thread(void *arg)
 		if (stopping) {
 			if (!deadline)
 				deadline = now + (uint64_t)rdev->stop_wait_ms * 1000000ull;
-			if (!rdev->nr_inflight)
+			/* Sub-I/O for the workers' commands counts as in flight. */
+			subio = atomic_load(&rdev->nr_subio);
+			if (!rdev->nr_inflight && !subio)
 				break;
 			if (now >= deadline && !forced) {
 				force_complete(rdev);
@@ -699,8 +656,10 @@ static void *ring_thread(void *arg)
 				/* Claimed ones are about to arrive; give them a moment. */
 				deadline = now + 1000000000ull;
 			} else if (now >= deadline) {
-				tcmu_dev_err(dev, "%u completion(s) never arrived; leaving\n",
-					     rdev->nr_inflight);
+				tcmu_dev_err(dev,
+					     "%u completion(s) and %u sub-I/O request(s) never "
+					     "arrived; leaving\n",
+					     rdev->nr_inflight, subio);
 				break;
 			}
 			timeout = (int)((deadline - now) / 1000000ull) + 1;
@@ -748,8 +707,8 @@ static void *ring_thread(void *arg)
 		rdev->need_notify = false;
 		tcmulib_processing_complete(dev);
 	}
+	/* Sub-I/O requests still waited for now are failed by their waiters. */
 	atomic_store(&rdev->ring_dead, true);
-	/* Sub-I/O requests pushed from now on are failed by their waiters. */
 	ring_self = NULL;
 	return NULL;
 }

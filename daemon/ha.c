@@ -20,7 +20,16 @@
  *     retries, at most once a second.  FENCED from lock() reports the lock
  *     lost and TIMEOUT the connection lost: the device is reopened;
  *   - tcmu_notify_lock_lost()/conn_lost() (any recovery) make it unlocked;
+ *   - before lock(), get_lock_state() (if any): a node that holds the
+ *     lock already does not take it again;
+ *   - after a failed lock(), get_lock_tag() (if any) names the owner's
+ *     tag in the log;
+ *   - after the lock changed hands here (acquired, released),
+ *     report_event() (if any);
  *   - at close, unlock() when the lock is held.
+ * Every handler HA callout runs on the device's recovery thread, except
+ * unlock() and the report_event() after it, on its teardown thread; each
+ * under the SERIALIZE lock if the handler has that model; all may block.
  * Commands the engine answers itself (INQUIRY, RTPG, TUR, ...) always run.
  * In-flight commands are not drained before lock(): while the lock is not
  * held no media command reaches the handler, and losing it while held goes
@@ -40,18 +49,15 @@
 static void ha_set(struct tcmur_device *rdev, int state)
 {
 	atomic_store(&rdev->ha_state, state);
-#ifdef TCMUR_HAVE_SCSI_ENGINE
 	if (rdev->scsi)
 		scsi_dev_set_ha_lock(rdev->scsi,
 				     state == TCMUR_HA_LOCKED ? SCSI_HA_LOCKED : SCSI_HA_UNLOCKED);
-#endif
 }
 
 void tcmur_ha_init(struct tcmur_device *rdev)
 {
 	atomic_init(&rdev->ha_state, TCMUR_HA_NONE);
 	rdev->ha_next_try = 0;
-#ifdef TCMUR_HAVE_SCSI_ENGINE
 	if (!rdev->h->lock || !rdev->scsi)
 		return;
 	ha_set(rdev, TCMUR_HA_UNLOCKED);
@@ -59,12 +65,10 @@ void tcmur_ha_init(struct tcmur_device *rdev)
 		     "handler %s has a lock callout: implicit ALUA takes it on "
 		     "the first media command\n",
 		     rdev->h->subtype);
-#endif
 }
 
 bool tcmur_ha_hold(struct tcmur_device *rdev, const struct tcmulib_cmd *lc, uint64_t now)
 {
-#ifdef TCMUR_HAVE_SCSI_ENGINE
 	int grp, state;
 
 	if (scsi_cdb_need(lc->cdb) != SCSI_NEED_MEDIUM || !rdev->scsi)
@@ -84,12 +88,47 @@ bool tcmur_ha_hold(struct tcmur_device *rdev, const struct tcmulib_cmd *lc, uint
 				      grp);
 	}
 	return true;
-#else
-	(void)rdev;
-	(void)lc;
-	(void)now;
-	return false;
-#endif
+}
+
+/*
+ * Recovery thread, under the serial lock if any: does the handler say this
+ * node holds the lock already (get_lock_state)?  Then lock() is not called.
+ */
+static bool ha_already_owner(struct tcmur_device *rdev)
+{
+	return rdev->h->get_lock_state &&
+	       rdev->h->get_lock_state(rdev->dev) == TCMUR_DEV_LOCK_WRITE_LOCKED;
+}
+
+/* Recovery thread, after a failed lock(): log who holds it, if the handler knows. */
+static void ha_log_owner(struct tcmur_device *rdev)
+{
+	uint16_t owner;
+	bool locked;
+	int ret;
+
+	if (!rdev->h->get_lock_tag)
+		return;
+	locked = tcmur_serial_lock(rdev);
+	ret = rdev->h->get_lock_tag(rdev->dev, &owner);
+	tcmur_serial_unlock(rdev, locked);
+	if (ret == TCMU_STS_OK)
+		tcmu_dev_info(rdev->dev, "implicit ALUA: the lock is held by tag %u\n", owner);
+}
+
+/* Recovery or teardown thread: the lock changed hands; tell the handler. */
+static void ha_report(struct tcmur_device *rdev)
+{
+	bool locked;
+	int ret;
+
+	if (!rdev->h->report_event)
+		return;
+	locked = tcmur_serial_lock(rdev);
+	ret = rdev->h->report_event(rdev->dev);
+	tcmur_serial_unlock(rdev, locked);
+	if (ret)
+		tcmu_dev_warn(rdev->dev, "implicit ALUA: report_event failed: %d\n", ret);
 }
 
 void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag)
@@ -97,20 +136,28 @@ void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag)
 	struct tcmu_device *dev = rdev->dev;
 	int expect = TCMUR_HA_LOCKING;
 	uint64_t t0 = tcmur_now_ns();
-	bool locked;
+	bool locked, owner;
 	int ret;
 
 	if (atomic_load(&rdev->ha_state) != TCMUR_HA_LOCKING)
 		return; /* lost or reopened since it was queued */
 	locked = tcmur_serial_lock(rdev);
-	ret = rdev->h->lock(dev, tag);
+	owner = ha_already_owner(rdev);
+	ret = owner ? TCMU_STS_OK : rdev->h->lock(dev, tag);
 	tcmur_serial_unlock(rdev, locked);
 	if (ret == TCMU_STS_OK) {
 		if (atomic_compare_exchange_strong(&rdev->ha_state, &expect, TCMUR_HA_LOCKED)) {
 			ha_set(rdev, TCMUR_HA_LOCKED);
-			tcmu_dev_info(dev, "implicit ALUA: lock acquired (tag %u) in %llu ms\n",
-				      tag,
-				      (unsigned long long)((tcmur_now_ns() - t0) / 1000000ull));
+			if (owner)
+				tcmu_dev_info(dev, "implicit ALUA: this node holds the lock "
+						   "already (tag %u)\n", tag);
+			else
+				tcmu_dev_info(dev,
+					      "implicit ALUA: lock acquired (tag %u) in %llu ms\n",
+					      tag,
+					      (unsigned long long)((tcmur_now_ns() - t0) /
+								   1000000ull));
+			ha_report(rdev);
 		} else {
 			tcmu_dev_warn(dev, "implicit ALUA: lock acquired but reported lost "
 					   "meanwhile; the next command takes it again\n");
@@ -123,6 +170,7 @@ void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag)
 		      "implicit ALUA: lock (tag %u) failed with status %d; "
 		      "retried on a later command\n",
 		      tag, ret);
+	ha_log_owner(rdev);
 	if (ret == TCMU_STS_FENCED)
 		tcmu_notify_lock_lost(dev); /* fenced: reopen */
 	else if (ret == TCMU_STS_TIMEOUT)
@@ -150,8 +198,10 @@ void tcmur_ha_release(struct tcmur_device *rdev)
 	locked = tcmur_serial_lock(rdev);
 	ret = rdev->h->unlock(dev);
 	tcmur_serial_unlock(rdev, locked);
-	if (ret != TCMU_STS_OK)
+	if (ret != TCMU_STS_OK) {
 		tcmu_dev_warn(dev, "implicit ALUA: unlock at close failed with status %d\n", ret);
-	else
-		tcmu_dev_info(dev, "implicit ALUA: lock released\n");
+		return;
+	}
+	tcmu_dev_info(dev, "implicit ALUA: lock released\n");
+	ha_report(rdev);
 }

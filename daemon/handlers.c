@@ -19,6 +19,8 @@
 /* Guards handlers and externals; the DBus thread reads both. */
 static pthread_mutex_t handlers_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tcmur_handler_rec *handlers;
+/* Registrations whose init() runs: their subtypes are taken already. */
+static struct tcmur_handler_rec *reserving;
 static struct tcmulib_handler *published;
 static size_t n_published;
 
@@ -67,6 +69,37 @@ static bool external_locked(const char *subtype)
 		if (!strcmp(e->subtype, subtype))
 			return true;
 	return false;
+}
+
+/*
+ * Registered, being registered, or served by an external program: a
+ * strdup()ed description of the owner (NULL if free; "" if out of memory).
+ */
+static char *subtype_owner_locked(const char *subtype)
+{
+	const struct tcmur_handler_rec *r;
+	const char *owner = NULL;
+	char *dup;
+
+	for (r = reserving; r && !owner; r = r->next)
+		if (!strcmp(r->h.subtype, subtype))
+			owner = r->path ? r->path : "(built in)";
+	if (!owner && (r = find_locked(subtype)))
+		owner = r->path ? r->path : "(built in)";
+	if (!owner && external_locked(subtype))
+		owner = "an external (DBus) program";
+	if (!owner)
+		return NULL;
+	dup = strdup(owner);
+	return dup ? dup : strdup("");
+}
+
+static bool subtype_taken_locked(const char *subtype)
+{
+	char *owner = subtype_owner_locked(subtype);
+
+	free(owner);
+	return owner != NULL;
 }
 
 struct tcmur_handler_rec *tcmur_handler_find(const char *subtype)
@@ -123,6 +156,51 @@ static void resolve_model(struct tcmur_handler_rec *r)
 	r->nr_threads = nr;
 }
 
+/*
+ * Claim r's subtype before its init() runs, so that two registrations of
+ * one subtype racing each other cannot both pass the check: 0 or -EEXIST.
+ */
+static int reserve(struct tcmur_handler_rec *r, const char *who)
+{
+	char *owner;
+
+	pthread_mutex_lock(&handlers_lock);
+	owner = subtype_owner_locked(r->h.subtype);
+	if (!owner) {
+		r->next = reserving;
+		reserving = r;
+	}
+	pthread_mutex_unlock(&handlers_lock);
+	if (owner) {
+		tcmu_err("%s: subtype '%s' is already served by %s; refusing the second "
+			 "handler\n",
+			 who, r->h.subtype, *owner ? owner : "another handler");
+		free(owner);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/* Drop r's claim; with publish, make it a registered handler in the same step. */
+static void unreserve(struct tcmur_handler_rec *r, bool publish)
+{
+	struct tcmur_handler_rec **pp;
+
+	pthread_mutex_lock(&handlers_lock);
+	for (pp = &reserving; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	}
+	r->next = NULL;
+	if (publish) {
+		r->next = handlers;
+		handlers = r;
+	}
+	pthread_mutex_unlock(&handlers_lock);
+}
+
 int tcmur_register_handler_v(struct tcmur_handler *handler, uint32_t struct_size,
 			     uint32_t api_version)
 {
@@ -177,38 +255,21 @@ int tcmur_register_handler_v(struct tcmur_handler *handler, uint32_t struct_size
 		goto err_free;
 	}
 	resolve_model(r);
+	r->dl = loading.dl;
+	r->path = loading.path ? strdup(loading.path) : NULL;
 
-	pthread_mutex_lock(&handlers_lock);
-	if (find_locked(r->h.subtype) || external_locked(r->h.subtype)) {
-		const struct tcmur_handler_rec *first = find_locked(r->h.subtype);
-		char *owner = strdup(!first		? "an external (DBus) program"
-				     : first->path	? first->path
-							: "(built in)");
-
-		pthread_mutex_unlock(&handlers_lock);
-		tcmu_err("%s: subtype '%s' is already served by %s; refusing the second "
-			 "handler\n",
-			 who, r->h.subtype, owner ? owner : "another handler");
-		free(owner);
-		ret = -EEXIST;
+	ret = reserve(r, who);
+	if (ret)
 		goto err_free;
-	}
-	pthread_mutex_unlock(&handlers_lock);
-
 	if (r->h.init) {
 		ret = r->h.init();
 		if (ret) {
 			tcmu_err("%s: init of handler %s failed: %d\n", who, r->h.subtype, ret);
+			unreserve(r, false);
 			goto err_free;
 		}
 	}
-
-	pthread_mutex_lock(&handlers_lock);
-	r->dl = loading.dl;
-	r->path = loading.path ? strdup(loading.path) : NULL;
-	r->next = handlers;
-	handlers = r;
-	pthread_mutex_unlock(&handlers_lock);
+	unreserve(r, true);
 	loading.registered++;
 	tcmu_dbg("registered handler %s (%s), thread model %s, %d thread(s)\n", r->h.subtype,
 		 r->h.name ? r->h.name : "", tcmur_thread_model_name(r->model), r->nr_threads);
@@ -216,6 +277,7 @@ int tcmur_register_handler_v(struct tcmur_handler *handler, uint32_t struct_size
 	return 0;
 
 err_free:
+	free(r->path);
 	free(r);
 	return ret;
 }
@@ -494,7 +556,7 @@ int tcmur_external_handler_add(const char *subtype, const char *cfg_desc)
 	if (!subtype || !*subtype || strchr(subtype, '/'))
 		return -EINVAL;
 	pthread_mutex_lock(&handlers_lock);
-	if (find_locked(subtype) || external_locked(subtype)) {
+	if (subtype_taken_locked(subtype)) {
 		pthread_mutex_unlock(&handlers_lock);
 		return -EEXIST;
 	}

@@ -8,12 +8,22 @@
  * (where their callouts must run) and we wait for it.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "daemon.h"
 
+/*
+ * One request, on the heap: a handler that keeps it past the point where
+ * its requester stopped waiting (the device stopped, its ring thread left)
+ * still completes into live memory.  refs: the requester, plus the ring
+ * thread / handler while the request is queued or issued; the last one
+ * frees it.  Everything below the callout arguments is under lock.
+ */
 struct tcmur_subio {
+	struct tcmur_cmd_priv p;	/* what the handler gets (&p.tc) */
+	struct tcmulib_cmd lc;
 	int op;				/* enum tcmur_io_op */
 	struct iovec *iov;
 	size_t iov_cnt;
@@ -21,7 +31,9 @@ struct tcmur_subio {
 	uint64_t off;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	unsigned int refs;
 	bool done;
+	bool abandoned;			/* the requester returned BUSY */
 	int rc;
 };
 
@@ -51,84 +63,152 @@ static int call_callout(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 	}
 }
 
+static void subio_put(struct tcmur_subio *s)
+{
+	unsigned int left;
+
+	pthread_mutex_lock(&s->lock);
+	left = --s->refs;
+	pthread_mutex_unlock(&s->lock);
+	if (left)
+		return;
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/*
+ * Any thread (the handler's completion, or the ring thread when the callout
+ * failed); never blocks.  Touches only the request: its device may be gone.
+ */
 void tcmur_subio_done(struct tcmur_cmd_priv *p, int rc)
 {
 	struct tcmur_subio *s = p->subio;
+	bool twice, late;
 
 	pthread_mutex_lock(&s->lock);
-	s->rc = rc;
-	s->done = true;
-	pthread_cond_signal(&s->cond);
+	twice = s->done;
+	late = s->abandoned;
+	if (!twice) {
+		s->rc = rc;
+		s->done = true;
+		pthread_cond_signal(&s->cond);
+	}
 	pthread_mutex_unlock(&s->lock);
+	if (twice) {
+		tcmu_err("handler bug: a sub-I/O request was completed twice (status %d); "
+			 "ignored\n", rc);
+		return;
+	}
+	if (late)
+		tcmu_err("a handler completed a sub-I/O request after its requester gave up "
+			 "(status %d); ignored\n", rc);
+	subio_put(s);
 }
 
+/* Ring thread: issue a queued request (or drop one nobody waits for). */
 void tcmur_subio_issue(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 {
-	int rc = call_callout(rdev, p);
+	struct tcmur_subio *s = p->subio;
+	bool abandoned;
+	int rc;
 
+	pthread_mutex_lock(&s->lock);
+	abandoned = s->abandoned;
+	pthread_mutex_unlock(&s->lock);
+	if (abandoned) {
+		subio_put(s); /* queued before a restart of the ring thread */
+		return;
+	}
+	rc = call_callout(rdev, p);
 	if (rc != TCMU_STS_OK && rc != TCMU_STS_ASYNC_HANDLED)
 		tcmur_subio_done(p, rc);
+}
+
+static struct tcmur_subio *subio_new(struct tcmur_device *rdev, int op, struct iovec *iov,
+				     size_t iov_cnt, uint64_t len, uint64_t off)
+{
+	struct tcmur_subio *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	/* Handlers may look at the command: give them a harmless one. */
+	s->lc.cdb = zero_cdb;
+	s->lc.iovec = iov;
+	s->lc.iov_cnt = iov_cnt;
+	s->lc.data_len = (uint32_t)len;
+	s->lc.hm_private = &s->p;
+	s->p.tc.lib_cmd = &s->lc;
+	s->p.tc.start_ns = tcmur_now_ns();
+	s->p.rdev = rdev;
+	s->p.subio = s;
+	s->op = op;
+	s->iov = iov;
+	s->iov_cnt = iov_cnt;
+	s->len = len;
+	s->off = off;
+	s->refs = 1;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	return s;
+}
+
+/*
+ * ASYNC device: hand s to its ring thread and wait for the completion.  The
+ * request counts as in flight for the ring thread's stop (it waits, and
+ * leaves only past its deadline); once it has left, nobody issues or
+ * completes for us, and we return BUSY, leaving s to the handler.
+ */
+static int subio_wait_ring(struct tcmur_device *rdev, struct tcmur_subio *s)
+{
+	int rc;
+
+	s->refs++;	/* the ring thread's, then the handler's */
+	atomic_fetch_add(&rdev->nr_subio, 1);
+	tcmur_ring_push(rdev, &s->p, TCMUR_STAGE_SUBIO);
+	pthread_mutex_lock(&s->lock);
+	while (!s->done) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		if (pthread_cond_timedwait(&s->cond, &s->lock, &ts) == ETIMEDOUT &&
+		    atomic_load(&rdev->ring_dead) && !s->done) {
+			s->abandoned = true;
+			s->rc = TCMU_STS_BUSY;
+			break;
+		}
+	}
+	rc = s->rc;
+	pthread_mutex_unlock(&s->lock);
+	atomic_fetch_sub(&rdev->nr_subio, 1);
+	return rc;
 }
 
 static int subio_run(struct tcmu_device *dev, int op, struct iovec *iov, size_t iov_cnt,
 		     uint64_t len, uint64_t off)
 {
 	struct tcmur_device *rdev = tcmur_rdev(dev);
-	struct tcmulib_cmd lc;
-	struct tcmur_subio s;
-	struct tcmur_cmd_priv p;
+	struct tcmur_subio *s;
+	bool locked;
 	int rc;
 
 	if (!rdev)
 		return TCMU_STS_HW_ERR;
-	memset(&lc, 0, sizeof(lc));
-	memset(&s, 0, sizeof(s));
-	memset(&p, 0, sizeof(p));
-	/* Handlers may look at the command: give them a harmless one. */
-	lc.cdb = zero_cdb;
-	lc.iovec = iov;
-	lc.iov_cnt = iov_cnt;
-	lc.data_len = (uint32_t)len;
-	lc.hm_private = &p;
-	p.tc.lib_cmd = &lc;
-	p.tc.start_ns = tcmur_now_ns();
-	p.rdev = rdev;
-	p.subio = &s;
-	s.op = op;
-	s.iov = iov;
-	s.iov_cnt = iov_cnt;
-	s.len = len;
-	s.off = off;
-
-	if (rdev->hrec->model != TCMUR_THREAD_MODEL_ASYNC) {
+	s = subio_new(rdev, op, iov, iov_cnt, len, off);
+	if (!s)
+		return TCMU_STS_NO_RESOURCE;
+	if (rdev->hrec->model == TCMUR_THREAD_MODEL_ASYNC) {
+		rc = subio_wait_ring(rdev, s);
+	} else {
 		/* rdev may be another device's (EXTENDED COPY): honour its model. */
-		bool locked = tcmur_serial_lock(rdev);
-
-		rc = call_callout(rdev, &p);
+		s->refs++;	/* a handler calling tcmur_cmd_complete() drops it */
+		locked = tcmur_serial_lock(rdev);
+		rc = call_callout(rdev, &s->p);
 		tcmur_serial_unlock(rdev, locked);
-		return rc;
+		tcmur_subio_done(&s->p, rc);	/* the return value is the status */
 	}
-
-	pthread_mutex_init(&s.lock, NULL);
-	pthread_cond_init(&s.cond, NULL);
-	tcmur_ring_push(rdev, &p, TCMUR_STAGE_SUBIO);
-	pthread_mutex_lock(&s.lock);
-	while (!s.done) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
-		if (pthread_cond_timedwait(&s.cond, &s.lock, &ts) == ETIMEDOUT &&
-		    atomic_load(&rdev->ring_dead) && !s.done) {
-			/* The ring thread left; nobody will issue it. */
-			s.rc = TCMU_STS_BUSY;
-			break;
-		}
-	}
-	rc = s.rc;
-	pthread_mutex_unlock(&s.lock);
-	pthread_cond_destroy(&s.cond);
-	pthread_mutex_destroy(&s.lock);
+	subio_put(s);
 	return rc;
 }
 

@@ -36,6 +36,8 @@ static struct {
 	bool debug;
 	const char *opt_log_dir;	/* -l */
 	const char *handler_dir;
+	const char *dump;		/* --dump-handler */
+	unsigned long nofile;		/* -f, 0: leave the limit alone */
 	struct tcmur_config conf;
 	struct tcmulib_context *ctx;
 } g;
@@ -244,7 +246,10 @@ static void print_counts(void)
 	tcmu_info("tcmu-runner %s: %u handler(s), %u device(s) found\n", TCMUR_VERSION, nh, nd);
 }
 
-int main(int argc, char **argv)
+/* ---- start-up -------------------------------------------------------------- */
+
+/* The command line into g.  False: exit now with *exit_code. */
+static bool parse_options(int argc, char **argv, int *exit_code)
 {
 	static const struct option long_opts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -256,37 +261,33 @@ int main(int argc, char **argv)
 		{ "dump-handler", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dump = NULL;
-	struct tcmulib_handler *lh;
-	unsigned long nofile = 0;
-	int c, ret, lock_fd, sfd = -1, exit_code = 1;
-	size_t nlh;
-	sigset_t mask;
+	char *end;
+	int c;
 
+	*exit_code = 1;
 	g.handler_dir = TCMU_HANDLER_DIR;
 	while ((c = getopt_long(argc, argv, "hVdf:l:", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout, argv[0]);
-			return 0;
+			*exit_code = 0;
+			return false;
 		case 'V':
 			printf("tcmu-runner %s\n", TCMUR_VERSION);
-			return 0;
+			*exit_code = 0;
+			return false;
 		case 'd':
 			g.debug = true;
 			break;
-		case 'f': {
-			char *end;
-
+		case 'f':
 			errno = 0;
-			nofile = strtoul(optarg, &end, 10);
-			if (errno || *end || nofile < 1024 || nofile > 1048576) {
+			g.nofile = strtoul(optarg, &end, 10);
+			if (errno || *end || g.nofile < 1024 || g.nofile > 1048576) {
 				fprintf(stderr, "tcmu-runner: --nofile wants 1024..1048576, got '%s'\n",
 					optarg);
-				return 1;
+				return false;
 			}
 			break;
-		}
 		case 'H':
 			g.handler_dir = optarg;
 			break;
@@ -294,84 +295,90 @@ int main(int argc, char **argv)
 			g.opt_log_dir = optarg;
 			break;
 		case 'D':
-			dump = optarg;
+			g.dump = optarg;
 			break;
 		default:
 			usage(stderr, argv[0]);
-			return 1;
+			return false;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "tcmu-runner: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr, argv[0]);
-		return 1;
+		return false;
 	}
+	return true;
+}
 
-	/* Before any thread exists, so every thread inherits the mask. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+/* Before any thread exists, so every thread inherits the mask. */
+static void block_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
 
-	config_load();
-	config_apply(false);
+/* --dump-handler: the exit code. */
+static int dump_handler(const char *name)
+{
+	int ret = tcmur_load_handlers(g.handler_dir);
 
-	if (dump) {
-		ret = tcmur_load_handlers(g.handler_dir);
-		if (ret >= 0)
-			ret = tcmur_dump_handler(dump);
-		if (ret == -ENOENT)
-			fprintf(stderr, "tcmu-runner: no handler named '%s' in %s\n", dump,
-				g.handler_dir);
-		tcmur_unload_handlers();
-		return ret ? 1 : 0;
-	}
+	if (ret >= 0)
+		ret = tcmur_dump_handler(name);
+	if (ret == -ENOENT)
+		fprintf(stderr, "tcmu-runner: no handler named '%s' in %s\n", name,
+			g.handler_dir);
+	tcmur_unload_handlers();
+	return ret ? 1 : 0;
+}
 
-	if (nofile) {
-		struct rlimit rl = { .rlim_cur = nofile, .rlim_max = nofile };
+static void raise_nofile(unsigned long nofile)
+{
+	struct rlimit rl = { .rlim_cur = nofile, .rlim_max = nofile };
 
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			fprintf(stderr, "tcmu-runner: cannot raise the open file limit to %lu: %s\n",
-				nofile, strerror(errno));
-	}
+	if (nofile && setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		fprintf(stderr, "tcmu-runner: cannot raise the open file limit to %lu: %s\n",
+			nofile, strerror(errno));
+}
 
-	lock_fd = take_lock();
-	if (lock_fd < 0)
-		return 1;
+static void start_logging(void)
+{
+	uint64_t cost;
+	bool coarse;
+	int ret = tcmu_setup_log(effective_log_dir());
 
-	ret = tcmu_setup_log(effective_log_dir());
 	if (ret)
 		fprintf(stderr, "tcmu-runner: logging to stderr (log dir %s: %s)\n",
 			effective_log_dir(), strerror(-ret));
 	tcmu_log_use_syslog(1);
 	tcmu_info("tcmu-runner %s starting\n", TCMUR_VERSION);
-	{
-		uint64_t cost;
-		bool coarse = tcmulib_clock_is_coarse(&cost);
+	coarse = tcmulib_clock_is_coarse(&cost);
+	tcmu_info("command timestamps: %s (a CLOCK_MONOTONIC read costs %llu ns here%s)\n",
+		  coarse ? "CLOCK_MONOTONIC_COARSE" : "CLOCK_MONOTONIC",
+		  (unsigned long long)cost, coarse ? ": a system call" : "");
+}
 
-		tcmu_info("command timestamps: %s (a CLOCK_MONOTONIC read costs %llu ns "
-			  "here%s)\n",
-			  coarse ? "CLOCK_MONOTONIC_COARSE" : "CLOCK_MONOTONIC",
-			  (unsigned long long)cost, coarse ? ": a system call" : "");
-	}
-
+/* The kernel module, then the plugins (devices need both). */
+static void load_module_and_handlers(void)
+{
 	load_module();
 	set_module_param("block_netlink", "1");
 	set_module_param("reset_netlink", "1");
-
-	ret = tcmur_load_handlers(g.handler_dir);
-	if (ret < 0)
+	if (tcmur_load_handlers(g.handler_dir) < 0)
 		tcmu_warn("no handlers loaded from %s\n", g.handler_dir);
+}
+
+/* libtcmu on the netlink interface, watched by the main loop: 0 or -1. */
+static int connect_kernel(void)
+{
+	struct tcmulib_handler *lh;
+	size_t nlh;
+	int ret;
+
 	lh = tcmur_handlers_publish(&nlh);
-
-	ret = tcmur_loop_init();
-	if (ret) {
-		tcmu_err("epoll: %s\n", strerror(-ret));
-		goto out_handlers;
-	}
-
 	/* We are the service external programs register with: never register ourselves. */
 	tcmulib_set_dbus_registration(false);
 	g.ctx = tcmulib_initialize(lh, nlh);
@@ -379,21 +386,33 @@ int main(int argc, char **argv)
 	if (!g.ctx) {
 		tcmu_err("cannot connect to the kernel (netlink TCM-USER); is target_core_user "
 			 "loaded and are we root?\n");
-		goto out_loop;
+		return -1;
 	}
 	ret = tcmur_loop_add(tcmulib_get_master_fd(g.ctx), on_netlink, NULL);
 	if (ret) {
 		tcmu_err("cannot watch the netlink fd: %s\n", strerror(-ret));
-		goto out_lib;
+		tcmulib_close(g.ctx);
+		return -1;
 	}
+	return 0;
+}
 
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+/* SIGINT/SIGTERM/SIGHUP through the main loop: the signalfd, or -1. */
+static int watch_signals(const sigset_t *mask)
+{
+	int sfd = signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
+
 	if (sfd < 0 || tcmur_loop_add(sfd, on_signal, NULL)) {
 		tcmu_err("cannot set up signal handling: %m\n");
-		goto out_lib;
+		if (sfd >= 0)
+			close(sfd);
+		return -1;
 	}
-	config_watch();
+	return sfd;
+}
 
+static void start_dbus(void)
+{
 #ifdef TCMUR_HAVE_DBUS
 	if (tcmur_dbus_start())
 		tcmu_warn("DBus service failed to start; continuing without it\n");
@@ -401,13 +420,22 @@ int main(int argc, char **argv)
 	tcmu_warn("no DBus: built without GIO, org.kernel.TCMUService1 is not offered "
 		  "(targetcli cannot list handlers)\n");
 #endif
-	print_counts();
+}
 
-	ret = tcmur_loop_run();
+/* ---- event loop and shutdown ---------------------------------------------- */
+
+/* Until SIGINT/SIGTERM: the exit code. */
+static int event_loop(void)
+{
+	int ret = tcmur_loop_run();
+
 	if (ret)
 		tcmu_err("main loop failed: %s\n", strerror(-ret));
-	exit_code = ret ? 1 : 0;
+	return ret ? 1 : 0;
+}
 
+static void shutdown_devices(void)
+{
 	tcmur_dbus_stop();
 	tcmur_devices_refuse_new(true);
 	tcmur_devices_shutdown();
@@ -417,6 +445,30 @@ int main(int argc, char **argv)
 	 */
 	on_netlink(tcmulib_get_master_fd(g.ctx), 0, NULL);
 	tcmur_devices_shutdown();
+}
+
+/* Start the service, run it until a signal stops it, take it down: the exit code. */
+static int serve(const sigset_t *mask)
+{
+	int sfd = -1, ret, exit_code = 1;
+
+	load_module_and_handlers();
+	ret = tcmur_loop_init();
+	if (ret) {
+		tcmu_err("epoll: %s\n", strerror(-ret));
+		goto out_handlers;
+	}
+	if (connect_kernel())
+		goto out_loop;
+	sfd = watch_signals(mask);
+	if (sfd < 0)
+		goto out_lib;
+	config_watch();
+	start_dbus();
+	print_counts();
+
+	exit_code = event_loop();
+	shutdown_devices();
 out_lib:
 	tcmulib_close(g.ctx);
 out_loop:
@@ -425,6 +477,29 @@ out_loop:
 		close(sfd);
 out_handlers:
 	tcmur_unload_handlers();
+	return exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	sigset_t mask;
+	int exit_code, lock_fd;
+
+	if (!parse_options(argc, argv, &exit_code))
+		return exit_code;
+	block_signals(&mask);
+	config_load();
+	config_apply(false);
+	if (g.dump)
+		return dump_handler(g.dump);
+	raise_nofile(g.nofile);
+	lock_fd = take_lock();
+	if (lock_fd < 0)
+		return 1;
+	start_logging();
+
+	exit_code = serve(&mask);
+
 	tcmu_info("tcmu-runner exits (%d)\n", exit_code);
 	tcmu_destroy_log();
 	close(lock_fd);

@@ -12,6 +12,24 @@
 #include "daemon.h"
 #include "scsi_defs.h"
 
+/*
+ * Worker, after a callout whose return value is the status: did the
+ * handler also call tcmur_cmd_complete() from inside it?  A handler bug:
+ * logged, and its completion's status replaces *rc (one completion, never
+ * two).  Ends the callout either way.
+ */
+static bool completed_inside(struct tcmur_device *rdev, struct tcmur_cmd_priv *p,
+			     const char *what, int *rc)
+{
+	unsigned int f = atomic_fetch_and(&p->flags, ~TCMUR_CMD_IN_CALLOUT);
+
+	if (!(f & TCMUR_CMD_COMPLETED))
+		return false;
+	tcmur_log_completed_and_returned(rdev, p, what, *rc);
+	*rc = p->hsts;
+	return true;
+}
+
 static void run_one(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 {
 	struct tcmu_device *dev = rdev->dev;
@@ -36,31 +54,32 @@ static void run_one(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 
 	switch (p->work) {
 	case TCMUR_WORK_HANDLE_CMD:
+		atomic_fetch_or(&p->flags, TCMUR_CMD_IN_CALLOUT);
 		locked = tcmur_serial_lock(rdev);
 		rc = rdev->h->handle_cmd(dev, &p->tc);
 		tcmur_serial_unlock(rdev, locked);
 		if (atomic_load(&rdev->abandoned))
 			return;	/* the device is gone: p may be freed memory */
-		if (rc == TCMU_STS_NOT_HANDLED)
+		if (completed_inside(rdev, p, "handle_cmd", &rc))
+			tcmur_cmd_finish_async(rdev, p, rc);
+		else if (rc == TCMU_STS_NOT_HANDLED)
 			tcmur_ring_push(rdev, p, TCMUR_STAGE_GENERIC);
 		else if (rc != TCMU_STS_ASYNC_HANDLED)
 			tcmur_cmd_finish_async(rdev, p, rc);
 		break;
 	case TCMUR_WORK_IO:
+		atomic_fetch_or(&p->flags, TCMUR_CMD_IN_CALLOUT);
 		locked = tcmur_serial_lock(rdev);
-		rc = tcmur_exec_io_sync(rdev, p);
+		rc = tcmur_exec_io(rdev, p);
 		tcmur_serial_unlock(rdev, locked);
 		if (atomic_load(&rdev->abandoned))
 			return;
+		completed_inside(rdev, p, "an I/O callout", &rc);
 		tcmur_cmd_finish_async(rdev, p, rc);
 		break;
 	case TCMUR_WORK_SLOW:
 		/* Not under serial_lock: the engine calls tcmur_io_*(), which take it. */
-#ifdef TCMUR_HAVE_SCSI_ENGINE
 		rc = scsi_exec_slow(dev, &p->tc);
-#else
-		rc = TCMU_STS_INVALID_CMD;
-#endif
 		if (atomic_load(&rdev->abandoned))
 			return;
 		tcmur_cmd_finish_async(rdev, p, rc);

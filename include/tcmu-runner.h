@@ -135,11 +135,35 @@ struct tcmur_handler {
 	int (*caw)(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off, uint64_t len,
 		   struct iovec *iovec, size_t iov_cnt);
 
-	/* HA hooks (rbd/glfs); any worker thread; may block. */
+	/*
+	 * HA hooks (rbd/glfs), used for implicit ALUA when lock is set (see
+	 * daemon/ha.c).  All may block; SERIALIZE handlers get them one at a
+	 * time with their other callouts; a status is a TCMU_STS_* value.
+	 *
+	 * report_event: the lock changed hands on this node (just acquired,
+	 * or released at close).  The device's recovery thread after lock(),
+	 * its teardown thread after unlock().
+	 */
 	int (*report_event)(struct tcmu_device *dev);
+	/*
+	 * lock: take the exclusive lock for this node, tag = the local ALUA
+	 * group id.  The device's recovery thread, never during a close or
+	 * reopen.  TCMU_STS_FENCED: the device is reopened (lock lost);
+	 * TCMU_STS_TIMEOUT: connection lost; anything else: retried later.
+	 */
 	int (*lock)(struct tcmu_device *dev, uint16_t tag);
+	/* unlock: release a lock taken by lock().  The teardown thread, at close. */
 	int (*unlock)(struct tcmu_device *dev);
+	/*
+	 * get_lock_tag: *tag = the tag the current owner took the lock with.
+	 * The recovery thread, after a lock() that failed (for the log).
+	 */
 	int (*get_lock_tag)(struct tcmu_device *dev, uint16_t *tag);
+	/*
+	 * get_lock_state: a TCMUR_DEV_LOCK_* value.  The recovery thread,
+	 * before lock(): TCMUR_DEV_LOCK_WRITE_LOCKED means this node holds the
+	 * lock already, and lock() is not called.
+	 */
 	int (*get_lock_state)(struct tcmu_device *dev);
 
 	bool _is_dbus_handler;	/* set by the daemon for DBus-registered handlers */
@@ -166,7 +190,7 @@ struct tcmur_handler {
 	/*
 	 * ASYNC handlers: the ring thread finished a batch of callouts (before it
 	 * sleeps); submit I/O queued by them in one go (e.g. io_uring_submit).
-	 * Ring thread; must not block.  Appended by the daemon engineer.
+	 * Ring thread; must not block.
 	 */
 	void (*batch_end)(struct tcmu_device *dev);
 	/*

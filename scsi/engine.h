@@ -81,6 +81,9 @@ enum scsi_need {
 	SCSI_NEED_BACKEND, /* anything else, and opcodes the engine lacks */
 };
 enum scsi_need scsi_cdb_need(const uint8_t *cdb);
+/* Any thread; never blocks.  Does the command carry data to the target
+ * (writes, parameter lists)?  False for opcodes the engine lacks. */
+bool scsi_cdb_writes(const uint8_t *cdb);
 
 /* Ring thread; never blocks.  See above. */
 enum scsi_class scsi_dispatch(struct tcmu_device *dev, struct tcmur_cmd *cmd,

@@ -186,6 +186,26 @@ enum scsi_need scsi_cdb_need(const uint8_t *cdb)
 	return op->flags & OPF_LOCAL ? SCSI_NEED_NONE : SCSI_NEED_BACKEND;
 }
 
+bool scsi_cdb_writes(const uint8_t *cdb)
+{
+	const struct scsi_op *op = scsi_op_lookup(cdb);
+
+	if (!op)
+		return false;
+	if (op->flags & OPF_WRITE)
+		return true;
+	/* Parameter lists sent to the target that do not change the medium. */
+	switch (op->opcode) {
+	case MODE_SELECT:
+	case MODE_SELECT_10:
+	case EXTENDED_COPY:
+	case MAINTENANCE_OUT:
+		return true;
+	default:
+		return false;
+	}
+}
+
 bool scsi_op_known_opcode(uint8_t opcode)
 {
 	op_index_ensure();

@@ -10,6 +10,9 @@
  * keeps 02/04/0A and is retried about once a second; a lost lock makes the
  * next write lock again; FENCED from lock() reopens the device; removal
  * calls unlock().  A lock handler without implicit ALUA is never locked.
+ * The query callouts: get_lock_state() saying this node holds the lock
+ * already spares the lock() call; a failed lock() logs the owner's tag from
+ * get_lock_tag(); report_event() follows every lock and unlock.
  * Usage: test_daemon_ha <handler_faulty.so folder>
  */
 #include <errno.h>
@@ -355,6 +358,69 @@ static void t_not_implicit(void)
 	CHECK(access(lk, F_OK), "no lock()/unlock() call");
 }
 
+static void t_lock_queries(void)
+{
+	char cfg[400], img[300], lk[320], held[320], tagf[320], fail[320], lost[320], ev[320];
+	int ret, trans = 0, busy = 0, other = 0, owner0;
+	struct sim_dev *a;
+	double took;
+
+	snprintf(img, sizeof(img), "%s/hq.img", tmp);
+	snprintf(lk, sizeof(lk), "%s.locklog", img);
+	snprintf(held, sizeof(held), "%s.lockheld", img);
+	snprintf(tagf, sizeof(tagf), "%s.locktag", img);
+	snprintf(fail, sizeof(fail), "%s.lockfail", img);
+	snprintf(lost, sizeof(lost), "%s.locklost", img);
+	snprintf(ev, sizeof(ev), "%s.eventlog", img);
+	snprintf(cfg, sizeof(cfg), "faultyl/%s", img);
+
+	STEP("get_lock_state says the lock is ours: no lock() call, one report_event");
+	make_alua("hq0", "Implicit\n");
+	touch(held, NULL);
+	ret = add_dev("hq0", cfg, &a);
+	ENSURE(ret == 0, "add %s: %d", cfg, ret);
+	clear_ua(a);
+	took = write_until_good(a, 3.0, &trans, &busy, &other);
+	CHECK(took >= 0 && !busy && !other, "GOOD after %.3f s (%d BUSY, %d other)", took, busy,
+	      other);
+	CHECK(!file_count(lk, "lock ") && file_count(ev, "event\n") == 1,
+	      "no lock() (%d), one report_event (%d)", file_count(lk, "lock "),
+	      file_count(ev, "event\n"));
+	CHECK(log_has("this node holds the lock already (tag 7)"), "logged as already held");
+	CHECK(rtpg_state(a) == 0, "RTPG: state %d (want 0, A/O)", rtpg_state(a));
+
+	STEP("a failed lock() logs the owner's tag from get_lock_tag");
+	unlink(held);
+	touch(tagf, "9\n");
+	touch(fail, "busy");
+	owner0 = log_count("the lock is held by tag 9", 0);
+	touch(lost, NULL);
+	trans = busy = other = 0;
+	took = write_until_good(a, 2.0, &trans, &busy, &other);
+	CHECK(took < 0 && file_count(lk, "lock 7 fail\n") >= 1, "lock() fails: %d",
+	      file_count(lk, "lock 7 fail\n"));
+	CHECK(log_count("the lock is held by tag 9", owner0 + 1) > owner0,
+	      "the owner's tag is logged");
+	unlink(fail);
+	trans = busy = other = 0;
+	took = write_until_good(a, 3.0, &trans, &busy, &other);
+	CHECK(took >= 0 && file_count(lk, "lock 7 ok\n") == 1, "GOOD after lock(7): %.2f s, %d",
+	      took, file_count(lk, "lock 7 ok\n"));
+	CHECK(file_count(ev, "event\n") == 2, "report_event after lock(): %d",
+	      file_count(ev, "event\n"));
+
+	STEP("removal: unlock(), then report_event");
+	ret = dsim_remove_dev(a);
+	CHECK(ret == 0, "remove: %d", ret);
+	CHECK(file_count(lk, "unlock\n") == 1 && file_count(ev, "event\n") == 3,
+	      "unlock() (%d), then report_event (%d events)", file_count(lk, "unlock\n"),
+	      file_count(ev, "event\n"));
+	unlink(tagf);
+	unlink(ev);
+	unlink(lk);
+	unlink(img);
+}
+
 int main(int argc, char **argv)
 {
 	struct tcmulib_handler *lh;
@@ -373,6 +439,7 @@ int main(int argc, char **argv)
 
 	t_implicit();
 	t_not_implicit();
+	t_lock_queries();
 
 	return dsim_finish();
 }

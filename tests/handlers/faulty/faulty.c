@@ -15,7 +15,12 @@
  *   <path>.lockfail  while it exists lock() fails: with TCMU_STS_FENCED if
  *                    the file holds "fenced", else TCMU_STS_HW_ERR;
  *   <path>.locklog   every lock()/unlock() appends "lock <tag> <ok|fail>"
- *                    or "unlock" to it (created if missing).
+ *                    or "unlock" to it (created if missing);
+ *   <path>.eventlog  every report_event() appends "event" to it;
+ *   <path>.lockheld  while it exists get_lock_state() says this node holds
+ *                    the lock (as after a lock() that succeeded);
+ *   <path>.locktag   get_lock_tag() reports the number it holds (fails
+ *                    while it does not exist).
  * Not installed.
  */
 #include <errno.h>
@@ -35,6 +40,9 @@ struct faulty {
 	char *locklost;
 	char *lockfail;
 	char *locklog;
+	char *lockheld;
+	char *locktag;
+	char *eventlog;
 	bool locked;
 };
 
@@ -59,6 +67,9 @@ static void faulty_free(struct faulty *f)
 	free(f->locklost);
 	free(f->lockfail);
 	free(f->locklog);
+	free(f->lockheld);
+	free(f->locktag);
+	free(f->eventlog);
 	free(f);
 }
 
@@ -87,7 +98,11 @@ static int faulty_open(struct tcmu_device *dev, bool reopen)
 	f->locklost = suffixed(path, ".locklost");
 	f->lockfail = suffixed(path, ".lockfail");
 	f->locklog = suffixed(path, ".locklog");
-	if (!f->path || !f->fail || !f->locklost || !f->lockfail || !f->locklog) {
+	f->lockheld = suffixed(path, ".lockheld");
+	f->locktag = suffixed(path, ".locktag");
+	f->eventlog = suffixed(path, ".eventlog");
+	if (!f->path || !f->fail || !f->locklost || !f->lockfail || !f->locklog ||
+	    !f->lockheld || !f->locktag || !f->eventlog) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -248,15 +263,15 @@ static void faulty_batch_end(struct tcmu_device *dev)
 	priv(dev);	/* logs if called while closed */
 }
 
-/* Append one line to <path>.locklog (best effort). */
-static void lock_log(struct faulty *f, const char *line)
+/* Append one line to the file at path (best effort). */
+static void append_line(const char *path, const char *line)
 {
-	int fd = open(f->locklog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd < 0)
 		return;
 	if (write(fd, line, strlen(line)) < 0)
-		fprintf(stderr, "faulty: %s: %s\n", f->locklog, strerror(errno));
+		fprintf(stderr, "faulty: %s: %s\n", path, strerror(errno));
 	close(fd);
 }
 
@@ -279,7 +294,7 @@ static int faulty_lock(struct tcmu_device *dev, uint16_t tag)
 	}
 	f->locked = sts == TCMU_STS_OK;
 	snprintf(line, sizeof(line), "lock %u %s\n", tag, sts == TCMU_STS_OK ? "ok" : "fail");
-	lock_log(f, line);
+	append_line(f->locklog, line);
 	return sts;
 }
 
@@ -291,15 +306,50 @@ static int faulty_unlock(struct tcmu_device *dev)
 	if (!f)
 		return TCMU_STS_HW_ERR;
 	f->locked = false;
-	lock_log(f, "unlock\n");
+	append_line(f->locklog, "unlock\n");
 	return TCMU_STS_OK;
 }
 
+/* The daemon's recovery thread, before lock(); may block. */
 static int faulty_get_lock_state(struct tcmu_device *dev)
 {
 	struct faulty *f = tcmur_dev_get_private(dev);
 
-	return f && f->locked ? TCMUR_DEV_LOCK_WRITE_LOCKED : TCMUR_DEV_LOCK_UNLOCKED;
+	if (!f)
+		return TCMUR_DEV_LOCK_UNKNOWN;
+	return f->locked || !access(f->lockheld, F_OK) ? TCMUR_DEV_LOCK_WRITE_LOCKED
+						       : TCMUR_DEV_LOCK_UNLOCKED;
+}
+
+/* The daemon's recovery thread, after a failed lock(); may block. */
+static int faulty_get_lock_tag(struct tcmu_device *dev, uint16_t *tag)
+{
+	struct faulty *f = priv(dev);
+	char buf[16] = "";
+	ssize_t n;
+	int fd;
+
+	if (!f)
+		return TCMU_STS_HW_ERR;
+	fd = open(f->locktag, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return TCMU_STS_HW_ERR;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	*tag = (uint16_t)strtoul(buf, NULL, 10);
+	return TCMU_STS_OK;
+}
+
+/* The daemon's recovery thread (after lock()) or teardown thread (after unlock()). */
+static int faulty_report_event(struct tcmu_device *dev)
+{
+	struct faulty *f = priv(dev);
+
+	if (!f)
+		return TCMU_STS_HW_ERR;
+	append_line(f->eventlog, "event\n");
+	return TCMU_STS_OK;
 }
 
 static bool faulty_check_config(const char *cfgstring, char **reason)
@@ -358,6 +408,8 @@ static struct tcmur_handler faulty_lock_handler = {
 	.lock = faulty_lock,
 	.unlock = faulty_unlock,
 	.get_lock_state = faulty_get_lock_state,
+	.get_lock_tag = faulty_get_lock_tag,
+	.report_event = faulty_report_event,
 	.nr_threads = 4,
 	.thread_model = TCMUR_THREAD_MODEL_PARALLEL,
 	.caps = TCMUR_CAP_FUA,
