@@ -15,21 +15,11 @@
 #include "tcmur_device.h"
 #include "libtcmu.h"
 
+#include "../check.h"
+
 /* The daemon's translation (daemon/compat.h; native mode there). */
 int tcmur_compat_sts_to_native(int up_sts);
 int tcmur_compat_sts_to_upstream(int sts);
-
-static int failures;
-
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			printf(__VA_ARGS__);                              \
-			printf("\n");                                     \
-			failures++;                                       \
-		}                                                         \
-	} while (0)
 
 static void t_numbers_and_layout(void)
 {
@@ -96,6 +86,5 @@ int main(void)
 	t_numbers_and_layout();
 	t_iovec();
 	t_translation();
-	printf(failures ? "FAILED: %d check(s)\n" : "PASS\n", failures);
-	return failures ? 1 : 0;
+	return check_exit();
 }

@@ -175,11 +175,11 @@ static inline int dsim_finish(void)
 	sim_kernel_destroy(k);
 	tcmur_unload_handlers();
 	tcmu_destroy_log();
-	if (dt_failures)
+	if (check_failures)
 		printf("log kept: %s\n", logpath);
 	else
 		dt_rmrf(tmp);
-	return dt_exit();
+	return check_exit();
 }
 
 #endif

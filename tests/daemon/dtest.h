@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0 */
 /*
- * Helpers for the daemon tests: CHECK/REQUIRE, step banners, exit codes
- * (0 pass, 1 fail, 77 skip) and scratch folders.
+ * Helpers for the daemon tests: scratch folders and files (the assertions
+ * are ../check.h; exit codes 0 pass, 1 fail, 77 skip).
  */
 #ifndef TCMUR_DTEST_H
 #define TCMUR_DTEST_H
@@ -12,52 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int dt_failures;
-
-#define CHECK(cond, ...)                                                               \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                  \
-			fprintf(stderr, "\n");                                         \
-			dt_failures++;                                                 \
-		}                                                                      \
-	} while (0)
-
-#define REQUIRE(cond, ...)                      \
-	do {                                    \
-		if (!(cond)) {                  \
-			CHECK(cond, __VA_ARGS__); \
-			return dt_exit();       \
-		}                               \
-	} while (0)
-
-/* REQUIRE for functions returning void. */
-#define ENSURE(cond, ...)                       \
-	do {                                    \
-		if (!(cond)) {                  \
-			CHECK(cond, __VA_ARGS__); \
-			return;                 \
-		}                               \
-	} while (0)
-
-#define STEP(...)                          \
-	do {                               \
-		printf("check: ");         \
-		printf(__VA_ARGS__);       \
-		printf("\n");              \
-		fflush(stdout);            \
-	} while (0)
-
-static inline int dt_exit(void)
-{
-	if (dt_failures) {
-		printf("FAILED: %d check(s)\n", dt_failures);
-		return 1;
-	}
-	printf("PASS\n");
-	return 0;
-}
+#include "../check.h"
 
 /* mkdtemp under $TMPDIR; the returned buffer is static. */
 static inline const char *dt_tmpdir(const char *tag)

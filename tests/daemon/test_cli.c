@@ -112,7 +112,7 @@ int main(int argc, char **argv)
 	if (!stat("/sys/module/target_core_user", &st)) {
 		printf("  (target_core_user present: no-kernel startup case skipped)\n");
 		dt_rmrf(tmp);
-		return dt_exit();
+		return check_exit();
 	}
 	STEP("without TCM-USER in the kernel: exits 1, the log in -l DIR says why");
 	ret = run((char *[]){ "-l", logdir, "--handler-path", argv[2], NULL }, lock);
@@ -126,5 +126,5 @@ int main(int argc, char **argv)
 		free(t);
 	}
 	dt_rmrf(tmp);
-	return dt_exit();
+	return check_exit();
 }

@@ -179,5 +179,5 @@ int main(void)
 	test_conf();
 	test_cfgstring();
 	test_watch();
-	return dt_exit();
+	return check_exit();
 }

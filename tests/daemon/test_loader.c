@@ -113,5 +113,5 @@ int main(int argc, char **argv)
 
 	tcmur_unload_handlers();
 	CHECK(tcmur_handler_count() == 0, "unloaded");
-	return dt_exit();
+	return check_exit();
 }

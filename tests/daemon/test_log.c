@@ -134,5 +134,5 @@ int main(void)
 	free(text);
 
 	dt_rmrf(tmp);
-	return dt_exit();
+	return check_exit();
 }

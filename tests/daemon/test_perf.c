@@ -167,5 +167,5 @@ int main(int argc, char **argv)
 	tcmulib_close(ctx);
 	sim_kernel_destroy(k);
 	tcmur_unload_handlers();
-	return dt_exit();
+	return check_exit();
 }

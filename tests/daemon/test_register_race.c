@@ -114,7 +114,7 @@ int main(void)
 
 	tcmu_destroy_log();
 	pthread_barrier_destroy(&start);
-	if (!dt_failures)
+	if (!check_failures)
 		dt_rmrf(dir);
-	return dt_exit();
+	return check_exit();
 }

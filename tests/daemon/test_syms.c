@@ -224,5 +224,5 @@ int main(int argc, char **argv)
 	names_free(&decl);
 	names_free(&syms);
 	names_free(&elf);
-	return dt_exit();
+	return check_exit();
 }

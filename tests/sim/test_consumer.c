@@ -134,5 +134,5 @@ int main(void)
 	CHECK(!sim_warnings(d) && !sim_broken(d), "sim: %s", sim_last_error(d));
 	sim_dev_destroy(d);
 	sim_kernel_destroy(k);
-	return test_exit();
+	return check_exit();
 }

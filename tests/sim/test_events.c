@@ -233,7 +233,7 @@ static int test_race(struct tcmulib_context *ctx)
 		}
 		CHECK(!sim_dev_is_open(d), "round %d: device still open", i);
 		sim_dev_destroy(d);
-		if (test_failures)
+		if (check_failures)
 			break;
 	}
 	return 0;
@@ -411,5 +411,5 @@ int main(void)
 	if (d2)
 		sim_dev_destroy(d2);
 	sim_kernel_destroy(K);
-	return test_exit();
+	return check_exit();
 }

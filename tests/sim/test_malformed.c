@@ -222,5 +222,5 @@ int main(void)
 	t_corrupt_len("length beyond cmd_head", 4096 | TCMU_OP_CMD, 128, false);
 	t_corrupt_len("length beyond the ring end", (1u << 20) | TCMU_OP_PAD, 128, false);
 	t_corrupt_len("cmd_head not aligned", 0, 0, true);
-	return test_exit();
+	return check_exit();
 }

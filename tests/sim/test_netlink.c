@@ -294,5 +294,5 @@ int main(void)
 	t_old_kernel();
 	tcmulib_close(ctx);
 	sim_kernel_destroy(k);
-	return test_exit();
+	return check_exit();
 }

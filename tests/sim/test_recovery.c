@@ -87,5 +87,5 @@ int main(void)
 	tcmu_set_log_level(TCMU_LOG_WARN);
 	run(false);
 	run(true);
-	return test_exit();
+	return check_exit();
 }

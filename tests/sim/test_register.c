@@ -297,5 +297,5 @@ int main(void)
 	g_test_dbus_down(bus);
 	g_object_unref(bus);
 	sim_kernel_destroy(k);
-	return test_exit();
+	return check_exit();
 }

@@ -300,5 +300,5 @@ int main(void)
 	t_read_len(true);
 	t_read_len(false);
 	t_vendor_opcodes();
-	return test_exit();
+	return check_exit();
 }

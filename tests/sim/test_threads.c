@@ -119,5 +119,5 @@ int main(void)
 {
 	run(true);
 	run(false);
-	return test_exit();
+	return check_exit();
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0 */
 /*
- * Helpers shared by the libtcmu simulator tests: CHECK macros, a
+ * Helpers shared by the libtcmu simulator tests (assertions: ../check.h): a
  * configurable test handler, and setup of a context with one device.
  */
 #ifndef TCMU_SIM_TEST_UTIL_H
@@ -11,30 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../check.h"
 #include "sim.h"
 #include "libtcmu.h"
 
-static int test_failures;
-
-#define CHECK(cond, ...)							\
-	do {									\
-		if (!(cond)) {							\
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);				\
-			fprintf(stderr, "\n");					\
-			test_failures++;					\
-		}								\
-	} while (0)
-
-#define REQUIRE(cond, ...)							\
-	do {									\
-		if (!(cond)) {							\
-			CHECK(cond, __VA_ARGS__);				\
-			return -1;						\
-		}								\
-	} while (0)
-
-#define STEP(name)	printf("check: %s\n", name)
 
 /* The one device the tests drive, recorded by the handler's added(). */
 static struct tcmu_device *test_dev;
@@ -120,16 +100,6 @@ static inline int test_setup(struct sim_kernel **k, struct tcmulib_context **ctx
 		r.dev_id == sim_dev_id(*d), "reply cmd %d status %d id %u", r.cmd, r.status,
 		r.dev_id);
 	REQUIRE(test_dev, "handler added() called");
-	return 0;
-}
-
-static inline int test_exit(void)
-{
-	if (test_failures) {
-		printf("FAILED: %d check(s)\n", test_failures);
-		return 1;
-	}
-	printf("PASS\n");
 	return 0;
 }
 
