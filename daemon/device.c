@@ -14,9 +14,6 @@
 
 #include "daemon.h"
 #include "dbus.h"
-#ifdef TCMUR_HAVE_SCSI_ENGINE
-#include "../scsi/emul.h"
-#endif
 
 /* Guards devices, every rdev->next and rdev->refs waits; cond: any change. */
 static pthread_mutex_t devices_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -77,15 +74,6 @@ struct tcmur_handler *tcmur_dev_get_handler(struct tcmu_device *dev)
 	return NULL;
 }
 
-#ifdef TCMUR_HAVE_SCSI_ENGINE
-struct scsi_dev *tcmur_dev_get_scsi(struct tcmu_device *dev)
-{
-	struct tcmur_device *rdev = tcmur_rdev(dev);
-
-	return rdev ? rdev->scsi : NULL;
-}
-#endif
-
 int tcmur_dev_update_size(struct tcmu_device *dev, uint64_t new_size)
 {
 	struct tcmur_device *rdev = tcmur_rdev(dev);
@@ -104,12 +92,8 @@ int tcmur_dev_update_size(struct tcmu_device *dev, uint64_t new_size)
 		return ret;
 	}
 	tcmu_dev_set_num_lbas(dev, new_size / bs);
-#ifdef TCMUR_HAVE_SCSI_ENGINE
 	if (rdev && rdev->scsi)
 		scsi_dev_capacity_changed(rdev->scsi);
-#else
-	(void)rdev;
-#endif
 	return 0;
 }
 
@@ -326,15 +310,6 @@ static int rdev_open(struct tcmur_device *rdev)
 	struct tcmu_device *dev = rdev->dev;
 	int ret;
 
-#ifdef TCMUR_HAVE_SCSI_ENGINE
-	char *serial = tcmu_cfgfs_dev_get_wwn(dev);
-
-	if (serial) {
-		scsi_naa6_from_serial(serial, rdev->naa);
-		rdev->naa_valid = true;
-		free(serial);
-	}
-#endif
 	if (rdev->h->open) {
 		ret = rdev->h->open(dev, false);
 		if (ret) {
@@ -343,13 +318,12 @@ static int rdev_open(struct tcmur_device *rdev)
 			return ret < 0 ? ret : -EIO;
 		}
 	}
-#ifdef TCMUR_HAVE_SCSI_ENGINE
-	ret = scsi_dev_create(dev, &rdev->scsi);
+	ret = tcmur_engine_create(rdev);
 	if (ret) {
 		tcmu_dev_err(dev, "cannot create the SCSI state: %d\n", ret);
 		goto err_close;
 	}
-#endif
+	rdev->naa_valid = scsi_dev_naa(rdev->scsi, rdev->naa);
 	tcmur_ha_init(rdev); /* after the SCSI state: it reports the lock state */
 	ret = tcmur_workers_start(rdev, (unsigned int)rdev->hrec->nr_threads);
 	if (ret) {
@@ -367,11 +341,9 @@ static int rdev_open(struct tcmur_device *rdev)
 err_workers:
 	tcmur_workers_stop(rdev);
 err_scsi:
-#ifdef TCMUR_HAVE_SCSI_ENGINE
 	scsi_dev_destroy(rdev->scsi);
 	rdev->scsi = NULL;
 err_close:
-#endif
 	if (rdev->h->close)
 		rdev->h->close(dev);
 	return ret;
@@ -498,12 +470,10 @@ static void rdev_close(struct tcmur_device *rdev)
 			     "device state leaked\n",
 			     rdev->wq.nr, rdev->h->subtype);
 	} else {
-#ifdef TCMUR_HAVE_SCSI_ENGINE
 		/* First: it waits for a background FORMAT UNIT using the handler. */
 		if (rdev->scsi)
 			scsi_dev_destroy(rdev->scsi);
 		rdev->scsi = NULL;
-#endif
 		tcmur_ha_release(rdev);		      /* implicit ALUA: unlock() if held */
 		if (rdev->h->close && !rdev->hclosed) /* a recovery may have closed it */
 			rdev->h->close(dev);
@@ -614,10 +584,8 @@ int tcmur_dev_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 			return ret;
 		}
 		tcmu_dev_set_num_lbas(dev, cfg->data.dev_size / bs);
-#ifdef TCMUR_HAVE_SCSI_ENGINE
 		if (rdev->scsi)
 			scsi_dev_capacity_changed(rdev->scsi);
-#endif
 		tcmu_dev_info(dev, "resized to %llu bytes\n",
 			      (unsigned long long)cfg->data.dev_size);
 		return 0;

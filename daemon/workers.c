@@ -57,7 +57,7 @@ static void run_one(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 	case TCMUR_WORK_SLOW:
 		/* Not under serial_lock: the engine calls tcmur_io_*(), which take it. */
 #ifdef TCMUR_HAVE_SCSI_ENGINE
-		rc = scsi_exec_slow(dev, &p->tc);
+		rc = scsi_exec_slow(rdev->scsi, &p->tc);
 #else
 		rc = TCMU_STS_INVALID_CMD;
 #endif

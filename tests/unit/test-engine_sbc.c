@@ -141,8 +141,7 @@ static void test_rw(void)
 
 static void test_sync_prefetch(void)
 {
-	struct tcmur_handler *h = fake_dev_handler(dev);
-	int (*flush)(struct tcmu_device *, struct tcmur_cmd *) = h->flush;
+	struct scsi_backend_ops *ops = fake_dev_ops(dev);
 	unsigned int n = fake_dev_stats(dev)->flushes;
 
 	SECTION("SYNCHRONIZE CACHE(10/16): flush, range checked");
@@ -151,11 +150,11 @@ static void test_sync_prefetch(void)
 	CHECK_EQ(fake_dev_stats(dev)->flushes, n + 1);
 	cmd16(SYNCHRONIZE_CACHE_16, 0, NBLK, 1, 0);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
-	h->flush = NULL;
+	ops->flush = NULL;
 	cmd16(SYNCHRONIZE_CACHE_16, 0, 0, 0, 0);
 	EXPECT_GOOD();
 	CHECK_EQ(fake_dev_stats(dev)->flushes, n + 1);
-	h->flush = flush;
+	ops->flush = fake_ram_ops.flush;
 
 	SECTION("PRE-FETCH(10/16)");
 	cmd10(PRE_FETCH_10, 0x02, 0, 16, 0);
@@ -238,7 +237,7 @@ static int caw(uint8_t b1, uint64_t lba, uint8_t nr, size_t len)
 
 static void test_caw(void)
 {
-	struct tcmur_handler *h = fake_dev_handler(dev);
+	struct scsi_backend_ops *ops = fake_dev_ops(dev);
 
 	SECTION("COMPARE AND WRITE emulated: match writes, miscompare does not");
 	memset(mem + 300 * BS, 'A', BS);
@@ -274,8 +273,8 @@ static void test_caw(void)
 	caw(0x20, 0, 1, 2 * BS);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 
-	SECTION("COMPARE AND WRITE through the handler's caw");
-	h->caw = (void *)h->unmap;	/* only presence matters to the engine */
+	SECTION("COMPARE AND WRITE through the backend's caw");
+	ops->caw = fake_ram_ops.caw;
 	memset(buf, 'B', BS);
 	memset(buf + BS, 'E', BS);
 	caw(0, 300, 1, 2 * BS);
@@ -289,7 +288,7 @@ static void test_caw(void)
 	CHECK_EQ(fake_dev_stats(dev)->caws, 2);
 	CHECK_EQ(res.sense[0], 0xf0);	/* offset found by reading back */
 	CHECK_EQ(scsi_get_be32(&res.sense[3]), 100);
-	h->caw = NULL;
+	ops->caw = NULL;
 }
 
 static int ws(bool sixteen, uint8_t b1, uint64_t lba, uint32_t nr, size_t len)
@@ -300,7 +299,7 @@ static int ws(bool sixteen, uint8_t b1, uint64_t lba, uint32_t nr, size_t len)
 
 static void test_write_same(void)
 {
-	struct tcmur_handler *h = fake_dev_handler(dev);
+	struct scsi_backend_ops *ops = fake_dev_ops(dev);
 	unsigned int unmaps;
 	int i;
 
@@ -336,14 +335,14 @@ static void test_write_same(void)
 	EXPECT_GOOD();
 	CHECK_EQ(fake_dev_stats(dev)->unmaps, unmaps + 2);
 
-	SECTION("handler writesame used when present");
-	h->writesame = (void *)h->unmap;
+	SECTION("backend writesame used when present");
+	ops->writesame = fake_ram_ops.writesame;
 	memset(buf, 0x42, BS);
 	ws(false, 0, 800, 5, BS);
 	EXPECT_GOOD();
 	CHECK_EQ(fake_dev_stats(dev)->writesames, 1);
 	CHECK_EQ(mem[804 * BS + 511], 0x42);
-	h->writesame = NULL;
+	ops->writesame = NULL;
 
 	SECTION("WRITE SAME errors");
 	ws(false, 0, 0, 0, BS);		/* WSNZ */
@@ -366,18 +365,15 @@ static void test_write_same(void)
 	ws(false, 0, 0, 1, BS);
 	EXPECT_SENSE(MEDIUM_ERROR, ASC_WRITE_ERROR);
 
-	SECTION("UNMAP bit without the handler's unmap is refused (LBPWS clear)");
+	SECTION("UNMAP bit without the backend's unmap is refused (LBPWS clear)");
 	{
-		int (*saved)(struct tcmu_device *, struct tcmur_cmd *, uint64_t, uint64_t) =
-			h->unmap;
-
-		h->unmap = NULL;
+		ops->unmap = NULL;
 		memset(buf, 0, BS);
 		ws(false, 0x08, 0, 1, BS);
 		EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 		ws(true, 0x01, 0, 1, 0);	/* NDOB alone still works */
 		EXPECT_GOOD();
-		h->unmap = saved;
+		ops->unmap = fake_ram_ops.unmap;
 	}
 }
 
@@ -474,11 +470,11 @@ static int lba_status(uint64_t lba, uint32_t alloc)
 
 static void test_lba_status(void)
 {
-	struct tcmur_handler *h = fake_dev_handler(dev);
+	struct scsi_backend_ops *ops = fake_dev_ops(dev);
 	uint64_t lba[1] = { 16 };
 	uint32_t nr[1] = { 16 };
 
-	SECTION("GET LBA STATUS without handler support: all mapped");
+	SECTION("GET LBA STATUS without backend support: all mapped");
 	lba_status(5, 24);
 	EXPECT_GOOD();
 	CHECK_EQ(scsi_get_be32(buf), 20);
@@ -492,8 +488,8 @@ static void test_lba_status(void)
 	CHECK(!res.read_len_valid || res.read_len == 8);
 	CHECK_EQ(scsi_get_be32(buf), 20);	/* full size, truncated data */
 
-	SECTION("GET LBA STATUS from the handler: mapped/deallocated extents");
-	h->get_lba_status = (void *)h->unmap;
+	SECTION("GET LBA STATUS from the backend: mapped/deallocated extents");
+	ops->get_lba_status = fake_ram_ops.get_lba_status;
 	cmd10(WRITE_10, 0, 0, 64, 64 * BS);
 	unmap(0, 1, lba, nr, 24);
 	lba_status(0, 8 + 16 * 3);
@@ -505,7 +501,7 @@ static void test_lba_status(void)
 	CHECK_EQ(buf[36], 1);
 	CHECK_EQ(scsi_get_be64(&buf[40]), 32);
 	CHECK_EQ(buf[56], 0xa5);	/* nothing past the allocation length */
-	h->get_lba_status = NULL;
+	ops->get_lba_status = NULL;
 }
 
 int main(void)
