@@ -40,18 +40,15 @@
 static void ha_set(struct tcmur_device *rdev, int state)
 {
 	atomic_store(&rdev->ha_state, state);
-#ifdef TCMUR_HAVE_SCSI_ENGINE
 	if (rdev->scsi)
 		scsi_dev_set_ha_lock(rdev->scsi,
 				     state == TCMUR_HA_LOCKED ? SCSI_HA_LOCKED : SCSI_HA_UNLOCKED);
-#endif
 }
 
 void tcmur_ha_init(struct tcmur_device *rdev)
 {
 	atomic_init(&rdev->ha_state, TCMUR_HA_NONE);
 	rdev->ha_next_try = 0;
-#ifdef TCMUR_HAVE_SCSI_ENGINE
 	if (!rdev->h->lock || !rdev->scsi)
 		return;
 	ha_set(rdev, TCMUR_HA_UNLOCKED);
@@ -59,12 +56,10 @@ void tcmur_ha_init(struct tcmur_device *rdev)
 		     "handler %s has a lock callout: implicit ALUA takes it on "
 		     "the first media command\n",
 		     rdev->h->subtype);
-#endif
 }
 
 bool tcmur_ha_hold(struct tcmur_device *rdev, const struct tcmulib_cmd *lc, uint64_t now)
 {
-#ifdef TCMUR_HAVE_SCSI_ENGINE
 	int grp, state;
 
 	if (scsi_cdb_need(lc->cdb) != SCSI_NEED_MEDIUM || !rdev->scsi)
@@ -84,12 +79,6 @@ bool tcmur_ha_hold(struct tcmur_device *rdev, const struct tcmulib_cmd *lc, uint
 				      grp);
 	}
 	return true;
-#else
-	(void)rdev;
-	(void)lc;
-	(void)now;
-	return false;
-#endif
 }
 
 void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag)

@@ -64,13 +64,8 @@ bool tcmur_recovery_busy(const struct tcmur_device *rdev, const struct tcmulib_c
 {
 	if (rdev->h->handle_cmd)
 		return true; /* it goes to the handler first */
-#ifdef TCMUR_HAVE_SCSI_ENGINE
 	/* Only what the SCSI engine answers from its own state goes on. */
 	return scsi_cdb_need(lc->cdb) != SCSI_NEED_NONE;
-#else
-	(void)lc;
-	return true;
-#endif
 }
 
 static const char *why_name(unsigned int why)

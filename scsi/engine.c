@@ -126,6 +126,11 @@ void scsi_ctx_caps(struct scsi_ctx *c, struct scsi_caps *caps)
 	caps->fua = true;
 }
 
+/*
+ * Only for a short Data-In (underflow): READ_LEN makes the kernel complete
+ * with target_complete_cmd_with_length().  A full or overflowed buffer
+ * completes without it (docs/scsi-engine.md, "Residuals").
+ */
 void scsi_set_read_len(struct scsi_ctx *c, size_t len)
 {
 	if (len < c->data_len)

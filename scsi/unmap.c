@@ -75,6 +75,13 @@ int scsi_fast_unmap(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls
 	return ret;
 }
 
+/*
+ * The whole list was validated by unmap_parse() (nothing is unmapped when a
+ * descriptor is bad).  Then descriptors go to the backend in order; a
+ * failure stops there and is the command's status: earlier ranges stay
+ * unmapped (no rollback is possible), later ones are untouched, and a retry
+ * of the same list completes it (docs/scsi-engine.md).
+ */
 int scsi_slow_unmap(struct scsi_ctx *c)
 {
 	size_t count, i, list_len = scsi_get_be16(&c->cdb[7]);

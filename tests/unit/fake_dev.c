@@ -33,6 +33,7 @@ struct tcmu_device {
 	struct fake_stats stats;
 	int refs;
 	int inject_sts;
+	unsigned int inject_skip;	/* backend I/Os to let through first */
 	unsigned int inject_n;
 	void *priv;
 };
@@ -97,7 +98,13 @@ void fake_dev_set_wp(struct tcmu_device *dev, bool wp) { dev->wp = wp; }
 
 void fake_dev_inject(struct tcmu_device *dev, int sts, unsigned int n)
 {
+	fake_dev_inject_after(dev, 0, sts, n);
+}
+
+void fake_dev_inject_after(struct tcmu_device *dev, unsigned int skip, int sts, unsigned int n)
+{
 	dev->inject_sts = sts;
+	dev->inject_skip = skip;
 	dev->inject_n = n;
 }
 
@@ -197,7 +204,9 @@ static bool io_bad(struct tcmu_device *dev, uint64_t off, uint64_t len, int *sts
 		*sts = TCMU_STS_HW_ERR;
 		return true;
 	}
-	if (dev->inject_n) {
+	if (dev->inject_n && dev->inject_skip) {
+		dev->inject_skip--;
+	} else if (dev->inject_n) {
 		dev->inject_n--;
 		*sts = dev->inject_sts;
 		return true;

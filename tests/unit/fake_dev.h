@@ -48,6 +48,8 @@ bool fake_dev_mapped(struct tcmu_device *dev, uint64_t lba);
 void fake_dev_set_wp(struct tcmu_device *dev, bool wp);
 /* Fail the next n backend I/Os with sts. */
 void fake_dev_inject(struct tcmu_device *dev, int sts, unsigned int n);
+/* The same after letting skip backend I/Os through. */
+void fake_dev_inject_after(struct tcmu_device *dev, unsigned int skip, int sts, unsigned int n);
 
 /*
  * Run one CDB through scsi_dispatch (and the daemon's part: READ/WRITE/

@@ -137,6 +137,30 @@ static void test_rw(void)
 	CHECK(res.read_len_valid && res.read_len == BS);
 	cmd10(READ_10, 0, 0, 2, BS);
 	EXPECT_GOOD();
+
+	/*
+	 * READ_LEN only for a short read (underflow): with it the kernel
+	 * completes through target_complete_cmd_with_length().  A full buffer,
+	 * an overflow (buffer smaller than the CDB asks) or an empty buffer
+	 * completes without it (docs/scsi-engine.md, "Residuals").
+	 */
+	SECTION("READ_LEN only for a Data-In buffer longer than the data");
+	cmd10(READ_10, 0, 0, 2, 2 * BS);	/* exact */
+	EXPECT_GOOD();
+	CHECK_EQ(res.cls, SCSI_CLASS_READ);
+	CHECK(!res.read_len_valid);
+	cmd16(READ_16, 0, 0, 2, BS);		/* overflow, whole blocks */
+	EXPECT_GOOD();
+	CHECK(!res.read_len_valid);
+	cmd10(READ_10, 0, 0, 1, 200);		/* overflow inside a block */
+	EXPECT_GOOD();
+	CHECK(!res.read_len_valid);
+	cmd10(READ_10, 0, 0, 1, 0);		/* overflow, no buffer */
+	EXPECT_GOOD();
+	CHECK(!res.read_len_valid);
+	cmd10(READ_10, 0, 0, 0, BS);		/* underflow: nothing to read */
+	EXPECT_GOOD();
+	CHECK(res.read_len_valid && res.read_len == 0);
 }
 
 static void test_sync_prefetch(void)
@@ -456,6 +480,34 @@ static void test_unmap(void)
 	unmap(0, 2, lba, nr, 40);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
 	CHECK(fake_dev_mapped(dev, 0));
+
+	/*
+	 * Deallocated blocks cannot be given back: a backend failure stops at
+	 * its descriptor.  The initiator gets that failure's sense; the ranges
+	 * before it stay unmapped, it and the later ones are untouched
+	 * (docs/scsi-engine.md, "UNMAP that fails partway").
+	 */
+	SECTION("UNMAP failing partway: earlier ranges unmapped, the rest left");
+	memset(buf, 0x11, 30 * BS);
+	cmd10(WRITE_10, 0, 100, 30, 30 * BS);
+	EXPECT_GOOD();
+	for (i = 0; i < 3; i++) {
+		lba[i] = 100 + 10 * i;
+		nr[i] = 10;
+	}
+	i = fake_dev_stats(dev)->unmaps;
+	fake_dev_inject_after(dev, 1, TCMU_STS_HW_ERR, 1);
+	unmap(0, 3, lba, nr, 8 + 16 * 3);
+	EXPECT_SENSE(HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
+	CHECK_EQ(fake_dev_stats(dev)->unmaps, i + 2);	/* the third never sent */
+	CHECK(!fake_dev_mapped(dev, 100) && !fake_dev_mapped(dev, 109));
+	CHECK(fake_dev_mapped(dev, 110) && fake_dev_mapped(dev, 119));
+	CHECK(fake_dev_mapped(dev, 120) && fake_dev_mapped(dev, 129));
+	CHECK_EQ(mem[100 * BS], 0);
+	CHECK_EQ(mem[110 * BS], 0x11);
+	unmap(0, 3, lba, nr, 8 + 16 * 3);	/* a retry completes it */
+	EXPECT_GOOD();
+	CHECK(!fake_dev_mapped(dev, 110) && !fake_dev_mapped(dev, 129));
 }
 
 static int lba_status(uint64_t lba, uint32_t alloc)

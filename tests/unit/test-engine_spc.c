@@ -52,6 +52,22 @@ static void test_ua(struct tcmu_device *dev)
 	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 
+	/*
+	 * TCMU does not say which I_T nexus sent a command, so the UA is the
+	 * device's, not each nexus's: the first command that may carry it
+	 * gets it, whoever sent it, and the others never see it.  Two resizes
+	 * before any command give one UA (docs/scsi-engine.md).
+	 */
+	SECTION("UA per device, not per I_T nexus: first command only");
+	scsi_dev_capacity_changed(fake_dev_scsi(dev));
+	scsi_dev_capacity_changed(fake_dev_scsi(dev));
+	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0);	/* "initiator A" */
+	EXPECT_SENSE(UNIT_ATTENTION, ASC_CAPACITY_DATA_HAS_CHANGED);
+	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0);	/* "initiator B": no UA */
+	CHECK_EQ(res.status, SAM_STAT_GOOD);
+	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0);	/* A again: nothing */
+	CHECK_EQ(res.status, SAM_STAT_GOOD);
+
 	SECTION("unknown opcode with a pending UA reports the UA first");
 	scsi_dev_capacity_changed(fake_dev_scsi(dev));
 	run6(dev, 0x02, 0, 0, 0, 0, 0);
