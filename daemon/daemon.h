@@ -30,9 +30,10 @@
 
 #include "tcmu-runner.h"
 #include "libtcmu.h"
+#include "dbus.h"	/* the DBus service and what the daemon provides it */
 #include "metrics.h"
 
-#include "../scsi/engine.h"
+#include "engine.h"
 
 #define TCMUR_DEFAULT_PARALLEL_THREADS	4
 #define TCMUR_MAX_THREADS		64
@@ -228,6 +229,7 @@ struct tcmur_device {
 	struct tcmur_handler_rec *hrec;
 	struct tcmur_handler *h;	/* &hrec->h */
 	struct scsi_dev *scsi;
+	struct scsi_backend_ops scsi_ops;	/* engine_ops.c; read by scsi */
 	void *hpriv;			/* tcmur_dev_set_private() */
 	char *cfgstring;		/* as handlers see it */
 	struct tcmur_dev_opts opts;
@@ -301,6 +303,39 @@ static inline struct tcmur_cmd_priv *tcmur_priv(struct tcmur_cmd *tc)
 
 /* device.c */
 struct tcmur_device *tcmur_rdev(struct tcmu_device *dev);
+/*
+ * EXTENDED COPY between LUNs of this daemon: a running device by its NAA
+ * designator (16 bytes, type 6, as in VPD page 0x83), held until
+ * tcmur_dev_put().  NULL if none.  Any thread; takes devices_lock.
+ */
+struct tcmu_device *tcmur_dev_find_by_naa(const uint8_t *naa, size_t len);
+void tcmur_dev_put(struct tcmu_device *dev);
+
+/*
+ * engine_ops.c: the daemon as the SCSI engine's backend.  Create rdev->scsi
+ * with backend operations built from the handler's callouts (a missing
+ * optional callout becomes a NULL operation).  Setup thread; 0 or -errno.
+ */
+int tcmur_engine_create(struct tcmur_device *rdev);
+
+/*
+ * io.c: synchronous backend I/O for the engine's compound commands.  Worker
+ * thread only; they block until the handler's callout completes, whatever
+ * its thread model.  Return TCMU_STS_*.  A missing optional callout gives
+ * TCMU_STS_NOT_HANDLED.
+ */
+int tcmur_io_read(struct tcmu_device *dev, struct iovec *iov, size_t iov_cnt, size_t len,
+		  uint64_t off);
+int tcmur_io_write(struct tcmu_device *dev, struct iovec *iov, size_t iov_cnt, size_t len,
+		   uint64_t off, bool fua);
+int tcmur_io_flush(struct tcmu_device *dev);
+int tcmur_io_unmap(struct tcmu_device *dev, uint64_t off, uint64_t len);
+int tcmur_io_writesame(struct tcmu_device *dev, uint64_t off, uint64_t len,
+		       struct iovec *iov, size_t iov_cnt);
+int tcmur_io_caw(struct tcmu_device *dev, uint64_t off, uint64_t len, struct iovec *iov,
+		 size_t iov_cnt);
+int tcmur_io_get_lba_status(struct tcmu_device *dev, uint64_t lba, uint64_t *nr_lbas,
+			    int *state);
 int tcmur_dev_added(struct tcmu_device *dev);
 void tcmur_dev_removed(struct tcmu_device *dev);
 int tcmur_dev_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg);

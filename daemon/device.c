@@ -14,7 +14,6 @@
 
 #include "daemon.h"
 #include "dbus.h"
-#include "../scsi/emul.h"
 
 /* Guards devices, every rdev->next and rdev->refs waits; cond: any change. */
 static pthread_mutex_t devices_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -73,13 +72,6 @@ struct tcmur_handler *tcmur_dev_get_handler(struct tcmu_device *dev)
 	if (lh && lh->hm_private)
 		return &((struct tcmur_handler_rec *)lh->hm_private)->h;
 	return NULL;
-}
-
-struct scsi_dev *tcmur_dev_get_scsi(struct tcmu_device *dev)
-{
-	struct tcmur_device *rdev = tcmur_rdev(dev);
-
-	return rdev ? rdev->scsi : NULL;
 }
 
 int tcmur_dev_update_size(struct tcmu_device *dev, uint64_t new_size)
@@ -318,13 +310,6 @@ static int rdev_open(struct tcmur_device *rdev)
 	struct tcmu_device *dev = rdev->dev;
 	int ret;
 
-	char *serial = tcmu_cfgfs_dev_get_wwn(dev);
-
-	if (serial) {
-		scsi_naa6_from_serial(serial, rdev->naa);
-		rdev->naa_valid = true;
-		free(serial);
-	}
 	if (rdev->h->open) {
 		ret = rdev->h->open(dev, false);
 		if (ret) {
@@ -333,11 +318,12 @@ static int rdev_open(struct tcmur_device *rdev)
 			return ret < 0 ? ret : -EIO;
 		}
 	}
-	ret = scsi_dev_create(dev, &rdev->scsi);
+	ret = tcmur_engine_create(rdev);
 	if (ret) {
 		tcmu_dev_err(dev, "cannot create the SCSI state: %d\n", ret);
 		goto err_close;
 	}
+	rdev->naa_valid = scsi_dev_naa(rdev->scsi, rdev->naa);
 	tcmur_ha_init(rdev); /* after the SCSI state: it reports the lock state */
 	ret = tcmur_workers_start(rdev, (unsigned int)rdev->hrec->nr_threads);
 	if (ret) {

@@ -298,7 +298,7 @@ void tcmur_generic_dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 	enum scsi_class cls;
 	int sts = TCMU_STS_HW_ERR, rc;
 
-	cls = scsi_dispatch(rdev->dev, &p->tc, &p->rw, &sts);
+	cls = scsi_dispatch(rdev->scsi, &p->tc, &p->rw, &sts);
 	p->cls = (uint8_t)cls;
 	p->dir = cmd_dir(p, cls);
 

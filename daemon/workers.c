@@ -79,7 +79,7 @@ static void run_one(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 		break;
 	case TCMUR_WORK_SLOW:
 		/* Not under serial_lock: the engine calls tcmur_io_*(), which take it. */
-		rc = scsi_exec_slow(dev, &p->tc);
+		rc = scsi_exec_slow(rdev->scsi, &p->tc);
 		if (atomic_load(&rdev->abandoned))
 			return;
 		tcmur_cmd_finish_async(rdev, p, rc);

@@ -69,7 +69,7 @@ size_t scsi_chunk_len(uint32_t block_size, uint64_t total)
  * Write the block at pattern repeatedly over [off, off+len) with plain
  * writes; len is a multiple of block_size.  A NULL pattern writes zeroes.
  */
-int scsi_write_pattern(struct tcmu_device *dev, const void *pattern, uint32_t block_size,
+int scsi_write_pattern(struct scsi_dev *sd, const void *pattern, uint32_t block_size,
 		       uint64_t off, uint64_t len, bool fua, atomic_uint *progress)
 {
 	size_t chunk = scsi_chunk_len(block_size, len), i;
@@ -90,7 +90,7 @@ int scsi_write_pattern(struct tcmu_device *dev, const void *pattern, uint32_t bl
 		size_t n = len - done < chunk ? (size_t)(len - done) : chunk;
 		struct iovec iov = { .iov_base = buf, .iov_len = n };
 
-		ret = tcmur_io_write(dev, &iov, 1, n, off + done, fua);
+		ret = scsi_be_write(sd, &iov, 1, n, off + done, fua);
 		if (ret != TCMU_STS_OK)
 			break;
 		done += n;
@@ -101,8 +101,8 @@ int scsi_write_pattern(struct tcmu_device *dev, const void *pattern, uint32_t bl
 	return ret;
 }
 
-int scsi_write_zeroes(struct tcmu_device *dev, uint64_t off, uint64_t len)
+int scsi_write_zeroes(struct scsi_dev *sd, uint64_t off, uint64_t len)
 {
-	return scsi_write_pattern(dev, NULL, tcmu_dev_get_block_size(dev), off, len, false,
+	return scsi_write_pattern(sd, NULL, tcmu_dev_get_block_size(sd->dev), off, len, false,
 				  NULL);
 }

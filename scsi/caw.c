@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 /*
- * COMPARE AND WRITE (SBC-3 5.2): at most one block; the handler's caw
- * callout when it has one, else read, compare, write under the device's
+ * COMPARE AND WRITE (SBC-3 5.2): at most one block; the backend's caw
+ * operation when it has one, else read, compare, write under the device's
  * CAW lock so that no other COMPARE AND WRITE interleaves.
  */
 #include <stdlib.h>
@@ -40,7 +40,7 @@ static int caw_emulate(struct scsi_ctx *c, uint64_t off, size_t len, bool fua)
 
 	iov.iov_base = medium;
 	iov.iov_len = len;
-	ret = tcmur_io_read(c->dev, &iov, 1, len, off);
+	ret = scsi_be_read(c->sd, &iov, 1, len, off);
 	if (ret != TCMU_STS_OK)
 		goto out;
 
@@ -55,14 +55,14 @@ static int caw_emulate(struct scsi_ctx *c, uint64_t off, size_t len, bool fua)
 
 	scsi_iov_read_at(c->iov, c->iov_cnt, len, data, len);
 	iov.iov_base = data;
-	ret = tcmur_io_write(c->dev, &iov, 1, len, off, fua);
+	ret = scsi_be_write(c->sd, &iov, 1, len, off, fua);
 out:
 	free(medium);
 	return ret;
 }
 
 /*
- * The handler's caw reported a miscompare without an offset: read the
+ * The backend's caw reported a miscompare without an offset: read the
  * block back (still under the CAW lock) and report the first difference.
  */
 static void caw_miscompare_offset(struct scsi_ctx *c, uint64_t off, size_t len)
@@ -76,7 +76,7 @@ static void caw_miscompare_offset(struct scsi_ctx *c, uint64_t off, size_t len)
 	data = medium + len;
 	iov.iov_base = medium;
 	iov.iov_len = len;
-	if (tcmur_io_read(c->dev, &iov, 1, len, off) == TCMU_STS_OK) {
+	if (scsi_be_read(c->sd, &iov, 1, len, off) == TCMU_STS_OK) {
 		scsi_iov_read_at(c->iov, c->iov_cnt, 0, data, len);
 		for (i = 0; i < len && medium[i] == data[i]; i++)
 			;
@@ -94,8 +94,7 @@ int scsi_slow_caw(struct scsi_ctx *c)
 	int ret = TCMU_STS_NOT_HANDLED;
 
 	pthread_mutex_lock(&c->sd->caw_lock);
-	if (c->handler && c->handler->caw)
-		ret = tcmur_io_caw(c->dev, off, len, c->iov, c->iov_cnt);
+	ret = scsi_be_caw(c->sd, off, len, c->iov, c->iov_cnt);
 	if (ret == TCMU_STS_MISCOMPARE && !(c->lc->sense_buf[0] & 0x80))
 		caw_miscompare_offset(c, off, len);
 	if (ret == TCMU_STS_NOT_HANDLED)

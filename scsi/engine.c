@@ -10,15 +10,20 @@
 
 #include "engine_priv.h"
 
-int scsi_dev_create(struct tcmu_device *dev, struct scsi_dev **out)
+int scsi_dev_create(struct tcmu_device *dev, const struct scsi_backend_ops *ops, void *be,
+		    struct scsi_dev **out)
 {
 	struct scsi_dev *sd;
 	int ret;
 
+	if (!dev || !ops || !ops->read || !ops->write || (ops->find_by_naa && !ops->put))
+		return -EINVAL;
 	sd = calloc(1, sizeof(*sd));
 	if (!sd)
 		return -ENOMEM;
 	sd->dev = dev;
+	sd->ops = ops;
+	sd->be = be;
 	ret = -pthread_mutex_init(&sd->lock, NULL);
 	if (ret)
 		goto err_free;
@@ -66,6 +71,19 @@ void scsi_dev_destroy(struct scsi_dev *sd)
 	free(sd);
 }
 
+struct tcmu_device *scsi_dev_tcmu(struct scsi_dev *sd)
+{
+	return sd->dev;
+}
+
+bool scsi_dev_naa(struct scsi_dev *sd, uint8_t naa[16])
+{
+	if (!sd->serial)
+		return false;
+	memcpy(naa, sd->naa, 16);
+	return true;
+}
+
 void scsi_dev_capacity_changed(struct scsi_dev *sd)
 {
 	atomic_store(&sd->ua_capacity, true);
@@ -76,41 +94,43 @@ bool scsi_dev_wce(struct scsi_dev *sd)
 	return atomic_load(&sd->wce);
 }
 
-void scsi_ctx_init(struct scsi_ctx *c, struct tcmu_device *dev, struct tcmur_cmd *cmd)
+void scsi_ctx_init(struct scsi_ctx *c, struct scsi_dev *sd, struct tcmur_cmd *cmd)
 {
-	c->dev = dev;
-	c->sd = tcmur_dev_get_scsi(dev);
+	c->dev = sd->dev;
+	c->sd = sd;
 	c->cmd = cmd;
 	c->lc = cmd->lib_cmd;
 	c->cdb = c->lc->cdb;
 	c->iov = c->lc->iovec;
 	c->iov_cnt = c->lc->iov_cnt;
 	c->data_len = tcmu_iovec_length(c->iov, c->iov_cnt);
-	c->handler = tcmur_dev_get_handler(dev);
-	c->num_lbas = tcmu_dev_get_num_lbas(dev);
-	c->block_size = tcmu_dev_get_block_size(dev);
+	c->num_lbas = tcmu_dev_get_num_lbas(c->dev);
+	c->block_size = tcmu_dev_get_block_size(c->dev);
 }
 
 void scsi_ctx_caps(struct scsi_ctx *c, struct scsi_caps *caps)
 {
-	struct tcmur_handler *h = c->handler;
-
 	scsi_caps_from_dev(c->dev, caps);
 	caps->serial = c->sd->serial;
 	caps->num_lbas = c->num_lbas;
 	caps->block_size = c->block_size;
-	caps->unmap = h && h->unmap;
+	caps->unmap = scsi_be_has(c->sd, unmap);
 	caps->lbprz = caps->unmap;
 	caps->caw = true;
 	caps->xcopy = true;
 	caps->wce = scsi_dev_wce(c->sd);
 	caps->wce_default = c->sd->wce_default;
 	/* Turning the cache off only makes sense when there is one to flush. */
-	caps->wce_changeable = h && h->flush && c->sd->wce_default;
-	/* FUA is honoured by the handler or emulated with a flush. */
+	caps->wce_changeable = scsi_be_has(c->sd, flush) && c->sd->wce_default;
+	/* FUA is honoured by the backend or emulated with a flush. */
 	caps->fua = true;
 }
 
+/*
+ * Only for a short Data-In (underflow): READ_LEN makes the kernel complete
+ * with target_complete_cmd_with_length().  A full or overflowed buffer
+ * completes without it (docs/scsi-engine.md, "Residuals").
+ */
 void scsi_set_read_len(struct scsi_ctx *c, size_t len)
 {
 	if (len < c->data_len)
@@ -137,14 +157,14 @@ static void format_sense(struct scsi_ctx *c)
 	tcmu_sense_set_progress(c->lc->sense_buf, atomic_load(&c->sd->format_progress));
 }
 
-enum scsi_class scsi_dispatch(struct tcmu_device *dev, struct tcmur_cmd *cmd,
-			      struct scsi_rw *rw, int *sts)
+enum scsi_class scsi_dispatch(struct scsi_dev *sd, struct tcmur_cmd *cmd, struct scsi_rw *rw,
+			      int *sts)
 {
 	enum scsi_class cls = SCSI_CLASS_DONE;
 	const struct scsi_op *op;
 	struct scsi_ctx c;
 
-	scsi_ctx_init(&c, dev, cmd);
+	scsi_ctx_init(&c, sd, cmd);
 	memset(rw, 0, sizeof(*rw));
 	op = scsi_op_lookup(c.cdb);
 
@@ -165,7 +185,7 @@ enum scsi_class scsi_dispatch(struct tcmu_device *dev, struct tcmur_cmd *cmd,
 		return SCSI_CLASS_DONE;
 	}
 	if (!op || !scsi_op_supported(op, &c)) {
-		tcmu_cdb_print_info(dev, c.lc, NULL);	/* debug level only */
+		tcmu_cdb_print_info(c.dev, c.lc, NULL);	/* debug level only */
 		*sts = TCMU_STS_INVALID_CMD;
 		return SCSI_CLASS_DONE;
 	}
@@ -177,7 +197,7 @@ enum scsi_class scsi_dispatch(struct tcmu_device *dev, struct tcmur_cmd *cmd,
 	*sts = scsi_alua_check(&c, op);
 	if (*sts != TCMU_STS_OK)
 		return SCSI_CLASS_DONE;
-	if ((op->flags & OPF_WRITE) && tcmu_dev_get_write_protect_enabled(dev)) {
+	if ((op->flags & OPF_WRITE) && tcmu_dev_get_write_protect_enabled(c.dev)) {
 		*sts = TCMU_STS_WRITE_PROTECTED;
 		return SCSI_CLASS_DONE;
 	}
@@ -192,12 +212,12 @@ enum scsi_class scsi_dispatch(struct tcmu_device *dev, struct tcmur_cmd *cmd,
 	return cls;
 }
 
-int scsi_exec_slow(struct tcmu_device *dev, struct tcmur_cmd *cmd)
+int scsi_exec_slow(struct scsi_dev *sd, struct tcmur_cmd *cmd)
 {
 	const struct scsi_op *op;
 	struct scsi_ctx c;
 
-	scsi_ctx_init(&c, dev, cmd);
+	scsi_ctx_init(&c, sd, cmd);
 	op = scsi_op_lookup(c.cdb);
 	if (!op || !op->slow)
 		return TCMU_STS_INVALID_CMD;

@@ -2,22 +2,28 @@
 /*
  * The generic SCSI engine of tcmu-runner (internal; not installed).
  *
- * Contract between scsi/ (the emulation) and daemon/ (threads, handlers):
+ * The engine knows nothing of its user.  The user (the daemon, the unit
+ * tests) hands it, per device, a table of backend operations and an opaque
+ * handle; the engine calls nothing else outside scsi/ but libtcmu.
  *
- *  - The ring thread calls scsi_dispatch() for each command the handler did
+ *  - The ring thread calls scsi_dispatch() for each command its user did
  *    not take.  It never blocks.  It checks pending unit attentions, format
  *    in progress and write protection, decodes the CDB, runs the cheap
  *    emulations in place (INQUIRY, READ CAPACITY, MODE SENSE, TEST UNIT
  *    READY, REQUEST SENSE, REPORT SUPPORTED OPCODES ...) and says what the
- *    daemon must do next.
- *  - READ/WRITE/FLUSH go straight to the handler's callouts, by the daemon,
- *    in the handler's thread model (the fast path).
+ *    caller must do next.
+ *  - READ/WRITE/FLUSH are done by the caller (the fast path), in whatever
+ *    thread model it likes.
  *  - Everything else that needs the backend (COMPARE AND WRITE, WRITE SAME,
  *    UNMAP, VERIFY, WRITE AND VERIFY, EXTENDED COPY, FORMAT UNIT, GET LBA
- *    STATUS, PRE-FETCH, ...) is SCSI_CLASS_SLOW: the daemon runs
- *    scsi_exec_slow() on a worker thread, where it may block, and the engine
- *    drives the backend through the synchronous tcmur_io_*() calls below,
- *    which the daemon implements on top of the handler's callouts.
+ *    STATUS, PRE-FETCH, ...) is SCSI_CLASS_SLOW: the caller runs
+ *    scsi_exec_slow() on a thread that may block, and the engine drives the
+ *    backend through the synchronous operations of struct scsi_backend_ops.
+ *
+ * Unit attentions are per device, not per I_T nexus: TCMU does not tell
+ * userspace which nexus sent a command, so a pending UA (CAPACITY DATA HAS
+ * CHANGED) is reported to the first command that may carry it, from
+ * whichever initiator, and then cleared (docs/scsi-engine.md).
  */
 #ifndef TCMU_SCSI_ENGINE_H
 #define TCMU_SCSI_ENGINE_H
@@ -33,9 +39,9 @@ struct scsi_dev;
 
 enum scsi_class {
 	SCSI_CLASS_DONE,	/* *sts is final; complete the command now */
-	SCSI_CLASS_READ,	/* call handler read with rw->{off,len} */
-	SCSI_CLASS_WRITE,	/* call handler write; rw->fua set for FUA */
-	SCSI_CLASS_FLUSH,	/* call handler flush (SYNCHRONIZE CACHE) */
+	SCSI_CLASS_READ,	/* caller reads rw->{off,len} from the backend */
+	SCSI_CLASS_WRITE,	/* caller writes; rw->fua set for FUA */
+	SCSI_CLASS_FLUSH,	/* caller flushes (SYNCHRONIZE CACHE) */
 	SCSI_CLASS_SLOW,	/* run scsi_exec_slow() on a worker */
 };
 
@@ -45,11 +51,61 @@ struct scsi_rw {
 	bool fua;
 };
 
-/* --- engine side (scsi/) --------------------------------------------- */
+/*
+ * The backend of one device.  Every operation is called on the thread that
+ * runs scsi_exec_slow() (or the format thread it starts), may block until
+ * the I/O completes, and returns a TCMU_STS_* status; be is the handle given
+ * to scsi_dev_create().  Offsets and lengths are in bytes, whole blocks.
+ *
+ * read and write are mandatory.  flush is what the caller runs for
+ * SCSI_CLASS_FLUSH; the engine only tests it for presence.  An optional
+ * operation left NULL says the
+ * backend lacks it, which the engine reports and works around:
+ *  - flush NULL: no volatile cache (SYNCHRONIZE CACHE succeeds at once, WCE
+ *    is not changeable);
+ *  - unmap NULL: no thin provisioning (UNMAP and WRITE SAME with UNMAP are
+ *    refused, LBPU/LBPWS and LBPRZ are clear, FORMAT UNIT writes zeroes);
+ *  - writesame NULL: WRITE SAME is emulated with plain writes;
+ *  - caw NULL: COMPARE AND WRITE is emulated with read, compare, write;
+ *  - get_lba_status NULL: every block is reported mapped;
+ *  - find_by_naa NULL: EXTENDED COPY only reaches this device.
+ * Any of them may still return TCMU_STS_NOT_HANDLED at run time; the engine
+ * then falls back as if it were NULL (unmap: the command fails).
+ *
+ * find_by_naa() looks up another device served by the same user from its
+ * NAA designator (16 bytes, type 6, as in VPD page 0x83) for EXTENDED COPY;
+ * the returned scsi_dev stays valid until put().  NULL if none.
+ *
+ * The table is read at each use and must outlive the scsi_dev; its user may
+ * change an entry only while no command runs on the device.
+ */
+struct scsi_backend_ops {
+	int (*read)(void *be, struct iovec *iov, size_t iov_cnt, size_t len, uint64_t off);
+	int (*write)(void *be, struct iovec *iov, size_t iov_cnt, size_t len, uint64_t off,
+		     bool fua);
+	int (*flush)(void *be);
+	int (*unmap)(void *be, uint64_t off, uint64_t len);
+	int (*writesame)(void *be, uint64_t off, uint64_t len, struct iovec *iov,
+			 size_t iov_cnt);
+	int (*caw)(void *be, uint64_t off, uint64_t len, struct iovec *iov, size_t iov_cnt);
+	int (*get_lba_status)(void *be, uint64_t lba, uint64_t *nr_lbas, int *state);
+	struct scsi_dev *(*find_by_naa)(void *be, const uint8_t *naa, size_t len);
+	void (*put)(void *be, struct scsi_dev *other);
+};
 
-/* Per-device SCSI state (UA, format progress, mode pages, xcopy list ids). */
-int scsi_dev_create(struct tcmu_device *dev, struct scsi_dev **out);
+/*
+ * Per-device SCSI state (UA, format progress, mode pages, xcopy list ids).
+ * dev gives the geometry and configfs attributes (libtcmu accessors).
+ * Returns 0 or -errno (-EINVAL without read or write).  Any thread; may
+ * block briefly (reads configfs).
+ */
+int scsi_dev_create(struct tcmu_device *dev, const struct scsi_backend_ops *ops, void *be,
+		    struct scsi_dev **out);
+/* Waits for a background FORMAT UNIT.  May block. */
 void scsi_dev_destroy(struct scsi_dev *sd);
+struct tcmu_device *scsi_dev_tcmu(struct scsi_dev *sd);
+/* The device's NAA designator (from its unit serial); false if it has none. */
+bool scsi_dev_naa(struct scsi_dev *sd, uint8_t naa[16]);
 /* Queue the CAPACITY DATA HAS CHANGED unit attention (after a resize). */
 void scsi_dev_capacity_changed(struct scsi_dev *sd);
 
@@ -86,40 +142,9 @@ enum scsi_need scsi_cdb_need(const uint8_t *cdb);
 bool scsi_cdb_writes(const uint8_t *cdb);
 
 /* Ring thread; never blocks.  See above. */
-enum scsi_class scsi_dispatch(struct tcmu_device *dev, struct tcmur_cmd *cmd,
-			      struct scsi_rw *rw, int *sts);
+enum scsi_class scsi_dispatch(struct scsi_dev *sd, struct tcmur_cmd *cmd, struct scsi_rw *rw,
+			      int *sts);
 /* Worker thread; may block.  Returns the final TCMU_STS_* status. */
-int scsi_exec_slow(struct tcmu_device *dev, struct tcmur_cmd *cmd);
-
-/* --- daemon side (daemon/): what the engine calls -------------------- */
-
-struct scsi_dev *tcmur_dev_get_scsi(struct tcmu_device *dev);
-
-/*
- * Synchronous backend I/O for compound commands.  Worker thread only; they
- * block until the handler's callout completes, whatever its thread model.
- * Return TCMU_STS_*.  A missing optional callout gives TCMU_STS_NOT_HANDLED
- * (the engine then emulates: e.g. WRITE SAME with plain writes).
- */
-int tcmur_io_read(struct tcmu_device *dev, struct iovec *iov, size_t iov_cnt, size_t len,
-		  uint64_t off);
-int tcmur_io_write(struct tcmu_device *dev, struct iovec *iov, size_t iov_cnt, size_t len,
-		   uint64_t off, bool fua);
-int tcmur_io_flush(struct tcmu_device *dev);
-int tcmur_io_unmap(struct tcmu_device *dev, uint64_t off, uint64_t len);
-int tcmur_io_writesame(struct tcmu_device *dev, uint64_t off, uint64_t len,
-		       struct iovec *iov, size_t iov_cnt);
-int tcmur_io_caw(struct tcmu_device *dev, uint64_t off, uint64_t len, struct iovec *iov,
-		 size_t iov_cnt);
-int tcmur_io_get_lba_status(struct tcmu_device *dev, uint64_t lba, uint64_t *nr_lbas,
-			    int *state);
-
-/*
- * EXTENDED COPY between LUNs of this daemon: find a served device by its
- * NAA designator (16 bytes for NAA type 6, as in VPD page 0x83).  The
- * device stays valid until tcmur_dev_put().  NULL if none.
- */
-struct tcmu_device *tcmur_dev_find_by_naa(const uint8_t *naa, size_t len);
-void tcmur_dev_put(struct tcmu_device *dev);
+int scsi_exec_slow(struct scsi_dev *sd, struct tcmur_cmd *cmd);
 
 #endif

@@ -41,6 +41,8 @@ struct alua_override {
 
 struct scsi_dev {
 	struct tcmu_device *dev;
+	const struct scsi_backend_ops *ops;	/* the user's; see engine.h */
+	void *be;				/* its handle for ops */
 	char *serial;		/* unit serial read once at create */
 	uint8_t naa[16];
 
@@ -52,7 +54,7 @@ struct scsi_dev {
 	atomic_uint format_progress;	/* 0..65535 */
 
 	atomic_bool wce;	/* current WCE */
-	bool wce_default;	/* the handler's setting at create */
+	bool wce_default;	/* the device's setting at create */
 	struct xcopy_result xcopy_hist[SCSI_XCOPY_HIST];	/* (lock) */
 	unsigned int xcopy_next;				/* (lock) */
 
@@ -77,7 +79,6 @@ struct scsi_ctx {
 	struct iovec *iov;
 	size_t iov_cnt;
 	size_t data_len;	/* bytes in the iovec */
-	struct tcmur_handler *handler;	/* may be NULL */
 	uint64_t num_lbas;
 	uint32_t block_size;
 };
@@ -86,7 +87,7 @@ struct scsi_ctx {
 #define OPF_NO_UA	(1u << 0)	/* not blocked by a pending unit attention */
 #define OPF_IN_FORMAT	(1u << 1)	/* allowed while a format runs */
 #define OPF_WRITE	(1u << 2)	/* modifies the medium: refused when WP */
-#define OPF_UNMAP	(1u << 3)	/* needs the handler's unmap */
+#define OPF_UNMAP	(1u << 3)	/* needs the backend's unmap */
 #define OPF_HAS_SA	(1u << 4)	/* identified by opcode and service action */
 #define OPF_ALUA	(1u << 5)	/* only when the device has ALUA groups */
 /* Allowed when the local target port group is Standby / Unavailable or
@@ -135,7 +136,7 @@ int scsi_fast_rtpg(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls)
 int scsi_fast_stpg(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls);
 
 /* engine.c */
-void scsi_ctx_init(struct scsi_ctx *c, struct tcmu_device *dev, struct tcmur_cmd *cmd);
+void scsi_ctx_init(struct scsi_ctx *c, struct scsi_dev *sd, struct tcmur_cmd *cmd);
 void scsi_ctx_caps(struct scsi_ctx *c, struct scsi_caps *caps);
 void scsi_set_read_len(struct scsi_ctx *c, size_t len);
 /* Bytes to transfer for nr_blocks: whole blocks, at most the buffer size. */
@@ -182,14 +183,63 @@ int scsi_fast_rcr(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls);
 void scsi_xcopy_record(struct scsi_dev *sd, uint8_t list_id, bool ok, uint16_t segs,
 		       uint64_t bytes);
 
+/*
+ * The backend operations (engine.h), on the thread that may block.  An
+ * optional operation that is NULL gives TCMU_STS_NOT_HANDLED.  flush is
+ * only tested for presence: SYNCHRONIZE CACHE is the caller's
+ * (SCSI_CLASS_FLUSH).
+ */
+#define scsi_be_has(sd, op) ((sd)->ops->op != NULL)
+
+static inline int scsi_be_read(struct scsi_dev *sd, struct iovec *iov, size_t iov_cnt,
+			       size_t len, uint64_t off)
+{
+	return sd->ops->read(sd->be, iov, iov_cnt, len, off);
+}
+
+static inline int scsi_be_write(struct scsi_dev *sd, struct iovec *iov, size_t iov_cnt,
+				size_t len, uint64_t off, bool fua)
+{
+	return sd->ops->write(sd->be, iov, iov_cnt, len, off, fua);
+}
+
+static inline int scsi_be_unmap(struct scsi_dev *sd, uint64_t off, uint64_t len)
+{
+	return sd->ops->unmap ? sd->ops->unmap(sd->be, off, len) : TCMU_STS_NOT_HANDLED;
+}
+
+static inline int scsi_be_writesame(struct scsi_dev *sd, uint64_t off, uint64_t len,
+				    struct iovec *iov, size_t iov_cnt)
+{
+	if (!sd->ops->writesame)
+		return TCMU_STS_NOT_HANDLED;
+	return sd->ops->writesame(sd->be, off, len, iov, iov_cnt);
+}
+
+static inline int scsi_be_caw(struct scsi_dev *sd, uint64_t off, uint64_t len,
+			      struct iovec *iov, size_t iov_cnt)
+{
+	if (!sd->ops->caw)
+		return TCMU_STS_NOT_HANDLED;
+	return sd->ops->caw(sd->be, off, len, iov, iov_cnt);
+}
+
+static inline int scsi_be_get_lba_status(struct scsi_dev *sd, uint64_t lba, uint64_t *nr,
+					 int *state)
+{
+	if (!sd->ops->get_lba_status)
+		return TCMU_STS_NOT_HANDLED;
+	return sd->ops->get_lba_status(sd->be, lba, nr, state);
+}
+
 /* bounce.c */
 size_t scsi_iov_read_at(struct iovec *iov, size_t iov_cnt, size_t off, void *dst, size_t len);
 size_t scsi_iov_write_at(struct iovec *iov, size_t iov_cnt, size_t off, const void *src,
 			 size_t len);
 size_t scsi_chunk_len(uint32_t block_size, uint64_t total);
-int scsi_write_pattern(struct tcmu_device *dev, const void *pattern, uint32_t block_size,
+int scsi_write_pattern(struct scsi_dev *sd, const void *pattern, uint32_t block_size,
 		       uint64_t off, uint64_t len, bool fua, atomic_uint *progress);
 /* Zero-fill [off, off+len) with plain writes through a bounce buffer. */
-int scsi_write_zeroes(struct tcmu_device *dev, uint64_t off, uint64_t len);
+int scsi_write_zeroes(struct scsi_dev *sd, uint64_t off, uint64_t len);
 
 #endif

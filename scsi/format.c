@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 /*
  * FORMAT UNIT (SBC-3 5.3): the medium is zero-filled (or deallocated when
- * the handler can unmap); meanwhile other commands get NOT READY, FORMAT IN
+ * the backend can unmap); meanwhile other commands get NOT READY, FORMAT IN
  * PROGRESS with the progress indication, and REQUEST SENSE reports it.
  */
 #include <errno.h>
@@ -15,7 +15,6 @@
 struct format_job {
 	struct tcmu_device *dev;
 	struct scsi_dev *sd;
-	struct tcmur_handler *handler;
 	uint64_t len;
 };
 
@@ -23,10 +22,10 @@ static int format_run(struct format_job *job)
 {
 	int ret = TCMU_STS_NOT_HANDLED;
 
-	if (job->handler && job->handler->unmap)
-		ret = tcmur_io_unmap(job->dev, 0, job->len);
+	if (scsi_be_has(job->sd, unmap))
+		ret = scsi_be_unmap(job->sd, 0, job->len);
 	if (ret == TCMU_STS_NOT_HANDLED)
-		ret = scsi_write_pattern(job->dev, NULL, tcmu_dev_get_block_size(job->dev), 0,
+		ret = scsi_write_pattern(job->sd, NULL, tcmu_dev_get_block_size(job->dev), 0,
 					 job->len, false, &job->sd->format_progress);
 	atomic_store(&job->sd->format_progress, 0);
 	atomic_store(&job->sd->formatting, false);
@@ -96,7 +95,6 @@ int scsi_slow_format(struct scsi_ctx *c)
 	}
 	job->dev = c->dev;
 	job->sd = c->sd;
-	job->handler = c->handler;
 	job->len = c->num_lbas * c->block_size;
 
 	if (immed) {

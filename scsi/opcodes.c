@@ -214,7 +214,7 @@ bool scsi_op_known_opcode(uint8_t opcode)
 
 bool scsi_op_supported(const struct scsi_op *op, struct scsi_ctx *c)
 {
-	if ((op->flags & OPF_UNMAP) && !(c->handler && c->handler->unmap))
+	if ((op->flags & OPF_UNMAP) && !scsi_be_has(c->sd, unmap))
 		return false;
 	/* TPGS 00b: RTPG and STPG are not implemented (SPC-4 6.37, 6.45). */
 	if ((op->flags & OPF_ALUA) && !scsi_alua_enabled(c))

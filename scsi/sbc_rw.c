@@ -116,10 +116,10 @@ int scsi_rw_partial(struct scsi_ctx *c, bool write, bool fua)
 
 	if (whole) {
 		if (write) {
-			ret = tcmur_io_write(c->dev, c->iov, c->iov_cnt, whole, off, fua);
+			ret = scsi_be_write(c->sd, c->iov, c->iov_cnt, whole, off, fua);
 		} else {
 			/* The iovec is longer than whole: the handler gets len. */
-			ret = tcmur_io_read(c->dev, c->iov, c->iov_cnt, whole, off);
+			ret = scsi_be_read(c->sd, c->iov, c->iov_cnt, whole, off);
 		}
 		if (ret != TCMU_STS_OK)
 			return ret;
@@ -130,12 +130,12 @@ int scsi_rw_partial(struct scsi_ctx *c, bool write, bool fua)
 		return TCMU_STS_NO_RESOURCE;
 	biov.iov_base = blk;
 	biov.iov_len = c->block_size;
-	ret = tcmur_io_read(c->dev, &biov, 1, c->block_size, off + whole);
+	ret = scsi_be_read(c->sd, &biov, 1, c->block_size, off + whole);
 	if (ret != TCMU_STS_OK)
 		goto out;
 	if (write) {
 		scsi_iov_read_at(c->iov, c->iov_cnt, whole, blk, tail);
-		ret = tcmur_io_write(c->dev, &biov, 1, c->block_size, off + whole, fua);
+		ret = scsi_be_write(c->sd, &biov, 1, c->block_size, off + whole, fua);
 	} else {
 		scsi_iov_write_at(c->iov, c->iov_cnt, whole, blk, tail);
 	}
@@ -162,7 +162,7 @@ int scsi_fast_sync_cache(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class
 	if (ret)
 		return ret;
 	/* Without a flush callout there is no volatile cache to write back. */
-	if (c->handler && c->handler->flush)
+	if (scsi_be_has(c->sd, flush))
 		*cls = SCSI_CLASS_FLUSH;
 	return TCMU_STS_OK;
 }

@@ -75,6 +75,13 @@ int scsi_fast_unmap(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls
 	return ret;
 }
 
+/*
+ * The whole list was validated by unmap_parse() (nothing is unmapped when a
+ * descriptor is bad).  Then descriptors go to the backend in order; a
+ * failure stops there and is the command's status: earlier ranges stay
+ * unmapped (no rollback is possible), later ones are untouched, and a retry
+ * of the same list completes it (docs/scsi-engine.md).
+ */
 int scsi_slow_unmap(struct scsi_ctx *c)
 {
 	size_t count, i, list_len = scsi_get_be16(&c->cdb[7]);
@@ -90,18 +97,18 @@ int scsi_slow_unmap(struct scsi_ctx *c)
 		uint32_t nr = scsi_get_be32(&d[8]);
 
 		if (nr)
-			ret = tcmur_io_unmap(c->dev, lba * c->block_size,
+			ret = scsi_be_unmap(c->sd, lba * c->block_size,
 					     (uint64_t)nr * c->block_size);
 	}
 	return ret;
 }
 
-/* Fill GET LBA STATUS data from lba on; status comes from the handler. */
+/* Fill GET LBA STATUS data from lba on; status comes from the backend. */
 static int lba_status_fill(struct scsi_ctx *c, uint64_t lba, uint8_t *buf, size_t max_desc,
 			   size_t *len)
 {
 	size_t n = 0;
-	bool ask = c->handler && c->handler->get_lba_status;
+	bool ask = scsi_be_has(c->sd, get_lba_status);
 
 	while (n < max_desc && lba < c->num_lbas) {
 		uint8_t *d = &buf[8 + n * 16];
@@ -109,7 +116,7 @@ static int lba_status_fill(struct scsi_ctx *c, uint64_t lba, uint8_t *buf, size_
 		int state = 0, ret;
 
 		if (ask) {
-			ret = tcmur_io_get_lba_status(c->dev, lba, &nr, &state);
+			ret = scsi_be_get_lba_status(c->sd, lba, &nr, &state);
 			if (ret == TCMU_STS_NOT_HANDLED) {
 				nr = c->num_lbas - lba;
 				state = 0;
@@ -167,7 +174,7 @@ int scsi_fast_get_lba_status(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_c
 
 	if (lba >= c->num_lbas)
 		return TCMU_STS_RANGE;
-	if (c->handler && c->handler->get_lba_status) {
+	if (scsi_be_has(c->sd, get_lba_status)) {
 		*cls = SCSI_CLASS_SLOW;
 		return TCMU_STS_OK;
 	}

@@ -50,7 +50,7 @@ static int compare_medium(struct scsi_ctx *c, uint64_t off, uint64_t len, bool r
 		struct iovec iov = { .iov_base = medium, .iov_len = n };
 		long diff;
 
-		ret = tcmur_io_read(c->dev, &iov, 1, n, off + done);
+		ret = scsi_be_read(c->sd, &iov, 1, n, off + done);
 		if (ret != TCMU_STS_OK)
 			goto out;
 		if (!repeat)
@@ -137,7 +137,7 @@ int scsi_slow_write_verify(struct scsi_ctx *c)
 		/* Overflow ending inside a block: merge the tail, check the rest. */
 		ret = scsi_rw_partial(c, true, true);
 	} else {
-		ret = tcmur_io_write(c->dev, c->iov, c->iov_cnt, len, off, true);
+		ret = scsi_be_write(c->sd, c->iov, c->iov_cnt, len, off, true);
 	}
 	if (ret != TCMU_STS_OK)
 		return ret;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 /*
- * WRITE SAME (10/16) (SBC-3 5.41, 5.42): UNMAP and NDOB, the handler's
- * writesame callout when it has one, else a pattern written in chunks.
+ * WRITE SAME (10/16) (SBC-3 5.41, 5.42): UNMAP and NDOB, the backend's
+ * writesame operation when it has one, else a pattern written in chunks.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +44,7 @@ int scsi_fast_write_same(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class
 	if (!a.nr || a.anchor)
 		return TCMU_STS_INVALID_CDB;
 	/* LBPWS/LBPWS10 are clear without unmap: refuse rather than ignore. */
-	if (a.unmap && !(c->handler && c->handler->unmap))
+	if (a.unmap && !scsi_be_has(c->sd, unmap))
 		return TCMU_STS_INVALID_CDB;
 	ret = scsi_check_lba(c, a.lba, a.nr);
 	if (ret)
@@ -78,12 +78,12 @@ int scsi_slow_write_same(struct scsi_ctx *c)
 	blk_iov.iov_len = c->block_size;
 
 	/* Deallocate only when that reads back the same data (LBPRZ). */
-	if (a.unmap && c->handler && c->handler->unmap && tcmu_iovec_is_zero(&blk_iov, 1))
-		ret = tcmur_io_unmap(c->dev, off, len);
-	if (ret == TCMU_STS_NOT_HANDLED && c->handler && c->handler->writesame)
-		ret = tcmur_io_writesame(c->dev, off, len, &blk_iov, 1);
+	if (a.unmap && tcmu_iovec_is_zero(&blk_iov, 1))
+		ret = scsi_be_unmap(c->sd, off, len);
 	if (ret == TCMU_STS_NOT_HANDLED)
-		ret = scsi_write_pattern(c->dev, blk, c->block_size, off, len, fua, NULL);
+		ret = scsi_be_writesame(c->sd, off, len, &blk_iov, 1);
+	if (ret == TCMU_STS_NOT_HANDLED)
+		ret = scsi_write_pattern(c->sd, blk, c->block_size, off, len, fua, NULL);
 	free(blk);
 	return ret;
 }

@@ -111,8 +111,9 @@ int scsi_fast_xcopy(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls
 }
 
 struct xcopy_target {
+	struct scsi_dev *sd;
 	struct tcmu_device *dev;
-	bool ref;		/* from tcmur_dev_find_by_naa, needs a put */
+	bool ref;		/* from ops->find_by_naa, needs a put */
 };
 
 /* Resolve one identification descriptor to a served device. */
@@ -121,6 +122,7 @@ static int cscd_resolve(struct scsi_ctx *c, const uint8_t *d, struct xcopy_targe
 	uint8_t desig_type = d[5] & 0x0f, assoc = (d[5] >> 4) & 0x03, dlen = d[7];
 	uint32_t bs;
 
+	t->sd = NULL;
 	t->dev = NULL;
 	t->ref = false;
 	if ((d[1] & 0x1f) != 0)	/* peripheral device type: block only */
@@ -131,13 +133,14 @@ static int cscd_resolve(struct scsi_ctx *c, const uint8_t *d, struct xcopy_targe
 		return TCMU_STS_CP_TGT_DEV_NOTCONN;
 
 	if (!memcmp(&d[8], c->sd->naa, 16)) {
-		t->dev = c->dev;
-	} else {
-		t->dev = tcmur_dev_find_by_naa(&d[8], 16);
-		t->ref = t->dev != NULL;
+		t->sd = c->sd;
+	} else if (scsi_be_has(c->sd, find_by_naa)) {
+		t->sd = c->sd->ops->find_by_naa(c->sd->be, &d[8], 16);
+		t->ref = t->sd != NULL;
 	}
-	if (!t->dev)
+	if (!t->sd)
 		return TCMU_STS_CP_TGT_DEV_NOTCONN;
+	t->dev = t->sd->dev;
 	bs = scsi_get_be24(&d[29]);
 	if (bs && bs != tcmu_dev_get_block_size(t->dev))
 		return TCMU_STS_INVALID_CP_TGT_DEV_TYPE;
@@ -162,10 +165,10 @@ static int segment_copy(struct xcopy_target *src, struct xcopy_target *dst,
 		size_t n = len - done < chunk ? (size_t)(len - done) : chunk;
 		struct iovec iov = { .iov_base = buf, .iov_len = n };
 
-		ret = tcmur_io_read(src->dev, &iov, 1, n, src_lba * bs + done);
+		ret = scsi_be_read(src->sd, &iov, 1, n, src_lba * bs + done);
 		if (ret != TCMU_STS_OK)
 			break;
-		ret = tcmur_io_write(dst->dev, &iov, 1, n, dst_lba * bs + done, false);
+		ret = scsi_be_write(dst->sd, &iov, 1, n, dst_lba * bs + done, false);
 		if (ret != TCMU_STS_OK)
 			break;
 		done += n;
@@ -222,7 +225,7 @@ int scsi_slow_xcopy(struct scsi_ctx *c)
 
 	for (i = 0; i < resolved; i++)
 		if (tgts[i].ref)
-			tcmur_dev_put(tgts[i].dev);
+			c->sd->ops->put(c->sd->be, tgts[i].sd);
 	/* LIST ID USAGE 00b: hold the status for RECEIVE COPY RESULTS. */
 	if (l.usage == 0)
 		scsi_xcopy_record(c->sd, l.list_id, ret == TCMU_STS_OK, done, bytes);

@@ -7,13 +7,12 @@
 # included from tests/fuzz/CMakeLists.txt too: guarded).
 include_guard(GLOBAL)
 
-if(TARGET tcmu_scsi_testsupport AND NOT TARGET fuzz_cdb)
+if(NOT TARGET fuzz_cdb)
   add_executable(fuzz_cdb ${CMAKE_CURRENT_LIST_DIR}/fuzz_scsi_cdb.c)
-  target_link_libraries(fuzz_cdb PRIVATE tcmu_scsi_testsupport tcmu_scsi_engine
-    tcmu_scsi_testsupport)
+  target_link_libraries(fuzz_cdb PRIVATE tcmu_scsi_testsupport tcmu_scsi_engine)
   if(FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
     # Coverage feedback needs the code under test instrumented too.
-    foreach(t tcmu_scsi_emul tcmu_scsi_engine tcmu_scsi_testsupport)
+    foreach(t tcmu_scsi_engine tcmu_scsi_testsupport)
       target_compile_options(${t} PRIVATE -fsanitize=fuzzer-no-link,address)
     endforeach()
     target_compile_definitions(fuzz_cdb PRIVATE FUZZ_LIBFUZZER)

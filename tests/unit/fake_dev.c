@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 /*
- * RAM-backed fake device: libtcmu accessors, tcmur_io_* and the device
- * registry of the daemon, plus fake_exec() playing the daemon's role.
+ * RAM-backed fake device: a minimal stand-in for libtcmu's device accessors
+ * (a real struct tcmu_device needs a kernel UIO device), the engine's
+ * backend operations on RAM with a small device registry for EXTENDED COPY,
+ * and fake_exec() playing the engine user's role.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -26,11 +28,12 @@ struct tcmu_device {
 	char cfgstring[340];
 	uint8_t *mem;
 	uint8_t *map;		/* one byte per block: 1 mapped */
-	struct tcmur_handler handler;
+	struct scsi_backend_ops ops;
 	struct scsi_dev *scsi;
 	struct fake_stats stats;
 	int refs;
 	int inject_sts;
+	unsigned int inject_skip;	/* backend I/Os to let through first */
 	unsigned int inject_n;
 	void *priv;
 };
@@ -38,23 +41,6 @@ struct tcmu_device {
 unsigned int fake_internal_errors;
 const char *fake_cfgfs_root = "/nonexistent-tcmu-fake-configfs";
 static struct tcmu_device *fake_devs[FAKE_MAX_DEVS];
-
-/* Non-NULL placeholders: the engine only tests which callouts exist. */
-static int cb_rw(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iovec,
-		 size_t iov_cnt, size_t len, off_t off)
-{
-	return TCMU_STS_OK;
-}
-
-static int cb_flush(struct tcmu_device *dev, struct tcmur_cmd *cmd)
-{
-	return TCMU_STS_OK;
-}
-
-static int cb_unmap(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off, uint64_t len)
-{
-	return TCMU_STS_OK;
-}
 
 struct tcmu_device *fake_dev_new(uint64_t num_lbas, uint32_t block_size, const char *serial)
 {
@@ -73,13 +59,11 @@ struct tcmu_device *fake_dev_new(uint64_t num_lbas, uint32_t block_size, const c
 	dev->map = calloc(num_lbas, 1);
 	if (!dev->mem || !dev->map)
 		abort();
-	dev->handler.name = "fake";
-	dev->handler.subtype = "ram";
-	dev->handler.read = cb_rw;
-	dev->handler.write = cb_rw;
-	dev->handler.flush = cb_flush;
-	dev->handler.unmap = cb_unmap;
-	if (scsi_dev_create(dev, &dev->scsi))
+	dev->ops = fake_ram_ops;
+	dev->ops.writesame = NULL;
+	dev->ops.caw = NULL;
+	dev->ops.get_lba_status = NULL;
+	if (scsi_dev_create(dev, &dev->ops, dev, &dev->scsi))
 		abort();
 	for (i = 0; i < FAKE_MAX_DEVS; i++) {
 		if (!fake_devs[i]) {
@@ -103,7 +87,7 @@ void fake_dev_free(struct tcmu_device *dev)
 	free(dev);
 }
 
-struct tcmur_handler *fake_dev_handler(struct tcmu_device *dev) { return &dev->handler; }
+struct scsi_backend_ops *fake_dev_ops(struct tcmu_device *dev) { return &dev->ops; }
 uint8_t *fake_dev_mem(struct tcmu_device *dev) { return dev->mem; }
 struct fake_stats *fake_dev_stats(struct tcmu_device *dev) { return &dev->stats; }
 struct scsi_dev *fake_dev_scsi(struct tcmu_device *dev) { return dev->scsi; }
@@ -114,7 +98,13 @@ void fake_dev_set_wp(struct tcmu_device *dev, bool wp) { dev->wp = wp; }
 
 void fake_dev_inject(struct tcmu_device *dev, int sts, unsigned int n)
 {
+	fake_dev_inject_after(dev, 0, sts, n);
+}
+
+void fake_dev_inject_after(struct tcmu_device *dev, unsigned int skip, int sts, unsigned int n)
+{
 	dev->inject_sts = sts;
+	dev->inject_skip = skip;
 	dev->inject_n = n;
 }
 
@@ -201,10 +191,7 @@ void tcmu_log_message(struct tcmu_device *dev, int level, const char *func, int 
 	va_end(ap);
 }
 
-/* --- daemon side of scsi/engine.h ------------------------------------ */
-
-struct tcmur_handler *tcmur_dev_get_handler(struct tcmu_device *dev) { return &dev->handler; }
-struct scsi_dev *tcmur_dev_get_scsi(struct tcmu_device *dev) { return dev->scsi; }
+/* --- the RAM backend (struct scsi_backend_ops), be = the fake device --- */
 
 static bool io_bad(struct tcmu_device *dev, uint64_t off, uint64_t len, int *sts)
 {
@@ -217,7 +204,9 @@ static bool io_bad(struct tcmu_device *dev, uint64_t off, uint64_t len, int *sts
 		*sts = TCMU_STS_HW_ERR;
 		return true;
 	}
-	if (dev->inject_n) {
+	if (dev->inject_n && dev->inject_skip) {
+		dev->inject_skip--;
+	} else if (dev->inject_n) {
 		dev->inject_n--;
 		*sts = dev->inject_sts;
 		return true;
@@ -230,9 +219,9 @@ static void set_map(struct tcmu_device *dev, uint64_t off, uint64_t len, uint8_t
 	memset(dev->map + off / dev->block_size, v, len / dev->block_size);
 }
 
-int tcmur_io_read(struct tcmu_device *dev, struct iovec *iov, size_t iov_cnt, size_t len,
-		  uint64_t off)
+static int ram_read(void *be, struct iovec *iov, size_t iov_cnt, size_t len, uint64_t off)
 {
+	struct tcmu_device *dev = be;
 	int sts;
 
 	dev->stats.reads++;
@@ -243,9 +232,10 @@ int tcmur_io_read(struct tcmu_device *dev, struct iovec *iov, size_t iov_cnt, si
 	return TCMU_STS_OK;
 }
 
-int tcmur_io_write(struct tcmu_device *dev, struct iovec *iov, size_t iov_cnt, size_t len,
-		   uint64_t off, bool fua)
+static int ram_write(void *be, struct iovec *iov, size_t iov_cnt, size_t len, uint64_t off,
+		     bool fua)
 {
+	struct tcmu_device *dev = be;
 	int sts;
 
 	dev->stats.writes++;
@@ -258,18 +248,19 @@ int tcmur_io_write(struct tcmu_device *dev, struct iovec *iov, size_t iov_cnt, s
 	return TCMU_STS_OK;
 }
 
-int tcmur_io_flush(struct tcmu_device *dev)
+static int ram_flush(void *be)
 {
+	struct tcmu_device *dev = be;
+
 	dev->stats.flushes++;
 	return TCMU_STS_OK;
 }
 
-int tcmur_io_unmap(struct tcmu_device *dev, uint64_t off, uint64_t len)
+static int ram_unmap(void *be, uint64_t off, uint64_t len)
 {
+	struct tcmu_device *dev = be;
 	int sts;
 
-	if (!dev->handler.unmap)
-		return TCMU_STS_NOT_HANDLED;
 	dev->stats.unmaps++;
 	if (io_bad(dev, off, len, &sts))
 		return sts;
@@ -278,14 +269,13 @@ int tcmur_io_unmap(struct tcmu_device *dev, uint64_t off, uint64_t len)
 	return TCMU_STS_OK;
 }
 
-int tcmur_io_writesame(struct tcmu_device *dev, uint64_t off, uint64_t len, struct iovec *iov,
-		       size_t iov_cnt)
+static int ram_writesame(void *be, uint64_t off, uint64_t len, struct iovec *iov,
+			 size_t iov_cnt)
 {
+	struct tcmu_device *dev = be;
 	uint64_t i;
 	int sts;
 
-	if (!dev->handler.writesame)
-		return TCMU_STS_NOT_HANDLED;
 	dev->stats.writesames++;
 	if (io_bad(dev, off, len, &sts))
 		return sts;
@@ -295,14 +285,12 @@ int tcmur_io_writesame(struct tcmu_device *dev, uint64_t off, uint64_t len, stru
 	return TCMU_STS_OK;
 }
 
-int tcmur_io_caw(struct tcmu_device *dev, uint64_t off, uint64_t len, struct iovec *iov,
-		 size_t iov_cnt)
+static int ram_caw(void *be, uint64_t off, uint64_t len, struct iovec *iov, size_t iov_cnt)
 {
+	struct tcmu_device *dev = be;
 	uint8_t *buf;
 	int sts;
 
-	if (!dev->handler.caw)
-		return TCMU_STS_NOT_HANDLED;
 	dev->stats.caws++;
 	if (io_bad(dev, off, len, &sts))
 		return sts;
@@ -317,14 +305,12 @@ int tcmur_io_caw(struct tcmu_device *dev, uint64_t off, uint64_t len, struct iov
 	return TCMU_STS_OK;
 }
 
-int tcmur_io_get_lba_status(struct tcmu_device *dev, uint64_t lba, uint64_t *nr_lbas,
-			    int *state)
+static int ram_get_lba_status(void *be, uint64_t lba, uint64_t *nr_lbas, int *state)
 {
+	struct tcmu_device *dev = be;
 	uint64_t n = 0;
 	uint8_t m;
 
-	if (!dev->handler.get_lba_status)
-		return TCMU_STS_NOT_HANDLED;
 	dev->stats.lba_status++;
 	if (lba >= dev->num_lbas) {
 		fake_internal_errors++;
@@ -338,7 +324,7 @@ int tcmur_io_get_lba_status(struct tcmu_device *dev, uint64_t lba, uint64_t *nr_
 	return TCMU_STS_OK;
 }
 
-struct tcmu_device *tcmur_dev_find_by_naa(const uint8_t *naa, size_t len)
+static struct scsi_dev *ram_find_by_naa(void *be, const uint8_t *naa, size_t len)
 {
 	int i;
 
@@ -350,18 +336,30 @@ struct tcmu_device *tcmur_dev_find_by_naa(const uint8_t *naa, size_t len)
 		scsi_naa6_from_serial(fake_devs[i]->serial, mine);
 		if (len == 16 && !memcmp(mine, naa, 16)) {
 			fake_devs[i]->refs++;
-			return fake_devs[i];
+			return fake_devs[i]->scsi;
 		}
 	}
 	return NULL;
 }
 
-void tcmur_dev_put(struct tcmu_device *dev)
+static void ram_put(void *be, struct scsi_dev *other)
 {
-	dev->refs--;
+	scsi_dev_tcmu(other)->refs--;
 }
 
-/* --- the daemon's role ------------------------------------------------ */
+const struct scsi_backend_ops fake_ram_ops = {
+	.read = ram_read,
+	.write = ram_write,
+	.flush = ram_flush,
+	.unmap = ram_unmap,
+	.writesame = ram_writesame,
+	.caw = ram_caw,
+	.get_lba_status = ram_get_lba_status,
+	.find_by_naa = ram_find_by_naa,
+	.put = ram_put,
+};
+
+/* --- the engine user's role -------------------------------------------- */
 
 int fake_exec(struct tcmu_device *dev, const uint8_t *cdb_in, void *buf, size_t len,
 	      struct fake_result *res)
@@ -393,7 +391,7 @@ int fake_exec(struct tcmu_device *dev, const uint8_t *cdb_in, void *buf, size_t 
 	lc.data_len = len;
 	tc.lib_cmd = &lc;
 
-	res->cls = scsi_dispatch(dev, &tc, &rw, &sts);
+	res->cls = scsi_dispatch(dev->scsi, &tc, &rw, &sts);
 	switch (res->cls) {
 	case SCSI_CLASS_DONE:
 		break;
@@ -405,15 +403,15 @@ int fake_exec(struct tcmu_device *dev, const uint8_t *cdb_in, void *buf, size_t 
 			break;
 		}
 		if (res->cls == SCSI_CLASS_READ)
-			sts = tcmur_io_read(dev, iov, 3, rw.len, rw.off);
+			sts = dev->ops.read(dev, iov, 3, rw.len, rw.off);
 		else
-			sts = tcmur_io_write(dev, iov, 3, rw.len, rw.off, rw.fua);
+			sts = dev->ops.write(dev, iov, 3, rw.len, rw.off, rw.fua);
 		break;
 	case SCSI_CLASS_FLUSH:
-		sts = tcmur_io_flush(dev);
+		sts = dev->ops.flush ? dev->ops.flush(dev) : TCMU_STS_HW_ERR;
 		break;
 	case SCSI_CLASS_SLOW:
-		sts = scsi_exec_slow(dev, &tc);
+		sts = scsi_exec_slow(dev->scsi, &tc);
 		break;
 	}
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0 */
 /*
- * A RAM-backed fake of the device, the daemon side of scsi/engine.h and
- * the libtcmu accessors, so the SCSI layer is tested without the lib or
- * the daemon.
+ * A RAM-backed device for the engine's unit tests: the engine's backend
+ * operations on RAM (struct scsi_backend_ops) and a minimal fake of the
+ * libtcmu device accessors (a real struct tcmu_device needs a kernel UIO
+ * device).  Nothing of the daemon.
  */
 #ifndef TCMU_TEST_FAKE_DEV_H
 #define TCMU_TEST_FAKE_DEV_H
@@ -30,7 +31,14 @@ struct fake_result {
 
 struct tcmu_device *fake_dev_new(uint64_t num_lbas, uint32_t block_size, const char *serial);
 void fake_dev_free(struct tcmu_device *dev);
-struct tcmur_handler *fake_dev_handler(struct tcmu_device *dev);
+/*
+ * The device's backend operations, as the engine reads them: a test may
+ * clear an optional one (or set it from fake_ram_ops) between commands.
+ * New devices have all of fake_ram_ops but writesame, caw and
+ * get_lba_status.
+ */
+struct scsi_backend_ops *fake_dev_ops(struct tcmu_device *dev);
+extern const struct scsi_backend_ops fake_ram_ops;
 uint8_t *fake_dev_mem(struct tcmu_device *dev);
 struct fake_stats *fake_dev_stats(struct tcmu_device *dev);
 struct scsi_dev *fake_dev_scsi(struct tcmu_device *dev);
@@ -40,6 +48,8 @@ bool fake_dev_mapped(struct tcmu_device *dev, uint64_t lba);
 void fake_dev_set_wp(struct tcmu_device *dev, bool wp);
 /* Fail the next n backend I/Os with sts. */
 void fake_dev_inject(struct tcmu_device *dev, int sts, unsigned int n);
+/* The same after letting skip backend I/Os through. */
+void fake_dev_inject_after(struct tcmu_device *dev, unsigned int skip, int sts, unsigned int n);
 
 /*
  * Run one CDB through scsi_dispatch (and the daemon's part: READ/WRITE/

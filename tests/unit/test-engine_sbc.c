@@ -137,12 +137,35 @@ static void test_rw(void)
 	CHECK(res.read_len_valid && res.read_len == BS);
 	cmd10(READ_10, 0, 0, 2, BS);
 	EXPECT_GOOD();
+
+	/*
+	 * READ_LEN only for a short read (underflow): with it the kernel
+	 * completes through target_complete_cmd_with_length().  A full buffer,
+	 * an overflow (buffer smaller than the CDB asks) or an empty buffer
+	 * completes without it (docs/scsi-engine.md, "Residuals").
+	 */
+	SECTION("READ_LEN only for a Data-In buffer longer than the data");
+	cmd10(READ_10, 0, 0, 2, 2 * BS);	/* exact */
+	EXPECT_GOOD();
+	CHECK_EQ(res.cls, SCSI_CLASS_READ);
+	CHECK(!res.read_len_valid);
+	cmd16(READ_16, 0, 0, 2, BS);		/* overflow, whole blocks */
+	EXPECT_GOOD();
+	CHECK(!res.read_len_valid);
+	cmd10(READ_10, 0, 0, 1, 200);		/* overflow inside a block */
+	EXPECT_GOOD();
+	CHECK(!res.read_len_valid);
+	cmd10(READ_10, 0, 0, 1, 0);		/* overflow, no buffer */
+	EXPECT_GOOD();
+	CHECK(!res.read_len_valid);
+	cmd10(READ_10, 0, 0, 0, BS);		/* underflow: nothing to read */
+	EXPECT_GOOD();
+	CHECK(res.read_len_valid && res.read_len == 0);
 }
 
 static void test_sync_prefetch(void)
 {
-	struct tcmur_handler *h = fake_dev_handler(dev);
-	int (*flush)(struct tcmu_device *, struct tcmur_cmd *) = h->flush;
+	struct scsi_backend_ops *ops = fake_dev_ops(dev);
 	unsigned int n = fake_dev_stats(dev)->flushes;
 
 	SECTION("SYNCHRONIZE CACHE(10/16): flush, range checked");
@@ -151,11 +174,11 @@ static void test_sync_prefetch(void)
 	CHECK_EQ(fake_dev_stats(dev)->flushes, n + 1);
 	cmd16(SYNCHRONIZE_CACHE_16, 0, NBLK, 1, 0);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
-	h->flush = NULL;
+	ops->flush = NULL;
 	cmd16(SYNCHRONIZE_CACHE_16, 0, 0, 0, 0);
 	EXPECT_GOOD();
 	CHECK_EQ(fake_dev_stats(dev)->flushes, n + 1);
-	h->flush = flush;
+	ops->flush = fake_ram_ops.flush;
 
 	SECTION("PRE-FETCH(10/16)");
 	cmd10(PRE_FETCH_10, 0x02, 0, 16, 0);
@@ -238,7 +261,7 @@ static int caw(uint8_t b1, uint64_t lba, uint8_t nr, size_t len)
 
 static void test_caw(void)
 {
-	struct tcmur_handler *h = fake_dev_handler(dev);
+	struct scsi_backend_ops *ops = fake_dev_ops(dev);
 
 	SECTION("COMPARE AND WRITE emulated: match writes, miscompare does not");
 	memset(mem + 300 * BS, 'A', BS);
@@ -274,8 +297,8 @@ static void test_caw(void)
 	caw(0x20, 0, 1, 2 * BS);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 
-	SECTION("COMPARE AND WRITE through the handler's caw");
-	h->caw = (void *)h->unmap;	/* only presence matters to the engine */
+	SECTION("COMPARE AND WRITE through the backend's caw");
+	ops->caw = fake_ram_ops.caw;
 	memset(buf, 'B', BS);
 	memset(buf + BS, 'E', BS);
 	caw(0, 300, 1, 2 * BS);
@@ -289,7 +312,7 @@ static void test_caw(void)
 	CHECK_EQ(fake_dev_stats(dev)->caws, 2);
 	CHECK_EQ(res.sense[0], 0xf0);	/* offset found by reading back */
 	CHECK_EQ(scsi_get_be32(&res.sense[3]), 100);
-	h->caw = NULL;
+	ops->caw = NULL;
 }
 
 static int ws(bool sixteen, uint8_t b1, uint64_t lba, uint32_t nr, size_t len)
@@ -300,7 +323,7 @@ static int ws(bool sixteen, uint8_t b1, uint64_t lba, uint32_t nr, size_t len)
 
 static void test_write_same(void)
 {
-	struct tcmur_handler *h = fake_dev_handler(dev);
+	struct scsi_backend_ops *ops = fake_dev_ops(dev);
 	unsigned int unmaps;
 	int i;
 
@@ -336,14 +359,14 @@ static void test_write_same(void)
 	EXPECT_GOOD();
 	CHECK_EQ(fake_dev_stats(dev)->unmaps, unmaps + 2);
 
-	SECTION("handler writesame used when present");
-	h->writesame = (void *)h->unmap;
+	SECTION("backend writesame used when present");
+	ops->writesame = fake_ram_ops.writesame;
 	memset(buf, 0x42, BS);
 	ws(false, 0, 800, 5, BS);
 	EXPECT_GOOD();
 	CHECK_EQ(fake_dev_stats(dev)->writesames, 1);
 	CHECK_EQ(mem[804 * BS + 511], 0x42);
-	h->writesame = NULL;
+	ops->writesame = NULL;
 
 	SECTION("WRITE SAME errors");
 	ws(false, 0, 0, 0, BS);		/* WSNZ */
@@ -366,18 +389,15 @@ static void test_write_same(void)
 	ws(false, 0, 0, 1, BS);
 	EXPECT_SENSE(MEDIUM_ERROR, ASC_WRITE_ERROR);
 
-	SECTION("UNMAP bit without the handler's unmap is refused (LBPWS clear)");
+	SECTION("UNMAP bit without the backend's unmap is refused (LBPWS clear)");
 	{
-		int (*saved)(struct tcmu_device *, struct tcmur_cmd *, uint64_t, uint64_t) =
-			h->unmap;
-
-		h->unmap = NULL;
+		ops->unmap = NULL;
 		memset(buf, 0, BS);
 		ws(false, 0x08, 0, 1, BS);
 		EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 		ws(true, 0x01, 0, 1, 0);	/* NDOB alone still works */
 		EXPECT_GOOD();
-		h->unmap = saved;
+		ops->unmap = fake_ram_ops.unmap;
 	}
 }
 
@@ -460,6 +480,34 @@ static void test_unmap(void)
 	unmap(0, 2, lba, nr, 40);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
 	CHECK(fake_dev_mapped(dev, 0));
+
+	/*
+	 * Deallocated blocks cannot be given back: a backend failure stops at
+	 * its descriptor.  The initiator gets that failure's sense; the ranges
+	 * before it stay unmapped, it and the later ones are untouched
+	 * (docs/scsi-engine.md, "UNMAP that fails partway").
+	 */
+	SECTION("UNMAP failing partway: earlier ranges unmapped, the rest left");
+	memset(buf, 0x11, 30 * BS);
+	cmd10(WRITE_10, 0, 100, 30, 30 * BS);
+	EXPECT_GOOD();
+	for (i = 0; i < 3; i++) {
+		lba[i] = 100 + 10 * i;
+		nr[i] = 10;
+	}
+	i = fake_dev_stats(dev)->unmaps;
+	fake_dev_inject_after(dev, 1, TCMU_STS_HW_ERR, 1);
+	unmap(0, 3, lba, nr, 8 + 16 * 3);
+	EXPECT_SENSE(HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
+	CHECK_EQ(fake_dev_stats(dev)->unmaps, i + 2);	/* the third never sent */
+	CHECK(!fake_dev_mapped(dev, 100) && !fake_dev_mapped(dev, 109));
+	CHECK(fake_dev_mapped(dev, 110) && fake_dev_mapped(dev, 119));
+	CHECK(fake_dev_mapped(dev, 120) && fake_dev_mapped(dev, 129));
+	CHECK_EQ(mem[100 * BS], 0);
+	CHECK_EQ(mem[110 * BS], 0x11);
+	unmap(0, 3, lba, nr, 8 + 16 * 3);	/* a retry completes it */
+	EXPECT_GOOD();
+	CHECK(!fake_dev_mapped(dev, 110) && !fake_dev_mapped(dev, 129));
 }
 
 static int lba_status(uint64_t lba, uint32_t alloc)
@@ -474,11 +522,11 @@ static int lba_status(uint64_t lba, uint32_t alloc)
 
 static void test_lba_status(void)
 {
-	struct tcmur_handler *h = fake_dev_handler(dev);
+	struct scsi_backend_ops *ops = fake_dev_ops(dev);
 	uint64_t lba[1] = { 16 };
 	uint32_t nr[1] = { 16 };
 
-	SECTION("GET LBA STATUS without handler support: all mapped");
+	SECTION("GET LBA STATUS without backend support: all mapped");
 	lba_status(5, 24);
 	EXPECT_GOOD();
 	CHECK_EQ(scsi_get_be32(buf), 20);
@@ -492,8 +540,8 @@ static void test_lba_status(void)
 	CHECK(!res.read_len_valid || res.read_len == 8);
 	CHECK_EQ(scsi_get_be32(buf), 20);	/* full size, truncated data */
 
-	SECTION("GET LBA STATUS from the handler: mapped/deallocated extents");
-	h->get_lba_status = (void *)h->unmap;
+	SECTION("GET LBA STATUS from the backend: mapped/deallocated extents");
+	ops->get_lba_status = fake_ram_ops.get_lba_status;
 	cmd10(WRITE_10, 0, 0, 64, 64 * BS);
 	unmap(0, 1, lba, nr, 24);
 	lba_status(0, 8 + 16 * 3);
@@ -505,7 +553,7 @@ static void test_lba_status(void)
 	CHECK_EQ(buf[36], 1);
 	CHECK_EQ(scsi_get_be64(&buf[40]), 32);
 	CHECK_EQ(buf[56], 0xa5);	/* nothing past the allocation length */
-	h->get_lba_status = NULL;
+	ops->get_lba_status = NULL;
 }
 
 int main(void)

@@ -52,6 +52,22 @@ static void test_ua(struct tcmu_device *dev)
 	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 
+	/*
+	 * TCMU does not say which I_T nexus sent a command, so the UA is the
+	 * device's, not each nexus's: the first command that may carry it
+	 * gets it, whoever sent it, and the others never see it.  Two resizes
+	 * before any command give one UA (docs/scsi-engine.md).
+	 */
+	SECTION("UA per device, not per I_T nexus: first command only");
+	scsi_dev_capacity_changed(fake_dev_scsi(dev));
+	scsi_dev_capacity_changed(fake_dev_scsi(dev));
+	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0);	/* "initiator A" */
+	EXPECT_SENSE(UNIT_ATTENTION, ASC_CAPACITY_DATA_HAS_CHANGED);
+	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0);	/* "initiator B": no UA */
+	CHECK_EQ(res.status, SAM_STAT_GOOD);
+	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0);	/* A again: nothing */
+	CHECK_EQ(res.status, SAM_STAT_GOOD);
+
 	SECTION("unknown opcode with a pending UA reports the UA first");
 	scsi_dev_capacity_changed(fake_dev_scsi(dev));
 	run6(dev, 0x02, 0, 0, 0, 0, 0);
@@ -128,8 +144,7 @@ static const uint8_t *rsoc_find(uint8_t op, int sa, bool rctd)
 
 static void test_rsoc(struct tcmu_device *dev)
 {
-	struct tcmur_handler *h = fake_dev_handler(dev);
-	int (*saved_unmap)(struct tcmu_device *, struct tcmur_cmd *, uint64_t, uint64_t);
+	struct scsi_backend_ops *ops = fake_dev_ops(dev);
 	const uint8_t *d;
 
 	SECTION("REPORT SUPPORTED OPCODES: all commands");
@@ -144,9 +159,8 @@ static void test_rsoc(struct tcmu_device *dev)
 	CHECK(rsoc_find(INQUIRY, -1, false) != NULL);
 	CHECK(rsoc_find(0x1d, -1, false) == NULL);
 
-	SECTION("UNMAP is not listed without the handler's unmap");
-	saved_unmap = h->unmap;
-	h->unmap = NULL;
+	SECTION("UNMAP is not listed without the backend's unmap");
+	ops->unmap = NULL;
 	rsoc(dev, 0, 0, 0, 4096);
 	CHECK(rsoc_find(UNMAP, -1, false) == NULL);
 	rsoc(dev, 1, UNMAP, 0, 64);
@@ -158,7 +172,7 @@ static void test_rsoc(struct tcmu_device *dev)
 		fake_exec(dev, cdb, buf, 24, &res);
 		EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);
 	}
-	h->unmap = saved_unmap;
+	ops->unmap = fake_ram_ops.unmap;
 
 	SECTION("RCTD: timeouts descriptors");
 	rsoc(dev, 0x80, 0, 0, 4096);
@@ -212,7 +226,7 @@ static void test_mode_select(struct tcmu_device *dev)
 {
 	uint8_t page[24];
 
-	SECTION("WCE changeable (handler has flush) and applied by MODE SELECT");
+	SECTION("WCE changeable (backend has flush) and applied by MODE SELECT");
 	run6(dev, MODE_SENSE, 0x08, 0x48, 0, 255, 255);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK_EQ(buf[6] & 0x04, 0x04);
@@ -258,7 +272,7 @@ static void test_wp_and_capacity(struct tcmu_device *dev)
 {
 	uint8_t cdb[16] = { SERVICE_ACTION_IN_16, READ_CAPACITY_16 };
 
-	SECTION("READ CAPACITY(16): LBPME/LBPRZ from the handler's unmap");
+	SECTION("READ CAPACITY(16): LBPME/LBPRZ from the backend's unmap");
 	cdb[13] = 32;
 	fake_exec(dev, cdb, buf, 32, &res);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
@@ -311,7 +325,7 @@ static void test_format(struct tcmu_device *dev)
 	atomic_store(&sd->formatting, false);
 
 	SECTION("FORMAT UNIT zero-fills (plain writes without unmap)");
-	fake_dev_handler(dev)->unmap = NULL;
+	fake_dev_ops(dev)->unmap = NULL;
 	memset(mem, 0x77, 2048 * 512);
 	run6(dev, FORMAT_UNIT, 0, 0, 0, 0, 0);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
