@@ -185,7 +185,7 @@ v_crash() {
 }
 
 # Images to refuse (and the corrupt bit: read-only).
-poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+poke() { printf '%b' "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 v_refuse() {
 	local out
 	refused() {	# IMG PATTERN
@@ -227,7 +227,9 @@ v_refuse() {
 
 ALL="v2_64k v3_64k v2_512 v3_512 v3_2m rc1 rc64 rc8_4k grow chain compressed snapshots
 v2_snapshots discard threads raw crash refuse"
-for CUR in ${*:-$ALL}; do
+# shellcheck disable=SC2086 # the list splits on purpose
+[ $# -gt 0 ] || set -- $ALL
+for CUR in "$@"; do
 	before=$FAILED
 	"v_$CUR"
 	rc=$?
