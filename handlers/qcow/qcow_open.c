@@ -299,7 +299,15 @@ static int open_chain(int fd, const char *path, unsigned int flags, unsigned int
 	}
 	img->fd = fd;
 	img->read_only = flags & QIMG_RDONLY;
-	pthread_rwlock_init(&img->io_lock, NULL);
+	{
+		pthread_rwlockattr_t a;
+
+		/* A discard must not starve behind a stream of reads and writes. */
+		pthread_rwlockattr_init(&a);
+		pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&img->io_lock, &a);
+		pthread_rwlockattr_destroy(&a);
+	}
 	pthread_mutex_init(&img->meta, NULL);
 	if (fstat(fd, &st)) {
 		ret = refuse(err, -errno, "fstat: %s", strerror(errno));
