@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 /*
- * The "qcow" handler: a LUN backed by a qcow2 image (v2 or v3) or a raw
- * file, cfgstring "qcow/<absolute path>".  The format work is in
+ * The "qcow" handler: a LUN backed by a qcow2 image (v2 or v3), a qcow v1
+ * image or a raw file, cfgstring "qcow/<absolute path>".  The format work is in
  * qcow_format.h; this file is the glue to the daemon.
  *
  * PARALLEL thread model: the daemon's worker threads call read, write,
@@ -239,7 +239,7 @@ static int qcow_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 static struct tcmur_handler qcow_handler = {
 	.name = "QEMU Copy-On-Write image file (qcow2)",
 	.subtype = "qcow",
-	.cfg_desc = "The absolute path to a qcow2 (v2/v3) or raw image",
+	.cfg_desc = "The absolute path to a qcow2, qcow or raw image",
 	.check_config = qcow_check_config,
 	.reconfig = qcow_reconfig,
 	.open = qcow_open,

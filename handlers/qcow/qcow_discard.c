@@ -40,7 +40,8 @@ static int drop_clusters(struct qimg *img, uint64_t first, uint64_t last, bool z
 	int ret = 0;
 	size_t i;
 
-	if (backing && img->version < 3)
+	/* v1 has no refcounts to free clusters with: zeroes are written. */
+	if (img->version == 1 || (backing && img->version < 3))
 		return zero ? -ENOTSUP : 0;
 	for (cl = first; cl < last && !ret; cl++) {
 		uint32_t l1i = (uint32_t)(cl >> img->l2_bits);
@@ -154,9 +155,9 @@ int qimg_status(struct qimg *img, uint64_t off, uint64_t *len, bool *allocated)
 			break;
 		e = l2 ? l2[cl & ((1ull << img->l2_bits) - 1)] : 0;
 		/* Data from the backing file counts as mapped: it does not read as zero. */
-		if (img->version >= 3 && (e & QCOW_OFLAG_ZERO) && !(e & QCOW_OFLAG_COMPRESSED))
+		if (img->version >= 3 && (e & QCOW_OFLAG_ZERO) && !(e & img->oflag_compressed))
 			a = false;
-		else if (e & (QCOW_OFLAG_COMPRESSED | QCOW_OFFSET_MASK))
+		else if (e & (img->oflag_compressed | QCOW_OFFSET_MASK))
 			a = true;
 		else
 			a = img->backing && cl * cs < img->backing->size;

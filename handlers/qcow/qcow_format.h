@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0 */
 /*
- * The qcow2 / raw image format layer of the qcow handler, independent of the
+ * The qcow2 / qcow v1 / raw image format layer of the qcow handler, independent of the
  * daemon: open an image on a file descriptor, read, write, discard, flush.
  * Used by handler_qcow.so, the unit tests and the fuzz target.
  *

@@ -15,7 +15,7 @@ enum ckind { C_UNALLOC, C_ZERO, C_NORMAL, C_COMPRESSED };
 
 static enum ckind classify(const struct qimg *img, uint64_t e)
 {
-	if (e & QCOW_OFLAG_COMPRESSED)
+	if (e & img->oflag_compressed)
 		return C_COMPRESSED;
 	if (img->version >= 3 && (e & QCOW_OFLAG_ZERO))
 		return C_ZERO;
@@ -165,9 +165,9 @@ static int write_slow(struct qimg *img, const uint8_t *buf, size_t len, uint64_t
 	if (!ret)
 		ret = qio_sync(img->fd);
 	if (!ret)
-		ret = qmeta_l2_set(img, l1i, l2i, host | QCOW_OFLAG_COPIED);
+		ret = qmeta_l2_set(img, l1i, l2i, host | img->oflag_copied);
 	if (ret) {
-		if (!in_place)
+		if (!in_place && img->version > 1)
 			qmeta_refcount_add(img, host / cs, -1);
 		goto out;
 	}
@@ -202,7 +202,7 @@ int qimg_write(struct qimg *img, const void *buf, size_t len, uint64_t off)
 			n = len;
 		pthread_mutex_lock(&img->meta);
 		ret = lookup(img, off, &e);
-		if (!ret && classify(img, e) == C_NORMAL && (e & QCOW_OFLAG_COPIED)) {
+		if (!ret && classify(img, e) == C_NORMAL && qimg_owned(img, e)) {
 			uint64_t host = e & QCOW_OFFSET_MASK;
 
 			pthread_mutex_unlock(&img->meta);

@@ -30,6 +30,8 @@ static void note_end(struct qimg *img, uint64_t end)
 		__atomic_store_n(&img->file_end, end, __ATOMIC_RELAXED);
 }
 
+static int alloc_v1(struct qimg *img, uint64_t len, uint64_t *host);
+
 /* ---- L2 tables ----------------------------------------------------------- */
 
 static void l2_evict(struct qimg *img, uint32_t keep)
@@ -43,14 +45,14 @@ static void l2_evict(struct qimg *img, uint32_t keep)
 			continue;
 		free(img->l2c[i]);
 		img->l2c[i] = NULL;
-		img->l2c_bytes -= img->cluster_size;
+		img->l2c_bytes -= img->l2_bytes;
 	}
 }
 
 static int l2_insert(struct qimg *img, uint32_t l1i, uint64_t *t)
 {
 	img->l2c[l1i] = t;
-	img->l2c_bytes += img->cluster_size;
+	img->l2c_bytes += img->l2_bytes;
 	l2_evict(img, l1i);
 	return 0;
 }
@@ -58,7 +60,7 @@ static int l2_insert(struct qimg *img, uint32_t l1i, uint64_t *t)
 /* The L2 table of L1 entry l1i (NULL when none); valid until the next call. */
 int qmeta_l2_get(struct qimg *img, uint32_t l1i, uint64_t **l2)
 {
-	uint64_t off = img->l1[l1i] & QCOW_OFFSET_MASK, n = img->cluster_size / 8, i;
+	uint64_t off = img->l1[l1i] & QCOW_OFFSET_MASK, n = img->l2_bytes / 8, i;
 	uint64_t *t;
 	int ret;
 
@@ -67,12 +69,12 @@ int qmeta_l2_get(struct qimg *img, uint32_t l1i, uint64_t **l2)
 		return 0;
 	if (!off)
 		return 0;
-	if (!qmeta_valid_host(img, off, img->cluster_size))
+	if (!qmeta_valid_host(img, off, img->l2_bytes))
 		return -EIO;
-	t = malloc(img->cluster_size);
+	t = malloc(img->l2_bytes);
 	if (!t)
 		return -ENOMEM;
-	ret = qio_pread(img->fd, t, img->cluster_size, off);
+	ret = qio_pread(img->fd, t, img->l2_bytes, off);
 	if (ret) {
 		free(t);
 		return ret;
@@ -117,10 +119,10 @@ static int l1_set(struct qimg *img, uint32_t l1i, uint64_t entry)
  */
 int qmeta_l2_writable(struct qimg *img, uint32_t l1i, uint64_t **l2)
 {
-	uint64_t old = img->l1[l1i], n = img->cluster_size / 8, host, *t;
+	uint64_t old = img->l1[l1i], n = img->l2_bytes / 8, host, *t;
 	int ret;
 
-	if ((old & QCOW_OFLAG_COPIED) && (old & QCOW_OFFSET_MASK))
+	if (qimg_owned(img, old) && (old & QCOW_OFFSET_MASK))
 		return qmeta_l2_get(img, l1i, l2);
 	ret = qmeta_l2_get(img, l1i, &t);
 	if (ret)
@@ -131,16 +133,18 @@ int qmeta_l2_writable(struct qimg *img, uint32_t l1i, uint64_t **l2)
 			return -ENOMEM;
 		l2_insert(img, l1i, t);
 	}
-	ret = qmeta_alloc(img, &host);
+	/* A v1 L2 table need not be one cluster long. */
+	ret = img->version == 1 ? alloc_v1(img, img->l2_bytes, &host) : qmeta_alloc(img, &host);
 	if (ret)
 		return ret;
 	ret = write_table(img, t, n, host);
 	if (!ret)
 		ret = qio_sync(img->fd);
 	if (!ret)
-		ret = l1_set(img, l1i, host | QCOW_OFLAG_COPIED);
+		ret = l1_set(img, l1i, host | img->oflag_copied);
 	if (ret) {
-		qmeta_refcount_add(img, host / img->cluster_size, -1);
+		if (img->version > 1)
+			qmeta_refcount_add(img, host / img->cluster_size, -1);
 		return ret;
 	}
 	if (old & QCOW_OFFSET_MASK) {
@@ -400,11 +404,26 @@ out:
 }
 
 /* A new cluster with refcount 1: contents undefined, nothing points to it. */
+/* qcow v1 has no refcounts: new clusters go at the end of the file. */
+static int alloc_v1(struct qimg *img, uint64_t len, uint64_t *host)
+{
+	uint64_t cs = img->cluster_size, at = (img->file_end + cs - 1) & ~(cs - 1);
+
+	if (at >= QCOW_OFFSET_MASK)
+		return -ENOSPC;
+	note_end(img, at + len);
+	*host = at;
+	return 0;
+}
+
 int qmeta_alloc(struct qimg *img, uint64_t *host)
 {
 	uint64_t c = img->free_hint ? img->free_hint : 1, cs = img->cluster_size, rc;
 	uint64_t limit = (QCOW_OFFSET_MASK >> img->cluster_bits);
 	int ret;
+
+	if (img->version == 1)
+		return alloc_v1(img, img->cluster_size, host);
 
 	for (; c < limit; c++) {
 		uint64_t ti = c / img->rb_entries;
@@ -462,6 +481,8 @@ int qmeta_free_entry(struct qimg *img, uint64_t entry)
 	uint64_t cs = img->cluster_size, first, last, c;
 	int ret = 0;
 
+	if (img->version == 1)
+		return 0;	/* no refcounts: the space stays used */
 	if (entry & QCOW_OFLAG_COMPRESSED) {
 		uint64_t off = entry & img->coffset_mask;
 		uint64_t nsec = ((entry >> img->csize_shift) & img->csize_mask) + 1;

@@ -106,16 +106,67 @@ static int check_features(struct qimg *img, const uint8_t *h, uint64_t hlen, cha
 	return 0;
 }
 
+static int check_l1(struct qimg *img, uint64_t fsize, char *err)
+{
+	uint64_t l2_span = img->cluster_size << img->l2_bits;
+	uint64_t l1_need = (img->size + l2_span - 1) / l2_span;
+
+	if (img->l1_size < l1_need || (uint64_t)img->l1_size * 8 > QCOW_L1_MAX_BYTES)
+		return refuse(err, -EINVAL, "L1 table of %u entries for %llu needed",
+			      img->l1_size, (unsigned long long)l1_need);
+	if (img->l1_size && ((img->l1_offset & 7) || img->l1_offset < 8 ||
+			     img->l1_offset > fsize || img->l1_size * 8ull > fsize - img->l1_offset))
+		return refuse(err, -EINVAL, "L1 table at %llu is not inside the file",
+			      (unsigned long long)img->l1_offset);
+	return 0;
+}
+
+/*
+ * qcow version 1: 48-byte header (cluster_bits and l2_bits are bytes at 32
+ * and 33, crypt_method at 36, L1 offset at 40); no refcounts, no snapshots.
+ */
+#define QH1_CLUSTER_BITS	32
+#define QH1_L2_BITS		33
+#define QH1_CRYPT		36
+#define QH1_L1_OFFSET		40
+static int parse_v1(struct qimg *img, const uint8_t *h, uint64_t fsize, char *err)
+{
+	uint64_t l2_span;
+
+	img->cluster_bits = h[QH1_CLUSTER_BITS];
+	img->l2_bits = h[QH1_L2_BITS];
+	if (img->cluster_bits < 9 || img->cluster_bits > 16 || img->l2_bits < 6 ||
+	    img->l2_bits > 13)
+		return refuse(err, -EINVAL, "qcow v1 cluster_bits %u / l2_bits %u out of range",
+			      img->cluster_bits, img->l2_bits);
+	if (be32_get(h + QH1_CRYPT))
+		return refuse(err, -EOPNOTSUPP, "encrypted images are not supported");
+	img->cluster_size = 1ull << img->cluster_bits;
+	img->l2_bytes = 8ull << img->l2_bits;
+	img->size = be64_get(h + QH_SIZE);
+	if (img->size > (1ull << 50))
+		return refuse(err, -EINVAL, "virtual size %llu too big",
+			      (unsigned long long)img->size);
+	l2_span = img->cluster_size << img->l2_bits;
+	img->l1_size = (uint32_t)((img->size + l2_span - 1) / l2_span);
+	img->l1_offset = be64_get(h + QH1_L1_OFFSET);
+	img->oflag_compressed = 1ull << 63;
+	img->csize_shift = 63 - img->cluster_bits;
+	img->csize_mask = img->cluster_size - 1;
+	img->coffset_mask = (1ull << img->csize_shift) - 1;
+	return check_l1(img, fsize, err);
+}
+
 /* Geometry and table placement; every number bounded before use. */
 static int parse_header(struct qimg *img, const uint8_t *h, uint64_t fsize, char *err)
 {
-	uint64_t l1_need, l2_span, crypt;
+	uint64_t crypt;
 	unsigned int order;
+	int ret;
 
 	img->version = be32_get(h + QH_VERSION);
 	if (img->version == 1)
-		return refuse(err, -EOPNOTSUPP, "qcow version 1 images are not supported "
-			      "(convert with 'qemu-img convert -O qcow2')");
+		return parse_v1(img, h, fsize, err);
 	if (img->version != 2 && img->version != 3)
 		return refuse(err, -EOPNOTSUPP, "unknown qcow version %u", img->version);
 	img->cluster_bits = be32_get(h + QH_CLUSTER_BITS);
@@ -123,6 +174,9 @@ static int parse_header(struct qimg *img, const uint8_t *h, uint64_t fsize, char
 		return refuse(err, -EINVAL, "cluster_bits %u outside 9..21", img->cluster_bits);
 	img->cluster_size = 1ull << img->cluster_bits;
 	img->l2_bits = img->cluster_bits - 3;
+	img->l2_bytes = img->cluster_size;
+	img->oflag_compressed = QCOW_OFLAG_COMPRESSED;
+	img->oflag_copied = QCOW_OFLAG_COPIED;
 	crypt = be32_get(h + QH_CRYPT);
 	if (crypt)
 		return refuse(err, -EOPNOTSUPP, "encrypted images are not supported "
@@ -149,17 +203,14 @@ static int parse_header(struct qimg *img, const uint8_t *h, uint64_t fsize, char
 	img->csize_mask = (1ull << (img->cluster_bits - 8)) - 1;
 	img->coffset_mask = (1ull << img->csize_shift) - 1;
 
-	l2_span = img->cluster_size << img->l2_bits;
-	l1_need = (img->size + l2_span - 1) / l2_span;
 	img->l1_size = be32_get(h + QH_L1_SIZE);
 	img->l1_offset = be64_get(h + QH_L1_OFFSET);
-	if (img->l1_size < l1_need || (uint64_t)img->l1_size * 8 > QCOW_L1_MAX_BYTES)
-		return refuse(err, -EINVAL, "L1 table of %u entries for %llu needed",
-			      img->l1_size, (unsigned long long)l1_need);
-	if (img->l1_size && ((img->l1_offset & (img->cluster_size - 1)) || !img->l1_offset ||
-			     img->l1_offset > fsize || img->l1_size * 8ull > fsize - img->l1_offset))
-		return refuse(err, -EINVAL, "L1 table at %llu is not inside the file",
+	if (img->l1_offset & (img->cluster_size - 1))
+		return refuse(err, -EINVAL, "L1 table at %llu is not cluster aligned",
 			      (unsigned long long)img->l1_offset);
+	ret = check_l1(img, fsize, err);
+	if (ret)
+		return ret;
 	img->rt_offset = be64_get(h + QH_RT_OFFSET);
 	img->rt_clusters = be32_get(h + QH_RT_CLUSTERS);
 	if (!img->rt_clusters || img->rt_clusters * img->cluster_size > QCOW_RT_MAX_BYTES ||
@@ -249,7 +300,7 @@ static int open_qcow2(struct qimg *img, const uint8_t *h, uint64_t fsize, const 
 	ret = parse_header(img, h, fsize, err);
 	if (!ret && img->version == 3)
 		ret = check_features(img, h, be32_get(h + QH_HEADER_LENGTH), err);
-	if (!ret)
+	if (!ret && img->version > 1)
 		ret = parse_extensions(img, h, hlen, img->version == 3 ?
 				       be32_get(h + QH_HEADER_LENGTH) : QH_V2_LENGTH,
 				       &backing_raw, err);
@@ -259,13 +310,13 @@ static int open_qcow2(struct qimg *img, const uint8_t *h, uint64_t fsize, const 
 	img->l2c_max = QCOW_L2_CACHE_BYTES;
 	img->rbc_max = QCOW_RB_CACHE_BYTES;
 	ret = read_table(img, img->l1_offset, img->l1_size, &img->l1);
-	if (!ret)
+	if (!ret && img->version > 1)
 		ret = read_table(img, img->rt_offset, img->rt_entries, &img->rt);
 	if (ret)
 		return refuse(err, ret, "cannot read the L1 or refcount table: %s",
 			      strerror(-ret));
 	img->l2c = calloc(img->l1_size ? img->l1_size : 1, sizeof(*img->l2c));
-	img->rbc = calloc(img->rt_entries, sizeof(*img->rbc));
+	img->rbc = calloc(img->rt_entries ? img->rt_entries : 1, sizeof(*img->rbc));
 	if (!img->l2c || !img->rbc)
 		return refuse(err, -ENOMEM, "out of memory");
 	if (!(flags & QIMG_NO_BACKING)) {
@@ -276,10 +327,15 @@ static int open_qcow2(struct qimg *img, const uint8_t *h, uint64_t fsize, const 
 	ret = clear_autoclear(img, h);
 	if (ret)
 		return refuse(err, ret, "cannot update the header: %s", strerror(-ret));
-	snprintf(img->desc, sizeof(img->desc), "qcow2 v%u, %llu-byte clusters, %u-bit "
-		 "refcounts%s%s", img->version, (unsigned long long)img->cluster_size,
-		 img->refcount_bits, img->backing ? ", backing file" : "",
-		 img->read_only ? ", read-only" : "");
+	if (img->version == 1)
+		snprintf(img->desc, sizeof(img->desc), "qcow v1, %llu-byte clusters%s%s",
+			 (unsigned long long)img->cluster_size,
+			 img->backing ? ", backing file" : "", img->read_only ? ", read-only" : "");
+	else
+		snprintf(img->desc, sizeof(img->desc), "qcow2 v%u, %llu-byte clusters, %u-bit "
+			 "refcounts%s%s", img->version, (unsigned long long)img->cluster_size,
+			 img->refcount_bits, img->backing ? ", backing file" : "",
+			 img->read_only ? ", read-only" : "");
 	return 0;
 }
 

@@ -60,6 +60,9 @@ struct qimg {
 	unsigned int cluster_bits;
 	uint64_t cluster_size;
 	unsigned int l2_bits;		/* log2 of entries per L2 table */
+	uint64_t l2_bytes;		/* bytes per L2 table (a cluster, but for v1) */
+	uint64_t oflag_compressed;	/* bit 62, or 63 in v1 */
+	uint64_t oflag_copied;		/* bit 63, or none in v1 */
 	unsigned int refcount_bits;
 	uint64_t refcount_max;
 	uint64_t rb_entries;		/* refcounts per refcount block */
@@ -117,6 +120,12 @@ static inline void be32_put(uint8_t *p, uint32_t v)
 	p[1] = (uint8_t)(v >> 16);
 	p[2] = (uint8_t)(v >> 8);
 	p[3] = (uint8_t)v;
+}
+
+/* The active image alone refers to the cluster of entry e (v1: always). */
+static inline bool qimg_owned(const struct qimg *img, uint64_t e)
+{
+	return img->version == 1 || (e & img->oflag_copied);
 }
 
 /* qcow_fileio.c: whole transfers at an offset (short read past EOF = zeroes). */
