@@ -197,7 +197,8 @@ static int qcow_open(struct tcmu_device *dev, bool reopen)
 		tcmu_dev_set_write_protect_enabled(dev, true);
 	}
 	tcmu_dev_set_write_cache_enabled(dev, true);
-	tcmu_dev_set_unmap_enabled(dev, !qimg_read_only(img));
+	/* qcow v1 cannot free clusters: no UNMAP rather than one that writes zeroes. */
+	tcmu_dev_set_unmap_enabled(dev, !qimg_read_only(img) && qimg_discard_frees(img));
 	if (qimg_cluster_size(img) > tcmu_dev_get_block_size(dev)) {
 		tcmu_dev_set_opt_unmap_gran(dev, qimg_cluster_size(img) /
 					    tcmu_dev_get_block_size(dev), false);

@@ -41,7 +41,9 @@ uint32_t qimg_cluster_size(const struct qimg *img);	/* 512 for raw */
 bool qimg_is_raw(const struct qimg *img);
 bool qimg_read_only(const struct qimg *img);	/* opened so, or marked corrupt */
 bool qimg_has_backing(const struct qimg *img);
-const char *qimg_describe(const struct qimg *img);	/* e.g. "qcow2 v3, 64 KiB clusters" */
+const char *qimg_describe(const struct qimg *img);
+/* Discarding gives space back (false for qcow v1: it writes zeroes). */
+bool qimg_discard_frees(const struct qimg *img);	/* e.g. "qcow2 v3, 64 KiB clusters" */
 
 /* Move len bytes at virtual offset off; off + len must be within the size. */
 int qimg_read(struct qimg *img, void *buf, size_t len, uint64_t off);

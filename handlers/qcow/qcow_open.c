@@ -424,3 +424,4 @@ bool qimg_is_raw(const struct qimg *img) { return img->raw; }
 bool qimg_read_only(const struct qimg *img) { return img->read_only; }
 bool qimg_has_backing(const struct qimg *img) { return img->backing; }
 const char *qimg_describe(const struct qimg *img) { return img->desc; }
+bool qimg_discard_frees(const struct qimg *img) { return img->raw || img->version > 1; }

@@ -7,7 +7,8 @@
  * refused or handled without a crash (ASan/UBSan builds check memory).
  * Built for libFuzzer with -DFUZZ=ON (clang); otherwise a standalone driver
  * replays files or runs generated images: valid little qcow2 images (v2/v3,
- * 512 B..64 KiB clusters, refcount widths 1..64) with corrupted fields.
+ * 512 B..64 KiB clusters, refcount widths 1..64) and qcow v1 images, with
+ * corrupted fields.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -65,8 +66,9 @@ static int run_one(const uint8_t *data, size_t size)
 		if (!qimg_write(img, buf, (size_t)len, off))
 			n_io_ok++;
 	}
+	/* Bounded: a v1 image discards by writing zeroes. */
 	if (vsize)
-		qimg_discard(img, 0, vsize / 2, true);
+		qimg_discard(img, 0, vsize / 2 < (1u << 20) ? vsize / 2 : (1u << 20), true);
 	if (vsize && !qimg_read(img, buf, (size_t)(vsize < sizeof(buf) ? vsize : sizeof(buf)), 0))
 		n_io_ok++;
 	qimg_flush(img);
@@ -120,7 +122,7 @@ static void rc_put(uint8_t *b, unsigned int w, uint64_t i, uint64_t v)
  */
 static size_t gen(uint8_t *img, size_t cap)
 {
-	unsigned int cb = 9 + rnd() % 8, v = 2 + rnd() % 2, order = v == 3 ? rnd() % 7 : 4;
+	unsigned int cb = 9 + rnd() % 8, v = 1 + rnd() % 3, order = v == 3 ? rnd() % 7 : 4;
 	uint64_t cs = 1ull << cb, l2n = cs / 8, nclus = 4 + rnd() % 12, size;
 	uint64_t l1n, data0, total, i;
 
@@ -133,8 +135,17 @@ static size_t gen(uint8_t *img, size_t cap)
 	memset(img, 0, total);
 	be32(img, 0x514649fb);
 	be32(img + 4, v);
-	be32(img + 20, cb);
 	be64(img + 24, size);
+	if (v == 1) {
+		/* qcow v1: cluster_bits, l2_bits bytes; L1 offset at 40; no refcounts. */
+		img[32] = (uint8_t)cb;
+		img[33] = (uint8_t)(cb - 3);
+		be64(img + 40, cs);
+		for (i = 0; i < l1n; i++)
+			be64(img + cs + 8 * i, (4 + i) * cs);
+		goto data;
+	}
+	be32(img + 20, cb);
 	be32(img + 36, (uint32_t)l1n);
 	be64(img + 40, cs);		/* L1 at cluster 1 */
 	be64(img + 48, 2 * cs);		/* refcount table at 2 */
@@ -148,11 +159,14 @@ static size_t gen(uint8_t *img, size_t cap)
 		rc_put(img + 3 * cs, 1u << order, i, 1);
 	for (i = 0; i < l1n; i++)
 		be64(img + cs + 8 * i, ((4 + i) * cs) | (1ull << 63));
+data:
 	for (i = 0; i < nclus && i < size / cs; i++) {
-		uint64_t e = ((data0 + i) * cs) | (1ull << 63);
+		uint64_t e = ((data0 + i) * cs) | (v > 1 ? 1ull << 63 : 0);
 
 		if (rnd() % 6 == 0)	/* a compressed entry of garbage */
-			e = (1ull << 62) | ((data0 + i) * cs) | ((uint64_t)(rnd() % 3) << (62 - (cb - 8)));
+			e = (v > 1 ? (1ull << 62) | ((uint64_t)(rnd() % 3) << (62 - (cb - 8))) :
+				     (1ull << 63) | ((uint64_t)(rnd() % cs) << (63 - cb))) |
+			    ((data0 + i) * cs);
 		be64(img + 4 * cs + 8 * (i % l2n) + (i / l2n) * cs, e);
 		memset(img + (data0 + i) * cs, (int)rnd(), cs);
 	}
