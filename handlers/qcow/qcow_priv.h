@@ -134,7 +134,16 @@ int qio_pwrite(int fd, const void *buf, size_t len, uint64_t off);
 int qio_sync(int fd);
 void qio_punch(int fd, uint64_t off, uint64_t len);
 
-/* qcow_meta.c: metadata, called with img->meta held. */
+/* Raise the known end of the file (read without the mutex by the data paths). */
+static inline void qmeta_note_end(struct qimg *img, uint64_t end)
+{
+	if (end > img->file_end)
+		__atomic_store_n(&img->file_end, end, __ATOMIC_RELAXED);
+}
+
+/* qcow_l2.c and qcow_refcount.c: metadata, called with img->meta held. */
+int qmeta_write_table(struct qimg *img, const uint64_t *t, uint64_t n, uint64_t off);
+int qmeta_alloc_v1(struct qimg *img, uint64_t len, uint64_t *host);
 int qmeta_l2_get(struct qimg *img, uint32_t l1i, uint64_t **l2);
 int qmeta_l2_writable(struct qimg *img, uint32_t l1i, uint64_t **l2);
 int qmeta_l2_set(struct qimg *img, uint32_t l1i, uint32_t l2i, uint64_t entry);
