@@ -41,6 +41,26 @@ static int l2_insert(struct qimg *img, uint32_t l1i, uint64_t *t)
 	return 0;
 }
 
+/* A metadata table of len bytes at off, checked to lie inside the file; malloc()ed. */
+int qmeta_read(struct qimg *img, uint64_t off, uint64_t len, void **out)
+{
+	void *b;
+	int ret;
+
+	if (!qmeta_valid_host(img, off, len))
+		return -EIO;
+	b = malloc(len);
+	if (!b)
+		return -ENOMEM;
+	ret = qio_pread(img->fd, b, len, off);
+	if (ret) {
+		free(b);
+		return ret;
+	}
+	*out = b;
+	return 0;
+}
+
 /* The L2 table of L1 entry l1i (NULL when none); valid until the next call. */
 int qmeta_l2_get(struct qimg *img, uint32_t l1i, uint64_t **l2)
 {
@@ -53,16 +73,9 @@ int qmeta_l2_get(struct qimg *img, uint32_t l1i, uint64_t **l2)
 		return 0;
 	if (!off)
 		return 0;
-	if (!qmeta_valid_host(img, off, img->l2_bytes))
-		return -EIO;
-	t = malloc(img->l2_bytes);
-	if (!t)
-		return -ENOMEM;
-	ret = qio_pread(img->fd, t, img->l2_bytes, off);
-	if (ret) {
-		free(t);
+	ret = qmeta_read(img, off, img->l2_bytes, (void **)&t);
+	if (ret)
 		return ret;
-	}
 	for (i = 0; i < n; i++)
 		t[i] = be64_get((uint8_t *)&t[i]);
 	l2_insert(img, l1i, t);

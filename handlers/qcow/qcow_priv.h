@@ -142,6 +142,7 @@ static inline void qmeta_note_end(struct qimg *img, uint64_t end)
 }
 
 /* qcow_l2.c and qcow_refcount.c: metadata, called with img->meta held. */
+int qmeta_read(struct qimg *img, uint64_t off, uint64_t len, void **out);
 int qmeta_write_table(struct qimg *img, const uint64_t *t, uint64_t n, uint64_t off);
 int qmeta_alloc_v1(struct qimg *img, uint64_t len, uint64_t *host);
 int qmeta_l2_get(struct qimg *img, uint32_t l1i, uint64_t **l2);

@@ -50,16 +50,9 @@ static int rb_get(struct qimg *img, uint64_t ti, uint8_t **blk)
 	off = img->rt[ti] & QCOW_OFFSET_MASK;
 	if (!off)
 		return 0;
-	if (!qmeta_valid_host(img, off, img->cluster_size))
-		return -EIO;
-	b = malloc(img->cluster_size);
-	if (!b)
-		return -ENOMEM;
-	ret = qio_pread(img->fd, b, img->cluster_size, off);
-	if (ret) {
-		free(b);
+	ret = qmeta_read(img, off, img->cluster_size, (void **)&b);
+	if (ret)
 		return ret;
-	}
 	img->rbc[ti] = b;
 	img->rbc_bytes += img->cluster_size;
 	rb_evict(img, ti);
