@@ -95,11 +95,14 @@ static int check_features(struct qimg *img, const uint8_t *h, uint64_t hlen, cha
 	if (inc & QCOW_INCOMPAT_COMPRESS) {
 		unsigned int type = hlen > QH_COMPRESSION_TYPE ? h[QH_COMPRESSION_TYPE] : 0;
 
+#ifndef HAVE_ZSTD
 		if (type == 1)
 			return refuse(err, -EOPNOTSUPP, "zstd compression is not supported "
 				      "(built without libzstd)");
-		if (type != 0)
+#endif
+		if (type > 1)
 			return refuse(err, -EOPNOTSUPP, "unknown compression type %u", type);
+		img->compression = type;
 	}
 	if (inc & QCOW_INCOMPAT_CORRUPT)
 		img->read_only = true;

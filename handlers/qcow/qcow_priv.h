@@ -66,6 +66,7 @@ struct qimg {
 	unsigned int refcount_bits;
 	uint64_t refcount_max;
 	uint64_t rb_entries;		/* refcounts per refcount block */
+	unsigned int compression;	/* 0 zlib, 1 zstd */
 	unsigned int csize_shift;	/* compressed descriptor layout */
 	uint64_t csize_mask;
 	uint64_t coffset_mask;
