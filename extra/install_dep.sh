@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 # Install the packages needed to build tcmu-runner, on Debian/Ubuntu (apt)
 # or Fedora/RHEL/CentOS (dnf or yum).  Run as root.  Only what the build
-# uses: no handler needing librbd, glusterfs-api or zlib is written yet.
+# uses: zlib for the qcow handler; no handler needing librbd or
+# glusterfs-api is written yet.
 #   --dry-run   print the command instead of running it
 #   --minimal   accepted for compatibility; the same as no option
 set -eu
@@ -12,7 +13,7 @@ for arg in "$@"; do
 	case $arg in
 	--minimal) ;;
 	--dry-run) dry=1 ;;
-	-h|--help) sed -n '3,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "install_dep.sh: unknown option $arg" >&2; exit 2 ;;
 	esac
 done
@@ -33,7 +34,7 @@ fi
 case " $ID ${ID_LIKE:-} " in
 *" debian "*|*" ubuntu "*)
 	pkgs="cmake make gcc pkg-config libnl-3-dev libnl-genl-3-dev libglib2.0-dev
-	      libglib2.0-bin libkmod-dev liburing-dev dbus"
+	      libglib2.0-bin libkmod-dev liburing-dev zlib1g-dev dbus"
 	[ $dry -eq 1 ] || export DEBIAN_FRONTEND=noninteractive
 	run apt-get update
 	# shellcheck disable=SC2086
@@ -45,7 +46,7 @@ case " $ID ${ID_LIKE:-} " in
 	else
 		pm=yum
 	fi
-	pkgs="cmake make gcc pkgconfig libnl3-devel glib2-devel kmod-devel dbus"
+	pkgs="cmake make gcc pkgconfig libnl3-devel glib2-devel kmod-devel zlib-devel dbus"
 	# liburing is not packaged on older RHEL; the build works without it.
 	if $pm info liburing-devel >/dev/null 2>&1; then
 		pkgs="$pkgs liburing-devel"
@@ -56,7 +57,7 @@ case " $ID ${ID_LIKE:-} " in
 *)
 	echo "install_dep.sh: unsupported distribution '$ID'; install by hand:" >&2
 	echo "  cmake, a C compiler, pkg-config, libnl-3 + libnl-genl-3, glib2/gio," >&2
-	echo "  libkmod, optionally liburing" >&2
+	echo "  libkmod, zlib, optionally liburing" >&2
 	exit 1
 	;;
 esac

@@ -5,8 +5,8 @@
 # from this tree: a cmake build installed into a staging root, split and
 # packed by dpkg-deb.
 # Usage: make_debs.sh [--without rbd|glfs|qcow|zbc|fbo]... [--outdir DIR]
-# --without X configures with -Dwith-X=OFF (none of these handlers is
-# written yet; today the switch changes nothing).
+# --without X configures with -Dwith-X=OFF (only qcow is written yet; for
+# the others the switch changes nothing today).
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
+/*
+ * Drives the qcow format layer from the test scripts (test-qcow.sh):
+ *   qcow_tool open IMG                      open, print the description
+ *   qcow_tool dump IMG RAW                  virtual disk -> raw file
+ *   qcow_tool load IMG RAW                  raw file -> virtual disk (all of it)
+ *   qcow_tool random IMG MIRROR OPS SEED    random writes and discards on both
+ *   qcow_tool threads IMG MIRROR NTHREADS SEED   parallel random writes
+ *   qcow_tool discard IMG OFF LEN           discard (zeroing the edges) on IMG
+ *   qcow_tool status IMG                    allocated bytes per qimg_status
+ * MIRROR is a raw file of the virtual size getting the same changes, for
+ * 'qemu-img compare'.  Exit 0 on success, 1 with a message otherwise.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qcow_format.h"
+
+static int fail(const char *what, int ret)
+{
+	fprintf(stderr, "qcow_tool: %s: %s\n", what, strerror(ret < 0 ? -ret : ret));
+	return 1;
+}
+
+static struct qimg *open_img(const char *path)
+{
+	char err[QIMG_ERR_LEN];
+	struct qimg *img;
+	int fd = open(path, O_RDWR);
+
+	if (fd < 0) {
+		perror(path);
+		return NULL;
+	}
+	if (qimg_open(fd, path, 0, &img, err)) {
+		fprintf(stderr, "qcow_tool: open %s refused: %s\n", path, err);
+		return NULL;
+	}
+	return img;
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static int pwrite_all(int fd, const void *b, size_t n, off_t off)
+{
+	return pwrite(fd, b, n, off) == (ssize_t)n ? 0 : -EIO;
+}
+
+static int copy(struct qimg *img, const char *raw, bool to_raw)
+{
+	uint64_t size = qimg_size(img), off;
+	size_t chunk = 1 << 20;
+	uint8_t *b = malloc(chunk);
+	int fd = open(raw, to_raw ? O_RDWR | O_CREAT | O_TRUNC : O_RDONLY, 0644), ret = 0;
+
+	if (fd < 0 || !b)
+		return -errno;
+	for (off = 0; off < size && !ret; off += chunk) {
+		size_t n = size - off < chunk ? (size_t)(size - off) : chunk;
+
+		if (to_raw) {
+			ret = qimg_read(img, b, n, off);
+			if (!ret)
+				ret = pwrite_all(fd, b, n, (off_t)off);
+		} else {
+			ret = pread(fd, b, n, (off_t)off) == (ssize_t)n ? 0 : -EIO;
+			if (!ret)
+				ret = qimg_write(img, b, n, off);
+		}
+	}
+	if (to_raw && ftruncate(fd, (off_t)size))
+		ret = -errno;
+	close(fd);
+	free(b);
+	return ret;
+}
+
+/* One random write (or discard, 1 in 8) of up to 3 clusters, on both. */
+static int random_op(struct qimg *img, int mfd, uint64_t *s, uint64_t lo, uint64_t hi,
+		     bool discards)
+{
+	uint64_t cs = qimg_cluster_size(img), span = hi - lo, off, len, i;
+	uint8_t *b;
+	int ret;
+
+	off = lo + (rnd(s) % span) / 512 * 512;
+	len = ((rnd(s) % (3 * cs)) / 512 + 1) * 512;
+	if (len > hi - off)
+		len = hi - off;
+	b = malloc(len);
+	if (!b)
+		return -ENOMEM;
+	if (discards && rnd(s) % 8 == 0) {
+		memset(b, 0, len);
+		ret = qimg_discard(img, off, len, true);
+	} else {
+		uint64_t v = rnd(s);
+
+		for (i = 0; i < len; i++)
+			b[i] = (uint8_t)(v + i * 131 + (i >> 9));
+		ret = qimg_write(img, b, len, off);
+	}
+	if (!ret)
+		ret = pwrite_all(mfd, b, len, (off_t)off);
+	free(b);
+	return ret;
+}
+
+struct worker {
+	struct qimg *img;
+	int mfd;
+	uint64_t seed, lo, hi;
+	int ret;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+
+	for (int i = 0; i < 300 && !w->ret; i++)
+		w->ret = random_op(w->img, w->mfd, &w->seed, w->lo, w->hi, false);
+	return NULL;
+}
+
+/* Threads write disjoint slices at once; each checks its slice reads back. */
+static int threads(struct qimg *img, int mfd, int n, uint64_t seed)
+{
+	struct worker w[16];
+	pthread_t t[16];
+	uint64_t slice = qimg_size(img) / (uint64_t)n / 512 * 512;
+	int i, ret = 0;
+
+	if (n > 16 || !slice)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		w[i] = (struct worker){ img, mfd, seed + (uint64_t)i * 7919 + 1,
+					slice * (uint64_t)i, slice * (uint64_t)(i + 1), 0 };
+		pthread_create(&t[i], NULL, work, &w[i]);
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		if (w[i].ret)
+			ret = w[i].ret;
+	}
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct qimg *img;
+	int ret = 0, mfd = -1;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: see the top of qcow_tool.c\n");
+		return 2;
+	}
+	img = open_img(argv[2]);
+	if (!img)
+		return 1;
+	if (!strcmp(argv[1], "open")) {
+		printf("%s size %llu\n", qimg_describe(img), (unsigned long long)qimg_size(img));
+	} else if (!strcmp(argv[1], "dump") && argc == 4) {
+		ret = copy(img, argv[3], true);
+	} else if (!strcmp(argv[1], "load") && argc == 4) {
+		ret = copy(img, argv[3], false);
+	} else if ((!strcmp(argv[1], "random") || !strcmp(argv[1], "threads")) && argc == 6) {
+		uint64_t seed = strtoull(argv[5], NULL, 0) | 1;
+		long n = strtol(argv[4], NULL, 0);
+
+		mfd = open(argv[3], O_RDWR);
+		if (mfd < 0)
+			return fail(argv[3], errno);
+		if (argv[1][0] == 'r')
+			for (long i = 0; i < n && !ret; i++)
+				ret = random_op(img, mfd, &seed, 0, qimg_size(img), true);
+		else
+			ret = threads(img, mfd, (int)n, seed);
+		close(mfd);
+	} else if (!strcmp(argv[1], "discard") && argc == 5) {
+		ret = qimg_discard(img, strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0),
+				   true);
+	} else if (!strcmp(argv[1], "status")) {
+		uint64_t off = 0, len, total = 0;
+		bool a;
+
+		while (!ret && off < qimg_size(img)) {
+			ret = qimg_status(img, off, &len, &a);
+			total += a ? len : 0;
+			off += len;
+		}
+		printf("%llu\n", (unsigned long long)total);
+	} else {
+		fprintf(stderr, "qcow_tool: bad command\n");
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = qimg_flush(img);
+	qimg_close(img);
+	return ret ? fail(argv[1], ret) : 0;
+}
