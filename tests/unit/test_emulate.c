@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "check.h"
+#include "../check.h"
 #include "fake_dev.h"
 
 static uint8_t data[4096];
@@ -44,7 +44,7 @@ static void test_inquiry(struct tcmu_device *dev)
 	const uint8_t *d;
 	size_t pos;
 
-	SECTION("standard INQUIRY");
+	STEP("standard INQUIRY");
 	CHECK_EQ(inquiry(dev, 0, 0, 255, 255), TCMU_STS_OK);
 	CHECK_EQ(data[0], 0);
 	CHECK_EQ(data[2], 6);
@@ -55,18 +55,18 @@ static void test_inquiry(struct tcmu_device *dev)
 	CHECK_EQ(scsi_get_be16(&data[60]), 0x0460);	/* SPC-4 descriptor */
 	CHECK(all_zero(&data[96], 255 - 96));		/* padding, not stale */
 
-	SECTION("allocation length honoured, the rest zeroed");
+	STEP("allocation length honoured, the rest zeroed");
 	CHECK_EQ(inquiry(dev, 0, 0, 5, 64), TCMU_STS_OK);
 	CHECK_EQ(data[4], 91);
 	CHECK(all_zero(&data[5], 59));
 
-	SECTION("bad CDB fields");
+	STEP("bad CDB fields");
 	CHECK_EQ(inquiry(dev, 0, 0x80, 255, 255), TCMU_STS_INVALID_CDB);
 	CHECK_EQ(inquiry(dev, 1, 0x42, 255, 255), TCMU_STS_INVALID_CDB);
 	reset_buf(255);
 	CHECK_EQ(tcmu_emulate_inquiry(dev, NULL, cdb, iov, 2), TCMU_STS_INVALID_CDB);
 
-	SECTION("VPD 00: sorted supported pages");
+	STEP("VPD 00: sorted supported pages");
 	CHECK_EQ(inquiry(dev, 1, 0x00, 255, 255), TCMU_STS_OK);
 	CHECK_EQ(data[1], 0);
 	CHECK_EQ(data[3], 6);
@@ -74,12 +74,12 @@ static void test_inquiry(struct tcmu_device *dev)
 		CHECK(data[pos] > data[pos - 1]);
 	CHECK_EQ(data[9], 0xb2);
 
-	SECTION("VPD 80: unit serial");
+	STEP("VPD 80: unit serial");
 	CHECK_EQ(inquiry(dev, 1, 0x80, 255, 255), TCMU_STS_OK);
 	CHECK_EQ(data[3], 26);
 	CHECK(!memcmp(&data[4], "0123456789abcdef0123456789", 26));
 
-	SECTION("VPD 83: T10 vendor id, NAA 6 (LIO layout), vendor specific");
+	STEP("VPD 83: T10 vendor id, NAA 6 (LIO layout), vendor specific");
 	CHECK_EQ(inquiry(dev, 1, 0x83, 255, 255), TCMU_STS_OK);
 	d = &data[4];
 	CHECK_EQ(d[1] & 0x0f, 1);
@@ -98,7 +98,7 @@ static void test_inquiry(struct tcmu_device *dev)
 	CHECK(!memcmp(&d[4], "ram/", 4));
 	CHECK_EQ(scsi_get_be16(&data[2]), (d + 4 + d[3]) - data - 4);
 
-	SECTION("VPD 83 with a 300-character serial stays well formed");
+	STEP("VPD 83 with a 300-character serial stays well formed");
 	{
 		struct tcmu_device *big;
 		char serial[301];
@@ -115,7 +115,7 @@ static void test_inquiry(struct tcmu_device *dev)
 		fake_dev_free(big);
 	}
 
-	SECTION("VPD B0: block limits");
+	STEP("VPD B0: block limits");
 	CHECK_EQ(inquiry(dev, 1, 0xb0, 255, 255), TCMU_STS_OK);
 	CHECK_EQ(scsi_get_be16(&data[2]), 0x3c);
 	CHECK_EQ(data[4] & 1, 1);		/* WSNZ */
@@ -132,14 +132,14 @@ static void test_inquiry(struct tcmu_device *dev)
 	CHECK_EQ(inquiry(dev, 1, 0xb0, 255, 255), TCMU_STS_OK);
 	CHECK_EQ(scsi_get_be32(&data[20]), 1024 * 1024);
 
-	SECTION("VPD B2: LBPU/LBPWS/LBPWS10/LBPRZ follow unmap");
+	STEP("VPD B2: LBPU/LBPWS/LBPWS10/LBPRZ follow unmap");
 	CHECK_EQ(inquiry(dev, 1, 0xb2, 255, 255), TCMU_STS_OK);
 	CHECK_EQ(data[5] & 0xe4, 0xe4);
 	tcmu_dev_set_unmap_enabled(dev, false);
 	CHECK_EQ(inquiry(dev, 1, 0xb2, 255, 255), TCMU_STS_OK);
 	CHECK_EQ(data[5], 0);
 
-	SECTION("VPD B1: rotation rate");
+	STEP("VPD B1: rotation rate");
 	CHECK_EQ(inquiry(dev, 1, 0xb1, 255, 255), TCMU_STS_OK);
 	CHECK_EQ(scsi_get_be16(&data[4]), 0);
 	tcmu_dev_set_solid_state_media(dev, true);
@@ -153,7 +153,7 @@ static void test_capacity(void)
 	uint8_t cdb16[16] = { SERVICE_ACTION_IN_16, READ_CAPACITY_16 };
 	int i;
 
-	SECTION("READ CAPACITY(10)");
+	STEP("READ CAPACITY(10)");
 	reset_buf(8);
 	CHECK_EQ(tcmu_emulate_read_capacity_10(1000, 512, cdb10, iov, 2), TCMU_STS_OK);
 	CHECK_EQ(scsi_get_be32(&data[0]), 999);
@@ -163,7 +163,7 @@ static void test_capacity(void)
 	cdb10[5] = 1;	/* LBA without PMI */
 	CHECK_EQ(tcmu_emulate_read_capacity_10(1000, 512, cdb10, iov, 2), TCMU_STS_INVALID_CDB);
 
-	SECTION("READ CAPACITY(16) with every short allocation length");
+	STEP("READ CAPACITY(16) with every short allocation length");
 	for (i = 0; i <= 32; i++) {
 		scsi_put_be32(&cdb16[10], i);
 		reset_buf(32);
@@ -199,7 +199,7 @@ static void test_mode(struct tcmu_device *dev)
 	uint8_t cdb[10] = { 0 };
 	uint8_t page[64];
 
-	SECTION("MODE SENSE(6) all pages with a block descriptor");
+	STEP("MODE SENSE(6) all pages with a block descriptor");
 	CHECK_EQ(mode_sense(dev, false, 0, 0x3f, 0, 255), TCMU_STS_OK);
 	CHECK_EQ(data[0], 3 + 8 + 12 + 20 + 12);
 	CHECK_EQ(data[3], 8);
@@ -211,14 +211,14 @@ static void test_mode(struct tcmu_device *dev)
 	CHECK_EQ(data[44], 0x0a);
 	CHECK(all_zero(&data[56], 255 - 56));
 
-	SECTION("DBD, single page, subpage FF of all pages");
+	STEP("DBD, single page, subpage FF of all pages");
 	CHECK_EQ(mode_sense(dev, false, 0x08, 0x08, 0, 255), TCMU_STS_OK);
 	CHECK_EQ(data[3], 0);
 	CHECK_EQ(data[4], 0x08);
 	CHECK_EQ(data[0], 3 + 20);
 	CHECK_EQ(mode_sense(dev, false, 0x08, 0x3f, 0xff, 255), TCMU_STS_OK);
 
-	SECTION("MODE SENSE(10) long LBA block descriptor");
+	STEP("MODE SENSE(10) long LBA block descriptor");
 	CHECK_EQ(mode_sense(dev, true, 0x10, 0x0a, 0, 512), TCMU_STS_OK);
 	CHECK_EQ(data[4] & 1, 1);
 	CHECK_EQ(scsi_get_be16(&data[6]), 16);
@@ -227,26 +227,26 @@ static void test_mode(struct tcmu_device *dev)
 	CHECK_EQ(data[24], 0x0a);
 	CHECK_EQ(scsi_get_be16(&data[0]), 6 + 16 + 12);
 
-	SECTION("changeable values: nothing changeable in the stateless view");
+	STEP("changeable values: nothing changeable in the stateless view");
 	CHECK_EQ(mode_sense(dev, false, 0x08, 0x48, 0, 255), TCMU_STS_OK);
 	CHECK(all_zero(&data[6], 18));
 
-	SECTION("write protect bit");
+	STEP("write protect bit");
 	tcmu_dev_set_write_protect_enabled(dev, true);
 	CHECK_EQ(mode_sense(dev, false, 0x08, 0x08, 0, 255), TCMU_STS_OK);
 	CHECK_EQ(data[2] & 0x80, 0x80);
 	tcmu_dev_set_write_protect_enabled(dev, false);
 
-	SECTION("MODE SENSE errors");
+	STEP("MODE SENSE errors");
 	CHECK_EQ(mode_sense(dev, false, 0, 0xc8, 0, 255), TCMU_STS_NOTSUPP_SAVE_PARAMS);
 	CHECK_EQ(mode_sense(dev, false, 0, 0x1c, 0, 255), TCMU_STS_INVALID_CDB);
 	CHECK_EQ(mode_sense(dev, false, 0, 0x08, 1, 255), TCMU_STS_INVALID_CDB);
 
-	SECTION("truncated by allocation length");
+	STEP("truncated by allocation length");
 	CHECK_EQ(mode_sense(dev, false, 0, 0x3f, 0, 4), TCMU_STS_OK);
 	CHECK_EQ(data[0], 3 + 8 + 12 + 20 + 12);
 
-	SECTION("MODE SELECT(6): current data accepted, WCE change refused here");
+	STEP("MODE SELECT(6): current data accepted, WCE change refused here");
 	CHECK_EQ(mode_sense(dev, false, 0x08, 0x08, 0, 255), TCMU_STS_OK);
 	memcpy(page, data, 24);
 	page[0] = 0;
@@ -275,7 +275,7 @@ static void test_mode(struct tcmu_device *dev)
 	cdb[1] = 0x00;
 	CHECK_EQ(tcmu_emulate_mode_select(dev, cdb, iov, 2), TCMU_STS_INVALID_CDB);
 
-	SECTION("MODE SELECT(10) with a block descriptor of the wrong size");
+	STEP("MODE SELECT(10) with a block descriptor of the wrong size");
 	memset(cdb, 0, sizeof(cdb));
 	cdb[0] = MODE_SELECT_10;
 	cdb[1] = 0x10;
@@ -293,7 +293,7 @@ static void test_misc(struct tcmu_device *dev)
 {
 	uint8_t cdb[6] = { START_STOP, 0, 0, 0, 0, 0 };
 
-	SECTION("START STOP UNIT and TEST UNIT READY");
+	STEP("START STOP UNIT and TEST UNIT READY");
 	CHECK_EQ(tcmu_emulate_start_stop(dev, cdb), TCMU_STS_OK);
 	cdb[4] = 0x03;	/* LOEJ + START */
 	CHECK_EQ(tcmu_emulate_start_stop(dev, cdb), TCMU_STS_OK);
@@ -316,5 +316,5 @@ int main(void)
 	test_mode(dev);
 	test_misc(dev);
 	fake_dev_free(dev);
-	return check_summary("test-emulate");
+	return check_exit();
 }

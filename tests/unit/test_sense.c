@@ -2,7 +2,7 @@
 /* Checks lib/sense.c: every TCMU_STS_* maps as documented, INFO/SKS kept. */
 #include <string.h>
 
-#include "check.h"
+#include "../check.h"
 #include "fake_dev.h"
 
 struct expect {
@@ -64,7 +64,7 @@ int main(void)
 	size_t i;
 	int sts;
 
-	SECTION("every status in the table, aliases distinct from new codes");
+	STEP("every status in the table, aliases distinct from new codes");
 	CHECK_EQ(sizeof(table) / sizeof(table[0]), TCMU_STS__MAX + 1);
 	CHECK(TCMU_STS_LBA_OUT_OF_RANGE == TCMU_STS_RANGE);
 	CHECK(TCMU_STS_NOT_READY != TCMU_STS_INVALID_PARAM_LIST_LEN);
@@ -84,7 +84,7 @@ int main(void)
 		CHECK_EQ(sb[15], 0);
 	}
 
-	SECTION("every value 0.._MAX-1 is mapped to a real status");
+	STEP("every value 0.._MAX-1 is mapped to a real status");
 	for (sts = TCMU_STS_NOT_HANDLED; sts < TCMU_STS__MAX; sts++) {
 		memset(sb, 0, sizeof(sb));
 		if (tcmu_sts_to_scsi(sts, sb) == SAM_STAT_CHECK_CONDITION &&
@@ -92,20 +92,20 @@ int main(void)
 			CHECK(sb[12] != 0 || sb[2] == 0xb);
 	}
 
-	SECTION("unknown status: internal target failure");
+	STEP("unknown status: internal target failure");
 	memset(sb, 0, sizeof(sb));
 	CHECK_EQ(tcmu_sts_to_scsi(TCMU_STS__MAX + 5, sb), SAM_STAT_CHECK_CONDITION);
 	CHECK_EQ(sb[2], 0x4);
 	CHECK_EQ(sb[12], 0x44);
 
-	SECTION("PASSTHROUGH_ERR keeps the handler's sense");
+	STEP("PASSTHROUGH_ERR keeps the handler's sense");
 	memset(sb, 0, sizeof(sb));
 	tcmu_set_sense_data(sb, MEDIUM_ERROR, 0x1100);
 	CHECK_EQ(tcmu_sts_to_scsi(TCMU_STS_PASSTHROUGH_ERR, sb), SAM_STAT_CHECK_CONDITION);
 	CHECK_EQ(sb[2], MEDIUM_ERROR);
 	CHECK_EQ(sb[12], 0x11);
 
-	SECTION("miscompare offset in INFORMATION survives the mapping");
+	STEP("miscompare offset in INFORMATION survives the mapping");
 	memset(sb, 0xee, sizeof(sb));	/* stale bytes must not leak */
 	memset(sb, 0, 18);
 	tcmu_sense_set_info(sb, 0x01020304);
@@ -115,7 +115,7 @@ int main(void)
 	CHECK_EQ(sb[2], MISCOMPARE);
 	CHECK_EQ(sb[15], 0);
 
-	SECTION("progress indication survives, no VALID without INFO");
+	STEP("progress indication survives, no VALID without INFO");
 	memset(sb, 0, sizeof(sb));
 	tcmu_sense_set_progress(sb, 0x8000);
 	tcmu_sts_to_scsi(TCMU_STS_FRMT_IN_PROGRESS, sb);
@@ -125,7 +125,7 @@ int main(void)
 	CHECK_EQ(sb[12], 0x04);
 	CHECK_EQ(sb[13], 0x04);
 
-	SECTION("stale INFO without VALID is cleared");
+	STEP("stale INFO without VALID is cleared");
 	memset(sb, 0, sizeof(sb));
 	sb[3] = 0x55;
 	sb[16] = 0x66;
@@ -133,7 +133,7 @@ int main(void)
 	CHECK_EQ(sb[3], 0);
 	CHECK_EQ(sb[16], 0);
 
-	SECTION("field pointer");
+	STEP("field pointer");
 	memset(sb, 0, sizeof(sb));
 	tcmu_sense_set_field_pointer(sb, true, 2, 5);
 	tcmu_sts_to_scsi(TCMU_STS_INVALID_CDB, sb);
@@ -144,10 +144,10 @@ int main(void)
 	CHECK_EQ(sb[15], 0x80);
 	CHECK_EQ(scsi_get_be16(&sb[16]), 300);
 
-	SECTION("tcmu_set_sense_data returns CHECK CONDITION");
+	STEP("tcmu_set_sense_data returns CHECK CONDITION");
 	memset(sb, 0, sizeof(sb));
 	CHECK_EQ(tcmu_set_sense_data(sb, NOT_READY, 0x0401), SAM_STAT_CHECK_CONDITION);
 	CHECK_EQ(sb[2], NOT_READY);
 	CHECK_EQ(sb[13], 0x01);
-	return check_summary("test-sense");
+	return check_exit();
 }

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "check.h"
+#include "../check.h"
 #include "fake_dev.h"
 
 int main(void)
@@ -11,7 +11,7 @@ int main(void)
 	uint8_t cdb[40];
 	int g;
 
-	SECTION("length from the group code");
+	STEP("length from the group code");
 	for (g = 0; g < 8; g++) {
 		static const int expect[8] = { 6, 10, 10, -EINVAL, 16, 12, -EINVAL, -EINVAL };
 
@@ -24,7 +24,7 @@ int main(void)
 	cdb[7] = 0x18;
 	CHECK_EQ(tcmu_get_cdb_length(cdb), 32);
 
-	SECTION("READ(6): 21-bit LBA, 0 blocks means 256");
+	STEP("READ(6): 21-bit LBA, 0 blocks means 256");
 	memset(cdb, 0, sizeof(cdb));
 	cdb[0] = READ_6;
 	cdb[1] = 0xff;	/* upper 3 bits are not LBA */
@@ -38,7 +38,7 @@ int main(void)
 	cdb[4] = 0;
 	CHECK_EQ(tcmu_cdb_get_xfer_length(cdb), 0);
 
-	SECTION("READ(10)/(12)/(16)");
+	STEP("READ(10)/(12)/(16)");
 	memset(cdb, 0, sizeof(cdb));
 	cdb[0] = READ_10;
 	scsi_put_be32(&cdb[2], 0xdeadbeef);
@@ -58,7 +58,7 @@ int main(void)
 	CHECK_EQ(tcmu_cdb_get_lba(cdb), 0x0102030405060708ull);
 	CHECK_EQ(tcmu_cdb_get_xfer_length(cdb), 0x90abcdef);
 
-	SECTION("32-byte variable length layout");
+	STEP("32-byte variable length layout");
 	memset(cdb, 0, sizeof(cdb));
 	cdb[0] = VARIABLE_LENGTH_CMD;
 	cdb[7] = 0x18;
@@ -67,19 +67,19 @@ int main(void)
 	CHECK_EQ(tcmu_cdb_get_lba(cdb), 0x1122334455667788ull);
 	CHECK_EQ(tcmu_cdb_get_xfer_length(cdb), 42);
 
-	SECTION("vendor group: no LBA, no length");
+	STEP("vendor group: no LBA, no length");
 	memset(cdb, 0, sizeof(cdb));
 	cdb[0] = 0xc0;
 	CHECK_EQ(tcmu_cdb_get_lba(cdb), 0);
 	CHECK_EQ(tcmu_cdb_get_xfer_length(cdb), 0);
 
-	SECTION("byte order helpers");
+	STEP("byte order helpers");
 	scsi_put_be64(cdb, 0x8877665544332211ull);
 	CHECK_EQ(cdb[0], 0x88);
 	CHECK_EQ(cdb[7], 0x11);
 	CHECK_EQ(scsi_get_be24(&cdb[1]), 0x776655);
 
-	SECTION("print_info does not crash on any group");
+	STEP("print_info does not crash on any group");
 	{
 		struct tcmulib_cmd cmd;
 
@@ -91,5 +91,5 @@ int main(void)
 		cmd.cdb_len = 16;
 		tcmu_cdb_print_info(NULL, &cmd, "info");
 	}
-	return check_summary("test-cdb");
+	return check_exit();
 }

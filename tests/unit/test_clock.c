@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "check.h"
+#include "../check.h"
 #include "libtcmu.h"
 
 static uint64_t ts_ns(const struct timespec *ts)
@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 	       coarse ? "CLOCK_MONOTONIC_COARSE" : "CLOCK_MONOTONIC", (unsigned long long)cost);
 	CHECK(cost > 0);
 
-	SECTION("TCMU_CLOCK");
+	STEP("TCMU_CLOCK");
 	if (!strcmp(want, "fine"))
 		CHECK(!coarse);
 	else if (!strcmp(want, "coarse"))
@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 	else
 		CHECK(coarse == (cost > 1000)); /* the documented threshold */
 
-	SECTION("on the CLOCK_MONOTONIC timeline");
+	STEP("on the CLOCK_MONOTONIC timeline");
 	CHECK(!clock_getres(coarse ? CLOCK_MONOTONIC_COARSE : CLOCK_MONOTONIC, &res));
 	res_ns = ts_ns(&res);
 	for (i = 0; i < 100; i++) {
@@ -59,7 +59,7 @@ int main(int argc, char **argv)
 		CHECK(now + res_ns + 100000000ull >= before);
 	}
 
-	SECTION("never goes back");
+	STEP("never goes back");
 	prev = tcmulib_now_ns();
 	for (i = 0; i < 100000; i++) {
 		now = tcmulib_now_ns();
@@ -69,5 +69,5 @@ int main(int argc, char **argv)
 		}
 		prev = now;
 	}
-	return check_summary("test-clock");
+	return check_exit();
 }

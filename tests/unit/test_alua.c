@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "../check.h"
 #include "engine_priv.h"
 #include "fake_dev.h"
 
@@ -219,7 +219,7 @@ static void test_no_alua(void)
 {
 	struct tcmu_device *dev = fake_dev_new(64, 512, "plain");
 
-	SECTION("no groups: TPGS 0, RTPG and STPG are invalid opcodes");
+	STEP("no groups: TPGS 0, RTPG and STPG are invalid opcodes");
 	inquiry(dev, false, 0, 96);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK_EQ(buf[5] & 0x30, 0);
@@ -263,12 +263,12 @@ static void test_alua(void)
 	build_tree();
 	dev = fake_dev_new(64, 512, SERIAL);
 
-	SECTION("INQUIRY: TPGS 11b from the local group's access type");
+	STEP("INQUIRY: TPGS 11b from the local group's access type");
 	inquiry(dev, false, 0, 96);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK_EQ(buf[5] & 0x30, 0x30);
 
-	SECTION("VPD 0x83: relative port, port group and port name designators");
+	STEP("VPD 0x83: relative port, port group and port name designators");
 	inquiry(dev, true, 0x83, 1024);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK(find_desig(3, false) != NULL);	/* the NAA designator is still there */
@@ -291,20 +291,20 @@ static void test_alua(void)
 		CHECK(!strcmp((const char *)&d[4], WWN ",t,0x0001"));
 	}
 
-	SECTION("RSOC lists RTPG when ALUA is enabled");
+	STEP("RSOC lists RTPG when ALUA is enabled");
 	memset(buf, 0, sizeof(buf));
 	run(dev, rsoc, 64);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK_EQ(buf[1] & 0x07, 0x03);
 
-	SECTION("RTPG, length-only header");
+	STEP("RTPG, length-only header");
 	rtpg(dev, 0, 512, 512);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK_EQ(scsi_get_be32(&buf[0]), 28);
 	CHECK(res.read_len_valid && res.read_len == 32);
 	check_descs(&buf[4], ALUA_AO);
 
-	SECTION("RTPG, extended header with the implicit transition time");
+	STEP("RTPG, extended header with the implicit transition time");
 	rtpg(dev, 1, 512, 512);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK_EQ(scsi_get_be32(&buf[0]), 32);
@@ -312,7 +312,7 @@ static void test_alua(void)
 	CHECK_EQ(buf[5], 10);
 	check_descs(&buf[8], ALUA_AO);
 
-	SECTION("RTPG, short allocation length: truncated, no stale bytes");
+	STEP("RTPG, short allocation length: truncated, no stale bytes");
 	rtpg(dev, 0, 10, 64);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK_EQ(scsi_get_be32(&buf[0]), 28);
@@ -322,7 +322,7 @@ static void test_alua(void)
 	rtpg(dev, 2, 512, 512);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 
-	SECTION("STPG to Standby: media access NOT READY 04/0B, INQUIRY fine");
+	STEP("STPG to Standby: media access NOT READY 04/0B, INQUIRY fine");
 	stpg(dev, ALUA_STANDBY, 17);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	read10(dev);
@@ -335,7 +335,7 @@ static void test_alua(void)
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK_EQ(buf[4] & 0x0f, ALUA_STANDBY);
 
-	SECTION("STPG errors: unknown group, unsupported states");
+	STEP("STPG errors: unknown group, unsupported states");
 	stpg(dev, ALUA_AO, 99);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
 	stpg(dev, ALUA_STANDBY, 20);	/* grp_b has no S_SUP */
@@ -347,13 +347,13 @@ static void test_alua(void)
 	read10(dev);	/* still standby */
 	EXPECT_SENSE(NOT_READY, ASC_PORT_IN_STANDBY);
 
-	SECTION("back to active/optimized");
+	STEP("back to active/optimized");
 	stpg(dev, ALUA_AO, 17);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	read10(dev);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 
-	SECTION("Unavailable 04/0C, Offline (per port) 04/12");
+	STEP("Unavailable 04/0C, Offline (per port) 04/12");
 	stpg(dev, ALUA_UNAVAILABLE, 17);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	read10(dev);
@@ -373,7 +373,7 @@ static void test_alua(void)
 	read10(dev);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 
-	SECTION("implicit-only local group: TPGS 01b, STPG invalid opcode");
+	STEP("implicit-only local group: TPGS 01b, STPG invalid opcode");
 	put("core/user_1/" SERIAL "/alua/grp_a/alua_access_type", "Implicit\n");
 	inquiry(dev, false, 0, 96);
 	CHECK_EQ(buf[5] & 0x30, 0x10);
@@ -383,7 +383,7 @@ static void test_alua(void)
 	inquiry(dev, false, 0, 96);
 	CHECK_EQ(buf[5] & 0x30, 0x20);
 
-	SECTION("state changed in configfs is seen on the next INQUIRY");
+	STEP("state changed in configfs is seen on the next INQUIRY");
 	put("core/user_1/" SERIAL "/alua/grp_a/alua_access_state", "2\n");
 	read10(dev);	/* cached: still active */
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
@@ -409,6 +409,6 @@ int main(void)
 	test_alua();
 	rm_tree();
 	if (fake_internal_errors)
-		check_count++, check_failures++;
-	return check_summary("test-alua");
+		check_failures++;
+	return check_exit();
 }

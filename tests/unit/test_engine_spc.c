@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "../check.h"
 #include "engine_priv.h"
 #include "fake_dev.h"
 
@@ -32,7 +32,7 @@ static int run6(struct tcmu_device *dev, uint8_t op, uint8_t b1, uint8_t b2, uin
 
 static void test_ua(struct tcmu_device *dev)
 {
-	SECTION("CAPACITY DATA HAS CHANGED: once, not on INQUIRY, via REQUEST SENSE");
+	STEP("CAPACITY DATA HAS CHANGED: once, not on INQUIRY, via REQUEST SENSE");
 	scsi_dev_capacity_changed(fake_dev_scsi(dev));
 	run6(dev, INQUIRY, 0, 0, 0, 36, 36);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
@@ -58,7 +58,7 @@ static void test_ua(struct tcmu_device *dev)
 	 * gets it, whoever sent it, and the others never see it.  Two resizes
 	 * before any command give one UA (docs/scsi-engine.md).
 	 */
-	SECTION("UA per device, not per I_T nexus: first command only");
+	STEP("UA per device, not per I_T nexus: first command only");
 	scsi_dev_capacity_changed(fake_dev_scsi(dev));
 	scsi_dev_capacity_changed(fake_dev_scsi(dev));
 	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0);	/* "initiator A" */
@@ -68,7 +68,7 @@ static void test_ua(struct tcmu_device *dev)
 	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0);	/* A again: nothing */
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 
-	SECTION("unknown opcode with a pending UA reports the UA first");
+	STEP("unknown opcode with a pending UA reports the UA first");
 	scsi_dev_capacity_changed(fake_dev_scsi(dev));
 	run6(dev, 0x02, 0, 0, 0, 0, 0);
 	EXPECT_SENSE(UNIT_ATTENTION, ASC_CAPACITY_DATA_HAS_CHANGED);
@@ -78,7 +78,7 @@ static void test_ua(struct tcmu_device *dev)
 
 static void test_request_sense(struct tcmu_device *dev)
 {
-	SECTION("REQUEST SENSE: NO SENSE, fixed and descriptor format");
+	STEP("REQUEST SENSE: NO SENSE, fixed and descriptor format");
 	run6(dev, REQUEST_SENSE, 0, 0, 0, 18, 18);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK_EQ(buf[0], 0x70);
@@ -98,7 +98,7 @@ static void test_request_sense(struct tcmu_device *dev)
 
 static void test_cdb_checks(struct tcmu_device *dev)
 {
-	SECTION("reserved bits, NACA, unknown opcodes");
+	STEP("reserved bits, NACA, unknown opcodes");
 	run6(dev, TEST_UNIT_READY, 0x01, 0, 0, 0, 0);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 	CHECK_EQ(res.sense[15], 0x80 | 0x40 | 0x08 | 0);	/* SKSV, C/D, BPV, bit 0 */
@@ -147,7 +147,7 @@ static void test_rsoc(struct tcmu_device *dev)
 	struct scsi_backend_ops *ops = fake_dev_ops(dev);
 	const uint8_t *d;
 
-	SECTION("REPORT SUPPORTED OPCODES: all commands");
+	STEP("REPORT SUPPORTED OPCODES: all commands");
 	rsoc(dev, 0, 0, 0, 4096);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK(scsi_get_be32(buf) % 8 == 0);
@@ -159,7 +159,7 @@ static void test_rsoc(struct tcmu_device *dev)
 	CHECK(rsoc_find(INQUIRY, -1, false) != NULL);
 	CHECK(rsoc_find(0x1d, -1, false) == NULL);
 
-	SECTION("UNMAP is not listed without the backend's unmap");
+	STEP("UNMAP is not listed without the backend's unmap");
 	ops->unmap = NULL;
 	rsoc(dev, 0, 0, 0, 4096);
 	CHECK(rsoc_find(UNMAP, -1, false) == NULL);
@@ -174,14 +174,14 @@ static void test_rsoc(struct tcmu_device *dev)
 	}
 	ops->unmap = fake_ram_ops.unmap;
 
-	SECTION("RCTD: timeouts descriptors");
+	STEP("RCTD: timeouts descriptors");
 	rsoc(dev, 0x80, 0, 0, 4096);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK(scsi_get_be32(buf) % 20 == 0);
 	d = rsoc_find(WRITE_16, -1, true);
 	CHECK(d && (d[5] & 2) && scsi_get_be16(&d[8]) == 0x0a);
 
-	SECTION("one command: by opcode, by opcode + service action");
+	STEP("one command: by opcode, by opcode + service action");
 	rsoc(dev, 1, WRITE_10, 0, 64);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK_EQ(buf[1] & 7, 3);
@@ -204,7 +204,7 @@ static void test_rsoc(struct tcmu_device *dev)
 	rsoc(dev, 5, 0, 0, 64);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 
-	SECTION("every listed command round-trips through the one-command form");
+	STEP("every listed command round-trips through the one-command form");
 	rsoc(dev, 0, 0, 0, 4096);
 	{
 		uint8_t all[4096];
@@ -226,7 +226,7 @@ static void test_mode_select(struct tcmu_device *dev)
 {
 	uint8_t page[24];
 
-	SECTION("WCE changeable (backend has flush) and applied by MODE SELECT");
+	STEP("WCE changeable (backend has flush) and applied by MODE SELECT");
 	run6(dev, MODE_SENSE, 0x08, 0x48, 0, 255, 255);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK_EQ(buf[6] & 0x04, 0x04);
@@ -248,7 +248,7 @@ static void test_mode_select(struct tcmu_device *dev)
 	run6(dev, MODE_SENSE, 0x08, 0x88, 0, 255, 255);	/* default values */
 	CHECK_EQ(buf[6] & 0x04, 0x04);
 
-	SECTION("with WCE off every write is FUA");
+	STEP("with WCE off every write is FUA");
 	{
 		uint8_t cdb[10] = { WRITE_10, 0, 0, 0, 0, 1, 0, 0, 1, 0 };
 		unsigned int before = fake_dev_stats(dev)->fua_writes;
@@ -272,14 +272,14 @@ static void test_wp_and_capacity(struct tcmu_device *dev)
 {
 	uint8_t cdb[16] = { SERVICE_ACTION_IN_16, READ_CAPACITY_16 };
 
-	SECTION("READ CAPACITY(16): LBPME/LBPRZ from the backend's unmap");
+	STEP("READ CAPACITY(16): LBPME/LBPRZ from the backend's unmap");
 	cdb[13] = 32;
 	fake_exec(dev, cdb, buf, 32, &res);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK_EQ(scsi_get_be64(buf), 2047);
 	CHECK_EQ(buf[14] & 0xc0, 0xc0);
 
-	SECTION("write protected: DATA PROTECT for writes, reads fine");
+	STEP("write protected: DATA PROTECT for writes, reads fine");
 	tcmu_dev_set_write_protect_enabled(dev, true);
 	{
 		uint8_t w[10] = { WRITE_10, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
@@ -299,7 +299,7 @@ static void test_format(struct tcmu_device *dev)
 	uint8_t *mem = fake_dev_mem(dev);
 	int i;
 
-	SECTION("format in progress: NOT READY with progress, INQUIRY still served");
+	STEP("format in progress: NOT READY with progress, INQUIRY still served");
 	atomic_store(&sd->format_progress, 0x4000);
 	atomic_store(&sd->formatting, true);
 	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0);
@@ -324,7 +324,7 @@ static void test_format(struct tcmu_device *dev)
 	EXPECT_SENSE(NOT_READY, ASC_NOT_READY_FORMAT_IN_PROGRESS);
 	atomic_store(&sd->formatting, false);
 
-	SECTION("FORMAT UNIT zero-fills (plain writes without unmap)");
+	STEP("FORMAT UNIT zero-fills (plain writes without unmap)");
 	fake_dev_ops(dev)->unmap = NULL;
 	memset(mem, 0x77, 2048 * 512);
 	run6(dev, FORMAT_UNIT, 0, 0, 0, 0, 0);
@@ -332,7 +332,7 @@ static void test_format(struct tcmu_device *dev)
 	CHECK(mem[0] == 0 && mem[2048 * 512 - 1] == 0);
 	CHECK(!atomic_load(&sd->formatting));
 
-	SECTION("FORMAT UNIT parameter list: IMMED runs in the background");
+	STEP("FORMAT UNIT parameter list: IMMED runs in the background");
 	memset(mem, 0x77, 2048 * 512);
 	memset(buf, 0, 4);
 	buf[1] = 0x02;	/* IMMED */
@@ -347,7 +347,7 @@ static void test_format(struct tcmu_device *dev)
 	CHECK(!atomic_load(&sd->formatting));
 	CHECK(mem[0] == 0 && mem[2048 * 512 - 1] == 0);
 
-	SECTION("FORMAT UNIT errors");
+	STEP("FORMAT UNIT errors");
 	{
 		uint8_t cdb[6] = { FORMAT_UNIT, 0x10, 0, 0, 0, 0 };
 
@@ -394,7 +394,7 @@ static void test_cdb_need(void)
 	};
 	size_t i;
 
-	SECTION("scsi_cdb_need: medium, engine-only, other");
+	STEP("scsi_cdb_need: medium, engine-only, other");
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		uint8_t cdb[16] = {t[i].op, t[i].b1};
 
@@ -416,5 +416,5 @@ int main(void)
 	test_cdb_need();
 	CHECK_EQ(fake_internal_errors, 0);
 	fake_dev_free(dev);
-	return check_summary("test-engine_spc");
+	return check_exit();
 }

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "check.h"
+#include "../check.h"
 #include "fake_dev.h"
 
 #define NBLK	2048
@@ -57,7 +57,7 @@ static void test_rw(void)
 	uint8_t cdb6[6] = { READ_6, 0, 0, 0, 0, 0 };
 	int i;
 
-	SECTION("WRITE(10) then READ(16) round trip over three iovecs");
+	STEP("WRITE(10) then READ(16) round trip over three iovecs");
 	for (i = 0; i < 4 * BS; i++)
 		buf[i] = i * 7;
 	cmd10(WRITE_10, 0, 10, 4, 4 * BS);
@@ -69,14 +69,14 @@ static void test_rw(void)
 	CHECK(!memcmp(mem + 10 * BS, buf, 4 * BS));
 	CHECK_EQ(res.cls, SCSI_CLASS_READ);
 
-	SECTION("READ(6) of 0 blocks means 256, READ(12)");
+	STEP("READ(6) of 0 blocks means 256, READ(12)");
 	fake_exec(dev, cdb6, buf, 256 * BS, &res);
 	EXPECT_GOOD();
 	CHECK(!memcmp(buf + 10 * BS, mem + 10 * BS, BS));
 	cmd12(READ_12, 0, NBLK - 1, 1, BS);
 	EXPECT_GOOD();
 
-	SECTION("range checks");
+	STEP("range checks");
 	cmd10(READ_10, 0, NBLK - 1, 2, 2 * BS);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
 	cmd16(WRITE_16, 0, ~0ull, 1, BS);
@@ -87,7 +87,7 @@ static void test_rw(void)
 	EXPECT_GOOD();
 	CHECK_EQ(res.cls, SCSI_CLASS_DONE);
 
-	SECTION("RDPROTECT/WRPROTECT refused, DPO/FUA accepted, FUA reaches rw->fua");
+	STEP("RDPROTECT/WRPROTECT refused, DPO/FUA accepted, FUA reaches rw->fua");
 	for (i = 1; i < 8; i++) {
 		cmd10(READ_10, i << 5, 0, 1, BS);
 		EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
@@ -104,7 +104,7 @@ static void test_rw(void)
 	EXPECT_GOOD();
 	CHECK_EQ(fake_dev_stats(dev)->fua_writes, i + 1);
 
-	SECTION("transfer length vs Data-Out/Data-In size (iSCSI over/underflow)");
+	STEP("transfer length vs Data-Out/Data-In size (iSCSI over/underflow)");
 	memset(mem + 20 * BS, 0, 2 * BS);
 	memset(buf, 0x61, 2 * BS);
 	cmd10(WRITE_10, 0, 20, 2, BS + 100);	/* one whole block fits */
@@ -144,7 +144,7 @@ static void test_rw(void)
 	 * an overflow (buffer smaller than the CDB asks) or an empty buffer
 	 * completes without it (docs/scsi-engine.md, "Residuals").
 	 */
-	SECTION("READ_LEN only for a Data-In buffer longer than the data");
+	STEP("READ_LEN only for a Data-In buffer longer than the data");
 	cmd10(READ_10, 0, 0, 2, 2 * BS);	/* exact */
 	EXPECT_GOOD();
 	CHECK_EQ(res.cls, SCSI_CLASS_READ);
@@ -168,7 +168,7 @@ static void test_sync_prefetch(void)
 	struct scsi_backend_ops *ops = fake_dev_ops(dev);
 	unsigned int n = fake_dev_stats(dev)->flushes;
 
-	SECTION("SYNCHRONIZE CACHE(10/16): flush, range checked");
+	STEP("SYNCHRONIZE CACHE(10/16): flush, range checked");
 	cmd10(SYNCHRONIZE_CACHE, 0x02, 0, 0, 0);
 	EXPECT_GOOD();
 	CHECK_EQ(fake_dev_stats(dev)->flushes, n + 1);
@@ -180,7 +180,7 @@ static void test_sync_prefetch(void)
 	CHECK_EQ(fake_dev_stats(dev)->flushes, n + 1);
 	ops->flush = fake_ram_ops.flush;
 
-	SECTION("PRE-FETCH(10/16)");
+	STEP("PRE-FETCH(10/16)");
 	cmd10(PRE_FETCH_10, 0x02, 0, 16, 0);
 	EXPECT_GOOD();
 	cmd10(PRE_FETCH_10, 0, NBLK + 1, 0, 0);
@@ -191,7 +191,7 @@ static void test_sync_prefetch(void)
 
 static void test_verify(void)
 {
-	SECTION("VERIFY: BYTCHK 0, 1, 3 and the miscompare offset");
+	STEP("VERIFY: BYTCHK 0, 1, 3 and the miscompare offset");
 	memset(mem + 100 * BS, 0x3c, 8 * BS);
 	cmd10(VERIFY, 0, 100, 8, 0);
 	EXPECT_GOOD();
@@ -211,7 +211,7 @@ static void test_verify(void)
 	EXPECT_SENSE(MISCOMPARE, ASC_MISCOMPARE_DURING_VERIFY_OPERATION);
 	CHECK_EQ(scsi_get_be32(&res.sense[3]), 7 * BS + 3);
 
-	SECTION("VERIFY errors");
+	STEP("VERIFY errors");
 	cmd10(VERIFY, 0x04, 100, 8, 8 * BS);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 	cmd10(VERIFY, 0x02, NBLK - 1, 2, 2 * BS);
@@ -223,12 +223,12 @@ static void test_verify(void)
 	cmd10(VERIFY, 0x02, NBLK, 0, 0);
 	EXPECT_GOOD();
 
-	SECTION("backend read error during VERIFY");
+	STEP("backend read error during VERIFY");
 	fake_dev_inject(dev, TCMU_STS_RD_ERR, 1);
 	cmd10(VERIFY, 0x02, 0, 1, BS);
 	EXPECT_SENSE(MEDIUM_ERROR, ASC_READ_ERROR);
 
-	SECTION("WRITE AND VERIFY(10/12/16)");
+	STEP("WRITE AND VERIFY(10/12/16)");
 	memset(buf, 0x5a, 4 * BS);
 	cmd10(WRITE_VERIFY, 0x02, 200, 4, 4 * BS);
 	EXPECT_GOOD();
@@ -263,7 +263,7 @@ static void test_caw(void)
 {
 	struct scsi_backend_ops *ops = fake_dev_ops(dev);
 
-	SECTION("COMPARE AND WRITE emulated: match writes, miscompare does not");
+	STEP("COMPARE AND WRITE emulated: match writes, miscompare does not");
 	memset(mem + 300 * BS, 'A', BS);
 	memset(buf, 'A', BS);
 	memset(buf + BS, 'B', BS);
@@ -283,7 +283,7 @@ static void test_caw(void)
 	CHECK_EQ(scsi_get_be32(&res.sense[3]), BS - 27);
 	CHECK_EQ(mem[300 * BS + 1], 'B');
 
-	SECTION("COMPARE AND WRITE limits and sizes");
+	STEP("COMPARE AND WRITE limits and sizes");
 	caw(0, 300, 0, 0);
 	EXPECT_GOOD();
 	caw(0, 300, 2, 4 * BS);
@@ -297,7 +297,7 @@ static void test_caw(void)
 	caw(0x20, 0, 1, 2 * BS);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 
-	SECTION("COMPARE AND WRITE through the backend's caw");
+	STEP("COMPARE AND WRITE through the backend's caw");
 	ops->caw = fake_ram_ops.caw;
 	memset(buf, 'B', BS);
 	memset(buf + BS, 'E', BS);
@@ -327,7 +327,7 @@ static void test_write_same(void)
 	unsigned int unmaps;
 	int i;
 
-	SECTION("WRITE SAME(10/16) writes the block pattern");
+	STEP("WRITE SAME(10/16) writes the block pattern");
 	for (i = 0; i < BS; i++)
 		buf[i] = i;
 	ws(false, 0, 400, 300, BS);
@@ -338,7 +338,7 @@ static void test_write_same(void)
 	EXPECT_GOOD();
 	CHECK(!memcmp(mem + (NBLK - 1) * BS, buf, BS));
 
-	SECTION("UNMAP bit: zero block deallocates, other data is written");
+	STEP("UNMAP bit: zero block deallocates, other data is written");
 	unmaps = fake_dev_stats(dev)->unmaps;
 	memset(buf, 0, BS);
 	ws(false, 0x08, 400, 10, BS);
@@ -351,7 +351,7 @@ static void test_write_same(void)
 	CHECK_EQ(fake_dev_stats(dev)->unmaps, unmaps + 1);
 	CHECK_EQ(mem[409 * BS], 0xee);
 
-	SECTION("NDOB: zeroes without Data-Out");
+	STEP("NDOB: zeroes without Data-Out");
 	ws(true, 0x01, 400, 10, 0);
 	EXPECT_GOOD();
 	CHECK_EQ(mem[409 * BS], 0);
@@ -359,7 +359,7 @@ static void test_write_same(void)
 	EXPECT_GOOD();
 	CHECK_EQ(fake_dev_stats(dev)->unmaps, unmaps + 2);
 
-	SECTION("backend writesame used when present");
+	STEP("backend writesame used when present");
 	ops->writesame = fake_ram_ops.writesame;
 	memset(buf, 0x42, BS);
 	ws(false, 0, 800, 5, BS);
@@ -368,7 +368,7 @@ static void test_write_same(void)
 	CHECK_EQ(mem[804 * BS + 511], 0x42);
 	ops->writesame = NULL;
 
-	SECTION("WRITE SAME errors");
+	STEP("WRITE SAME errors");
 	ws(false, 0, 0, 0, BS);		/* WSNZ */
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 	ws(false, 0x10, 0, 1, BS);	/* ANCHOR */
@@ -389,7 +389,7 @@ static void test_write_same(void)
 	ws(false, 0, 0, 1, BS);
 	EXPECT_SENSE(MEDIUM_ERROR, ASC_WRITE_ERROR);
 
-	SECTION("UNMAP bit without the backend's unmap is refused (LBPWS clear)");
+	STEP("UNMAP bit without the backend's unmap is refused (LBPWS clear)");
 	{
 		ops->unmap = NULL;
 		memset(buf, 0, BS);
@@ -424,7 +424,7 @@ static void test_unmap(void)
 	uint32_t nr[300];
 	size_t i;
 
-	SECTION("UNMAP: descriptors deallocate, zero length ones are fine");
+	STEP("UNMAP: descriptors deallocate, zero length ones are fine");
 	memset(mem, 0x11, 64 * BS);
 	cmd10(WRITE_10, 0, 0, 64, 64 * BS);
 	for (i = 0; i < 256; i++) {
@@ -442,7 +442,7 @@ static void test_unmap(void)
 	unmap(0, 0, lba, nr, 8);
 	EXPECT_GOOD();
 
-	SECTION("UNMAP errors: list length, count, range, ANCHOR, limits");
+	STEP("UNMAP errors: list length, count, range, ANCHOR, limits");
 	unmap(0, 1, lba, nr, 6);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_PARAMETER_LIST_LENGTH_ERROR);
 	for (i = 0; i < 257; i++) {
@@ -471,7 +471,7 @@ static void test_unmap(void)
 		fake_exec(dev, cdb, buf, 24, &res);
 		EXPECT_SENSE(ILLEGAL_REQUEST, ASC_PARAMETER_LIST_LENGTH_ERROR);
 	}
-	SECTION("a bad descriptor leaves every block mapped");
+	STEP("a bad descriptor leaves every block mapped");
 	cmd10(WRITE_10, 0, 0, 4, 4 * BS);
 	lba[0] = 0;
 	nr[0] = 1;
@@ -487,7 +487,7 @@ static void test_unmap(void)
 	 * before it stay unmapped, it and the later ones are untouched
 	 * (docs/scsi-engine.md, "UNMAP that fails partway").
 	 */
-	SECTION("UNMAP failing partway: earlier ranges unmapped, the rest left");
+	STEP("UNMAP failing partway: earlier ranges unmapped, the rest left");
 	memset(buf, 0x11, 30 * BS);
 	cmd10(WRITE_10, 0, 100, 30, 30 * BS);
 	EXPECT_GOOD();
@@ -526,7 +526,7 @@ static void test_lba_status(void)
 	uint64_t lba[1] = { 16 };
 	uint32_t nr[1] = { 16 };
 
-	SECTION("GET LBA STATUS without backend support: all mapped");
+	STEP("GET LBA STATUS without backend support: all mapped");
 	lba_status(5, 24);
 	EXPECT_GOOD();
 	CHECK_EQ(scsi_get_be32(buf), 20);
@@ -540,7 +540,7 @@ static void test_lba_status(void)
 	CHECK(!res.read_len_valid || res.read_len == 8);
 	CHECK_EQ(scsi_get_be32(buf), 20);	/* full size, truncated data */
 
-	SECTION("GET LBA STATUS from the backend: mapped/deallocated extents");
+	STEP("GET LBA STATUS from the backend: mapped/deallocated extents");
 	ops->get_lba_status = fake_ram_ops.get_lba_status;
 	cmd10(WRITE_10, 0, 0, 64, 64 * BS);
 	unmap(0, 1, lba, nr, 24);
@@ -570,5 +570,5 @@ int main(void)
 	test_lba_status();
 	CHECK_EQ(fake_internal_errors, 0);
 	fake_dev_free(dev);
-	return check_summary("test-engine_sbc");
+	return check_exit();
 }

@@ -2,7 +2,7 @@
 /* Checks lib/iovec.c over a scatter list with uneven and empty segments. */
 #include <string.h>
 
-#include "check.h"
+#include "../check.h"
 #include "fake_dev.h"
 
 int main(void)
@@ -18,11 +18,11 @@ int main(void)
 	iov[2] = (struct iovec){ c, sizeof(c) };
 	iov[3] = (struct iovec){ NULL, 0 };
 
-	SECTION("length");
+	STEP("length");
 	CHECK_EQ(tcmu_iovec_length(iov, 4), 16);
 	CHECK_EQ(tcmu_iovec_length(iov, 0), 0);
 
-	SECTION("copy in, bounded by the iovec and by len");
+	STEP("copy in, bounded by the iovec and by len");
 	CHECK_EQ(tcmu_memcpy_into_iovec(iov, 4, src, 16), 16);
 	CHECK_EQ(a[4], 5);
 	CHECK_EQ(c[0], 6);
@@ -32,26 +32,26 @@ int main(void)
 	CHECK_EQ(tcmu_memcpy_into_iovec(iov, 4, src, 3), 3);
 	CHECK_EQ(c[0], 0);
 
-	SECTION("copy out");
+	STEP("copy out");
 	tcmu_memcpy_into_iovec(iov, 4, src, 16);
 	memset(dst, 0, sizeof(dst));
 	CHECK_EQ(tcmu_memcpy_from_iovec(dst, sizeof(dst), iov, 4), 16);
 	CHECK(!memcmp(dst, src, 16));
 	CHECK_EQ(tcmu_memcpy_from_iovec(dst, 7, iov, 4), 7);
 
-	SECTION("compare: equal, first difference offset");
+	STEP("compare: equal, first difference offset");
 	CHECK_EQ(tcmu_iovec_compare(src, iov, 16), -1);
 	c[3] ^= 1;
 	CHECK_EQ(tcmu_iovec_compare(src, iov, 16), 8);
 	CHECK_EQ(tcmu_iovec_compare(src, iov, 8), -1);
 
-	SECTION("zero and is_zero");
+	STEP("zero and is_zero");
 	CHECK(!tcmu_iovec_is_zero(iov, 4));
 	tcmu_iovec_zero(iov, 4);
 	CHECK(tcmu_iovec_is_zero(iov, 4));
 	CHECK_EQ(a[0] | c[10], 0);
 
-	SECTION("seek: whole entries consumed, partial one advanced");
+	STEP("seek: whole entries consumed, partial one advanced");
 	CHECK_EQ(tcmu_iovec_seek(iov, 4, 7), 2);
 	CHECK_EQ(iov[0].iov_len, 0);
 	CHECK(iov[2].iov_base == c + 2);
@@ -59,5 +59,5 @@ int main(void)
 	CHECK_EQ(tcmu_iovec_length(iov, 4), 9);
 	CHECK_EQ(tcmu_iovec_seek(iov, 4, 100), 4);
 	CHECK_EQ(tcmu_iovec_length(iov, 4), 0);
-	return check_summary("test-iovec");
+	return check_exit();
 }

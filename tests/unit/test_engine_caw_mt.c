@@ -7,7 +7,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "check.h"
+#include "../check.h"
 #include "fake_dev.h"
 
 #define BS		512
@@ -46,7 +46,7 @@ int main(void)
 	int i;
 
 	dev = fake_dev_new(16, BS, "caw0123");
-	SECTION("racing COMPARE AND WRITE increments");
+	STEP("racing COMPARE AND WRITE increments");
 	for (i = 0; i < THREADS; i++)
 		CHECK_EQ(pthread_create(&t[i], NULL, worker, &wins[i]), 0);
 	for (i = 0; i < THREADS; i++)
@@ -58,5 +58,5 @@ int main(void)
 	CHECK(total > 0);
 	CHECK_EQ(v, total);
 	fake_dev_free(dev);
-	return check_summary("test-engine_caw_mt");
+	return check_exit();
 }

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "check.h"
+#include "../check.h"
 #include "fake_dev.h"
 
 #define BS	512
@@ -91,7 +91,7 @@ int main(void)
 	uint8_t *ma = fake_dev_mem(a), *mb = fake_dev_mem(b);
 	size_t len, i;
 
-	SECTION("RECEIVE COPY RESULTS: operating parameters");
+	STEP("RECEIVE COPY RESULTS: operating parameters");
 	rcr(a, RCR_SA_OPERATING_PARAMETERS, 0, 256);
 	EXPECT_GOOD();
 	CHECK_EQ(scsi_get_be32(buf), 42);
@@ -107,7 +107,7 @@ int main(void)
 	rcr(a, RCR_SA_COPY_STATUS, 1, 256);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 
-	SECTION("copy between two LUNs, found by NAA, references dropped");
+	STEP("copy between two LUNs, found by NAA, references dropped");
 	for (i = 0; i < 64 * BS; i++)
 		ma[10 * BS + i] = i * 3;
 	len = build(1, 0, both, 2, &seg, 1);
@@ -123,14 +123,14 @@ int main(void)
 	rcr(a, RCR_SA_COPY_STATUS, 1, 256);	/* held status is read once */
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 
-	SECTION("copy within one LUN, no list id");
+	STEP("copy within one LUN, no list id");
 	seg = (struct seg){ 0, 0, 8, 10, 500 };
 	len = build(0, 3, both, 1, &seg, 1);
 	xcopy(a, len, len);
 	EXPECT_GOOD();
 	CHECK(!memcmp(ma + 10 * BS, ma + 500 * BS, 8 * BS));
 
-	SECTION("empty list, truncated lists, oversize list");
+	STEP("empty list, truncated lists, oversize list");
 	xcopy(a, 0, 0);
 	EXPECT_GOOD();
 	seg = (struct seg){ 0, 0, 8, 0, 0 };
@@ -149,7 +149,7 @@ int main(void)
 	xcopy(a, len, len);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_PARAMETER_LIST_LENGTH_ERROR);
 
-	SECTION("too many descriptors");
+	STEP("too many descriptors");
 	len = build(1, 0, many, 9, segs, 1);
 	xcopy(a, len, len);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_TOO_MANY_TARGET_DESCRIPTORS);
@@ -157,7 +157,7 @@ int main(void)
 	xcopy(a, len, len);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_TOO_MANY_SEGMENT_DESCRIPTORS);
 
-	SECTION("unsupported descriptor types");
+	STEP("unsupported descriptor types");
 	len = build(1, 0, both, 1, &seg, 1);
 	buf[16] = 0xe0;
 	xcopy(a, len, len);
@@ -167,7 +167,7 @@ int main(void)
 	xcopy(a, len, len);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_UNSUPPORTED_SEGMENT_DESCRIPTOR_TYPE);
 
-	SECTION("reserved LU ID TYPE ignored (SPC-4), inline data refused");
+	STEP("reserved LU ID TYPE ignored (SPC-4), inline data refused");
 	len = build(1, 0, both, 1, &seg, 1);
 	buf[17] = 0xc0;
 	xcopy(a, len, len);
@@ -177,7 +177,7 @@ int main(void)
 	xcopy(a, len + 4, len + 4);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
 
-	SECTION("COPY ABORTED: bad index, beyond capacity, unknown LUN");
+	STEP("COPY ABORTED: bad index, beyond capacity, unknown LUN");
 	seg = (struct seg){ 0, 1, 8, 0, 0 };
 	len = build(1, 0, both, 1, &seg, 1);
 	xcopy(a, len, len);
@@ -205,7 +205,7 @@ int main(void)
 	rcr(a, RCR_SA_COPY_STATUS, 9, 256);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 
-	SECTION("write protected destination");
+	STEP("write protected destination");
 	tcmu_dev_set_write_protect_enabled(b, true);
 	seg = (struct seg){ 0, 1, 8, 0, 0 };
 	len = build(1, 0, both, 2, &seg, 1);
@@ -217,5 +217,5 @@ int main(void)
 	CHECK_EQ(fake_internal_errors, 0);
 	fake_dev_free(b);
 	fake_dev_free(a);
-	return check_summary("test-engine_xcopy");
+	return check_exit();
 }
