@@ -76,6 +76,12 @@ static int connect_fs(const struct glfs_cfg *cfg, glfs_t **out, char **reason)
 			*reason = NULL;
 		goto err_fini;
 	}
+	/*
+	 * Without strict O_DIRECT, write-behind acknowledges O_DIRECT writes
+	 * from the daemon's memory: a daemon killed then loses them.
+	 */
+	if (glfs_set_xlator_option(fs, "*-write-behind", "strict-O_DIRECT", "on"))
+		tcmu_warn("glfs: cannot set write-behind strict-O_DIRECT: %s\n", strerror(errno));
 	set_log(fs);
 	if (glfs_init(fs)) {
 		ret = errno ? -errno : -EIO;

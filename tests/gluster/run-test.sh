@@ -24,4 +24,4 @@ if ! "$HERE/gluster.sh" start; then
 	tail -20 "$GLFS_DIR/log/glusterd.log" 2>/dev/null
 	exit 1
 fi
-"$1" "$2" "$GLFS_VOL"
+GLFS_SH=$HERE/gluster.sh "$1" "$2" "$GLFS_VOL"

@@ -4,7 +4,8 @@
 # tcmu-runner, if any is missing.  Quiet when everything is there.
 set -eu
 PKGS="cmake make gcc clang pkg-config libnl-3-dev libnl-genl-3-dev liburing-dev libkmod-dev
-libglib2.0-dev libglib2.0-bin zlib1g-dev libclang-rt-14-dev dbus rpm shellcheck clang-format"
+libglib2.0-dev libglib2.0-bin zlib1g-dev libclang-rt-14-dev dbus rpm shellcheck clang-format
+libglusterfs-dev glusterfs-server"
 command -v dpkg >/dev/null || { echo "deps.sh: not a Debian system; install the equivalents of: $PKGS" >&2; exit 0; }
 need=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"; done

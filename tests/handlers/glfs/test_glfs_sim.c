@@ -106,6 +106,12 @@ static void t_bad_input(void)
 	CHECK(log_has("on no-such-host.invalid:24007"), "log names the host");
 	sim_dev_destroy(d);
 
+	snprintf(cfg, sizeof(cfg), "glfs/%s@127.0.0.1:1/x.img", vol);
+	st = add_glfs(cfg, DEV_SIZE, &d);
+	CHECK(st < 0 && st > -1000, "nothing listening on the port: status %d", st);
+	CHECK(log_has("on 127.0.0.1:1:"), "log names host and port");
+	sim_dev_destroy(d);
+
 	CHECK(!glfs_mkdir(peer, "/adir", 0755) || errno == EEXIST, "mkdir: %m");
 	snprintf(cfg, sizeof(cfg), "glfs/%s@127.0.0.1/adir", vol);
 	st = add_glfs(cfg, DEV_SIZE, &d);
@@ -235,6 +241,61 @@ static void t_io(void)
 	CHECK(log_count(cfg, 1) == 1, "still one connection: %d", log_count(cfg, 1));
 }
 
+/* gluster.sh WHAT (the volume's control script, from run-test.sh): 0 if done. */
+static int gluster(const char *what)
+{
+	const char *sh = getenv("GLFS_SH");
+	char cmd[600];
+
+	if (!sh)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "\"%s\" %s", sh, what);
+	return system(cmd);
+}
+
+static void t_outage(void)
+{
+	static uint8_t a[8 * BS], b[8 * BS];
+	struct sim_result r;
+	struct sim_dev *d;
+	char cfg[256];
+	int ret, i, tries;
+
+	snprintf(cfg, sizeof(cfg), "glfs/%s@127.0.0.1/lun2.img", vol);
+	STEP("brick killed: a write completes (not GOOD) instead of hanging");
+	ret = add_glfs(cfg, DEV_SIZE, &d);
+	ENSURE(ret == 0, "add: %d", ret);
+	clear_ua(d);
+	memset(a, 0x3c, sizeof(a));
+	for (i = 0; i < (int)sizeof(b); i++)
+		b[i] = (uint8_t)(i * 31 + 1);
+	ret = rw16(d, WRITE_16, 0, 0, 8, a, sizeof(a), 0, &r);
+	CHECK(!ret && r.scsi_status == 0, "write before: %d/%d", ret, r.scsi_status);
+	ENSURE(gluster("stop-brick") == 0, "gluster.sh stop-brick");
+	ret = rw16(d, WRITE_16, 0, 8, 8, b, sizeof(b), 0, &r);
+	CHECK(!ret && r.scsi_status != 0, "write with the brick down: ret %d status 0x%02x",
+	      ret, r.scsi_status);
+	printf("  write with the brick down: status 0x%02x sense %02x/%02x\n", r.scsi_status,
+	       r.sense[2], r.sense[12]);
+	CHECK(log_has("Transport endpoint is not connected"), "the loss is logged");
+
+	STEP("brick back: the device is reopened and the write goes through");
+	ENSURE(gluster("start-brick") == 0, "gluster.sh start-brick");
+	for (tries = 0; tries < 120; tries++) {
+		ret = rw16(d, WRITE_16, 0, 8, 8, b, sizeof(b), 0, &r);
+		if (!ret && r.scsi_status == 0)
+			break;
+		usleep(500000);
+	}
+	CHECK(!ret && r.scsi_status == 0, "write after the brick came back: %d/0x%02x (%d tries)",
+	      ret, r.scsi_status, tries);
+	printf("  write went through after %d retries\n", tries);
+	CHECK(log_has("reopened /lun2.img in volume"), "the daemon's recovery reopened it");
+	CHECK(read_is(d, 0, 8, a) && read_is(d, 8, 8, b), "data before and after the outage");
+	CHECK(file_is("/lun2.img", 0, a, sizeof(a)), "in the volume");
+	CHECK(dsim_remove_dev(d) == 0, "remove");
+}
+
 int main(int argc, char **argv)
 {
 	struct tcmulib_handler *lh;
@@ -261,6 +322,7 @@ int main(int argc, char **argv)
 
 	t_bad_input();
 	t_io();
+	t_outage();
 
 	tcmur_devices_shutdown();
 	tcmulib_close(ctx);
