@@ -35,10 +35,10 @@ struct glfs_io {
 	size_t len;
 	uint64_t off;
 	size_t iov_cnt;
-	struct iovec iov[];	/* reads and writes: the callout's iovec, ending at len */
+	struct iovec iov[]; /* reads and writes: the callout's iovec, ending at len */
 };
 
-static const char *op_name[] = { "read", "write", "fdatasync", "discard", "zerofill" };
+static const char *op_name[] = {"read", "write", "fdatasync", "discard", "zerofill"};
 
 /* Any thread; never blocks (syntax only: reaching the volume is open()'s job). */
 static bool tg_check_config(const char *cfgstring, char **reason)
@@ -156,8 +156,8 @@ static int submit(struct tcmu_device *dev, struct tcmur_cmd *cmd, enum glfs_op o
 		return TCMU_STS_NO_RESOURCE;
 	switch (op) {
 	case GOP_READ:
-		ret = glfs_preadv_async(gdev->fd, io->iov, (int)io->iov_cnt, (off_t)off, 0,
-					io_done, io);
+		ret = glfs_preadv_async(gdev->fd, io->iov, (int)io->iov_cnt, (off_t)off, 0, io_done,
+					io);
 		break;
 	case GOP_WRITE:
 		ret = glfs_pwritev_async(gdev->fd, io->iov, (int)io->iov_cnt, (off_t)off, 0,
@@ -179,13 +179,13 @@ static int submit(struct tcmu_device *dev, struct tcmur_cmd *cmd, enum glfs_op o
 /* ---- callouts: the ring thread; never block (see the file top) --------- */
 
 static int tg_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
-		     size_t iov_cnt, size_t len, off_t off)
+		   size_t iov_cnt, size_t len, off_t off)
 {
 	return submit(dev, cmd, GOP_READ, iov, iov_cnt, len, (uint64_t)off);
 }
 
 static int tg_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
-		      size_t iov_cnt, size_t len, off_t off)
+		    size_t iov_cnt, size_t len, off_t off)
 {
 	return submit(dev, cmd, GOP_WRITE, iov, iov_cnt, len, (uint64_t)off);
 }
@@ -195,16 +195,15 @@ static int tg_flush(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 	return submit(dev, cmd, GOP_FLUSH, NULL, 0, 0, 0);
 }
 
-static int tg_unmap(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off,
-		      uint64_t len)
+static int tg_unmap(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off, uint64_t len)
 {
 	return submit(dev, cmd, GOP_DISCARD, NULL, 0, (size_t)len, off);
 }
 
 /* Zeroes: zerofill on the bricks.  Other patterns: NOT_HANDLED, and the
  * engine writes the pattern out with write(). */
-static int tg_writesame(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off,
-			  uint64_t len, struct iovec *iov, size_t iov_cnt)
+static int tg_writesame(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off, uint64_t len,
+			struct iovec *iov, size_t iov_cnt)
 {
 	if (!tcmu_iovec_is_zero(iov, iov_cnt))
 		return TCMU_STS_NOT_HANDLED;
@@ -242,8 +241,8 @@ static int open_file(struct tcmu_device *dev, struct glfs_dev *gdev, const char 
 	int ret;
 
 	if (!glfs_stat(fs, gdev->path, &st) && !S_ISREG(st.st_mode)) {
-		tcmu_dev_err(dev, "%s in volume %s is %s, not a regular file\n", gdev->path,
-			     volume, S_ISDIR(st.st_mode) ? "a folder" : "special");
+		tcmu_dev_err(dev, "%s in volume %s is %s, not a regular file\n", gdev->path, volume,
+			     S_ISDIR(st.st_mode) ? "a folder" : "special");
 		return -EINVAL;
 	}
 	gdev->fd = glfs_open(fs, gdev->path, O_RDWR | O_DIRECT);
@@ -314,8 +313,8 @@ static int tg_open_dev(struct tcmu_device *dev, bool reopen)
 	tcmu_dev_set_write_cache_enabled(dev, true);
 	set_unmap_limits(dev, gdev);
 	tcmur_dev_set_private(dev, gdev);
-	tcmu_dev_info(dev, "%s %s in volume %s on %s\n", reopen ? "reopened" : "opened",
-		      gdev->path, cfg.volume, cfg.host);
+	tcmu_dev_info(dev, "%s %s in volume %s on %s\n", reopen ? "reopened" : "opened", gdev->path,
+		      cfg.volume, cfg.host);
 	goto out_cfg;
 
 err_close:
@@ -368,22 +367,22 @@ static void tg_update_logdir(void)
 }
 
 static struct tcmur_handler tg_handler = {
-	.name = "Gluster glfs handler",
-	.subtype = "glfs",
-	.cfg_desc = "glfs/<volume>@<host>/<path>: a file in a Gluster volume "
-		    "(host[:port], default 24007)",
-	.check_config = tg_check_config,
-	.reconfig = tg_reconfig,
-	.open = tg_open_dev,
-	.close = tg_close_dev,
-	.read = tg_read,
-	.write = tg_write,
-	.flush = tg_flush,
-	.unmap = tg_unmap,
-	.writesame = tg_writesame,
-	.update_logdir = tg_update_logdir,
-	.nr_threads = 0,
-	.thread_model = TCMUR_THREAD_MODEL_ASYNC,
+    .name = "Gluster glfs handler",
+    .subtype = "glfs",
+    .cfg_desc = "glfs/<volume>@<host>/<path>: a file in a Gluster volume "
+		"(host[:port], default 24007)",
+    .check_config = tg_check_config,
+    .reconfig = tg_reconfig,
+    .open = tg_open_dev,
+    .close = tg_close_dev,
+    .read = tg_read,
+    .write = tg_write,
+    .flush = tg_flush,
+    .unmap = tg_unmap,
+    .writesame = tg_writesame,
+    .update_logdir = tg_update_logdir,
+    .nr_threads = 0,
+    .thread_model = TCMUR_THREAD_MODEL_ASYNC,
 };
 
 __attribute__((visibility("default"))) int handler_init(void)

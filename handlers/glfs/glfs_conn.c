@@ -13,15 +13,15 @@
 #include "glfs_priv.h"
 #include "tcmu-runner.h"
 
-#define GLFS_LOG_FILE	"tcmu-runner-glfs.log"
-#define GLFS_LOG_LEVEL	7	/* gfapi's INFO */
+#define GLFS_LOG_FILE  "tcmu-runner-glfs.log"
+#define GLFS_LOG_LEVEL 7 /* gfapi's INFO */
 
 struct glfs_conn {
 	struct glfs_conn *next;
 	char *volume;
 	char *host;
 	int port;
-	int refs;	/* devices using it; kept at 0 too */
+	int refs; /* devices using it; kept at 0 too */
 	glfs_t *fs;
 };
 
@@ -86,8 +86,7 @@ static int connect_fs(const struct glfs_cfg *cfg, glfs_t **out, char **reason)
 	if (glfs_init(fs)) {
 		ret = errno ? -errno : -EIO;
 		if (asprintf(reason, "cannot reach volume '%s' on %s:%d: %s (gfapi log: %s)",
-			     cfg->volume, cfg->host, cfg->port, strerror(-ret),
-			     GLFS_LOG_FILE) < 0)
+			     cfg->volume, cfg->host, cfg->port, strerror(-ret), GLFS_LOG_FILE) < 0)
 			*reason = NULL;
 		goto err_fini;
 	}

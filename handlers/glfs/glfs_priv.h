@@ -15,7 +15,7 @@ struct glfs_cfg {
 	char *volume;
 	char *host;
 	int port;
-	char *path;	/* inside the volume, always starting with '/' */
+	char *path; /* inside the volume, always starting with '/' */
 };
 
 /* Parse cfgstring into *cfg: 0, or -EINVAL with *reason malloc()ed. */

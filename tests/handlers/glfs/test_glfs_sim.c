@@ -13,11 +13,11 @@
 
 #include "dsim.h"
 
-#define BS	512
+#define BS	 512
 #define DEV_SIZE (16u << 20)
 
 static const char *vol;
-static glfs_t *peer;	/* the test's own client, to look at the volume */
+static glfs_t *peer; /* the test's own client, to look at the volume */
 
 /* Add a device and wait up to 60 s for the reply (a failed glfs_init takes
  * some seconds): the reply status, or < -999 when there was none. */
@@ -34,7 +34,7 @@ static int add_glfs(const char *cfg, uint64_t size, struct sim_dev **d)
 static int rw16(struct sim_dev *d, uint8_t op, uint8_t flags, uint64_t lba, uint32_t blocks,
 		const void *out, size_t out_len, size_t in_len, struct sim_result *r)
 {
-	uint8_t cdb[16] = { op, flags };
+	uint8_t cdb[16] = {op, flags};
 
 	scsi_put_be64(&cdb[2], lba);
 	scsi_put_be32(&cdb[10], blocks);
@@ -58,7 +58,8 @@ static bool file_is(const char *path, off_t off, const uint8_t *want, size_t len
 	bool ok = false;
 
 	if (buf && fd)
-		ok = glfs_pread(fd, buf, len, off, 0, NULL) == (ssize_t)len && !memcmp(buf, want, len);
+		ok = glfs_pread(fd, buf, len, off, 0, NULL) == (ssize_t)len &&
+		     !memcmp(buf, want, len);
 	if (fd)
 		glfs_close(fd);
 	free(buf);
@@ -147,7 +148,7 @@ static void t_io(void)
 	CHECK(!ret && r.scsi_status == 0, "write: %d/%d", ret, r.scsi_status);
 	CHECK(read_is(d, 4096, 64, wbuf), "read back");
 	{
-		uint8_t cdb[10] = { SYNCHRONIZE_CACHE };
+		uint8_t cdb[10] = {SYNCHRONIZE_CACHE};
 
 		ret = run(d, cdb, 10, NULL, 0, 0, &r);
 		CHECK(!ret && r.scsi_status == 0, "SYNCHRONIZE CACHE: %d/%d", ret, r.scsi_status);
@@ -177,7 +178,7 @@ static void t_io(void)
 	ret = rw16(d, WRITE_16, 0, 8192, 64, wbuf, sizeof(wbuf), 0, &r);
 	CHECK(!ret && r.scsi_status == 0, "write: %d/%d", ret, r.scsi_status);
 	{
-		uint8_t cdb[10] = { UNMAP }, list[24] = { 0, 22, 0, 16 };
+		uint8_t cdb[10] = {UNMAP}, list[24] = {0, 22, 0, 16};
 
 		scsi_put_be64(&list[8], 8192);
 		scsi_put_be32(&list[16], 64);
@@ -190,7 +191,8 @@ static void t_io(void)
 
 	STEP("resize: the backing file grows, I/O past the old end works");
 	CHECK(!sim_nl_reconfig_size(d, 2 * DEV_SIZE) && !tcmulib_master_fd_ready(ctx) &&
-	      !wait_reply(&nr, 10000) && nr.status == 0, "resize reply %d", nr.status);
+		  !wait_reply(&nr, 10000) && nr.status == 0,
+	      "resize reply %d", nr.status);
 	CHECK(file_size("/lun0.img", 2 * DEV_SIZE) == 2 * DEV_SIZE, "file %lld",
 	      (long long)file_size("/lun0.img", 2 * DEV_SIZE));
 	clear_ua(d);
@@ -273,8 +275,8 @@ static void t_outage(void)
 	CHECK(!ret && r.scsi_status == 0, "write before: %d/%d", ret, r.scsi_status);
 	ENSURE(gluster("stop-brick") == 0, "gluster.sh stop-brick");
 	ret = rw16(d, WRITE_16, 0, 8, 8, b, sizeof(b), 0, &r);
-	CHECK(!ret && r.scsi_status != 0, "write with the brick down: ret %d status 0x%02x",
-	      ret, r.scsi_status);
+	CHECK(!ret && r.scsi_status != 0, "write with the brick down: ret %d status 0x%02x", ret,
+	      r.scsi_status);
 	printf("  write with the brick down: status 0x%02x sense %02x/%02x\n", r.scsi_status,
 	       r.sense[2], r.sense[12]);
 	CHECK(log_has("Transport endpoint is not connected"), "the loss is logged");
@@ -308,8 +310,7 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret;
 	peer = glfs_new(vol);
-	REQUIRE(peer && !glfs_set_volfile_server(peer, "tcp", "127.0.0.1", 24007),
-		"glfs_new");
+	REQUIRE(peer && !glfs_set_volfile_server(peer, "tcp", "127.0.0.1", 24007), "glfs_new");
 	glfs_set_logging(peer, "/dev/null", 0);
 	REQUIRE(!glfs_init(peer), "FAIL: the test's own gfapi client cannot reach volume %s: %m",
 		vol);

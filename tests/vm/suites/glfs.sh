@@ -106,10 +106,11 @@ t_brick_outage() {
 	local fpid rc
 	ensure_runner || return 1
 	timeout -k 10 400 fio --name=o --filename="$(dev)" --direct=1 --ioengine=libaio \
-		--iodepth=8 --rw=randwrite --bs=4k --size=8M --verify=crc32c --do_verify=1 \
+		--iodepth=8 --rw=randwrite --bs=4k --size=16M --verify=crc32c --do_verify=1 \
 		--verify_fatal=1 --randrepeat=0 > "$TT/fio.out" 2>&1 &
 	fpid=$!
-	sleep 3
+	sleep 2
+	kill -0 "$fpid" 2>/dev/null || { echo "fio ended before the brick was killed: nothing tested"; return 1; }
 	"$GL" stop-brick || { echo "could not kill the brick"; return 1; }
 	log "brick killed"
 	sleep 10
@@ -117,8 +118,11 @@ t_brick_outage() {
 	log "brick back"
 	wait "$fpid"; rc=$?
 	grep -E 'err=|verify' "$TT/fio.out"
-	grep -cE 'conn|reopen|ENOTCONN|not connected' "$TT/log/tcmu-runner.log" | sed 's/^/connection-loss log lines: /'
 	[ $rc = 0 ] || { tail -20 "$TT/fio.out"; runner_log_tail; return 1; }
+	grep -c 'not connected' "$TT/log/tcmu-runner.log" | sed 's/^/commands failed with ENOTCONN: /'
+	grep -c 'reopen attempt' "$TT/log/tcmu-runner.log" | sed 's/^/failed reopen attempts: /'
+	grep -q 'reopened /g0.img' "$TT/log/tcmu-runner.log" ||
+		{ echo "the outage was not noticed (no reopen in the daemon log)"; runner_log_tail; return 1; }
 }
 
 # writer DEV N: N 64 KiB blocks of $TT/data, retried, each acknowledged one
