@@ -330,9 +330,9 @@ int main(int argc, char **argv)
 	/* No glfs_fini: it takes ~10 s, and the process ends here. */
 	sim_kernel_destroy(k);
 	tcmu_destroy_log();
-	if (dt_failures)
+	if (check_failures)
 		printf("log kept: %s\n", logpath);
 	else
 		dt_rmrf(tmp);
-	return dt_exit();
+	return check_exit();
 }
