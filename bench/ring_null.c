@@ -44,7 +44,7 @@
 #include "daemon.h"
 #include "sim.h"
 
-#define MAX_COUNTERS	64
+#define MAX_COUNTERS 64
 
 enum mode { M_INLINE, M_LIB, M_ASYNC, M_PARALLEL, M_FILE };
 
@@ -53,9 +53,9 @@ static unsigned int qd = 1;
 static unsigned long ncmds = 200000;
 static bool rss_trace;
 static bool want_insn;		/* -i: count instructions (costs CPU: MSR writes per switch) */
-static const char *handler_dir;	/* -H: folder with handler_file.so */
+static const char *handler_dir; /* -H: folder with handler_file.so */
 static char file_cfg[4200];
-static unsigned int nblocks = 8;	/* 512 B blocks per READ(10): 4 KiB */
+static unsigned int nblocks = 8; /* 512 B blocks per READ(10): 4 KiB */
 
 /* ---- timing and counters --------------------------------------------------- */
 
@@ -68,7 +68,7 @@ static uint64_t clock_ns(clockid_t id)
 }
 
 struct counters {
-	int fd[MAX_COUNTERS][2];	/* [user, user+kernel] per thread */
+	int fd[MAX_COUNTERS][2]; /* [user, user+kernel] per thread */
 	int n;
 };
 
@@ -307,8 +307,8 @@ static long drive(struct sim_dev *d, unsigned long n, unsigned long *lba)
 
 	while (done < n) {
 		while (submitted - done < qd && submitted < n) {
-			if (sim_submit_rw10(d, false, (uint32_t)(*lba & 0xffff) * nblocks, (uint16_t)nblocks,
-					    512, NULL, &id))
+			if (sim_submit_rw10(d, false, (uint32_t)(*lba & 0xffff) * nblocks,
+					    (uint16_t)nblocks, 512, NULL, &id))
 				break;
 			submitted++;
 			(*lba)++;
@@ -347,8 +347,8 @@ static int run_inline(struct sim_dev *d)
 
 	while (done < total) {
 		for (i = 0; i < qd; i++, lba++)
-			if (sim_submit_rw10(d, false, (uint32_t)(lba & 0xffff) * nblocks, (uint16_t)nblocks, 512,
-					    NULL, &id))
+			if (sim_submit_rw10(d, false, (uint32_t)(lba & 0xffff) * nblocks,
+					    (uint16_t)nblocks, 512, NULL, &id))
 				break;
 		t0 = clock_ns(CLOCK_MONOTONIC);
 		tcmulib_processing_start(dev);
@@ -360,7 +360,7 @@ static int run_inline(struct sim_dev *d)
 		}
 		t2 = clock_ns(CLOCK_MONOTONIC);
 		tcmulib_processing_complete(dev);
-		if (done >= total - ncmds) {	/* past the warm-up */
+		if (done >= total - ncmds) { /* past the warm-up */
 			lib_ns += clock_ns(CLOCK_MONOTONIC) - t0;
 			core_ns += t2 - t1;
 			measured += n;
@@ -373,8 +373,8 @@ static int run_inline(struct sim_dev *d)
 	}
 	/* core: get + complete only; the rest is the two UIO syscalls per batch. */
 	printf("RESULT mode=%s qd=%u cmds=%lu cpu_ns_per_cmd=%.0f cmds_per_cpu_s=%.0f "
-	       "core_ns_per_cmd=%.0f core_cmds_per_s=%.0f kicks=%u rss_kib=%ld\n", mode_name(),
-	       qd, measured, (double)lib_ns / (double)measured,
+	       "core_ns_per_cmd=%.0f core_cmds_per_s=%.0f kicks=%u rss_kib=%ld\n",
+	       mode_name(), qd, measured, (double)lib_ns / (double)measured,
 	       (double)measured * 1e9 / (double)lib_ns, (double)core_ns / (double)measured,
 	       (double)measured * 1e9 / (double)core_ns, sim_kicks(d), rss_kib());
 	return 0;
@@ -390,15 +390,19 @@ static const char *mode_name(void)
 
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [-m inline|lib|async|parallel|file] [-q QD] [-n COMMANDS] "
-		"[-b BLOCKS] [-H DIR] [-i] [-r]\n", argv0);
+	fprintf(stderr,
+		"usage: %s [-m inline|lib|async|parallel|file] [-q QD] [-n COMMANDS] "
+		"[-b BLOCKS] [-H DIR] [-i] [-r]\n",
+		argv0);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	struct sim_dev_opts o = { .dev_size = 256 << 20, .hw_block_size = 512,
-				  .data_size = 8 << 20, .cmdr_size = (1 << 20) - 128 };
+	struct sim_dev_opts o = { .dev_size = 256 << 20,
+				  .hw_block_size = 512,
+				  .data_size = 8 << 20,
+				  .cmdr_size = (1 << 20) - 128 };
 	struct tcmulib_handler *handlers;
 	struct tcmulib_context *ctx;
 	struct counters cnt;
@@ -477,8 +481,9 @@ int main(int argc, char **argv)
 				 tmp ? tmp : "/tmp", (int)getpid());
 		}
 		handlers = tcmur_handlers_publish(&nh);
-		o.cfgstring = mode == M_ASYNC ? "benchasync/x" : mode == M_PARALLEL ? "benchpar/x" :
-			      file_cfg;
+		o.cfgstring = mode == M_ASYNC	   ? "benchasync/x"
+			      : mode == M_PARALLEL ? "benchpar/x"
+						   : file_cfg;
 	}
 	ctx = tcmulib_initialize(handlers, nh);
 	if (!ctx || sim_dev_create(k, &o, &d) || sim_nl_added(d) || ctx_ready(ctx) ||
@@ -529,10 +534,9 @@ int main(int argc, char **argv)
 	       "wall_cmds_per_s=%.0f kernel_side_ns_per_cmd=%.0f user_insn_per_cmd=%.0f "
 	       "all_insn_per_cmd=%.0f kicks=%u rss_kib=%ld\n",
 	       mode_name(), qd, done, cpu_ns / (double)done,
-	       cpu_ns > 0 ? (double)done * 1e9 / cpu_ns : 0,
-	       (double)done * 1e9 / (double)(w1 - w0), (double)(m1 - m0) / (double)done,
-	       iu < 0 ? -1 : iu / (double)done, ia < 0 ? -1 : ia / (double)done, sim_kicks(d),
-	       rss_kib());
+	       cpu_ns > 0 ? (double)done * 1e9 / cpu_ns : 0, (double)done * 1e9 / (double)(w1 - w0),
+	       (double)(m1 - m0) / (double)done, iu < 0 ? -1 : iu / (double)done,
+	       ia < 0 ? -1 : ia / (double)done, sim_kicks(d), rss_kib());
 	if (mode == M_FILE || getenv("BENCH_THREADS"))
 		print_threads();
 	if (sim_warnings(d) || sim_broken(d)) {

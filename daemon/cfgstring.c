@@ -11,7 +11,7 @@
 
 #include "daemon.h"
 
-#define TCMUR_MAX_CMD_TIME_OUT	(24 * 3600)
+#define TCMUR_MAX_CMD_TIME_OUT (24 * 3600)
 
 static int parse_uint(const char *val, size_t len, unsigned int max, unsigned int *out)
 {
@@ -51,9 +51,8 @@ static int parse_option(const char *tok, size_t len, struct tcmur_dev_opts *opts
 		}
 		ret = parse_uint(val, vlen, TCMUR_MAX_CMD_TIME_OUT, &opts->cmd_time_out);
 		if (ret) {
-			snprintf(err, errlen,
-				 "bad value '%.*s' for %.*s (seconds, 0..%d)", (int)vlen, val,
-				 (int)klen, tok, TCMUR_MAX_CMD_TIME_OUT);
+			snprintf(err, errlen, "bad value '%.*s' for %.*s (seconds, 0..%d)",
+				 (int)vlen, val, (int)klen, tok, TCMUR_MAX_CMD_TIME_OUT);
 			return -EINVAL;
 		}
 		return 0;
@@ -62,8 +61,8 @@ static int parse_option(const char *tok, size_t len, struct tcmur_dev_opts *opts
 	return -EINVAL;
 }
 
-int tcmur_cfgstring_parse(const char *cfg, struct tcmur_dev_opts *opts, char **stripped,
-			  char *err, size_t errlen)
+int tcmur_cfgstring_parse(const char *cfg, struct tcmur_dev_opts *opts, char **stripped, char *err,
+			  size_t errlen)
 {
 	size_t n = strlen(cfg);
 	char *out, *o;

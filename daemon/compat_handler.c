@@ -21,7 +21,7 @@
 #include "compat.h"
 
 struct compat_handler {
-	struct tcmur_handler native;	/* what the registry copies */
+	struct tcmur_handler native; /* what the registry copies */
 	struct tcmur_upstream_handler *up;
 	struct compat_handler *next;
 };
@@ -31,7 +31,7 @@ static struct compat_handler *wrappers;
 
 /* Upstream's view of one native command, alive until it completes. */
 struct compat_cmd {
-	struct tcmur_upstream_cmd up;	/* first: handlers get &up */
+	struct tcmur_upstream_cmd up; /* first: handlers get &up */
 	struct tcmur_cmd *native;
 };
 
@@ -94,11 +94,11 @@ static bool callout_pending(const struct tcmur_upstream_handler *up, int up_rc)
 	return up->nr_threads == 0 && up_rc == TCMU_UPSTREAM_STS_OK;
 }
 
-#define WRAP_OR_BUSY(c, cmd)                      \
-	do {                                      \
-		(c) = cmd_wrap(cmd);              \
-		if (!(c))                         \
-			return TCMU_STS_NO_RESOURCE; \
+#define WRAP_OR_BUSY(c, cmd)                                                                       \
+	do {                                                                                       \
+		(c) = cmd_wrap(cmd);                                                               \
+		if (!(c))                                                                          \
+			return TCMU_STS_NO_RESOURCE;                                               \
 	} while (0)
 
 static int tr_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
@@ -158,8 +158,8 @@ static int tr_unmap(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off
 	return cmd_returned(c, rc, callout_pending(up, rc));
 }
 
-static int tr_writesame(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off,
-			uint64_t len, struct iovec *iovec, size_t iov_cnt)
+static int tr_writesame(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off, uint64_t len,
+			struct iovec *iovec, size_t iov_cnt)
 {
 	const struct tcmur_upstream_handler *up = up_of(dev);
 	struct compat_cmd *c;

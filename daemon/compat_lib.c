@@ -12,8 +12,8 @@
 
 #include "compat.h"
 
-static void up_log(struct tcmu_device *dev, int level, const char *func, int line,
-		   const char *fmt, va_list ap)
+static void up_log(struct tcmu_device *dev, int level, const char *func, int line, const char *fmt,
+		   va_list ap)
 {
 	char msg[1024];
 
@@ -23,14 +23,13 @@ static void up_log(struct tcmu_device *dev, int level, const char *func, int lin
 	tcmu_log_message(dev, level, func, line, "%s", msg);
 }
 
-#define UP_LOG_FN(fn, level)                                                          \
-	void fn(struct tcmu_device *dev, const char *funcname, int linenr, const char *fmt, \
-		...)                                                                        \
-	{                                                                                   \
-		va_list ap;                                                                 \
-		va_start(ap, fmt);                                                          \
-		up_log(dev, (level), funcname, linenr, fmt, ap);                           \
-		va_end(ap);                                                                 \
+#define UP_LOG_FN(fn, level)                                                                       \
+	void fn(struct tcmu_device *dev, const char *funcname, int linenr, const char *fmt, ...)   \
+	{                                                                                          \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		up_log(dev, (level), funcname, linenr, fmt, ap);                                   \
+		va_end(ap);                                                                        \
 	}
 
 UP_LOG_FN(tcmu_crit_message, TCMU_LOG_CRIT)

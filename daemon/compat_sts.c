@@ -6,8 +6,8 @@
 int tcmur_compat_sts_to_native(int up_sts)
 {
 	switch (up_sts) {
-#define UP_TO_NATIVE_(name, value)        \
-	case TCMU_UPSTREAM_STS_##name: \
+#define UP_TO_NATIVE_(name, value)                                                                 \
+	case TCMU_UPSTREAM_STS_##name:                                                             \
 		return TCMU_STS_##name;
 		TCMU_UPSTREAM_STS_LIST(UP_TO_NATIVE_)
 #undef UP_TO_NATIVE_
@@ -23,8 +23,8 @@ int tcmur_compat_sts_to_native(int up_sts)
 int tcmur_compat_sts_to_upstream(int sts)
 {
 	switch (sts) {
-#define NATIVE_TO_UP_(name, value) \
-	case TCMU_STS_##name:      \
+#define NATIVE_TO_UP_(name, value)                                                                 \
+	case TCMU_STS_##name:                                                                      \
 		return TCMU_UPSTREAM_STS_##name;
 		TCMU_UPSTREAM_STS_LIST(NATIVE_TO_UP_)
 #undef NATIVE_TO_UP_

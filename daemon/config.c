@@ -232,7 +232,7 @@ int tcmur_config_watch_open(const char *dir)
 	/* Watch the folder: editors replace the file rather than write it. */
 	if (inotify_add_watch(fd, dir,
 			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE |
-				  IN_MOVED_FROM) < 0) {
+				      IN_MOVED_FROM) < 0) {
 		ret = -errno;
 		close(fd);
 		return ret;

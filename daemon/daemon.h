@@ -30,26 +30,26 @@
 
 #include "tcmu-runner.h"
 #include "libtcmu.h"
-#include "dbus.h"	/* the DBus service and what the daemon provides it */
+#include "dbus.h" /* the DBus service and what the daemon provides it */
 #include "metrics.h"
 
 #include "engine.h"
 
-#define TCMUR_DEFAULT_PARALLEL_THREADS	4
-#define TCMUR_MAX_THREADS		64
+#define TCMUR_DEFAULT_PARALLEL_THREADS 4
+#define TCMUR_MAX_THREADS	       64
 
 /* ---- handlers.c: the plugin registry ----------------------------------- */
 
 struct tcmur_handler_rec {
-	struct tcmur_handler h;		/* our copy, zeroed past struct_size */
-	struct tcmur_handler *orig;	/* the handler's own struct */
-	struct tcmulib_handler *lib;	/* what libtcmu knows (handlers_publish) */
-	void *dl;			/* dlopen() handle, NULL if built in */
-	char *path;			/* the .so, NULL if built in */
+	struct tcmur_handler h;	     /* our copy, zeroed past struct_size */
+	struct tcmur_handler *orig;  /* the handler's own struct */
+	struct tcmulib_handler *lib; /* what libtcmu knows (handlers_publish) */
+	void *dl;		     /* dlopen() handle, NULL if built in */
+	char *path;		     /* the .so, NULL if built in */
 	uint32_t struct_size;
 	uint32_t api_version;
-	int model;			/* resolved enum tcmur_thread_model */
-	int nr_threads;			/* resolved worker count (>= 1) */
+	int model;	/* resolved enum tcmur_thread_model */
+	int nr_threads; /* resolved worker count (>= 1) */
 	struct tcmur_handler_rec *next;
 };
 
@@ -69,7 +69,7 @@ void tcmur_handlers_update_logdir(void);
 /* ---- cfgstring.c: ";tcmur_...=N" daemon options --------------------------- */
 
 struct tcmur_dev_opts {
-	unsigned int cmd_time_out;	/* seconds, 0 = off */
+	unsigned int cmd_time_out; /* seconds, 0 = off */
 };
 
 /*
@@ -77,8 +77,8 @@ struct tcmur_dev_opts {
  * the string handlers see.  On a bad option returns -EINVAL and writes the
  * cause to err.
  */
-int tcmur_cfgstring_parse(const char *cfg, struct tcmur_dev_opts *opts, char **stripped,
-			  char *err, size_t errlen);
+int tcmur_cfgstring_parse(const char *cfg, struct tcmur_dev_opts *opts, char **stripped, char *err,
+			  size_t errlen);
 
 /* ---- dispatch.c: ring thread busy-poll ----------------------------------- */
 
@@ -87,8 +87,8 @@ int tcmur_cfgstring_parse(const char *cfg, struct tcmur_dev_opts *opts, char **s
  * queue) before it sleeps in poll(): tcmu.conf ring_poll_us.  Any thread;
  * ring threads pick the new value up on their next idle pass.
  */
-#define TCMUR_RING_POLL_US_DEFAULT	50
-#define TCMUR_RING_POLL_US_MAX		1000
+#define TCMUR_RING_POLL_US_DEFAULT 50
+#define TCMUR_RING_POLL_US_MAX	   1000
 void tcmur_set_ring_poll_us(unsigned int us);
 
 /* ---- config.c: tcmu.conf ------------------------------------------------ */
@@ -120,7 +120,7 @@ typedef void (*tcmur_loop_fn)(int fd, uint32_t events, void *arg);
 int tcmur_loop_init(void);
 int tcmur_loop_add(int fd, tcmur_loop_fn fn, void *arg);
 void tcmur_loop_del(int fd);
-int tcmur_loop_run(void);		/* until tcmur_loop_stop() */
+int tcmur_loop_run(void); /* until tcmur_loop_stop() */
 void tcmur_loop_stop(void);
 void tcmur_loop_fini(void);
 
@@ -128,27 +128,27 @@ void tcmur_loop_fini(void);
 
 /* What the ring thread does with a command it pops from its event stack. */
 enum tcmur_stage {
-	TCMUR_STAGE_COMPLETE,	/* finish with p->sts */
-	TCMUR_STAGE_GENERIC,	/* handle_cmd said NOT_HANDLED: generic path */
-	TCMUR_STAGE_FUA_FLUSH,	/* async write done, flush before completing */
-	TCMUR_STAGE_SUBIO,	/* a worker's tcmur_io_* request for an ASYNC handler */
+	TCMUR_STAGE_COMPLETE,  /* finish with p->sts */
+	TCMUR_STAGE_GENERIC,   /* handle_cmd said NOT_HANDLED: generic path */
+	TCMUR_STAGE_FUA_FLUSH, /* async write done, flush before completing */
+	TCMUR_STAGE_SUBIO,     /* a worker's tcmur_io_* request for an ASYNC handler */
 };
 
 /* What a worker does with a queued command. */
 enum tcmur_work {
-	TCMUR_WORK_HANDLE_CMD,	/* handler->handle_cmd */
-	TCMUR_WORK_IO,		/* read/write/flush per p->cls */
-	TCMUR_WORK_SLOW,	/* scsi_exec_slow() */
+	TCMUR_WORK_HANDLE_CMD, /* handler->handle_cmd */
+	TCMUR_WORK_IO,	       /* read/write/flush per p->cls */
+	TCMUR_WORK_SLOW,       /* scsi_exec_slow() */
 };
 
 /* p->flags bits; set with atomic_fetch_or. */
-#define TCMUR_CMD_DONE		(1u << 0)	/* completion claimed: never twice */
-#define TCMUR_CMD_STARTED	(1u << 1)	/* a worker began running it */
-#define TCMUR_CMD_ABORTED	(1u << 2)	/* named in a TMR */
-#define TCMUR_CMD_TIMED_OUT	(1u << 3)	/* logged as timed out */
-#define TCMUR_CMD_FORCED	(1u << 4)	/* BUSY at stop while the handler had it */
-#define TCMUR_CMD_COMPLETED	(1u << 5)	/* the handler called tcmur_cmd_complete() */
-#define TCMUR_CMD_IN_CALLOUT	(1u << 6)	/* a worker is in a callout that returns the status */
+#define TCMUR_CMD_DONE	     (1u << 0) /* completion claimed: never twice */
+#define TCMUR_CMD_STARTED    (1u << 1) /* a worker began running it */
+#define TCMUR_CMD_ABORTED    (1u << 2) /* named in a TMR */
+#define TCMUR_CMD_TIMED_OUT  (1u << 3) /* logged as timed out */
+#define TCMUR_CMD_FORCED     (1u << 4) /* BUSY at stop while the handler had it */
+#define TCMUR_CMD_COMPLETED  (1u << 5) /* the handler called tcmur_cmd_complete() */
+#define TCMUR_CMD_IN_CALLOUT (1u << 6) /* a worker is in a callout that returns the status */
 
 enum tcmur_io_op {
 	TCMUR_IO_READ,
@@ -172,28 +172,28 @@ struct tcmur_cmd_chunk;
  * one in a reference-counted heap request (io.c).
  */
 struct tcmur_cmd_priv {
-	struct tcmur_cmd tc;			/* first: handlers get this */
-	struct tcmur_cmd_priv *next;		/* event stack or worker queue */
-	struct tcmur_cmd_priv *in_prev;		/* in-flight list (ring thread) */
+	struct tcmur_cmd tc;		/* first: handlers get this */
+	struct tcmur_cmd_priv *next;	/* event stack or worker queue */
+	struct tcmur_cmd_priv *in_prev; /* in-flight list (ring thread) */
 	struct tcmur_cmd_priv *in_next;
 	struct tcmur_device *rdev;
-	atomic_uint flags;			/* TCMUR_CMD_* */
-	uint8_t stage;				/* enum tcmur_stage */
-	uint8_t work;				/* enum tcmur_work */
-	uint8_t cls;				/* enum scsi_class */
-	uint8_t dir;				/* enum tcmur_metrics_dir */
-	bool fua_pending;			/* async write: flush before completing */
+	atomic_uint flags; /* TCMUR_CMD_* */
+	uint8_t stage;	   /* enum tcmur_stage */
+	uint8_t work;	   /* enum tcmur_work */
+	uint8_t cls;	   /* enum scsi_class */
+	uint8_t dir;	   /* enum tcmur_metrics_dir */
+	bool fua_pending;  /* async write: flush before completing */
 	int sts;
-	int hsts;				/* tcmur_cmd_complete() during IN_CALLOUT */
+	int hsts; /* tcmur_cmd_complete() during IN_CALLOUT */
 	struct scsi_rw rw;
-	struct tcmur_subio *subio;		/* non-NULL for sub-I/O requests */
+	struct tcmur_subio *subio; /* non-NULL for sub-I/O requests */
 };
 
 struct tcmur_workers {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct tcmur_cmd_priv *head, *tail;	/* FIFO, under lock */
-	unsigned int idle;			/* workers waiting, under lock */
+	struct tcmur_cmd_priv *head, *tail; /* FIFO, under lock */
+	unsigned int idle;		    /* workers waiting, under lock */
 	bool stop;
 	unsigned int nr;
 	pthread_t threads[TCMUR_MAX_THREADS];
@@ -201,64 +201,64 @@ struct tcmur_workers {
 
 /* recovery.c: one device's reopen after its handler lost the backend. */
 struct tcmur_recovery {
-	pthread_mutex_t lock;		/* guards the fields below; a leaf */
-	pthread_cond_t cond;		/* wakes the recovery thread */
-	pthread_t thread;		/* started on the first loss, joined at close */
+	pthread_mutex_t lock; /* guards the fields below; a leaf */
+	pthread_cond_t cond;  /* wakes the recovery thread */
+	pthread_t thread;     /* started on the first loss, joined at close */
 	bool started;
-	bool active;			/* a recovery is pending or running */
-	bool pending;			/* the thread should start one */
-	bool again;			/* notified after the reopen returned */
-	bool stop;			/* device closing: give up and exit */
-	unsigned int why;		/* TCMUR_REC_* seen since it started */
-	bool lock_pending;		/* ha.c: the thread should call lock() */
-	uint16_t lock_tag;		/* its tag (the local group id) */
+	bool active;	   /* a recovery is pending or running */
+	bool pending;	   /* the thread should start one */
+	bool again;	   /* notified after the reopen returned */
+	bool stop;	   /* device closing: give up and exit */
+	unsigned int why;  /* TCMUR_REC_* seen since it started */
+	bool lock_pending; /* ha.c: the thread should call lock() */
+	uint16_t lock_tag; /* its tag (the local group id) */
 };
 
-#define TCMUR_REC_CONN_LOST	(1u << 0)
-#define TCMUR_REC_LOCK_LOST	(1u << 1)
+#define TCMUR_REC_CONN_LOST (1u << 0)
+#define TCMUR_REC_LOCK_LOST (1u << 1)
 
 enum tcmur_dev_state {
-	TCMUR_DEV_SETUP,	/* handler open() running */
+	TCMUR_DEV_SETUP, /* handler open() running */
 	TCMUR_DEV_RUNNING,
-	TCMUR_DEV_STOPPING,	/* new commands get BUSY; draining */
-	TCMUR_DEV_STOPPED,	/* ring thread gone */
+	TCMUR_DEV_STOPPING, /* new commands get BUSY; draining */
+	TCMUR_DEV_STOPPED,  /* ring thread gone */
 };
 
 struct tcmur_device {
 	struct tcmu_device *dev;
 	struct tcmur_handler_rec *hrec;
-	struct tcmur_handler *h;	/* &hrec->h */
+	struct tcmur_handler *h; /* &hrec->h */
 	struct scsi_dev *scsi;
-	struct scsi_backend_ops scsi_ops;	/* engine_ops.c; read by scsi */
-	void *hpriv;			/* tcmur_dev_set_private() */
-	char *cfgstring;		/* as handlers see it */
+	struct scsi_backend_ops scsi_ops; /* engine_ops.c; read by scsi */
+	void *hpriv;			  /* tcmur_dev_set_private() */
+	char *cfgstring;		  /* as handlers see it */
 	struct tcmur_dev_opts opts;
-	uint8_t naa[16];		/* NAA type 6 designator (VPD 0x83) */
+	uint8_t naa[16]; /* NAA type 6 designator (VPD 0x83) */
 	bool naa_valid;
 
-	atomic_int state;		/* enum tcmur_dev_state */
-	atomic_int refs;		/* find_by_naa users + 1 while served */
+	atomic_int state; /* enum tcmur_dev_state */
+	atomic_int refs;  /* find_by_naa users + 1 while served */
 	pthread_t ring_thread;
 	bool ring_started;
-	int efd;			/* eventfd: wakes the ring thread */
+	int efd; /* eventfd: wakes the ring thread */
 	atomic_bool wake_pending;
-	_Atomic(struct tcmur_cmd_priv *) events;	/* MPSC stack to the ring thread */
-	atomic_bool stop_ring;		/* ring thread: drain then exit */
-	atomic_bool abandoned;		/* workers stuck in the handler at close */
-	unsigned int stop_wait_ms;	/* bounded wait for in-flight at stop */
+	_Atomic(struct tcmur_cmd_priv *) events; /* MPSC stack to the ring thread */
+	atomic_bool stop_ring;			 /* ring thread: drain then exit */
+	atomic_bool abandoned;			 /* workers stuck in the handler at close */
+	unsigned int stop_wait_ms;		 /* bounded wait for in-flight at stop */
 
 	/* Ring thread only. */
-	struct tcmur_cmd_priv inflight;	/* list head (in_prev/in_next) */
+	struct tcmur_cmd_priv inflight; /* list head (in_prev/in_next) */
 	unsigned int nr_inflight;
-	bool need_notify;		/* completions since processing_complete */
-	struct tcmur_cmd_priv *local_head;	/* pushed by the ring thread itself */
+	bool need_notify;		   /* completions since processing_complete */
+	struct tcmur_cmd_priv *local_head; /* pushed by the ring thread itself */
 	struct tcmur_cmd_priv *local_tail;
-	struct tcmur_cmd_priv *batch_head;	/* work queued this pass */
+	struct tcmur_cmd_priv *batch_head; /* work queued this pass */
 	struct tcmur_cmd_priv *batch_tail;
 	unsigned int batch_n;
-	atomic_bool ring_dead;		/* ring thread exited */
-	atomic_uint nr_subio;		/* sub-I/O requests waited for (io.c) */
-	uint64_t next_timeout_check;	/* ns */
+	atomic_bool ring_dead;	     /* ring thread exited */
+	atomic_uint nr_subio;	     /* sub-I/O requests waited for (io.c) */
+	uint64_t next_timeout_check; /* ns */
 
 	struct tcmur_workers wq;
 	struct tcmur_metrics m;
@@ -266,8 +266,8 @@ struct tcmur_device {
 	/* Command pool (ring thread; chunks freed with the device state). */
 	struct tcmur_cmd_priv *free_cmds;
 	struct tcmur_cmd_chunk *cmd_chunks;
-	unsigned int nr_forced;		/* completed with BUSY while in the handler */
-	atomic_bool late_logged;	/* a late completion was reported */
+	unsigned int nr_forced;	 /* completed with BUSY while in the handler */
+	atomic_bool late_logged; /* a late completion was reported */
 	/* SERIALIZE handlers: held around every callout, whoever calls it. */
 	pthread_mutex_t serial_lock;
 
@@ -281,7 +281,7 @@ struct tcmur_device {
 	 */
 	atomic_uint rec_gen;
 	atomic_uint rec_ack;
-	unsigned int rec_seen;		/* ring thread only */
+	unsigned int rec_seen; /* ring thread only */
 	bool hclosed;
 	struct tcmur_recovery rec;
 
@@ -291,9 +291,9 @@ struct tcmur_device {
 	 * (relaxed).  ha_next_try: earliest next lock attempt (ring thread).
 	 */
 	atomic_int ha_state;
-	uint64_t ha_next_try;		/* ns, ring thread only */
+	uint64_t ha_next_try; /* ns, ring thread only */
 
-	struct tcmur_device *next;	/* device list, under devices_lock */
+	struct tcmur_device *next; /* device list, under devices_lock */
 };
 
 static inline struct tcmur_cmd_priv *tcmur_priv(struct tcmur_cmd *tc)
@@ -330,12 +330,11 @@ int tcmur_io_write(struct tcmu_device *dev, struct iovec *iov, size_t iov_cnt, s
 		   uint64_t off, bool fua);
 int tcmur_io_flush(struct tcmu_device *dev);
 int tcmur_io_unmap(struct tcmu_device *dev, uint64_t off, uint64_t len);
-int tcmur_io_writesame(struct tcmu_device *dev, uint64_t off, uint64_t len,
-		       struct iovec *iov, size_t iov_cnt);
+int tcmur_io_writesame(struct tcmu_device *dev, uint64_t off, uint64_t len, struct iovec *iov,
+		       size_t iov_cnt);
 int tcmur_io_caw(struct tcmu_device *dev, uint64_t off, uint64_t len, struct iovec *iov,
 		 size_t iov_cnt);
-int tcmur_io_get_lba_status(struct tcmu_device *dev, uint64_t lba, uint64_t *nr_lbas,
-			    int *state);
+int tcmur_io_get_lba_status(struct tcmu_device *dev, uint64_t lba, uint64_t *nr_lbas, int *state);
 int tcmur_dev_added(struct tcmu_device *dev);
 void tcmur_dev_removed(struct tcmu_device *dev);
 int tcmur_dev_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg);
@@ -449,10 +448,10 @@ bool tcmur_recovery_busy(const struct tcmur_device *rdev, const struct tcmulib_c
 
 /* ha.c: implicit-ALUA lock acquisition for handlers with a lock callout */
 enum tcmur_ha_state {
-	TCMUR_HA_NONE,		/* no lock callout: nothing to do */
-	TCMUR_HA_LOCKED,	/* this node holds the lock */
+	TCMUR_HA_NONE,	 /* no lock callout: nothing to do */
+	TCMUR_HA_LOCKED, /* this node holds the lock */
 	TCMUR_HA_UNLOCKED,
-	TCMUR_HA_LOCKING,	/* lock() queued or running on the recovery thread */
+	TCMUR_HA_LOCKING, /* lock() queued or running on the recovery thread */
 };
 /* Setup thread, after the SCSI state exists: arm it if the handler has lock. */
 void tcmur_ha_init(struct tcmur_device *rdev);

@@ -16,16 +16,16 @@
 #include "libtcmu_log.h"
 #include "dbus.h"
 
-#define SVC_NAME	"org.kernel.TCMUService1"
-#define SVC_PATH	"/org/kernel/TCMUService1"
-#define HM_IFACE	SVC_NAME ".HandlerManager1"
-#define HM_PATH		SVC_PATH "/HandlerManager1"
-#define METRICS_IFACE	SVC_NAME ".Metrics1"
-#define METRICS_PATH	SVC_PATH "/Metrics1"
-#define OM_IFACE	"org.freedesktop.DBus.ObjectManager"
-#define ERR_UNKNOWN_DEV	SVC_NAME ".Error.UnknownDevice"
-#define ERR_UNKNOWN_OBJ	SVC_NAME ".Error.UnknownObject"
-#define SUBTYPE_MAX	64
+#define SVC_NAME	    "org.kernel.TCMUService1"
+#define SVC_PATH	    "/org/kernel/TCMUService1"
+#define HM_IFACE	    SVC_NAME ".HandlerManager1"
+#define HM_PATH		    SVC_PATH "/HandlerManager1"
+#define METRICS_IFACE	    SVC_NAME ".Metrics1"
+#define METRICS_PATH	    SVC_PATH "/Metrics1"
+#define OM_IFACE	    "org.freedesktop.DBus.ObjectManager"
+#define ERR_UNKNOWN_DEV	    SVC_NAME ".Error.UnknownDevice"
+#define ERR_UNKNOWN_OBJ	    SVC_NAME ".Error.UnknownObject"
+#define SUBTYPE_MAX	    64
 #define EXT_CALL_TIMEOUT_MS 30000
 
 static const char introspection_xml[] =
@@ -79,11 +79,11 @@ struct hobj {
 	char *subtype;
 	char *cfg_desc;
 	bool external;
-	guint reg_id;			/* object registration, 0 if not exported */
+	guint reg_id; /* object registration, 0 if not exported */
 	/* external only */
 	char *bus_name;
 	guint watch_id;
-	GDBusMethodInvocation *pending;	/* RegisterHandler waiting for the name */
+	GDBusMethodInvocation *pending; /* RegisterHandler waiting for the name */
 	bool seen;			/* local resync mark */
 };
 
@@ -95,11 +95,11 @@ static struct {
 	GMainLoop *loop;
 	GDBusConnection *conn;
 	GDBusNodeInfo *node;
-	GHashTable *objs;		/* subtype -> struct hobj */
+	GHashTable *objs; /* subtype -> struct hobj */
 	guint om_id, hm_id, metrics_id;
 } svc;
 
-static pthread_mutex_t svc_lock = PTHREAD_MUTEX_INITIALIZER;	/* start/stop */
+static pthread_mutex_t svc_lock = PTHREAD_MUTEX_INITIALIZER; /* start/stop */
 
 static GDBusInterfaceInfo *iface_info(const char *name)
 {
@@ -162,8 +162,8 @@ static void emit_om_signal(struct hobj *h, bool added)
 		args = g_variant_new("(o^as)", path, ifaces);
 	}
 	if (!g_dbus_connection_emit_signal(svc.conn, NULL, SVC_PATH, OM_IFACE,
-					   added ? "InterfacesAdded" : "InterfacesRemoved",
-					   args, &err)) {
+					   added ? "InterfacesAdded" : "InterfacesRemoved", args,
+					   &err)) {
 		tcmu_warn("DBus: cannot signal %s: %s\n", path, err->message);
 		g_error_free(err);
 	}
@@ -208,13 +208,13 @@ static void check_config(struct hobj *h, const char *cfgstring, GDBusMethodInvoc
 
 	ret = tcmur_handler_check_config(h->subtype, cfgstring, &valid, &reason);
 	if (ret) {
-		g_dbus_method_invocation_return_value(inv, g_variant_new("(bs)", FALSE,
-						      ret == -ENOENT ? "handler is gone" :
-						      "check failed"));
+		g_dbus_method_invocation_return_value(
+			inv, g_variant_new("(bs)", FALSE,
+					   ret == -ENOENT ? "handler is gone" : "check failed"));
 		return;
 	}
-	g_dbus_method_invocation_return_value(inv, g_variant_new("(bs)", valid,
-					      reason ? reason : (valid ? "valid" : "invalid")));
+	g_dbus_method_invocation_return_value(
+		inv, g_variant_new("(bs)", valid, reason ? reason : (valid ? "valid" : "invalid")));
 	free(reason);
 }
 
@@ -226,17 +226,16 @@ static void handler_method(GDBusConnection *conn, const char *sender, const char
 	const char *cfgstring;
 
 	if (!h || !h->reg_id) {
-		g_dbus_method_invocation_return_dbus_error(inv, ERR_UNKNOWN_OBJ,
-							   "handler is gone");
+		g_dbus_method_invocation_return_dbus_error(inv, ERR_UNKNOWN_OBJ, "handler is gone");
 		return;
 	}
 	g_variant_get(params, "(&s)", &cfgstring);
 	check_config(h, cfgstring, inv);
 }
 
-static GVariant *handler_get_property(GDBusConnection *conn, const char *sender,
-				      const char *path, const char *iface, const char *prop,
-				      GError **err, gpointer data)
+static GVariant *handler_get_property(GDBusConnection *conn, const char *sender, const char *path,
+				      const char *iface, const char *prop, GError **err,
+				      gpointer data)
 {
 	struct hobj *h = g_hash_table_lookup(svc.objs, (const char *)data);
 
@@ -258,8 +257,8 @@ static int hobj_export(struct hobj *h)
 	char *path = handler_path(h->subtype);
 
 	h->reg_id = g_dbus_connection_register_object(svc.conn, path, iface_info(SVC_NAME),
-						      &handler_vtable, g_strdup(h->subtype),
-						      g_free, &err);
+						      &handler_vtable, g_strdup(h->subtype), g_free,
+						      &err);
 	g_free(path);
 	if (!h->reg_id) {
 		tcmu_err("DBus: cannot export handler %s: %s\n", h->subtype, err->message);
@@ -340,8 +339,7 @@ static void ext_reply(struct hobj *h, bool ok, const char *reason)
 	h->pending = NULL;
 }
 
-static void ext_appeared(GDBusConnection *conn, const char *name, const char *owner,
-			 gpointer data)
+static void ext_appeared(GDBusConnection *conn, const char *name, const char *owner, gpointer data)
 {
 	struct hobj *h = g_hash_table_lookup(svc.objs, (const char *)data);
 
@@ -372,7 +370,7 @@ static void ext_vanished(GDBusConnection *conn, const char *name, gpointer data)
 	hobj_unexport(h);
 	tcmur_external_handler_remove(h->subtype);
 	if (h->watch_id)
-		g_bus_unwatch_name(h->watch_id);	/* frees data later, on this thread */
+		g_bus_unwatch_name(h->watch_id); /* frees data later, on this thread */
 	g_hash_table_remove(svc.objs, h->subtype);
 }
 
@@ -384,21 +382,21 @@ static void register_handler(GVariant *params, GDBusMethodInvocation *inv)
 
 	g_variant_get(params, "(&s&s)", &subtype, &cfg_desc);
 	if (!subtype_valid(subtype)) {
-		g_dbus_method_invocation_return_value(inv, g_variant_new("(bs)", FALSE,
-						      "invalid subtype"));
+		g_dbus_method_invocation_return_value(
+			inv, g_variant_new("(bs)", FALSE, "invalid subtype"));
 		return;
 	}
 	if (g_hash_table_contains(svc.objs, subtype)) {
-		g_dbus_method_invocation_return_value(inv, g_variant_new("(bs)", FALSE,
-						      "subtype already registered"));
+		g_dbus_method_invocation_return_value(
+			inv, g_variant_new("(bs)", FALSE, "subtype already registered"));
 		return;
 	}
 	ret = tcmur_external_handler_add(subtype, cfg_desc);
 	if (ret) {
-		g_dbus_method_invocation_return_value(inv, g_variant_new("(bs)", FALSE,
-						      ret == -EEXIST ?
-						      "subtype already registered" :
-						      "daemon refused the handler"));
+		g_dbus_method_invocation_return_value(
+			inv, g_variant_new("(bs)", FALSE,
+					   ret == -EEXIST ? "subtype already registered"
+							  : "daemon refused the handler"));
 		return;
 	}
 
@@ -411,9 +409,8 @@ static void register_handler(GVariant *params, GDBusMethodInvocation *inv)
 	g_hash_table_insert(svc.objs, h->subtype, h);
 	/* The answer waits until the program's bus name shows up (or not). */
 	h->watch_id = g_bus_watch_name_on_connection(svc.conn, h->bus_name,
-						     G_BUS_NAME_WATCHER_FLAGS_NONE,
-						     ext_appeared, ext_vanished,
-						     g_strdup(subtype), g_free);
+						     G_BUS_NAME_WATCHER_FLAGS_NONE, ext_appeared,
+						     ext_vanished, g_strdup(subtype), g_free);
 }
 
 static void hm_method(GDBusConnection *conn, const char *sender, const char *path,
@@ -501,7 +498,7 @@ static GVariant *metrics_dict(const struct tcmur_dbus_device *d)
 }
 
 struct metrics_walk {
-	const char *want;	/* GetMetrics: one device */
+	const char *want; /* GetMetrics: one device */
 	GVariant *found;
 	GVariantBuilder *b;
 	int mode;
@@ -515,8 +512,8 @@ static void metrics_walk_one(const struct tcmur_dbus_device *d, void *arg)
 
 	switch (w->mode) {
 	case WALK_LIST:
-		g_variant_builder_add(w->b, "(sssss)", d->name ? d->name : "",
-				      d->uio ? d->uio : "", d->subtype ? d->subtype : "",
+		g_variant_builder_add(w->b, "(sssss)", d->name ? d->name : "", d->uio ? d->uio : "",
+				      d->subtype ? d->subtype : "",
 				      d->cfgstring ? d->cfgstring : "", d->state ? d->state : "");
 		break;
 	case WALK_ONE:
@@ -524,8 +521,7 @@ static void metrics_walk_one(const struct tcmur_dbus_device *d, void *arg)
 			w->found = g_variant_ref_sink(metrics_dict(d));
 		break;
 	case WALK_ALL:
-		g_variant_builder_add(w->b, "{s@a{sv}}", d->name ? d->name : "",
-				      metrics_dict(d));
+		g_variant_builder_add(w->b, "{s@a{sv}}", d->name ? d->name : "", metrics_dict(d));
 		break;
 	}
 }
@@ -563,9 +559,9 @@ static void metrics_method(GDBusConnection *conn, const char *sender, const char
 	}
 }
 
-static GVariant *metrics_get_property(GDBusConnection *conn, const char *sender,
-				      const char *path, const char *iface, const char *prop,
-				      GError **err, gpointer data)
+static GVariant *metrics_get_property(GDBusConnection *conn, const char *sender, const char *path,
+				      const char *iface, const char *prop, GError **err,
+				      gpointer data)
 {
 	uint64_t lower[TCMUR_METRICS_LAT_BUCKETS];
 	int i;
@@ -574,8 +570,8 @@ static GVariant *metrics_get_property(GDBusConnection *conn, const char *sender,
 	lower[0] = 0;
 	for (i = 1; i < TCMUR_METRICS_LAT_BUCKETS; i++)
 		lower[i] = 1ull << i;
-	return g_variant_new_fixed_array(G_VARIANT_TYPE_UINT64, lower,
-					 TCMUR_METRICS_LAT_BUCKETS, sizeof(uint64_t));
+	return g_variant_new_fixed_array(G_VARIANT_TYPE_UINT64, lower, TCMUR_METRICS_LAT_BUCKETS,
+					 sizeof(uint64_t));
 }
 
 static const GDBusInterfaceVTable metrics_vtable = {
@@ -643,11 +639,11 @@ static void cleanup_globals(void)
 	memset(&svc, 0, sizeof(svc));
 }
 
-static guint register_fixed(const char *path, const char *iface,
-			    const GDBusInterfaceVTable *vt, GError **err)
+static guint register_fixed(const char *path, const char *iface, const GDBusInterfaceVTable *vt,
+			    GError **err)
 {
-	return g_dbus_connection_register_object(svc.conn, path, iface_info(iface), vt,
-						 NULL, NULL, err);
+	return g_dbus_connection_register_object(svc.conn, path, iface_info(iface), vt, NULL, NULL,
+						 err);
 }
 
 /* On the caller's thread, with svc.ctx pushed: connect, export, own the name. */
@@ -660,9 +656,11 @@ static int connect_and_export(void)
 
 	addr = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, NULL, &err);
 	if (addr) {
-		svc.conn = g_dbus_connection_new_for_address_sync(addr,
+		svc.conn = g_dbus_connection_new_for_address_sync(
+			addr,
 			G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &err);
+				G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+			NULL, NULL, &err);
 		g_free(addr);
 	}
 	if (!svc.conn) {
@@ -677,8 +675,7 @@ static int connect_and_export(void)
 	if (svc.om_id)
 		svc.hm_id = register_fixed(HM_PATH, HM_IFACE, &hm_vtable, &err);
 	if (svc.hm_id)
-		svc.metrics_id = register_fixed(METRICS_PATH, METRICS_IFACE, &metrics_vtable,
-						&err);
+		svc.metrics_id = register_fixed(METRICS_PATH, METRICS_IFACE, &metrics_vtable, &err);
 	if (!svc.metrics_id) {
 		tcmu_warn("DBus: cannot export objects (%s); continuing without DBus\n",
 			  err->message);
@@ -688,11 +685,10 @@ static int connect_and_export(void)
 	resync_local(NULL);
 
 	/* Objects first, then the name: systemd's Type=dbus waits for the name. */
-	reply = g_dbus_connection_call_sync(svc.conn, "org.freedesktop.DBus",
-					    "/org/freedesktop/DBus", "org.freedesktop.DBus",
-					    "RequestName", g_variant_new("(su)", SVC_NAME, 4u),
-					    G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1,
-					    NULL, &err);
+	reply = g_dbus_connection_call_sync(
+		svc.conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+		"RequestName", g_variant_new("(su)", SVC_NAME, 4u), G_VARIANT_TYPE("(u)"),
+		G_DBUS_CALL_FLAGS_NONE, -1, NULL, &err);
 	if (!reply) {
 		tcmu_warn("DBus: cannot own %s (%s); continuing without DBus\n", SVC_NAME,
 			  err->message);
@@ -701,7 +697,7 @@ static int connect_and_export(void)
 	}
 	g_variant_get(reply, "(u)", &code);
 	g_variant_unref(reply);
-	if (code != 1 && code != 4) {	/* primary owner / already owner */
+	if (code != 1 && code != 4) { /* primary owner / already owner */
 		tcmu_warn("DBus: %s is owned by another process; continuing without DBus\n",
 			  SVC_NAME);
 		return -EEXIST;

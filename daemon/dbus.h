@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "metrics.h"	/* struct tcmur_dev_metrics */
+#include "metrics.h" /* struct tcmur_dev_metrics */
 
 /* ---- provided by dbus.c ------------------------------------------------- */
 
@@ -50,18 +50,25 @@ void tcmur_dbus_stop(void);
 /* The set of local handlers changed: re-sync their objects.  Any thread. */
 void tcmur_dbus_handlers_changed(void);
 #else
-static inline int tcmur_dbus_start(void) { return 0; }
-static inline void tcmur_dbus_stop(void) { }
-static inline void tcmur_dbus_handlers_changed(void) { }
+static inline int tcmur_dbus_start(void)
+{
+	return 0;
+}
+static inline void tcmur_dbus_stop(void)
+{
+}
+static inline void tcmur_dbus_handlers_changed(void)
+{
+}
 #endif
 
 /* One device as the DBus thread sees it; strings valid during the callback. */
 struct tcmur_dbus_device {
-	const char *name;	/* configfs name ("disk0") */
-	const char *uio;	/* "uio0" */
-	const char *subtype;	/* handler subtype ("file") */
-	const char *cfgstring;	/* full "subtype/handler cfg" */
-	const char *state;	/* short word: "open", "blocked", "recovering", ... */
+	const char *name;      /* configfs name ("disk0") */
+	const char *uio;       /* "uio0" */
+	const char *subtype;   /* handler subtype ("file") */
+	const char *cfgstring; /* full "subtype/handler cfg" */
+	const char *state;     /* short word: "open", "blocked", "recovering", ... */
 	struct tcmur_dev_metrics metrics;
 };
 

@@ -59,7 +59,7 @@ void tcmur_ring_push(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, int st
 	do {
 		p->next = old;
 	} while (!atomic_compare_exchange_weak_explicit(
-	    &rdev->events, &old, p, memory_order_seq_cst, memory_order_relaxed));
+		&rdev->events, &old, p, memory_order_seq_cst, memory_order_relaxed));
 	ring_wake(rdev);
 }
 
@@ -281,7 +281,7 @@ void tcmur_log_completed_and_returned(struct tcmur_device *rdev, struct tcmur_cm
  * command twice).
  */
 static void async_final_status(struct tcmur_device *rdev, struct tcmur_cmd_priv *p,
-				 const char *what, int rc, uint64_t now)
+			       const char *what, int rc, uint64_t now)
 {
 	if (atomic_load(&p->flags) & TCMUR_CMD_COMPLETED) {
 		tcmur_log_completed_and_returned(rdev, p, what, rc);
@@ -437,7 +437,7 @@ static void drain_ring(struct tcmur_device *rdev, bool stopping)
 	bool recovering = tcmur_ring_recovering(rdev); /* recovery.c */
 	/* Implicit-ALUA lock (ha.c): above LOCKED, media commands may wait. */
 	bool ha_hold =
-	    atomic_load_explicit(&rdev->ha_state, memory_order_relaxed) > TCMUR_HA_LOCKED;
+		atomic_load_explicit(&rdev->ha_state, memory_order_relaxed) > TCMUR_HA_LOCKED;
 
 	while ((lc = tcmulib_get_next_command(dev, 0))) {
 		struct tcmur_cmd_priv *p = cmd_get(rdev);
@@ -503,9 +503,9 @@ static void force_complete(struct tcmur_device *rdev)
 	}
 	if (n)
 		tcmu_dev_err(
-		    rdev->dev,
-		    "%u command(s) still in the handler after %u ms; completed with BUSY\n", n,
-		    rdev->stop_wait_ms);
+			rdev->dev,
+			"%u command(s) still in the handler after %u ms; completed with BUSY\n", n,
+			rdev->stop_wait_ms);
 }
 
 /* ---- ring thread: busy-poll before sleeping ---------------------------------- */
@@ -596,9 +596,9 @@ static void *ring_thread(void *arg)
 	struct tcmur_device *rdev = arg;
 	struct tcmu_device *dev = rdev->dev;
 	struct pollfd pfd[3] = {
-	    {.fd = tcmu_dev_get_fd(dev), .events = POLLIN},
-	    {.fd = rdev->efd, .events = POLLIN},
-	    {.fd = -1, .events = POLLIN},
+		{ .fd = tcmu_dev_get_fd(dev), .events = POLLIN },
+		{ .fd = rdev->efd, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN },
 	};
 	/* Handler closed by a recovery: none of its hooks until restarted. */
 	bool async = rdev->hrec->model == TCMUR_THREAD_MODEL_ASYNC && !rdev->hclosed;
@@ -638,8 +638,8 @@ static void *ring_thread(void *arg)
 			if (now >= rdev->next_timeout_check) {
 				int ms = tcmur_timeouts_check(rdev, now);
 
-				rdev->next_timeout_check =
-				    ms < 0 ? now + 1000000000ull : now + (uint64_t)ms * 1000000ull;
+				rdev->next_timeout_check = ms < 0 ? now + 1000000000ull
+								  : now + (uint64_t)ms * 1000000ull;
 			}
 			timeout = (int)((rdev->next_timeout_check - now) / 1000000ull) + 1;
 		}

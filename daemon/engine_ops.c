@@ -19,8 +19,7 @@ static int eo_read(void *be, struct iovec *iov, size_t iov_cnt, size_t len, uint
 	return tcmur_io_read(be, iov, iov_cnt, len, off);
 }
 
-static int eo_write(void *be, struct iovec *iov, size_t iov_cnt, size_t len, uint64_t off,
-		    bool fua)
+static int eo_write(void *be, struct iovec *iov, size_t iov_cnt, size_t len, uint64_t off, bool fua)
 {
 	return tcmur_io_write(be, iov, iov_cnt, len, off, fua);
 }

@@ -149,14 +149,15 @@ void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag)
 		if (atomic_compare_exchange_strong(&rdev->ha_state, &expect, TCMUR_HA_LOCKED)) {
 			ha_set(rdev, TCMUR_HA_LOCKED);
 			if (owner)
-				tcmu_dev_info(dev, "implicit ALUA: this node holds the lock "
-						   "already (tag %u)\n", tag);
-			else
 				tcmu_dev_info(dev,
-					      "implicit ALUA: lock acquired (tag %u) in %llu ms\n",
-					      tag,
-					      (unsigned long long)((tcmur_now_ns() - t0) /
-								   1000000ull));
+					      "implicit ALUA: this node holds the lock "
+					      "already (tag %u)\n",
+					      tag);
+			else
+				tcmu_dev_info(
+					dev, "implicit ALUA: lock acquired (tag %u) in %llu ms\n",
+					tag,
+					(unsigned long long)((tcmur_now_ns() - t0) / 1000000ull));
 			ha_report(rdev);
 		} else {
 			tcmu_dev_warn(dev, "implicit ALUA: lock acquired but reported lost "

@@ -215,8 +215,8 @@ int tcmur_register_handler_v(struct tcmur_handler *handler, uint32_t struct_size
 	}
 	if ((api_version >> 16) != TCMUR_HANDLER_API_MAJOR) {
 		tcmu_err("%s: handler built for API %u.%u; this tcmu-runner supports %u.x: "
-			 "rebuild it against this version's tcmu-runner.h\n", who,
-			 api_version >> 16, api_version & 0xffff, TCMUR_HANDLER_API_MAJOR);
+			 "rebuild it against this version's tcmu-runner.h\n",
+			 who, api_version >> 16, api_version & 0xffff, TCMUR_HANDLER_API_MAJOR);
 		return -EPROTONOSUPPORT;
 	}
 	if (struct_size < min_size) {
@@ -344,7 +344,7 @@ static int load_one(const char *dir, const char *name)
 		tcmu_err("handler_init() of %s failed: %d\n", path, ret);
 		ret = ret < 0 ? ret : -EINVAL;
 		if (loading.registered)
-			ret = 0;	/* it registered something before failing */
+			ret = 0; /* it registered something before failing */
 		else
 			goto err_close;
 	}
@@ -571,8 +571,8 @@ int tcmur_external_handler_add(const char *subtype, const char *cfg_desc)
 	e->next = externals;
 	externals = e;
 	pthread_mutex_unlock(&handlers_lock);
-	tcmu_info("external program serves subtype %s%s%s\n", subtype,
-		  cfg_desc ? ": " : "", cfg_desc ? cfg_desc : "");
+	tcmu_info("external program serves subtype %s%s%s\n", subtype, cfg_desc ? ": " : "",
+		  cfg_desc ? cfg_desc : "");
 	return 0;
 }
 

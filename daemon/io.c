@@ -22,9 +22,9 @@
  * frees it.  Everything below the callout arguments is under lock.
  */
 struct tcmur_subio {
-	struct tcmur_cmd_priv p;	/* what the handler gets (&p.tc) */
+	struct tcmur_cmd_priv p; /* what the handler gets (&p.tc) */
 	struct tcmulib_cmd lc;
-	int op;				/* enum tcmur_io_op */
+	int op; /* enum tcmur_io_op */
 	struct iovec *iov;
 	size_t iov_cnt;
 	uint64_t len;
@@ -33,7 +33,7 @@ struct tcmur_subio {
 	pthread_cond_t cond;
 	unsigned int refs;
 	bool done;
-	bool abandoned;			/* the requester returned BUSY */
+	bool abandoned; /* the requester returned BUSY */
 	int rc;
 };
 
@@ -97,12 +97,14 @@ void tcmur_subio_done(struct tcmur_cmd_priv *p, int rc)
 	pthread_mutex_unlock(&s->lock);
 	if (twice) {
 		tcmu_err("handler bug: a sub-I/O request was completed twice (status %d); "
-			 "ignored\n", rc);
+			 "ignored\n",
+			 rc);
 		return;
 	}
 	if (late)
 		tcmu_err("a handler completed a sub-I/O request after its requester gave up "
-			 "(status %d); ignored\n", rc);
+			 "(status %d); ignored\n",
+			 rc);
 	subio_put(s);
 }
 
@@ -163,7 +165,7 @@ static int subio_wait_ring(struct tcmur_device *rdev, struct tcmur_subio *s)
 {
 	int rc;
 
-	s->refs++;	/* the ring thread's, then the handler's */
+	s->refs++; /* the ring thread's, then the handler's */
 	atomic_fetch_add(&rdev->nr_subio, 1);
 	tcmur_ring_push(rdev, &s->p, TCMUR_STAGE_SUBIO);
 	pthread_mutex_lock(&s->lock);
@@ -202,11 +204,11 @@ static int subio_run(struct tcmu_device *dev, int op, struct iovec *iov, size_t 
 		rc = subio_wait_ring(rdev, s);
 	} else {
 		/* rdev may be another device's (EXTENDED COPY): honour its model. */
-		s->refs++;	/* a handler calling tcmur_cmd_complete() drops it */
+		s->refs++; /* a handler calling tcmur_cmd_complete() drops it */
 		locked = tcmur_serial_lock(rdev);
 		rc = call_callout(rdev, &s->p);
 		tcmur_serial_unlock(rdev, locked);
-		tcmur_subio_done(&s->p, rc);	/* the return value is the status */
+		tcmur_subio_done(&s->p, rc); /* the return value is the status */
 	}
 	subio_put(s);
 	return rc;
@@ -269,8 +271,7 @@ int tcmur_io_caw(struct tcmu_device *dev, uint64_t off, uint64_t len, struct iov
 	return subio_run(dev, TCMUR_IO_CAW, iov, iov_cnt, len, off);
 }
 
-int tcmur_io_get_lba_status(struct tcmu_device *dev, uint64_t lba, uint64_t *nr_lbas,
-			    int *state)
+int tcmur_io_get_lba_status(struct tcmu_device *dev, uint64_t lba, uint64_t *nr_lbas, int *state)
 {
 	struct tcmur_device *rdev = tcmur_rdev(dev);
 	bool locked;

@@ -29,22 +29,23 @@
 #define TCMU_HANDLER_DIR "/usr/lib/tcmu-runner"
 #endif
 
-#define TCMUR_LOCK_FILE		"/run/tcmu.lock"
-#define TCMUR_MODULE_DIR	"/sys/module/target_core_user"
+#define TCMUR_LOCK_FILE	 "/run/tcmu.lock"
+#define TCMUR_MODULE_DIR "/sys/module/target_core_user"
 
 static struct {
 	bool debug;
-	const char *opt_log_dir;	/* -l */
+	const char *opt_log_dir; /* -l */
 	const char *handler_dir;
-	const char *dump;		/* --dump-handler */
-	unsigned long nofile;		/* -f, 0: leave the limit alone */
+	const char *dump;     /* --dump-handler */
+	unsigned long nofile; /* -f, 0: leave the limit alone */
 	struct tcmur_config conf;
 	struct tcmulib_context *ctx;
 } g;
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s [options]\n"
+	fprintf(f,
+		"Usage: %s [options]\n"
 		"  -h, --help                  show this help and exit\n"
 		"  -V, --version               show the version and exit\n"
 		"  -d, --debug                 log at level 5 (unless tcmu.conf sets log_level)\n"
@@ -94,7 +95,7 @@ static void config_apply(bool started)
 
 	tcmu_set_log_level(effective_level());
 	tcmur_set_ring_poll_us(g.conf.ring_poll_us_set ? g.conf.ring_poll_us
-						      : TCMUR_RING_POLL_US_DEFAULT);
+						       : TCMUR_RING_POLL_US_DEFAULT);
 	if (!started || (cur && !strcmp(cur, dir)))
 		return;
 	if (!tcmu_log_set_dir(dir))
@@ -107,8 +108,8 @@ static void on_config_event(int fd, uint32_t events, void *arg)
 		return;
 	config_load();
 	config_apply(true);
-	tcmu_info("reloaded %s/%s: log level %d, log dir %s, ring_poll_us %u\n",
-		  tcmur_config_dir(), TCMUR_CONF_NAME, tcmu_get_log_level(), effective_log_dir(),
+	tcmu_info("reloaded %s/%s: log level %d, log dir %s, ring_poll_us %u\n", tcmur_config_dir(),
+		  TCMUR_CONF_NAME, tcmu_get_log_level(), effective_log_dir(),
 		  g.conf.ring_poll_us_set ? g.conf.ring_poll_us : TCMUR_RING_POLL_US_DEFAULT);
 }
 
@@ -176,18 +177,19 @@ static int take_lock(void)
 		int err = errno;
 
 		if (err == EAGAIN || err == EACCES)
-			fprintf(stderr, "tcmu-runner: another tcmu-runner is already running "
-				"(%s is locked)\n", path);
+			fprintf(stderr,
+				"tcmu-runner: another tcmu-runner is already running "
+				"(%s is locked)\n",
+				path);
 		else
-			fprintf(stderr, "tcmu-runner: cannot lock %s: %s\n", path,
-				strerror(err));
+			fprintf(stderr, "tcmu-runner: cannot lock %s: %s\n", path, strerror(err));
 		close(fd);
 		return -err;
 	}
 	len = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 	if (ftruncate(fd, 0) || write(fd, pid, (size_t)len) != len)
 		tcmu_dbg("cannot write the pid to %s\n", path);
-	return fd;	/* kept open: the lock lives as long as the process */
+	return fd; /* kept open: the lock lives as long as the process */
 }
 
 static void load_module(void)
@@ -205,9 +207,8 @@ static void load_module(void)
 		if (kctx) {
 			ret = kmod_module_new_from_name(kctx, "target_core_user", &mod);
 			if (!ret) {
-				ret = kmod_module_probe_insert_module(mod,
-						KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL,
-						NULL, NULL);
+				ret = kmod_module_probe_insert_module(
+					mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL, NULL, NULL);
 				kmod_module_unref(mod);
 			}
 			kmod_unref(kctx);
@@ -231,7 +232,7 @@ static void set_module_param(const char *name, const char *val)
 	snprintf(path, sizeof(path), "%s/parameters/%s", TCMUR_MODULE_DIR, name);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;		/* older kernel: nothing to do */
+		return; /* older kernel: nothing to do */
 	if (write(fd, val, strlen(val)) < 0)
 		tcmu_warn("cannot set %s=%s: %m\n", name, val);
 	close(fd);
@@ -283,7 +284,8 @@ static bool parse_options(int argc, char **argv, int *exit_code)
 			errno = 0;
 			g.nofile = strtoul(optarg, &end, 10);
 			if (errno || *end || g.nofile < 1024 || g.nofile > 1048576) {
-				fprintf(stderr, "tcmu-runner: --nofile wants 1024..1048576, got '%s'\n",
+				fprintf(stderr,
+					"tcmu-runner: --nofile wants 1024..1048576, got '%s'\n",
 					optarg);
 				return false;
 			}
@@ -329,8 +331,7 @@ static int dump_handler(const char *name)
 	if (ret >= 0)
 		ret = tcmur_dump_handler(name);
 	if (ret == -ENOENT)
-		fprintf(stderr, "tcmu-runner: no handler named '%s' in %s\n", name,
-			g.handler_dir);
+		fprintf(stderr, "tcmu-runner: no handler named '%s' in %s\n", name, g.handler_dir);
 	tcmur_unload_handlers();
 	return ret ? 1 : 0;
 }
@@ -357,8 +358,8 @@ static void start_logging(void)
 	tcmu_info("tcmu-runner %s starting\n", TCMUR_VERSION);
 	coarse = tcmulib_clock_is_coarse(&cost);
 	tcmu_info("command timestamps: %s (a CLOCK_MONOTONIC read costs %llu ns here%s)\n",
-		  coarse ? "CLOCK_MONOTONIC_COARSE" : "CLOCK_MONOTONIC",
-		  (unsigned long long)cost, coarse ? ": a system call" : "");
+		  coarse ? "CLOCK_MONOTONIC_COARSE" : "CLOCK_MONOTONIC", (unsigned long long)cost,
+		  coarse ? ": a system call" : "");
 }
 
 /* The kernel module, then the plugins (devices need both). */

@@ -40,8 +40,8 @@ void tcmur_metrics_snapshot(const struct tcmur_metrics *m, struct tcmur_dev_metr
 		out->bytes[i] = atomic_load_explicit(&m->bytes[i], memory_order_relaxed);
 	}
 	for (i = 0; i < TCMUR_METRICS_LAT_BUCKETS; i++)
-		out->lat_buckets[i] = atomic_load_explicit(&m->lat_buckets[i],
-							   memory_order_relaxed);
+		out->lat_buckets[i] =
+			atomic_load_explicit(&m->lat_buckets[i], memory_order_relaxed);
 	out->lat_total_ns = atomic_load_explicit(&m->lat_total_ns, memory_order_relaxed);
 	out->in_flight = atomic_load_explicit(&m->in_flight, memory_order_relaxed);
 	out->errors = atomic_load_explicit(&m->errors, memory_order_relaxed);

@@ -12,9 +12,9 @@
 
 /* Data direction of a command, for the per-direction counters. */
 enum tcmur_metrics_dir {
-	TCMUR_METRICS_READ,	/* data in: READ*, INQUIRY, ... */
-	TCMUR_METRICS_WRITE,	/* data out: WRITE*, UNMAP, ... */
-	TCMUR_METRICS_OTHER,	/* no data (TUR, SYNC CACHE, ...) */
+	TCMUR_METRICS_READ,  /* data in: READ*, INQUIRY, ... */
+	TCMUR_METRICS_WRITE, /* data out: WRITE*, UNMAP, ... */
+	TCMUR_METRICS_OTHER, /* no data (TUR, SYNC CACHE, ...) */
 	TCMUR_METRICS_NR_DIRS,
 };
 
@@ -28,17 +28,17 @@ enum tcmur_metrics_dir {
 
 /* Cumulative counters of one device since it was opened (a snapshot). */
 struct tcmur_dev_metrics {
-	uint64_t cmds[TCMUR_METRICS_NR_DIRS];	/* commands completed */
-	uint64_t bytes[TCMUR_METRICS_NR_DIRS];	/* data bytes transferred */
+	uint64_t cmds[TCMUR_METRICS_NR_DIRS];  /* commands completed */
+	uint64_t bytes[TCMUR_METRICS_NR_DIRS]; /* data bytes transferred */
 	uint64_t lat_buckets[TCMUR_METRICS_LAT_BUCKETS];
-	uint64_t lat_total_ns;		/* sum of all latencies (mean = total/cmds) */
-	uint32_t in_flight;		/* taken off the ring, not completed yet */
-	uint64_t errors;		/* completed with a status other than GOOD */
-	uint64_t timeouts;		/* passed tcmur_cmd_time_out */
-	uint64_t aborts;		/* aborted by a TMR (ABORT TASK, LUN RESET...) */
-	uint64_t lock_lost;		/* HA: tcmu_notify_lock_lost() */
-	uint64_t conn_lost;		/* HA: tcmu_notify_conn_lost() */
-	uint64_t recoveries;		/* handler reopened after such a loss */
+	uint64_t lat_total_ns; /* sum of all latencies (mean = total/cmds) */
+	uint32_t in_flight;    /* taken off the ring, not completed yet */
+	uint64_t errors;       /* completed with a status other than GOOD */
+	uint64_t timeouts;     /* passed tcmur_cmd_time_out */
+	uint64_t aborts;       /* aborted by a TMR (ABORT TASK, LUN RESET...) */
+	uint64_t lock_lost;    /* HA: tcmu_notify_lock_lost() */
+	uint64_t conn_lost;    /* HA: tcmu_notify_conn_lost() */
+	uint64_t recoveries;   /* handler reopened after such a loss */
 };
 
 /* The histogram bucket for a latency, for the daemon's bookkeeping. */
@@ -66,7 +66,7 @@ struct tcmur_metrics {
 	/* Any thread (handler notifications): atomic_fetch_add. */
 	_Atomic uint64_t lock_lost;
 	_Atomic uint64_t conn_lost;
-	_Atomic uint64_t recoveries;	/* recovery.c: reopened after a loss */
+	_Atomic uint64_t recoveries; /* recovery.c: reopened after a loss */
 };
 
 /* Single-writer increment (ring thread only). */

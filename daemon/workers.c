@@ -18,8 +18,8 @@
  * logged, and its completion's status replaces *rc (one completion, never
  * two).  Ends the callout either way.
  */
-static bool completed_inside(struct tcmur_device *rdev, struct tcmur_cmd_priv *p,
-			     const char *what, int *rc)
+static bool completed_inside(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, const char *what,
+			     int *rc)
 {
 	unsigned int f = atomic_fetch_and(&p->flags, ~TCMUR_CMD_IN_CALLOUT);
 
@@ -45,7 +45,7 @@ static void run_one(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 	if (p->work == TCMUR_WORK_SLOW && p->tc.lib_cmd->cdb[0] == FORMAT_UNIT)
 		flags &= ~(TCMUR_CMD_DONE | TCMUR_CMD_ABORTED);
 	if (flags & TCMUR_CMD_DONE)
-		return;		/* completed at stop time; nothing left to do */
+		return; /* completed at stop time; nothing left to do */
 	if (flags & TCMUR_CMD_ABORTED) {
 		/* The initiator gave up on it: do not touch the backend. */
 		tcmur_cmd_finish_async(rdev, p, TCMU_STS_ABORTED);
@@ -59,7 +59,7 @@ static void run_one(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 		rc = rdev->h->handle_cmd(dev, &p->tc);
 		tcmur_serial_unlock(rdev, locked);
 		if (atomic_load(&rdev->abandoned))
-			return;	/* the device is gone: p may be freed memory */
+			return; /* the device is gone: p may be freed memory */
 		if (completed_inside(rdev, p, "handle_cmd", &rc))
 			tcmur_cmd_finish_async(rdev, p, rc);
 		else if (rc == TCMU_STS_NOT_HANDLED)
@@ -105,7 +105,7 @@ static void *worker_thread(void *arg)
 		}
 		p = wq->head;
 		if (!p || atomic_load(&rdev->abandoned))
-			break;	/* stop and nothing queued, or given up on */
+			break; /* stop and nothing queued, or given up on */
 		wq->head = p->next;
 		if (!wq->head)
 			wq->tail = NULL;

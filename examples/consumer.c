@@ -21,7 +21,7 @@
 #include "libtcmu.h"
 #include "scsi_defs.h"
 
-#define MAX_DEVS	64
+#define MAX_DEVS 64
 
 /* One served LUN: its memory lives in the device's private pointer. */
 struct ramdisk {
@@ -82,9 +82,8 @@ static int consumer_added(struct tcmu_device *dev)
 	tcmu_dev_set_private(dev, rd);
 	tcmu_dev_set_write_cache_enabled(dev, false);
 	devs[i] = dev;
-	tcmu_dev_info(dev, "serving %s: %llu blocks of %u bytes\n",
-		      tcmu_dev_get_cfgstring(dev), (unsigned long long)tcmu_dev_get_num_lbas(dev),
-		      tcmu_dev_get_block_size(dev));
+	tcmu_dev_info(dev, "serving %s: %llu blocks of %u bytes\n", tcmu_dev_get_cfgstring(dev),
+		      (unsigned long long)tcmu_dev_get_num_lbas(dev), tcmu_dev_get_block_size(dev));
 	return 0;
 }
 
@@ -142,11 +141,10 @@ static int do_rw(struct tcmu_device *dev, struct tcmulib_cmd *cmd, bool write)
 	uint64_t lba = tcmu_cdb_get_lba(cmd->cdb);
 	uint64_t len = (uint64_t)tcmu_cdb_get_xfer_length(cmd->cdb) * bs;
 
-	if (lba > tcmu_dev_get_num_lbas(dev) ||
-	    len / bs > tcmu_dev_get_num_lbas(dev) - lba)
+	if (lba > tcmu_dev_get_num_lbas(dev) || len / bs > tcmu_dev_get_num_lbas(dev) - lba)
 		return TCMU_STS_RANGE;
 	if (tcmu_iovec_length(cmd->iovec, cmd->iov_cnt) != len)
-		return TCMU_STS_HW_ERR;	/* the kernel sized the buffer differently */
+		return TCMU_STS_HW_ERR; /* the kernel sized the buffer differently */
 	if (write)
 		tcmu_memcpy_from_iovec(rd->mem + lba * bs, len, cmd->iovec, cmd->iov_cnt);
 	else
@@ -186,7 +184,7 @@ static int handle_cmd(struct tcmu_device *dev, struct tcmulib_cmd *cmd)
 		return do_rw(dev, cmd, true);
 	case SYNCHRONIZE_CACHE:
 	case SYNCHRONIZE_CACHE_16:
-		return TCMU_STS_OK;	/* RAM is as stable as it gets */
+		return TCMU_STS_OK; /* RAM is as stable as it gets */
 	default:
 		return TCMU_STS_INVALID_CMD;
 	}
@@ -272,6 +270,6 @@ int main(int argc, char **argv)
 		if (fds[0].revents & POLLIN)
 			tcmulib_master_fd_ready(ctx);
 	}
-	tcmulib_close(ctx);	/* calls consumer_removed() for each device */
+	tcmulib_close(ctx); /* calls consumer_removed() for each device */
 	return 0;
 }

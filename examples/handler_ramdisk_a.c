@@ -92,7 +92,7 @@ static int ram_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 		return ram_rw(dev, lc, true);
 	case SYNCHRONIZE_CACHE:
 	case SYNCHRONIZE_CACHE_16:
-		return TCMU_STS_OK;	/* RAM: nothing to make stable */
+		return TCMU_STS_OK; /* RAM: nothing to make stable */
 	default:
 		return TCMU_STS_NOT_HANDLED;
 	}

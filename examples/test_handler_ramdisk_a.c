@@ -48,12 +48,13 @@ int main(int argc, char **argv)
 	CHECK(!ret && r.scsi_status == 0, "write: ret %d status %d", ret, r.scsi_status);
 	ret = run(d, r10, sizeof(r10), NULL, 0, sizeof(data), &r);
 	CHECK(!ret && r.scsi_status == 0 && r.xfer_len == sizeof(data) &&
-	      !memcmp(r.data_in, data, sizeof(data)), "read: ret %d status %d", ret, r.scsi_status);
+		      !memcmp(r.data_in, data, sizeof(data)),
+	      "read: ret %d status %d", ret, r.scsi_status);
 
 	STEP("REQUEST SENSE: TCMU_STS_NOT_HANDLED falls back to the SCSI layer");
 	ret = run(d, rs, sizeof(rs), NULL, 0, 18, &r);
-	CHECK(!ret && r.scsi_status == 0 && r.xfer_len == 18 && (r.data_in[0] & 0x7f) == 0x70, "request sense: ret %d status %d",
-	      ret, r.scsi_status);
+	CHECK(!ret && r.scsi_status == 0 && r.xfer_len == 18 && (r.data_in[0] & 0x7f) == 0x70,
+	      "request sense: ret %d status %d", ret, r.scsi_status);
 
 	CHECK(dsim_remove_dev(d) == 0, "remove");
 	tcmulib_close(ctx);

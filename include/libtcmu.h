@@ -62,11 +62,11 @@ struct tcmulib_cmd {
 	struct iovec *iovec;
 	size_t iov_cnt;
 	uint8_t sense_buf[TCMU_SENSE_BUFFERSIZE];
-	void *hm_private;	/* hm_cmd_size bytes for the caller, zeroed */
+	void *hm_private; /* hm_cmd_size bytes for the caller, zeroed */
 
 	/* Added in this implementation. */
 	uint32_t cdb_len;
-	uint32_t data_len;	/* sum of the iovec lengths as delivered */
+	uint32_t data_len; /* sum of the iovec lengths as delivered */
 	/*
 	 * Data-In bytes produced.  Set with tcmulib_cmd_set_read_len() when a
 	 * command returns less than data_len; reported to the kernel as a
@@ -87,13 +87,13 @@ struct tcmulib_cmd {
  * should call tcmulib_defer_event() and finish on another thread.
  */
 struct tcmulib_handler {
-	const char *name;	/* human readable */
-	const char *subtype;	/* cfgstring prefix before the first '/' */
-	const char *cfg_desc;	/* description of the cfgstring */
+	const char *name;     /* human readable */
+	const char *subtype;  /* cfgstring prefix before the first '/' */
+	const char *cfg_desc; /* description of the cfgstring */
 
-	struct tcmulib_context *ctx;	/* set by tcmulib_initialize */
-	void *hm_private;		/* for the program's own use */
-	void *connection;		/* DBus connection of a registered handler */
+	struct tcmulib_context *ctx; /* set by tcmulib_initialize */
+	void *hm_private;	     /* for the program's own use */
+	void *connection;	     /* DBus connection of a registered handler */
 
 	bool (*check_config)(const char *cfgstring, char **reason);
 	int (*reconfig)(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg);
@@ -108,8 +108,8 @@ struct tcmulib_handler {
 	 * management function (attrib/tmr_notification=1).  cmd_ids lists the
 	 * in-ring commands the TMF aborted; each still gets its one completion.
 	 */
-	void (*tmr_notify)(struct tcmu_device *dev, uint8_t tmr_type,
-			   uint32_t cmd_cnt, const uint16_t *cmd_ids);
+	void (*tmr_notify)(struct tcmu_device *dev, uint8_t tmr_type, uint32_t cmd_cnt,
+			   const uint16_t *cmd_ids);
 };
 
 /* --- context and the master fd --------------------------------------- */
@@ -120,8 +120,7 @@ struct tcmulib_handler {
  * from a process that died are recovered through configfs block_dev and
  * reset_ring first.  Returns NULL on failure (logged).
  */
-struct tcmulib_context *tcmulib_initialize(struct tcmulib_handler *handlers,
-					   size_t handler_count);
+struct tcmulib_context *tcmulib_initialize(struct tcmulib_handler *handlers, size_t handler_count);
 /*
  * Add a handler after initialization.  Its devices that already exist are
  * adopted as tcmulib_initialize() does (added() called, ring recovered);
@@ -212,9 +211,9 @@ unsigned int tcmulib_dev_inflight(struct tcmu_device *dev);
 /* --- device accessors ------------------------------------------------ */
 
 int tcmu_dev_get_fd(struct tcmu_device *dev);
-char *tcmu_dev_get_cfgstring(struct tcmu_device *dev);	/* "subtype/handler cfg" */
-const char *tcmu_dev_get_uio_name(struct tcmu_device *dev);	/* "uio0" */
-const char *tcmu_dev_get_dev_name(struct tcmu_device *dev);	/* configfs name */
+char *tcmu_dev_get_cfgstring(struct tcmu_device *dev);	    /* "subtype/handler cfg" */
+const char *tcmu_dev_get_uio_name(struct tcmu_device *dev); /* "uio0" */
+const char *tcmu_dev_get_dev_name(struct tcmu_device *dev); /* configfs name */
 unsigned int tcmu_dev_get_hba_id(struct tcmu_device *dev);
 uint32_t tcmu_dev_get_mailbox_flags(struct tcmu_device *dev);
 struct tcmulib_handler *tcmu_dev_get_handler(struct tcmu_device *dev);
@@ -233,7 +232,7 @@ void tcmu_dev_set_num_lbas(struct tcmu_device *dev, uint64_t num_lbas);
 uint64_t tcmu_dev_get_num_lbas(struct tcmu_device *dev);
 void tcmu_dev_set_block_size(struct tcmu_device *dev, uint32_t block_size);
 uint32_t tcmu_dev_get_block_size(struct tcmu_device *dev);
-void tcmu_dev_set_max_xfer_len(struct tcmu_device *dev, uint32_t len);	/* blocks */
+void tcmu_dev_set_max_xfer_len(struct tcmu_device *dev, uint32_t len); /* blocks */
 uint32_t tcmu_dev_get_max_xfer_len(struct tcmu_device *dev);
 void tcmu_dev_set_opt_xcopy_rw_len(struct tcmu_device *dev, uint32_t len);
 uint32_t tcmu_dev_get_opt_xcopy_rw_len(struct tcmu_device *dev);
@@ -271,11 +270,10 @@ ssize_t tcmu_cfgfs_read_file(const char *path, char *buf, size_t len);
 
 /* --- SCSI helpers: CDB ---------------------------------------------- */
 
-int tcmu_get_cdb_length(const uint8_t *cdb);	/* -EINVAL for unknown groups */
+int tcmu_get_cdb_length(const uint8_t *cdb); /* -EINVAL for unknown groups */
 uint64_t tcmu_cdb_get_lba(const uint8_t *cdb);
 uint32_t tcmu_cdb_get_xfer_length(const uint8_t *cdb);
-void tcmu_cdb_print_info(struct tcmu_device *dev, const struct tcmulib_cmd *cmd,
-			 const char *info);
+void tcmu_cdb_print_info(struct tcmu_device *dev, const struct tcmulib_cmd *cmd, const char *info);
 
 /* --- SCSI helpers: sense (fixed format) ----------------------------- */
 

@@ -20,13 +20,13 @@ struct tcmu_device;
 
 #define TCMU_STS_ENUM_(name, value) TCMU_STS_##name = (value),
 enum {
-	TCMU_UPSTREAM_STS_LIST(TCMU_STS_ENUM_)
-	TCMU_STS_NO_LOCK_HOLDERS = TCMU_UPSTREAM_STS_NO_LOCK_HOLDERS_VALUE,
+	TCMU_UPSTREAM_STS_LIST(TCMU_STS_ENUM_) TCMU_STS_NO_LOCK_HOLDERS =
+		TCMU_UPSTREAM_STS_NO_LOCK_HOLDERS_VALUE,
 };
 #undef TCMU_STS_ENUM_
 
 #define TCMU_THREAD_NAME_LEN 16
-#define SENSE_BUFFERSIZE 96
+#define SENSE_BUFFERSIZE     96
 
 #define CFGFS_ROOT "/sys/kernel/config/target"
 #define CFGFS_CORE CFGFS_ROOT "/core"
@@ -36,20 +36,38 @@ enum {
 #endif
 /* GNU statement expressions, as upstream: each argument is evaluated once. */
 #ifndef min
-#define min(x, y) ({ __typeof__(x) m_x_ = (x); __typeof__(y) m_y_ = (y); \
-	(void)(&m_x_ == &m_y_); m_x_ < m_y_ ? m_x_ : m_y_; })
+#define min(x, y)                                                                                  \
+	({                                                                                         \
+		__typeof__(x) m_x_ = (x);                                                          \
+		__typeof__(y) m_y_ = (y);                                                          \
+		(void)(&m_x_ == &m_y_);                                                            \
+		m_x_ < m_y_ ? m_x_ : m_y_;                                                         \
+	})
 #endif
 #ifndef max
-#define max(x, y) ({ __typeof__(x) m_x_ = (x); __typeof__(y) m_y_ = (y); \
-	(void)(&m_x_ == &m_y_); m_x_ > m_y_ ? m_x_ : m_y_; })
+#define max(x, y)                                                                                  \
+	({                                                                                         \
+		__typeof__(x) m_x_ = (x);                                                          \
+		__typeof__(y) m_y_ = (y);                                                          \
+		(void)(&m_x_ == &m_y_);                                                            \
+		m_x_ > m_y_ ? m_x_ : m_y_;                                                         \
+	})
 #endif
 #ifndef round_up
-#define round_up(x, y) ({ __typeof__(x) r_x_ = (x); __typeof__(y) r_y_ = (y); \
-	((r_x_ + r_y_ - 1) / r_y_) * r_y_; })
+#define round_up(x, y)                                                                             \
+	({                                                                                         \
+		__typeof__(x) r_x_ = (x);                                                          \
+		__typeof__(y) r_y_ = (y);                                                          \
+		((r_x_ + r_y_ - 1) / r_y_) * r_y_;                                                 \
+	})
 #endif
 #ifndef round_down
-#define round_down(x, y) ({ __typeof__(x) r_x_ = (x); __typeof__(y) r_y_ = (y); \
-	r_x_ - r_x_ % r_y_; })
+#define round_down(x, y)                                                                           \
+	({                                                                                         \
+		__typeof__(x) r_x_ = (x);                                                          \
+		__typeof__(y) r_y_ = (y);                                                          \
+		r_x_ - r_x_ % r_y_;                                                                \
+	})
 #endif
 
 #ifdef __cplusplus

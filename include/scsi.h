@@ -9,9 +9,9 @@
 
 #include "libtcmu.h"
 
-#define VPD_MAX_UNMAP_LBA_COUNT		(32 * 1024 * 1024)
-#define VPD_MAX_UNMAP_BLOCK_DESC_COUNT	0x04
-#define MAX_CAW_LENGTH			0x01
-#define VPD_MAX_WRITE_SAME_LENGTH	0xFFFFFFFF
+#define VPD_MAX_UNMAP_LBA_COUNT	       (32 * 1024 * 1024)
+#define VPD_MAX_UNMAP_BLOCK_DESC_COUNT 0x04
+#define MAX_CAW_LENGTH		       0x01
+#define VPD_MAX_WRITE_SAME_LENGTH      0xFFFFFFFF
 
 #endif

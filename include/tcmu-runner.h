@@ -39,12 +39,12 @@
 extern "C" {
 #endif
 
-#define TCMUR_HANDLER_API_MAJOR 1
-#define TCMUR_HANDLER_API_MINOR 0
+#define TCMUR_HANDLER_API_MAJOR	  1
+#define TCMUR_HANDLER_API_MINOR	  0
 #define TCMUR_HANDLER_API_VERSION ((TCMUR_HANDLER_API_MAJOR << 16) | TCMUR_HANDLER_API_MINOR)
 
 enum tcmur_thread_model {
-	TCMUR_THREAD_MODEL_DEFAULT = 0,	/* derive from nr_threads */
+	TCMUR_THREAD_MODEL_DEFAULT = 0, /* derive from nr_threads */
 	TCMUR_THREAD_MODEL_SERIALIZE,
 	TCMUR_THREAD_MODEL_PARALLEL,
 	TCMUR_THREAD_MODEL_ASYNC,
@@ -61,8 +61,8 @@ enum {
 };
 
 /* Capability bits (caps). */
-#define TCMUR_CAP_FUA		(1u << 0)	/* write() honours cmd->fua itself */
-#define TCMUR_CAP_LBA_STATUS	(1u << 1)	/* get_lba_status() is exact */
+#define TCMUR_CAP_FUA	     (1u << 0) /* write() honours cmd->fua itself */
+#define TCMUR_CAP_LBA_STATUS (1u << 1) /* get_lba_status() is exact */
 
 #ifndef TCMU_UPSTREAM_COMPAT
 /* Native ABI; -DTCMU_UPSTREAM_COMPAT selects upstream's (tcmu_upstream.h). */
@@ -81,19 +81,19 @@ struct tcmur_cmd {
 
 	uint64_t start_ns;
 	bool timed_out;
-	tcmur_cmd_done_fn done;	/* set by the daemon; do not call directly */
+	tcmur_cmd_done_fn done; /* set by the daemon; do not call directly */
 
 	/* Added in this implementation. */
-	bool fua;		/* WRITE with FUA: data must be stable on completion */
-	void *handler_private;	/* free for the handler while the command runs */
-	void *daemon_private;	/* the daemon's, do not touch */
+	bool fua;	       /* WRITE with FUA: data must be stable on completion */
+	void *handler_private; /* free for the handler while the command runs */
+	void *daemon_private;  /* the daemon's, do not touch */
 };
 
 struct tcmur_handler {
-	const char *name;	/* human readable */
-	const char *subtype;	/* cfgstring prefix before the first '/' */
-	const char *cfg_desc;	/* shown by targetcli */
-	void *opaque;		/* handler's own use */
+	const char *name;     /* human readable */
+	const char *subtype;  /* cfgstring prefix before the first '/' */
+	const char *cfg_desc; /* shown by targetcli */
+	void *opaque;	      /* handler's own use */
 
 	/* Any thread, may block briefly.  *reason is malloc()ed. */
 	bool (*check_config)(const char *cfgstring, char **reason);
@@ -129,8 +129,8 @@ struct tcmur_handler {
 	int (*flush)(struct tcmu_device *dev, struct tcmur_cmd *cmd);
 	int (*unmap)(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off, uint64_t len);
 	/* iovec holds one logical block to repeat over [off, off+len). */
-	int (*writesame)(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off,
-			 uint64_t len, struct iovec *iovec, size_t iov_cnt);
+	int (*writesame)(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off, uint64_t len,
+			 struct iovec *iovec, size_t iov_cnt);
 	/* iovec holds the compare data then the write data, len bytes each. */
 	int (*caw)(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off, uint64_t len,
 		   struct iovec *iovec, size_t iov_cnt);
@@ -166,7 +166,7 @@ struct tcmur_handler {
 	 */
 	int (*get_lock_state)(struct tcmu_device *dev);
 
-	bool _is_dbus_handler;	/* set by the daemon for DBus-registered handlers */
+	bool _is_dbus_handler; /* set by the daemon for DBus-registered handlers */
 
 	/* Main thread, after log_dir changed in tcmu.conf. */
 	void (*update_logdir)(void);
@@ -175,16 +175,15 @@ struct tcmur_handler {
 	void (*destroy)(void);
 
 	/* --- Added in this implementation; appended only. --- */
-	uint32_t struct_size;	/* filled by tcmur_register_handler() */
-	uint32_t api_version;	/* filled by tcmur_register_handler() */
-	int thread_model;	/* enum tcmur_thread_model */
-	uint32_t caps;		/* TCMUR_CAP_* */
+	uint32_t struct_size; /* filled by tcmur_register_handler() */
+	uint32_t api_version; /* filled by tcmur_register_handler() */
+	int thread_model;     /* enum tcmur_thread_model */
+	uint32_t caps;	      /* TCMUR_CAP_* */
 	/*
 	 * GET LBA STATUS: provisioning status of the extent starting at lba.
 	 * Worker thread; may block.  *state: 0 mapped, 1 deallocated.
 	 */
-	int (*get_lba_status)(struct tcmu_device *dev, uint64_t lba, uint64_t *nr_lbas,
-			      int *state);
+	int (*get_lba_status)(struct tcmu_device *dev, uint64_t lba, uint64_t *nr_lbas, int *state);
 	/* A command passed tcmur_cmd_time_out.  Ring thread; must not block. */
 	void (*cmd_timed_out)(struct tcmu_device *dev, struct tcmur_cmd *cmd);
 	/*
@@ -211,7 +210,7 @@ struct tcmur_handler {
  */
 int tcmur_register_handler_v(struct tcmur_handler *handler, uint32_t struct_size,
 			     uint32_t api_version);
-#define tcmur_register_handler(h) \
+#define tcmur_register_handler(h)                                                                  \
 	tcmur_register_handler_v((h), (uint32_t)sizeof(*(h)), TCMUR_HANDLER_API_VERSION)
 bool tcmur_unregister_handler(struct tcmur_handler *handler);
 

@@ -36,6 +36,7 @@ struct tcmulib_cfg_info;
  * Upstream's status numbers, X(name, value).  NO_LOCK_HOLDERS (22) has no
  * native twin and is listed apart.
  */
+/* clang-format off */
 #define TCMU_UPSTREAM_STS_LIST(X)                                                   \
 	X(ASYNC_HANDLED, -2) X(NOT_HANDLED, -1) X(OK, 0) X(NO_RESOURCE, 1)          \
 	X(PASSTHROUGH_ERR, 2) X(BUSY, 3) X(WR_ERR, 4) X(RD_ERR, 5) X(MISCOMPARE, 6) \
@@ -55,6 +56,7 @@ enum {
 	TCMU_UPSTREAM_STS_NO_LOCK_HOLDERS = TCMU_UPSTREAM_STS_NO_LOCK_HOLDERS_VALUE,
 };
 #undef TCMU_UPSTREAM_STS_ENUM_
+/* clang-format on */
 
 /* Two pointers where upstream keeps its ccan list node; not for handlers. */
 struct tcmur_upstream_list_node {
@@ -64,10 +66,10 @@ struct tcmur_upstream_list_node {
 /* Upstream's struct tcmur_cmd: 96 bytes on x86-64. */
 struct tcmur_upstream_cmd {
 	struct tcmulib_cmd *lib_cmd;
-	struct iovec *iovec;		/* bounce buffer of compound commands */
+	struct iovec *iovec; /* bounce buffer of compound commands */
 	size_t iov_cnt;
 	void *iov_base_copy;
-	void *cmd_state;		/* the daemon's */
+	void *cmd_state; /* the daemon's */
 	size_t requested;
 	struct tcmur_upstream_list_node cmds_list_entry;
 	struct timespec start_time;
@@ -124,7 +126,7 @@ struct tcmur_upstream_handler {
 #ifdef TCMU_UPSTREAM_COMPAT
 /* Upstream's names for the structs above. */
 #define tcmur_handler tcmur_upstream_handler
-#define tcmur_cmd tcmur_upstream_cmd
+#define tcmur_cmd     tcmur_upstream_cmd
 #endif
 
 /*
@@ -150,16 +152,16 @@ int tcmu_sense_set_data(uint8_t *sense_buf, uint8_t key, uint16_t asc_ascq);
 void tcmu_set_thread_name(const char *prefix, struct tcmu_device *dev);
 
 /* Upstream's logging entry points (what its tcmu_err() etc. expand to). */
-void tcmu_crit_message(struct tcmu_device *dev, const char *funcname, int linenr,
-		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void tcmu_err_message(struct tcmu_device *dev, const char *funcname, int linenr,
-		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void tcmu_warn_message(struct tcmu_device *dev, const char *funcname, int linenr,
-		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void tcmu_info_message(struct tcmu_device *dev, const char *funcname, int linenr,
-		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void tcmu_dbg_message(struct tcmu_device *dev, const char *funcname, int linenr,
-		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void tcmu_crit_message(struct tcmu_device *dev, const char *funcname, int linenr, const char *fmt,
+		       ...) __attribute__((format(printf, 4, 5)));
+void tcmu_err_message(struct tcmu_device *dev, const char *funcname, int linenr, const char *fmt,
+		      ...) __attribute__((format(printf, 4, 5)));
+void tcmu_warn_message(struct tcmu_device *dev, const char *funcname, int linenr, const char *fmt,
+		       ...) __attribute__((format(printf, 4, 5)));
+void tcmu_info_message(struct tcmu_device *dev, const char *funcname, int linenr, const char *fmt,
+		       ...) __attribute__((format(printf, 4, 5)));
+void tcmu_dbg_message(struct tcmu_device *dev, const char *funcname, int linenr, const char *fmt,
+		      ...) __attribute__((format(printf, 4, 5)));
 void tcmu_dbg_scsi_cmd_message(struct tcmu_device *dev, const char *funcname, int linenr,
 			       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

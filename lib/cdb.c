@@ -72,8 +72,7 @@ uint32_t tcmu_cdb_get_xfer_length(const uint8_t *cdb)
 	}
 }
 
-void tcmu_cdb_print_info(struct tcmu_device *dev, const struct tcmulib_cmd *cmd,
-			 const char *info)
+void tcmu_cdb_print_info(struct tcmu_device *dev, const struct tcmulib_cmd *cmd, const char *info)
 {
 	/* 3 characters per byte; the longest CDB the ring delivers is 8 + 255. */
 	char buf[3 * 263 + 1];

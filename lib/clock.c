@@ -58,7 +58,7 @@ static void clock_pick(void)
 	const char *force = getenv("TCMU_CLOCK");
 	struct timespec res;
 	bool coarse_ok =
-	    !clock_getres(CLOCK_MONOTONIC_COARSE, &res) && ts_ns(&res) <= COARSE_MAX_RES_NS;
+		!clock_getres(CLOCK_MONOTONIC_COARSE, &res) && ts_ns(&res) <= COARSE_MAX_RES_NS;
 
 	fine_cost_ns = fine_read_cost();
 	if (force && !strcmp(force, "fine"))

@@ -102,8 +102,7 @@ uint64_t tcmu_cfgfs_dev_get_info_u64(struct tcmu_device *dev, const char *name, 
 	if (ret)
 		goto fail;
 	for (p = buf; (p = strstr(p, name)); p += nlen) {
-		if ((p == buf || p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n') &&
-		    p[nlen] == ':')
+		if ((p == buf || p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n') && p[nlen] == ':')
 			break;
 	}
 	ret = -ENOENT;

@@ -107,11 +107,16 @@ static void ctx_unlink_dev_locked(struct tcmulib_context *ctx, struct tcmu_devic
 static const char *ev_name(int kind)
 {
 	switch (kind) {
-	case TCMU_EV_ADD:	return "add";
-	case TCMU_EV_REMOVE:	return "remove";
-	case TCMU_EV_RECONFIG:	return "reconfig";
-	case TCMU_EV_CLOSE:	return "close";
-	default:		return "none";
+	case TCMU_EV_ADD:
+		return "add";
+	case TCMU_EV_REMOVE:
+		return "remove";
+	case TCMU_EV_RECONFIG:
+		return "reconfig";
+	case TCMU_EV_CLOSE:
+		return "close";
+	default:
+		return "none";
 	}
 }
 
@@ -218,7 +223,8 @@ static void ev_end_callback(struct tcmu_device *dev, int ret)
 	dev->ev_in_cb = false;
 	if (dev->ev_deferred) {
 		if (ret < 0)
-			tcmu_dev_warn(dev, "%s callback returned %d after tcmulib_defer_event(): "
+			tcmu_dev_warn(dev,
+				      "%s callback returned %d after tcmulib_defer_event(): "
 				      "the status of tcmulib_event_done() counts\n",
 				      ev_name(dev->ev_kind), ret);
 		if (!dev->ev_done) {
@@ -315,8 +321,8 @@ static int ctx_add_device(struct tcmulib_context *ctx, unsigned int minor, const
 				 (int)sublen, sub);
 			return -ENOENT;
 		}
-		tcmu_err("uio%u (%s): no handler for subtype \"%.*s\"\n", minor, dname,
-			 (int)sublen, sub);
+		tcmu_err("uio%u (%s): no handler for subtype \"%.*s\"\n", minor, dname, (int)sublen,
+			 sub);
 		ret = -ENOENT;
 		goto err_reply;
 	}
@@ -351,7 +357,7 @@ static int ctx_add_device(struct tcmulib_context *ctx, unsigned int minor, const
 		ret = 0;
 	if (recover)
 		recover_ring(dev, false);
-	ev_end_callback(dev, ret);	/* dev may be gone from here on */
+	ev_end_callback(dev, ret); /* dev may be gone from here on */
 	return ret;
 
 err_reply:
@@ -406,8 +412,8 @@ void tcmu_ctx_remove_device(struct tcmulib_context *ctx, unsigned int minor, uin
 	remove_run(dev);
 }
 
-void tcmu_ctx_reconfig_device(struct tcmulib_context *ctx, unsigned int minor,
-			      uint32_t dev_id, struct tcmulib_cfg_info *info)
+void tcmu_ctx_reconfig_device(struct tcmulib_context *ctx, unsigned int minor, uint32_t dev_id,
+			      struct tcmulib_cfg_info *info)
 {
 	struct tcmu_device *dev;
 	char *cfg = NULL;
@@ -512,8 +518,7 @@ static int ctx_add_handler(struct tcmulib_context *ctx, struct tcmulib_handler *
 	return 0;
 }
 
-struct tcmulib_context *tcmulib_initialize(struct tcmulib_handler *handlers,
-					   size_t handler_count)
+struct tcmulib_context *tcmulib_initialize(struct tcmulib_handler *handlers, size_t handler_count)
 {
 	struct tcmulib_context *ctx;
 	size_t i;

@@ -35,8 +35,7 @@ int tcmu_dev_open(struct tcmulib_context *ctx, unsigned int minor, const char *n
 	pthread_mutex_init(&dev->lock, NULL);
 	snprintf(dev->uio_name, sizeof(dev->uio_name), "uio%u", minor);
 
-	ret = tcmu_parse_uio_name(name, &dev->hba_id, dev->dev_name, sizeof(dev->dev_name),
-				  &cfg);
+	ret = tcmu_parse_uio_name(name, &dev->hba_id, dev->dev_name, sizeof(dev->dev_name), &cfg);
 	if (ret) {
 		tcmu_err("uio%u: \"%s\" is not a tcm-user device name\n", minor, name);
 		goto err_free;
@@ -51,8 +50,7 @@ int tcmu_dev_open(struct tcmulib_context *ctx, unsigned int minor, const char *n
 
 	ret = tcmu_uio_read_size(ops->sysfs_root, minor, &dev->map_size);
 	if (ret) {
-		tcmu_err("uio%u: cannot read the map size from sysfs: %s\n", minor,
-			 strerror(-ret));
+		tcmu_err("uio%u: cannot read the map size from sysfs: %s\n", minor, strerror(-ret));
 		goto err_cfg;
 	}
 	ret = ops->uio_open(ops->arg, minor, dev->map_size, &dev->fd, &dev->map);
@@ -161,14 +159,14 @@ void *tcmu_dev_get_private(struct tcmu_device *dev)
 	return dev->priv;
 }
 
-#define DEV_ACCESSORS(field, type)						\
-	void tcmu_dev_set_##field(struct tcmu_device *dev, type v)		\
-	{									\
-		dev->field = v;							\
-	}									\
-	type tcmu_dev_get_##field(struct tcmu_device *dev)			\
-	{									\
-		return dev->field;						\
+#define DEV_ACCESSORS(field, type)                                                                 \
+	void tcmu_dev_set_##field(struct tcmu_device *dev, type v)                                 \
+	{                                                                                          \
+		dev->field = v;                                                                    \
+	}                                                                                          \
+	type tcmu_dev_get_##field(struct tcmu_device *dev)                                         \
+	{                                                                                          \
+		return dev->field;                                                                 \
 	}
 
 DEV_ACCESSORS(num_lbas, uint64_t)

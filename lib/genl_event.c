@@ -13,14 +13,14 @@
 #include "internal.h"
 
 static struct nla_policy tcmu_attr_policy[TCMU_ATTR_MAX + 1] = {
-	[TCMU_ATTR_DEVICE]		= { .type = NLA_STRING },
-	[TCMU_ATTR_MINOR]		= { .type = NLA_U32 },
-	[TCMU_ATTR_DEV_CFG]		= { .type = NLA_STRING },
-	[TCMU_ATTR_DEV_SIZE]		= { .type = NLA_U64 },
-	[TCMU_ATTR_WRITECACHE]		= { .type = NLA_U8 },
-	[TCMU_ATTR_CMD_STATUS]		= { .type = NLA_S32 },
-	[TCMU_ATTR_DEVICE_ID]		= { .type = NLA_U32 },
-	[TCMU_ATTR_SUPP_KERN_CMD_REPLY]	= { .type = NLA_U8 },
+	[TCMU_ATTR_DEVICE] = { .type = NLA_STRING },
+	[TCMU_ATTR_MINOR] = { .type = NLA_U32 },
+	[TCMU_ATTR_DEV_CFG] = { .type = NLA_STRING },
+	[TCMU_ATTR_DEV_SIZE] = { .type = NLA_U64 },
+	[TCMU_ATTR_WRITECACHE] = { .type = NLA_U8 },
+	[TCMU_ATTR_CMD_STATUS] = { .type = NLA_S32 },
+	[TCMU_ATTR_DEVICE_ID] = { .type = NLA_U32 },
+	[TCMU_ATTR_SUPP_KERN_CMD_REPLY] = { .type = NLA_U8 },
 };
 
 /* A NUL-terminated, non-empty string attribute, or NULL. */
@@ -46,8 +46,8 @@ void tcmu_genl_reply(struct tcmulib_context *ctx, int cmd, uint32_t dev_id, int 
 	ret = ctx->ops->nl_reply(ctx->ops->arg, ctx->nl, cmd, dev_id, status);
 	pthread_mutex_unlock(&ctx->nl_send_lock);
 	if (ret)
-		tcmu_err("netlink reply %d (status %d) for device id %u failed: %s\n", cmd,
-			 status, dev_id, strerror(-ret));
+		tcmu_err("netlink reply %d (status %d) for device id %u failed: %s\n", cmd, status,
+			 dev_id, strerror(-ret));
 	else
 		tcmu_dbg("netlink reply %d status %d device id %u\n", cmd, status, dev_id);
 }
@@ -55,10 +55,14 @@ void tcmu_genl_reply(struct tcmulib_context *ctx, int cmd, uint32_t dev_id, int 
 static const char *cmd_name(int cmd)
 {
 	switch (cmd) {
-	case TCMU_CMD_ADDED_DEVICE:	return "ADDED_DEVICE";
-	case TCMU_CMD_REMOVED_DEVICE:	return "REMOVED_DEVICE";
-	case TCMU_CMD_RECONFIG_DEVICE:	return "RECONFIG_DEVICE";
-	default:			return "?";
+	case TCMU_CMD_ADDED_DEVICE:
+		return "ADDED_DEVICE";
+	case TCMU_CMD_REMOVED_DEVICE:
+		return "REMOVED_DEVICE";
+	case TCMU_CMD_RECONFIG_DEVICE:
+		return "RECONFIG_DEVICE";
+	default:
+		return "?";
 	}
 }
 
@@ -74,12 +78,12 @@ void tcmu_genl_handle_msg(void *arg, struct nlmsghdr *nlh, size_t len)
 
 	if (len < NLMSG_HDRLEN || nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN ||
 	    nlh->nlmsg_len > len) {
-		tcmu_err("netlink message of %zu bytes (nlmsg_len %u) is truncated, ignored\n",
-			 len, len >= NLMSG_HDRLEN ? nlh->nlmsg_len : 0);
+		tcmu_err("netlink message of %zu bytes (nlmsg_len %u) is truncated, ignored\n", len,
+			 len >= NLMSG_HDRLEN ? nlh->nlmsg_len : 0);
 		return;
 	}
 	if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
-		return;		/* NOOP/DONE/ERROR handled by the transport */
+		return; /* NOOP/DONE/ERROR handled by the transport */
 	gh = nlmsg_data(nlh);
 	ret = genlmsg_parse(nlh, 0, tb, TCMU_ATTR_MAX, tcmu_attr_policy);
 	if (ret < 0) {

@@ -13,9 +13,9 @@
 
 #include "internal.h"
 
-#define TCMU_GENL_FAMILY	"TCM-USER"
-#define TCMU_GENL_GROUP		"config"
-#define TCMU_GENL_VERSION	2
+#define TCMU_GENL_FAMILY  "TCM-USER"
+#define TCMU_GENL_GROUP	  "config"
+#define TCMU_GENL_VERSION 2
 
 struct genl_sock {
 	struct nl_sock *sk;
@@ -28,14 +28,22 @@ struct genl_sock {
 static int nle_to_errno(int err)
 {
 	switch (err < 0 ? -err : err) {
-	case NLE_OPNOTSUPP:	return -EOPNOTSUPP;
-	case NLE_NOMEM:		return -ENOMEM;
-	case NLE_AGAIN:		return -EAGAIN;
-	case NLE_PERM:		return -EPERM;
-	case NLE_NODEV:		return -ENODEV;
-	case NLE_OBJ_NOTFOUND:	return -ENOENT;
-	case NLE_INVAL:		return -EINVAL;
-	default:		return -EIO;
+	case NLE_OPNOTSUPP:
+		return -EOPNOTSUPP;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_AGAIN:
+		return -EAGAIN;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_NODEV:
+		return -ENODEV;
+	case NLE_OBJ_NOTFOUND:
+		return -ENOENT;
+	case NLE_INVAL:
+		return -EINVAL;
+	default:
+		return -EIO;
 	}
 }
 
@@ -87,8 +95,8 @@ int tcmu_genl_sock_open(void *arg, void **nl, int *fd)
 	}
 	grp = genl_ctrl_resolve_grp(gs->sk, TCMU_GENL_FAMILY, TCMU_GENL_GROUP);
 	if (grp < 0) {
-		tcmu_err("netlink group %s/%s not found: %s\n", TCMU_GENL_FAMILY,
-			 TCMU_GENL_GROUP, nl_geterror(grp));
+		tcmu_err("netlink group %s/%s not found: %s\n", TCMU_GENL_FAMILY, TCMU_GENL_GROUP,
+			 nl_geterror(grp));
 		ret = -ENOENT;
 		goto err_sock;
 	}
@@ -203,14 +211,14 @@ int tcmu_genl_sock_set_features(void *arg, void *nl)
 		ret = -NLE_NOMEM;
 		goto out_sock;
 	}
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, gs->family, 0, 0,
-			 TCMU_CMD_SET_FEATURES, TCMU_GENL_VERSION) ||
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, gs->family, 0, 0, TCMU_CMD_SET_FEATURES,
+			 TCMU_GENL_VERSION) ||
 	    nla_put_u8(msg, TCMU_ATTR_SUPP_KERN_CMD_REPLY, 1) < 0) {
 		nlmsg_free(msg);
 		ret = -NLE_NOMEM;
 		goto out_sock;
 	}
-	ret = nl_send_sync(sk, msg);	/* frees msg, waits for the ACK */
+	ret = nl_send_sync(sk, msg); /* frees msg, waits for the ACK */
 out_sock:
 	nl_socket_free(sk);
 	return ret < 0 ? nle_to_errno(ret) : 0;

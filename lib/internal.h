@@ -19,11 +19,11 @@
 #pragma GCC visibility push(hidden)
 
 /* Largest CDB copied off the ring: variable length CDBs are 8 + 255 bytes. */
-#define TCMU_CDB_MAX		264
+#define TCMU_CDB_MAX 264
 /* Vendor specific groups 6/7: how many bytes we hand on at most. */
-#define TCMU_CDB_VENDOR_MAX	16
+#define TCMU_CDB_VENDOR_MAX 16
 /* Slots are allocated this many at a time, never one per command. */
-#define TCMU_SLOT_CHUNK		64
+#define TCMU_SLOT_CHUNK 64
 
 /*
  * --- kernel ops (uio.c) ------------------------------------------------
@@ -35,9 +35,9 @@
 typedef void (*tcmu_nl_msg_fn)(void *arg, struct nlmsghdr *nlh, size_t len);
 
 struct tcmu_kops {
-	const char *sysfs_root;		/* "/sys" */
-	const char *configfs_root;	/* "/sys/kernel/config/target" */
-	void *arg;			/* passed to every op */
+	const char *sysfs_root;	   /* "/sys" */
+	const char *configfs_root; /* "/sys/kernel/config/target" */
+	void *arg;		   /* passed to every op */
 
 	/* Open /dev/uio<minor> and map exactly size bytes. */
 	int (*uio_open)(void *arg, unsigned int minor, size_t size, int *fd, void **map);
@@ -66,27 +66,27 @@ extern const struct tcmu_kops tcmu_kops_real;
 
 enum tcmu_slot_state {
 	TCMU_SLOT_FREE,
-	TCMU_SLOT_INFLIGHT,	/* given to the caller */
-	TCMU_SLOT_DONE,		/* completed, response not yet in the ring (in order) */
+	TCMU_SLOT_INFLIGHT, /* given to the caller */
+	TCMU_SLOT_DONE,	    /* completed, response not yet in the ring (in order) */
 };
 
 struct tcmu_slot {
-	struct tcmulib_cmd cmd;		/* public part; first member */
+	struct tcmulib_cmd cmd; /* public part; first member */
 	struct tcmu_device *dev;
-	struct tcmu_slot *next;		/* free list / in-order FIFO */
-	uint32_t ring_off;		/* entry offset in the ring */
+	struct tcmu_slot *next; /* free list / in-order FIFO */
+	uint32_t ring_off;	/* entry offset in the ring */
 	uint32_t ring_len;
-	uint8_t scsi_status;		/* response kept while held (in order) */
+	uint8_t scsi_status; /* response kept while held (in order) */
 	uint8_t uflags;
 	uint8_t state;
 	uint32_t iov_cap;
-	struct iovec *iov;		/* grows only when an entry needs more */
+	struct iovec *iov; /* grows only when an entry needs more */
 	uint8_t cdb[TCMU_CDB_MAX];
 };
 
 struct tcmu_slot_chunk {
 	struct tcmu_slot_chunk *next;
-	void *hm_area;			/* hm_cmd_size bytes per slot */
+	void *hm_area; /* hm_cmd_size bytes per slot */
 	struct tcmu_slot slots[TCMU_SLOT_CHUNK];
 };
 
@@ -95,45 +95,45 @@ struct tcmu_slot_chunk {
 struct tcmu_device {
 	struct tcmulib_context *ctx;
 	struct tcmulib_handler *handler;
-	struct tcmu_device *next;	/* ctx->devs, under ctx->lock */
+	struct tcmu_device *next; /* ctx->devs, under ctx->lock */
 
 	/* Identity (immutable after add, except cfgstring on reconfig). */
 	unsigned int minor;
-	uint32_t dev_id;		/* TCMU_ATTR_DEVICE_ID, 0 if unknown */
+	uint32_t dev_id; /* TCMU_ATTR_DEVICE_ID, 0 if unknown */
 	unsigned int hba_id;
-	char uio_name[16];		/* "uio3" */
+	char uio_name[16]; /* "uio3" */
 	char dev_name[256];
-	char *cfgstring;		/* "subtype/cfg" (may start with ";args;") */
-	bool cfgstring_set;		/* replaced by tcmu_dev_set_cfgstring() */
-	char cfg_dir[512];		/* <configfs>/core/user_<hba>/<dev> */
+	char *cfgstring;    /* "subtype/cfg" (may start with ";args;") */
+	bool cfgstring_set; /* replaced by tcmu_dev_set_cfgstring() */
+	char cfg_dir[512];  /* <configfs>/core/user_<hba>/<dev> */
 
 	/* The mapping. */
 	int fd;
 	void *map;
 	size_t map_size;
 	struct tcmu_mailbox *mb;
-	uint8_t *cmdr;			/* map + cmdr_off */
+	uint8_t *cmdr; /* map + cmdr_off */
 	uint32_t cmdr_size;
-	uint64_t data_off;		/* data area [data_off, map_size) */
+	uint64_t data_off; /* data area [data_off, map_size) */
 	uint16_t mb_flags;
 
 	/* Consumer side: only the processing thread touches these. */
-	uint32_t cons;			/* next entry to read */
-	bool ring_dead;			/* corrupt entry length: stop consuming */
-	struct tcmu_slot *priv_free;	/* slots taken from free_list in bulk */
-	int hm_cmd_size;		/* -1 until the first get_next_command */
+	uint32_t cons;		     /* next entry to read */
+	bool ring_dead;		     /* corrupt entry length: stop consuming */
+	struct tcmu_slot *priv_free; /* slots taken from free_list in bulk */
+	int hm_cmd_size;	     /* -1 until the first get_next_command */
 	/* start_ns source: read once per pass, at most every 64 commands. */
-	uint32_t pass_clock_left;	/* commands pass_ns may still stamp */
-	uint64_t pass_ns;		/* CLOCK_MONOTONIC */
+	uint32_t pass_clock_left; /* commands pass_ns may still stamp */
+	uint64_t pass_ns;	  /* CLOCK_MONOTONIC */
 
 	/* Shared between the consumer and completers: under lock. */
 	pthread_mutex_t lock;
-	uint32_t ctail;			/* next completion position (= mb->cmd_tail) */
+	uint32_t ctail; /* next completion position (= mb->cmd_tail) */
 	struct tcmu_slot *free_list;
-	struct tcmu_slot *fifo_head;	/* ring order, without CAP_OOOC */
+	struct tcmu_slot *fifo_head; /* ring order, without CAP_OOOC */
 	struct tcmu_slot *fifo_tail;
 	struct tcmu_slot_chunk *chunks;
-	_Atomic uint32_t cons_pub;	/* cons, published with release */
+	_Atomic uint32_t cons_pub; /* cons, published with release */
 	atomic_uint inflight;
 	atomic_bool kick_pending;
 
@@ -143,16 +143,16 @@ struct tcmu_device {
 	 * tcmulib_event_done() was called, whichever comes last; that party
 	 * applies the outcome, replies and may free the device.
 	 */
-	int ev_kind;			/* TCMU_EV_*, TCMU_EV_NONE when idle */
-	int ev_reply;			/* TCMU_CMD_*_DONE to send, 0 for none */
-	bool ev_in_cb;			/* the handler callback is running */
-	bool ev_deferred;		/* tcmulib_defer_event() called */
-	bool ev_done;			/* tcmulib_event_done() called */
-	int ev_status;			/* its status */
-	char *ev_cfg;			/* reconfig: the new cfgstring */
-	bool ev_remove_queued;		/* REMOVED arrived during a deferred event */
+	int ev_kind;	       /* TCMU_EV_*, TCMU_EV_NONE when idle */
+	int ev_reply;	       /* TCMU_CMD_*_DONE to send, 0 for none */
+	bool ev_in_cb;	       /* the handler callback is running */
+	bool ev_deferred;      /* tcmulib_defer_event() called */
+	bool ev_done;	       /* tcmulib_event_done() called */
+	int ev_status;	       /* its status */
+	char *ev_cfg;	       /* reconfig: the new cfgstring */
+	bool ev_remove_queued; /* REMOVED arrived during a deferred event */
 	uint32_t ev_remove_id;
-	bool added;			/* handler added() succeeded */
+	bool added; /* handler added() succeeded */
 
 	/* Device parameters for the SCSI helpers. */
 	uint64_t num_lbas;
@@ -176,21 +176,21 @@ enum {
 	TCMU_EV_ADD,
 	TCMU_EV_REMOVE,
 	TCMU_EV_RECONFIG,
-	TCMU_EV_CLOSE,			/* removed() from tcmulib_close() */
+	TCMU_EV_CLOSE, /* removed() from tcmulib_close() */
 };
 
 struct tcmulib_context {
-	pthread_mutex_t lock;		/* devs, handlers, device event state */
-	pthread_cond_t ev_cond;		/* an event ended (tcmulib_close waits) */
-	unsigned int concluding;	/* threads in ev_conclude (still using ctx) */
-	pthread_mutex_t nl_send_lock;	/* serialises netlink sends */
+	pthread_mutex_t lock;	      /* devs, handlers, device event state */
+	pthread_cond_t ev_cond;	      /* an event ended (tcmulib_close waits) */
+	unsigned int concluding;      /* threads in ev_conclude (still using ctx) */
+	pthread_mutex_t nl_send_lock; /* serialises netlink sends */
 	struct tcmulib_handler **handlers;
 	size_t n_handlers;
 	struct tcmu_device *devs;
 	void *nl;
 	int nl_fd;
 	const struct tcmu_kops *ops;
-	struct tcmu_reg *reg;		/* DBus registration (register.c), or NULL */
+	struct tcmu_reg *reg; /* DBus registration (register.c), or NULL */
 };
 
 /* cfgstr.c */
@@ -238,8 +238,8 @@ struct tcmulib_handler *tcmu_ctx_find_handler(struct tcmulib_context *ctx, const
 int tcmu_ctx_add_device(struct tcmulib_context *ctx, unsigned int minor, const char *name,
 			uint32_t dev_id, bool recover);
 void tcmu_ctx_remove_device(struct tcmulib_context *ctx, unsigned int minor, uint32_t dev_id);
-void tcmu_ctx_reconfig_device(struct tcmulib_context *ctx, unsigned int minor,
-			      uint32_t dev_id, struct tcmulib_cfg_info *info);
+void tcmu_ctx_reconfig_device(struct tcmulib_context *ctx, unsigned int minor, uint32_t dev_id,
+			      struct tcmulib_cfg_info *info);
 
 /*
  * register.c (built with GIO): announce the handlers to tcmu-runner over
@@ -247,7 +247,7 @@ void tcmu_ctx_reconfig_device(struct tcmulib_context *ctx, unsigned int minor,
  * no-op versions.  start: from tcmulib_initialize when enabled; add: from
  * tcmulib_register; stop: first thing in tcmulib_close.
  */
-extern bool tcmu_dbus_registration;	/* tcmulib_set_dbus_registration() */
+extern bool tcmu_dbus_registration; /* tcmulib_set_dbus_registration() */
 void tcmu_register_start(struct tcmulib_context *ctx);
 void tcmu_register_add(struct tcmulib_context *ctx, struct tcmulib_handler *h);
 void tcmu_register_stop(struct tcmulib_context *ctx);

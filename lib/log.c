@@ -20,16 +20,16 @@
 #include "libtcmu.h"
 #include "libtcmu_log.h"
 
-#define LOG_SLOT_SIZE	1024		/* one formatted line, truncated to fit */
-#define LOG_SLOTS	2048		/* power of two */
-#define LOG_CTL_SLOTS	8		/* kept free for file switches */
-#define LOG_CTL_SWITCH	(-1)		/* slot level: switch to fd in slot->len */
+#define LOG_SLOT_SIZE  1024 /* one formatted line, truncated to fit */
+#define LOG_SLOTS      2048 /* power of two */
+#define LOG_CTL_SLOTS  8    /* kept free for file switches */
+#define LOG_CTL_SWITCH (-1) /* slot level: switch to fd in slot->len */
 
 struct log_slot {
-	int level;			/* or LOG_CTL_SWITCH */
-	int fd;				/* LOG_CTL_SWITCH: the new file */
+	int level; /* or LOG_CTL_SWITCH */
+	int fd;	   /* LOG_CTL_SWITCH: the new file */
 	unsigned short len;
-	unsigned short func_off;	/* start of "func:line ..." (for syslog) */
+	unsigned short func_off; /* start of "func:line ..." (for syslog) */
 	char text[LOG_SLOT_SIZE];
 };
 
@@ -40,14 +40,14 @@ struct log_slot {
  */
 static struct {
 	atomic_int level;
-	atomic_bool threaded;		/* logger thread running: queue messages */
+	atomic_bool threaded; /* logger thread running: queue messages */
 	atomic_bool syslog;
 
 	pthread_mutex_t lock;
-	pthread_cond_t wake;		/* logger thread: queue not empty or stop */
+	pthread_cond_t wake; /* logger thread: queue not empty or stop */
 	struct log_slot *slots;
-	unsigned int head;		/* next slot to write out */
-	unsigned int tail;		/* next free slot */
+	unsigned int head; /* next slot to write out */
+	unsigned int tail; /* next free slot */
 	unsigned long dropped;
 	bool stop;
 	pthread_t thread;
@@ -64,21 +64,15 @@ static struct {
 };
 
 static const char *const level_names[] = {
-	[TCMU_LOG_CRIT] = "CRIT",
-	[TCMU_LOG_ERROR] = "ERROR",
-	[TCMU_LOG_WARN] = "WARN",
-	[TCMU_LOG_INFO] = "INFO",
-	[TCMU_LOG_DEBUG] = "DEBUG",
-	[TCMU_LOG_DEBUG_SCSI_CMD] = "DEBUG_SCSI_CMD",
+	[TCMU_LOG_CRIT] = "CRIT",   [TCMU_LOG_ERROR] = "ERROR",
+	[TCMU_LOG_WARN] = "WARN",   [TCMU_LOG_INFO] = "INFO",
+	[TCMU_LOG_DEBUG] = "DEBUG", [TCMU_LOG_DEBUG_SCSI_CMD] = "DEBUG_SCSI_CMD",
 };
 
 static const int syslog_prio[] = {
-	[TCMU_LOG_CRIT] = LOG_CRIT,
-	[TCMU_LOG_ERROR] = LOG_ERR,
-	[TCMU_LOG_WARN] = LOG_WARNING,
-	[TCMU_LOG_INFO] = LOG_INFO,
-	[TCMU_LOG_DEBUG] = LOG_DEBUG,
-	[TCMU_LOG_DEBUG_SCSI_CMD] = LOG_DEBUG,
+	[TCMU_LOG_CRIT] = LOG_CRIT,    [TCMU_LOG_ERROR] = LOG_ERR,
+	[TCMU_LOG_WARN] = LOG_WARNING, [TCMU_LOG_INFO] = LOG_INFO,
+	[TCMU_LOG_DEBUG] = LOG_DEBUG,  [TCMU_LOG_DEBUG_SCSI_CMD] = LOG_DEBUG,
 };
 
 static int clamp_level(int level)
@@ -128,8 +122,8 @@ static size_t format_line(char *buf, size_t size, struct tcmu_device *dev, int l
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
 	len = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
-	n = snprintf(buf + len, size - len, ".%03ld %d [%s] ", ts.tv_nsec / 1000000L,
-		     (int)getpid(), level_names[level]);
+	n = snprintf(buf + len, size - len, ".%03ld %d [%s] ", ts.tv_nsec / 1000000L, (int)getpid(),
+		     level_names[level]);
 	len += n > 0 ? (size_t)n : 0;
 	*func_off = (unsigned short)len;
 	n = snprintf(buf + len, size - len, "%s:%d", func ? func : "?", line);
@@ -156,7 +150,7 @@ static size_t format_line(char *buf, size_t size, struct tcmu_device *dev, int l
 	n = vsnprintf(buf + len, size - len, fmt, ap);
 	len += n > 0 ? (size_t)n : 0;
 	if (len >= size - 1)
-		len = size - 2;		/* truncated: keep room for the newline */
+		len = size - 2; /* truncated: keep room for the newline */
 	/* One line per message: drop trailing newlines the caller added. */
 	while (len > msg_off && buf[len - 1] == '\n')
 		len--;
@@ -262,7 +256,7 @@ static void output_slot(const struct log_slot *slot)
 }
 
 #define LOG_BATCH 64
-static struct log_slot log_batch[LOG_BATCH + 1];	/* + the drop note; logger thread only */
+static struct log_slot log_batch[LOG_BATCH + 1]; /* + the drop note; logger thread only */
 
 static void *logger_thread(void *arg)
 {
@@ -273,7 +267,7 @@ static void *logger_thread(void *arg)
 		while (lg.head == lg.tail && !lg.dropped && !lg.stop)
 			pthread_cond_wait(&lg.wake, &lg.lock);
 		if (lg.head == lg.tail && !lg.dropped)
-			break;	/* stopping and drained */
+			break; /* stopping and drained */
 
 		/* Copy a batch out so writers are never held up by file I/O. */
 		n = 0;
@@ -289,9 +283,10 @@ static void *logger_thread(void *arg)
 			struct log_slot *note = &log_batch[n++];
 
 			note->level = TCMU_LOG_WARN;
-			note->len = (unsigned short)format_simple(note->text, sizeof(note->text),
-				TCMU_LOG_WARN, "logger", 0, &note->func_off,
-				"%lu log messages dropped (queue full)", lg.dropped);
+			note->len = (unsigned short)format_simple(
+				note->text, sizeof(note->text), TCMU_LOG_WARN, "logger", 0,
+				&note->func_off, "%lu log messages dropped (queue full)",
+				lg.dropped);
 			lg.dropped = 0;
 		}
 		pthread_mutex_unlock(&lg.lock);
@@ -439,7 +434,7 @@ int tcmu_log_reopen(void)
 	snprintf(dir, sizeof(dir), "%s", lg.dir);
 	pthread_mutex_unlock(&lg.fd_lock);
 	if (!dir[0])
-		return 0;	/* logging to stderr: nothing to reopen */
+		return 0; /* logging to stderr: nothing to reopen */
 	return switch_file(dir);
 }
 
@@ -455,8 +450,7 @@ int tcmu_log_set_dir(const char *dir)
 		return tcmu_setup_log(dir);
 	ret = switch_file(dir);
 	if (ret)
-		tcmu_err("cannot switch log to %s: %s (keeping %s)\n", dir, strerror(-ret),
-			 lg.dir);
+		tcmu_err("cannot switch log to %s: %s (keeping %s)\n", dir, strerror(-ret), lg.dir);
 	else
 		tcmu_info("logging to %s/%s\n", dir, TCMU_LOG_FILENAME);
 	return ret;

@@ -21,21 +21,20 @@
 
 #include "internal.h"
 
-#define SVC_NAME	"org.kernel.TCMUService1"
-#define HM_IFACE	SVC_NAME ".HandlerManager1"
-#define HM_PATH		"/org/kernel/TCMUService1/HandlerManager1"
-#define REG_TIMEOUT_MS	30000
+#define SVC_NAME       "org.kernel.TCMUService1"
+#define HM_IFACE       SVC_NAME ".HandlerManager1"
+#define HM_PATH	       "/org/kernel/TCMUService1/HandlerManager1"
+#define REG_TIMEOUT_MS 30000
 
-static const char check_xml[] =
-	"<node>"
-	" <interface name='" SVC_NAME "'>"
-	"  <method name='CheckConfig'>"
-	"   <arg name='cfgstring' type='s' direction='in'/>"
-	"   <arg name='valid' type='b' direction='out'/>"
-	"   <arg name='reason' type='s' direction='out'/>"
-	"  </method>"
-	" </interface>"
-	"</node>";
+static const char check_xml[] = "<node>"
+				" <interface name='" SVC_NAME "'>"
+				"  <method name='CheckConfig'>"
+				"   <arg name='cfgstring' type='s' direction='in'/>"
+				"   <arg name='valid' type='b' direction='out'/>"
+				"   <arg name='reason' type='s' direction='out'/>"
+				"  </method>"
+				" </interface>"
+				"</node>";
 
 /* One handler announced on the bus.  Registration-thread only, after start. */
 struct reg_entry {
@@ -45,10 +44,10 @@ struct reg_entry {
 	char *path;
 	guint own_id;
 	guint obj_id;
-	bool started;		/* own/export requested (under reg->lock) */
-	bool owned;		/* we hold bus_name */
-	bool registered;	/* RegisterHandler succeeded since the daemon appeared */
-	GCancellable *call;	/* RegisterHandler in flight */
+	bool started;	    /* own/export requested (under reg->lock) */
+	bool owned;	    /* we hold bus_name */
+	bool registered;    /* RegisterHandler succeeded since the daemon appeared */
+	GCancellable *call; /* RegisterHandler in flight */
 };
 
 struct tcmu_reg {
@@ -58,12 +57,12 @@ struct tcmu_reg {
 	GDBusConnection *conn;
 	GDBusNodeInfo *node;
 	guint watch_id;
-	bool daemon_up;		/* tcmu-runner owns SVC_NAME */
-	bool daemon_logged;	/* the "no tcmu-runner" line was printed */
+	bool daemon_up;	    /* tcmu-runner owns SVC_NAME */
+	bool daemon_logged; /* the "no tcmu-runner" line was printed */
 
-	pthread_mutex_t lock;	/* entries, running */
+	pthread_mutex_t lock; /* entries, running */
 	GPtrArray *entries;
-	bool running;		/* thread is (or will be) serving */
+	bool running; /* thread is (or will be) serving */
 };
 
 /* --- CheckConfig ------------------------------------------------------- */
@@ -78,15 +77,15 @@ static void check_method(GDBusConnection *conn, const char *sender, const char *
 	bool valid = true;
 
 	if (strcmp(method, "CheckConfig")) {
-		g_dbus_method_invocation_return_dbus_error(inv,
-				"org.freedesktop.DBus.Error.UnknownMethod", "unknown method");
+		g_dbus_method_invocation_return_dbus_error(
+			inv, "org.freedesktop.DBus.Error.UnknownMethod", "unknown method");
 		return;
 	}
 	g_variant_get(params, "(&s)", &cfgstring);
 	if (e->h->check_config)
 		valid = e->h->check_config(cfgstring, &reason);
-	g_dbus_method_invocation_return_value(inv, g_variant_new("(bs)", valid,
-					      reason ? reason : (valid ? "valid" : "invalid")));
+	g_dbus_method_invocation_return_value(
+		inv, g_variant_new("(bs)", valid, reason ? reason : (valid ? "valid" : "invalid")));
 	free(reason);
 }
 
@@ -107,7 +106,7 @@ static void register_done(GObject *src, GAsyncResult *res, gpointer data)
 	ret = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res, &err);
 	if (!ret && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
 		g_error_free(err);
-		return;		/* e may be gone */
+		return; /* e may be gone */
 	}
 	g_clear_object(&e->call);
 	if (!ret) {
@@ -121,8 +120,8 @@ static void register_done(GObject *src, GAsyncResult *res, gpointer data)
 		e->registered = true;
 		tcmu_info("handler %s registered with tcmu-runner\n", e->h->subtype);
 	} else {
-		tcmu_info("handler %s: tcmu-runner refused the registration: %s\n",
-			  e->h->subtype, reason);
+		tcmu_info("handler %s: tcmu-runner refused the registration: %s\n", e->h->subtype,
+			  reason);
 	}
 	g_variant_unref(ret);
 }
@@ -134,11 +133,11 @@ static void entry_register(struct reg_entry *e)
 	if (!reg->daemon_up || !e->owned || e->registered || e->call)
 		return;
 	e->call = g_cancellable_new();
-	g_dbus_connection_call(reg->conn, SVC_NAME, HM_PATH, HM_IFACE, "RegisterHandler",
-			       g_variant_new("(ss)", e->h->subtype,
-					     e->h->cfg_desc ? e->h->cfg_desc : ""),
-			       G_VARIANT_TYPE("(bs)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
-			       REG_TIMEOUT_MS, e->call, register_done, e);
+	g_dbus_connection_call(
+		reg->conn, SVC_NAME, HM_PATH, HM_IFACE, "RegisterHandler",
+		g_variant_new("(ss)", e->h->subtype, e->h->cfg_desc ? e->h->cfg_desc : ""),
+		G_VARIANT_TYPE("(bs)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, REG_TIMEOUT_MS, e->call,
+		register_done, e);
 }
 
 static void name_acquired(GDBusConnection *conn, const char *name, gpointer data)
@@ -161,7 +160,8 @@ static void name_lost(GDBusConnection *conn, const char *name, gpointer data)
 		tcmu_info("handler %s: lost the DBus name %s\n", e->h->subtype, name);
 	} else {
 		tcmu_info("handler %s: DBus name %s is taken or not allowed, "
-			  "not registered with tcmu-runner\n", e->h->subtype, name);
+			  "not registered with tcmu-runner\n",
+			  e->h->subtype, name);
 	}
 	e->owned = false;
 	e->registered = false;
@@ -172,8 +172,7 @@ static void entry_start(struct reg_entry *e)
 	struct tcmu_reg *reg = e->reg;
 	GError *err = NULL;
 
-	e->obj_id = g_dbus_connection_register_object(reg->conn, e->path,
-						      reg->node->interfaces[0],
+	e->obj_id = g_dbus_connection_register_object(reg->conn, e->path, reg->node->interfaces[0],
 						      &check_vtable, e, NULL, &err);
 	if (!e->obj_id) {
 		tcmu_info("handler %s: cannot export %s: %s\n", e->h->subtype, e->path,
@@ -181,9 +180,9 @@ static void entry_start(struct reg_entry *e)
 		g_error_free(err);
 		return;
 	}
-	e->own_id = g_bus_own_name_on_connection(reg->conn, e->bus_name,
-						 G_BUS_NAME_OWNER_FLAGS_NONE, name_acquired,
-						 name_lost, e, NULL);
+	e->own_id =
+		g_bus_own_name_on_connection(reg->conn, e->bus_name, G_BUS_NAME_OWNER_FLAGS_NONE,
+					     name_acquired, name_lost, e, NULL);
 }
 
 static void entry_stop(struct reg_entry *e)
@@ -295,9 +294,11 @@ static void *reg_thread(void *arg)
 	 */
 	addr = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, NULL, &err);
 	if (addr)
-		reg->conn = g_dbus_connection_new_for_address_sync(addr,
-				G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-				G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &err);
+		reg->conn = g_dbus_connection_new_for_address_sync(
+			addr,
+			G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+				G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+			NULL, NULL, &err);
 	g_free(addr);
 	if (!reg->conn) {
 		tcmu_info("no DBus system bus (%s): handlers not registered with tcmu-runner\n",
@@ -305,10 +306,9 @@ static void *reg_thread(void *arg)
 		g_error_free(err);
 		goto out;
 	}
-	reg->watch_id = g_bus_watch_name_on_connection(reg->conn, SVC_NAME,
-						       G_BUS_NAME_WATCHER_FLAGS_NONE,
-						       daemon_appeared, daemon_vanished, reg,
-						       NULL);
+	reg->watch_id =
+		g_bus_watch_name_on_connection(reg->conn, SVC_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
+					       daemon_appeared, daemon_vanished, reg, NULL);
 	start_pending(reg);
 	g_main_loop_run(reg->loop);
 
@@ -367,7 +367,8 @@ static void reg_add(struct tcmu_reg *reg, struct tcmulib_handler *h)
 {
 	if (!subtype_ok(h->subtype)) {
 		tcmu_info("handler %s: subtype cannot be a DBus name, not registered with "
-			  "tcmu-runner\n", h->subtype);
+			  "tcmu-runner\n",
+			  h->subtype);
 		return;
 	}
 	pthread_mutex_lock(&reg->lock);

@@ -21,12 +21,12 @@
 #include "ring_barrier.h"
 #include "scsi_defs.h"
 
-#define ENTRY_HDR_LEN	sizeof(struct tcmu_cmd_entry_hdr)
-#define ENTRY_MIN_LEN	sizeof(struct tcmu_cmd_entry)
-#define ENTRY_IOV_OFF	offsetof(struct tcmu_cmd_entry, req.iov)
-#define RSP_SENSE_OFF	offsetof(struct tcmu_cmd_entry, rsp.sense_buffer)
+#define ENTRY_HDR_LEN sizeof(struct tcmu_cmd_entry_hdr)
+#define ENTRY_MIN_LEN sizeof(struct tcmu_cmd_entry)
+#define ENTRY_IOV_OFF offsetof(struct tcmu_cmd_entry, req.iov)
+#define RSP_SENSE_OFF offsetof(struct tcmu_cmd_entry, rsp.sense_buffer)
 /* Commands stamped with one clock read at most (start_ns). */
-#define CLOCK_EVERY	64
+#define CLOCK_EVERY 64
 
 static inline struct tcmu_cmd_entry *ring_entry(struct tcmu_device *dev, uint32_t off)
 {
@@ -55,16 +55,16 @@ int tcmu_ring_init(struct tcmu_device *dev)
 		return -EINVAL;
 	}
 	if (tcmu_mb_version(mb) != TCMU_MAILBOX_VERSION) {
-		tcmu_dev_err(dev, "mailbox version %u, only %u is supported\n",
-			     tcmu_mb_version(mb), TCMU_MAILBOX_VERSION);
+		tcmu_dev_err(dev, "mailbox version %u, only %u is supported\n", tcmu_mb_version(mb),
+			     TCMU_MAILBOX_VERSION);
 		return -EINVAL;
 	}
 	off = tcmu_mb_cmdr_off(mb);
 	size = tcmu_mb_cmdr_size(mb);
 	if (off < sizeof(*mb) || size < ENTRY_MIN_LEN || size % TCMU_OP_ALIGN_SIZE ||
 	    (uint64_t)off + size > dev->map_size) {
-		tcmu_dev_err(dev, "bad ring geometry: cmdr_off %u cmdr_size %u map %zu\n",
-			     off, size, dev->map_size);
+		tcmu_dev_err(dev, "bad ring geometry: cmdr_off %u cmdr_size %u map %zu\n", off,
+			     size, dev->map_size);
 		return -EINVAL;
 	}
 	dev->mb = mb;
@@ -113,8 +113,8 @@ static uint32_t ring_skip_passed(struct tcmu_device *dev, uint32_t pos, uint32_t
  * with dev->lock held.  PAD and TMR entries the consumer has passed are
  * skipped, as the kernel's completion walk skips them.
  */
-static void ring_put_rsp(struct tcmu_device *dev, uint16_t cmd_id, uint8_t status,
-			 uint8_t uflags, uint32_t read_len, const uint8_t *sense)
+static void ring_put_rsp(struct tcmu_device *dev, uint16_t cmd_id, uint8_t status, uint8_t uflags,
+			 uint32_t read_len, const uint8_t *sense)
 {
 	uint32_t cons = atomic_load_explicit(&dev->cons_pub, memory_order_acquire);
 	uint32_t pos = dev->ctail, len_op, len;
@@ -163,8 +163,8 @@ static void ring_drain_fifo(struct tcmu_device *dev)
 		dev->fifo_head = s->next;
 		if (!dev->fifo_head)
 			dev->fifo_tail = NULL;
-		ring_put_rsp(dev, s->cmd.cmd_id, s->scsi_status, s->uflags,
-			     s->cmd.read_len, s->cmd.sense_buf);
+		ring_put_rsp(dev, s->cmd.cmd_id, s->scsi_status, s->uflags, s->cmd.read_len,
+			     s->cmd.sense_buf);
 		tcmu_slot_put_locked(dev, s);
 	}
 }
@@ -180,8 +180,7 @@ static void ring_finish(struct tcmu_device *dev, struct tcmu_slot *s, uint8_t st
 {
 	pthread_mutex_lock(&dev->lock);
 	if (dev_oooc(dev)) {
-		ring_put_rsp(dev, s->cmd.cmd_id, status, uflags, s->cmd.read_len,
-			     s->cmd.sense_buf);
+		ring_put_rsp(dev, s->cmd.cmd_id, status, uflags, s->cmd.read_len, s->cmd.sense_buf);
 		tcmu_slot_put_locked(dev, s);
 	} else {
 		s->scsi_status = status;
@@ -203,8 +202,8 @@ static void ring_reject(struct tcmu_device *dev, struct tcmu_slot *s, int sts, u
 
 	memset(s->cmd.sense_buf, 0, sizeof(s->cmd.sense_buf));
 	s->cmd.read_len = 0;
-	status = uflags & TCMU_UFLAG_UNKNOWN_OP ? SAM_STAT_CHECK_CONDITION :
-		 (uint8_t)tcmu_sts_to_scsi(sts, s->cmd.sense_buf);
+	status = uflags & TCMU_UFLAG_UNKNOWN_OP ? SAM_STAT_CHECK_CONDITION
+						: (uint8_t)tcmu_sts_to_scsi(sts, s->cmd.sense_buf);
 	ring_finish(dev, s, status, uflags);
 }
 
@@ -231,8 +230,7 @@ static int cdb_len_for(const uint8_t *cdb, uint32_t avail, uint32_t *len)
  * Validate a CMD entry and copy it into s.  Returns 0, or the TCMU_STS_*
  * the entry must be failed with (after logging why).
  */
-static int ring_parse_cmd(struct tcmu_device *dev, uint32_t off, uint32_t len,
-			  struct tcmu_slot *s)
+static int ring_parse_cmd(struct tcmu_device *dev, uint32_t off, uint32_t len, struct tcmu_slot *s)
 {
 	struct tcmu_cmd_entry *e = ring_entry(dev, off);
 	uint64_t iov_total, iov_room, cdb_off, data_len = 0;
@@ -287,8 +285,10 @@ static int ring_parse_cmd(struct tcmu_device *dev, uint32_t off, uint32_t len,
 		uint64_t l = kiov[i].iov_len;
 
 		if (!data_range_ok(dev, base, l)) {
-			tcmu_dev_err(dev, "ring entry at %u: iovec %u [%llu, +%llu) is outside "
-				     "the data area [%llu, %zu)\n", off, i, (unsigned long long)base, (unsigned long long)l,
+			tcmu_dev_err(dev,
+				     "ring entry at %u: iovec %u [%llu, +%llu) is outside "
+				     "the data area [%llu, %zu)\n",
+				     off, i, (unsigned long long)base, (unsigned long long)l,
 				     (unsigned long long)dev->data_off, dev->map_size);
 			return TCMU_STS_HW_ERR;
 		}
@@ -328,7 +328,7 @@ static void ring_handle_tmr(struct tcmu_device *dev, uint32_t off, uint32_t len)
 	tcmu_dev_dbg(dev, "TMR type %u for %u command(s)\n", t->tmr_type, cnt);
 	if (dev->handler && dev->handler->tmr_notify)
 		dev->handler->tmr_notify(dev, t->tmr_type, cnt,
-					  (const uint16_t *)(void *)((uint8_t *)t + sizeof(*t)));
+					 (const uint16_t *)(void *)((uint8_t *)t + sizeof(*t)));
 }
 
 static void ring_advance_cons(struct tcmu_device *dev, uint32_t len)
@@ -340,7 +340,8 @@ static void ring_advance_cons(struct tcmu_device *dev, uint32_t len)
 static void ring_kill(struct tcmu_device *dev, uint32_t off, uint32_t len_op, uint32_t head)
 {
 	dev->ring_dead = true;
-	tcmu_dev_err(dev, "corrupt ring entry at %u (len_op 0x%x, head %u, ring %u bytes): "
+	tcmu_dev_err(dev,
+		     "corrupt ring entry at %u (len_op 0x%x, head %u, ring %u bytes): "
 		     "no longer consuming commands on this device\n",
 		     off, len_op, head, dev->cmdr_size);
 }

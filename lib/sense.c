@@ -9,19 +9,22 @@
 #include "libtcmu.h"
 #include "scsi_defs.h"
 
-#define SENSE_FIXED_LEN		18
-#define SENSE_VALID		0x80
-#define SENSE_FIXED_CURRENT	0x70
-#define SENSE_SKSV		0x80
+#define SENSE_FIXED_LEN	    18
+#define SENSE_VALID	    0x80
+#define SENSE_FIXED_CURRENT 0x70
+#define SENSE_SKSV	    0x80
 
 struct sts_map {
 	uint8_t status;
-	uint8_t key;		/* meaningful only for CHECK CONDITION */
+	uint8_t key; /* meaningful only for CHECK CONDITION */
 	uint16_t asc_ascq;
-	bool keep_sense;	/* the sense buffer was filled by the caller */
+	bool keep_sense; /* the sense buffer was filled by the caller */
 };
 
-#define CC(k, a)	{ SAM_STAT_CHECK_CONDITION, (k), (a), false }
+#define CC(k, a)                                                                                   \
+	{                                                                                          \
+		SAM_STAT_CHECK_CONDITION, (k), (a), false                                          \
+	}
 
 /* Indexed by TCMU_STS_* + 1 (TCMU_STS_NOT_HANDLED is -1). */
 static const struct sts_map sts_table[TCMU_STS__MAX + 1] = {
@@ -50,8 +53,7 @@ static const struct sts_map sts_table[TCMU_STS__MAX + 1] = {
 		CC(ILLEGAL_REQUEST, ASC_UNSUPPORTED_TARGET_DESCRIPTOR_TYPE),
 	[TCMU_STS_TOO_MANY_SEG_DESC + 1] = CC(ILLEGAL_REQUEST, ASC_TOO_MANY_SEGMENT_DESCRIPTORS),
 	[TCMU_STS_TOO_MANY_TGT_DESC + 1] = CC(ILLEGAL_REQUEST, ASC_TOO_MANY_TARGET_DESCRIPTORS),
-	[TCMU_STS_CP_TGT_DEV_NOTCONN + 1] =
-		CC(COPY_ABORTED, ASC_COPY_TARGET_DEVICE_NOT_REACHABLE),
+	[TCMU_STS_CP_TGT_DEV_NOTCONN + 1] = CC(COPY_ABORTED, ASC_COPY_TARGET_DEVICE_NOT_REACHABLE),
 	[TCMU_STS_INVALID_CP_TGT_DEV_TYPE + 1] =
 		CC(COPY_ABORTED, ASC_INCORRECT_COPY_TARGET_DEVICE_TYPE),
 	[TCMU_STS_CAPACITY_CHANGED + 1] = CC(UNIT_ATTENTION, ASC_CAPACITY_DATA_HAS_CHANGED),
@@ -70,16 +72,14 @@ static const struct sts_map sts_table[TCMU_STS__MAX + 1] = {
 	[TCMU_STS_STOPPED + 1] = CC(NOT_READY, ASC_NOT_READY_INIT_CMD_REQUIRED),
 	[TCMU_STS_ABORTED + 1] = CC(ABORTED_COMMAND, ASC_NO_ADDITIONAL_SENSE),
 	[TCMU_STS_MEDIUM_NOT_PRESENT + 1] = CC(NOT_READY, ASC_MEDIUM_NOT_PRESENT),
-	[TCMU_STS_INSUFFICIENT_RESOURCES + 1] =
-		CC(ABORTED_COMMAND, ASC_INSUFFICIENT_RESOURCES),
+	[TCMU_STS_INSUFFICIENT_RESOURCES + 1] = CC(ABORTED_COMMAND, ASC_INSUFFICIENT_RESOURCES),
 	[TCMU_STS_INVALID_LUN + 1] = CC(ILLEGAL_REQUEST, ASC_LOGICAL_UNIT_NOT_SUPPORTED),
 	[TCMU_STS_PARAM_VALUE_INVALID + 1] = CC(ILLEGAL_REQUEST, ASC_PARAMETER_VALUE_INVALID),
 	[TCMU_STS_SAVING_PARAMS_UNSUP + 1] =
 		CC(ILLEGAL_REQUEST, ASC_SAVING_PARAMETERS_NOT_SUPPORTED),
 	[TCMU_STS_MODE_PARAMS_CHANGED + 1] = CC(UNIT_ATTENTION, ASC_MODE_PARAMETERS_CHANGED),
 	[TCMU_STS_POWER_ON_RESET + 1] = CC(UNIT_ATTENTION, ASC_POWER_ON_RESET),
-	[TCMU_STS_COPY_ABORTED_ERR + 1] =
-		CC(COPY_ABORTED, ASC_MISCOMPARE_DURING_VERIFY_OPERATION),
+	[TCMU_STS_COPY_ABORTED_ERR + 1] = CC(COPY_ABORTED, ASC_MISCOMPARE_DURING_VERIFY_OPERATION),
 	[TCMU_STS_ALUA_UNAVAILABLE + 1] = CC(NOT_READY, ASC_PORT_IN_UNAVAILABLE),
 	[TCMU_STS_ALUA_OFFLINE + 1] = CC(NOT_READY, ASC_ALUA_OFFLINE),
 };
@@ -140,9 +140,9 @@ void tcmu_sense_set_field_pointer(uint8_t *sense_buf, bool in_cdb, uint16_t byte
 	uint8_t b = SENSE_SKSV;
 
 	if (in_cdb)
-		b |= 0x40;	/* C/D */
+		b |= 0x40; /* C/D */
 	if (bit >= 0 && bit <= 7)
-		b |= 0x08 | bit;	/* BPV and the bit pointer */
+		b |= 0x08 | bit; /* BPV and the bit pointer */
 	sense_buf[0] |= SENSE_FIXED_CURRENT;
 	sense_buf[15] = b;
 	scsi_put_be16(&sense_buf[16], byte);
@@ -155,8 +155,7 @@ int tcmu_sts_to_scsi(int sts, uint8_t *sense_buf)
 	if (sts < TCMU_STS_NOT_HANDLED || sts >= TCMU_STS__MAX ||
 	    (sts != TCMU_STS_OK && !sts_table[sts + 1].status)) {
 		/* Unknown result: report an internal target failure. */
-		return tcmu_set_sense_data(sense_buf, HARDWARE_ERROR,
-					   ASC_INTERNAL_TARGET_FAILURE);
+		return tcmu_set_sense_data(sense_buf, HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
 	}
 
 	m = &sts_table[sts + 1];

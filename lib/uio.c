@@ -55,15 +55,14 @@ int tcmu_uio_read_size(const char *sysfs_root, unsigned int minor, size_t *size)
 	if (ret)
 		return ret;
 	errno = 0;
-	v = strtoull(buf, &end, 0);	/* "0x..." */
+	v = strtoull(buf, &end, 0); /* "0x..." */
 	if (errno || end == buf || *end || !v || v > SIZE_MAX)
 		return -EINVAL;
 	*size = (size_t)v;
 	return 0;
 }
 
-static int real_uio_open(void *arg, unsigned int minor, size_t size, int *fd_out,
-			 void **map_out)
+static int real_uio_open(void *arg, unsigned int minor, size_t size, int *fd_out, void **map_out)
 {
 	char path[64];
 	void *map;

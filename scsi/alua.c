@@ -213,7 +213,7 @@ void scsi_alua_inquiry_caps(struct scsi_ctx *c, struct scsi_caps *caps, uint8_t 
 				caps->tpgs = g->type;
 			caps->port_desig = desig;
 			caps->port_desig_len =
-			    put_port_designators(g, &g->ports[info->local_port], desig, room);
+				put_port_designators(g, &g->ports[info->local_port], desig, room);
 		}
 	}
 	free(info);

@@ -126,13 +126,13 @@ static const struct {
 	const char *file;
 	uint8_t bit;
 } support_files[] = {
-    {"alua_support_transitioning", ALUA_T_SUP},
-    {"alua_support_offline", ALUA_O_SUP},
-    {"alua_support_lba_dependent", ALUA_LBD_SUP},
-    {"alua_support_unavailable", ALUA_U_SUP},
-    {"alua_support_standby", ALUA_S_SUP},
-    {"alua_support_active_nonoptimized", ALUA_AN_SUP},
-    {"alua_support_active_optimized", ALUA_AO_SUP},
+	{ "alua_support_transitioning", ALUA_T_SUP },
+	{ "alua_support_offline", ALUA_O_SUP },
+	{ "alua_support_lba_dependent", ALUA_LBD_SUP },
+	{ "alua_support_unavailable", ALUA_U_SUP },
+	{ "alua_support_standby", ALUA_S_SUP },
+	{ "alua_support_active_nonoptimized", ALUA_AN_SUP },
+	{ "alua_support_active_optimized", ALUA_AO_SUP },
 };
 
 static bool valid_state(unsigned long s)

@@ -32,8 +32,7 @@ size_t scsi_iov_read_at(struct iovec *iov, size_t iov_cnt, size_t off, void *dst
 }
 
 /* Copy len bytes from src into the iovec data at off; returns bytes. */
-size_t scsi_iov_write_at(struct iovec *iov, size_t iov_cnt, size_t off, const void *src,
-			 size_t len)
+size_t scsi_iov_write_at(struct iovec *iov, size_t iov_cnt, size_t off, const void *src, size_t len)
 {
 	const uint8_t *s = src;
 	size_t done = 0;
@@ -69,8 +68,8 @@ size_t scsi_chunk_len(uint32_t block_size, uint64_t total)
  * Write the block at pattern repeatedly over [off, off+len) with plain
  * writes; len is a multiple of block_size.  A NULL pattern writes zeroes.
  */
-int scsi_write_pattern(struct scsi_dev *sd, const void *pattern, uint32_t block_size,
-		       uint64_t off, uint64_t len, bool fua, atomic_uint *progress)
+int scsi_write_pattern(struct scsi_dev *sd, const void *pattern, uint32_t block_size, uint64_t off,
+		       uint64_t len, bool fua, atomic_uint *progress)
 {
 	size_t chunk = scsi_chunk_len(block_size, len), i;
 	uint64_t done = 0;

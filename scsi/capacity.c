@@ -7,8 +7,8 @@
 
 #include "emul.h"
 
-int scsi_read_capacity_10(const struct scsi_caps *caps, const uint8_t *cdb,
-			  struct iovec *iov, size_t iov_cnt, size_t *out_len)
+int scsi_read_capacity_10(const struct scsi_caps *caps, const uint8_t *cdb, struct iovec *iov,
+			  size_t iov_cnt, size_t *out_len)
 {
 	uint8_t buf[8];
 	uint64_t last = caps->num_lbas ? caps->num_lbas - 1 : 0;
@@ -26,8 +26,8 @@ int scsi_read_capacity_10(const struct scsi_caps *caps, const uint8_t *cdb,
 	return TCMU_STS_OK;
 }
 
-int scsi_read_capacity_16(const struct scsi_caps *caps, const uint8_t *cdb,
-			  struct iovec *iov, size_t iov_cnt, size_t *out_len)
+int scsi_read_capacity_16(const struct scsi_caps *caps, const uint8_t *cdb, struct iovec *iov,
+			  size_t iov_cnt, size_t *out_len)
 {
 	uint8_t buf[32];
 	uint32_t alloc_len = scsi_get_be32(&cdb[10]);
@@ -42,9 +42,9 @@ int scsi_read_capacity_16(const struct scsi_caps *caps, const uint8_t *cdb,
 	scsi_put_be64(&buf[0], caps->num_lbas ? caps->num_lbas - 1 : 0);
 	scsi_put_be32(&buf[8], caps->block_size);
 	if (caps->unmap)
-		buf[14] |= 0x80;	/* LBPME */
+		buf[14] |= 0x80; /* LBPME */
 	if (caps->lbprz)
-		buf[14] |= 0x40;	/* LBPRZ */
+		buf[14] |= 0x40; /* LBPRZ */
 	*out_len = scsi_respond(iov, iov_cnt, buf, sizeof(buf), alloc_len);
 	return TCMU_STS_OK;
 }
@@ -60,13 +60,13 @@ int scsi_start_stop(const uint8_t *cdb)
 	if ((cdb[1] & 0xfe) || (cdb[3] & 0xf0) || (cdb[4] & 0x08))
 		return TCMU_STS_INVALID_CDB;
 	switch (pc) {
-	case 0x0:	/* START_VALID */
-	case 0x1:	/* ACTIVE */
-	case 0x2:	/* IDLE */
-	case 0x3:	/* STANDBY */
-	case 0x7:	/* LU_CONTROL */
-	case 0xa:	/* FORCE_IDLE_0 */
-	case 0xb:	/* FORCE_STANDBY_0 */
+	case 0x0: /* START_VALID */
+	case 0x1: /* ACTIVE */
+	case 0x2: /* IDLE */
+	case 0x3: /* STANDBY */
+	case 0x7: /* LU_CONTROL */
+	case 0xa: /* FORCE_IDLE_0 */
+	case 0xb: /* FORCE_STANDBY_0 */
 		return TCMU_STS_OK;
 	default:
 		return TCMU_STS_INVALID_CDB;

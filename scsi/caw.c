@@ -15,7 +15,7 @@ int scsi_fast_caw(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls)
 	uint8_t nr = c->cdb[13];
 	int ret;
 
-	if (nr > 1)	/* MAXIMUM COMPARE AND WRITE LENGTH in VPD B0 */
+	if (nr > 1) /* MAXIMUM COMPARE AND WRITE LENGTH in VPD B0 */
 		return TCMU_STS_INVALID_CDB;
 	ret = scsi_check_lba(c, lba, nr);
 	if (ret || !nr)

@@ -14,37 +14,37 @@
 #include "libtcmu.h"
 #include "scsi_defs.h"
 
-#define SCSI_VENDOR_ID		"LIO-ORG"
-#define SCSI_PRODUCT_ID		"TCMU device"
-#define SCSI_PRODUCT_REV	"0002"
+#define SCSI_VENDOR_ID	 "LIO-ORG"
+#define SCSI_PRODUCT_ID	 "TCMU device"
+#define SCSI_PRODUCT_REV "0002"
 
 /* Defaults for the block limits VPD page when the device sets none. */
-#define SCSI_DEF_MAX_UNMAP_LBAS		(1024 * 1024)	/* libiscsi: <= 1 Mi */
-#define SCSI_DEF_MAX_UNMAP_DESC		256
-#define SCSI_MAX_WRITE_SAME_LBAS	0xffffffffu
+#define SCSI_DEF_MAX_UNMAP_LBAS	 (1024 * 1024) /* libiscsi: <= 1 Mi */
+#define SCSI_DEF_MAX_UNMAP_DESC	 256
+#define SCSI_MAX_WRITE_SAME_LBAS 0xffffffffu
 
 /* What the device can do, as reported in INQUIRY/READ CAPACITY/MODE SENSE. */
 struct scsi_caps {
-	const char *serial;	/* unit serial; NULL or "" when unknown */
-	const char *cfgstring;	/* vendor specific designator; may be NULL */
+	const char *serial;    /* unit serial; NULL or "" when unknown */
+	const char *cfgstring; /* vendor specific designator; may be NULL */
 	uint64_t num_lbas;
 	uint32_t block_size;
-	uint32_t max_xfer_len;	/* blocks, 0 = not reported */
-	uint32_t max_unmap_lbas;	/* 0 = default */
-	uint32_t unmap_gran;	/* optimal unmap granularity, blocks */
-	uint32_t unmap_align;	/* unmap granularity alignment, 0 = none */
-	bool solid_state;	/* medium rotation rate 1 */
-	bool unmap;		/* UNMAP and WRITE SAME with UNMAP work */
-	bool lbprz;		/* unmapped blocks read back as zeroes */
-	bool caw;		/* COMPARE AND WRITE available */
-	bool xcopy;		/* EXTENDED COPY available (3PC) */
-	bool wce;		/* current write cache enable */
-	bool wce_default;	/* MODE SENSE default values */
-	bool wce_changeable;	/* MODE SELECT may change WCE */
-	bool wp;		/* write protected */
-	bool fua;		/* DPOFUA in the mode parameter header */
-	uint8_t tpgs;		/* INQUIRY TPGS field (ALUA), 0 = none */
-	const uint8_t *port_desig;	/* extra VPD 0x83 designators (ALUA) */
+	uint32_t max_xfer_len;	   /* blocks, 0 = not reported */
+	uint32_t max_unmap_lbas;   /* 0 = default */
+	uint32_t unmap_gran;	   /* optimal unmap granularity, blocks */
+	uint32_t unmap_align;	   /* unmap granularity alignment, 0 = none */
+	bool solid_state;	   /* medium rotation rate 1 */
+	bool unmap;		   /* UNMAP and WRITE SAME with UNMAP work */
+	bool lbprz;		   /* unmapped blocks read back as zeroes */
+	bool caw;		   /* COMPARE AND WRITE available */
+	bool xcopy;		   /* EXTENDED COPY available (3PC) */
+	bool wce;		   /* current write cache enable */
+	bool wce_default;	   /* MODE SENSE default values */
+	bool wce_changeable;	   /* MODE SELECT may change WCE */
+	bool wp;		   /* write protected */
+	bool fua;		   /* DPOFUA in the mode parameter header */
+	uint8_t tpgs;		   /* INQUIRY TPGS field (ALUA), 0 = none */
+	const uint8_t *port_desig; /* extra VPD 0x83 designators (ALUA) */
 	size_t port_desig_len;
 };
 
@@ -66,10 +66,10 @@ int scsi_inquiry(const struct scsi_caps *caps, const uint8_t *cdb, struct iovec 
 void scsi_naa6_from_serial(const char *serial, uint8_t naa[16]);
 
 /* capacity.c */
-int scsi_read_capacity_10(const struct scsi_caps *caps, const uint8_t *cdb,
-			  struct iovec *iov, size_t iov_cnt, size_t *out_len);
-int scsi_read_capacity_16(const struct scsi_caps *caps, const uint8_t *cdb,
-			  struct iovec *iov, size_t iov_cnt, size_t *out_len);
+int scsi_read_capacity_10(const struct scsi_caps *caps, const uint8_t *cdb, struct iovec *iov,
+			  size_t iov_cnt, size_t *out_len);
+int scsi_read_capacity_16(const struct scsi_caps *caps, const uint8_t *cdb, struct iovec *iov,
+			  size_t iov_cnt, size_t *out_len);
 int scsi_start_stop(const uint8_t *cdb);
 
 /* modepage.c */

@@ -11,7 +11,7 @@ void scsi_caps_from_dev(struct tcmu_device *dev, struct scsi_caps *caps)
 {
 	bool unmap = tcmu_dev_get_unmap_enabled(dev);
 
-	*caps = (struct scsi_caps) {
+	*caps = (struct scsi_caps){
 		.cfgstring = tcmu_dev_get_cfgstring(dev),
 		.num_lbas = tcmu_dev_get_num_lbas(dev),
 		.block_size = tcmu_dev_get_block_size(dev),

@@ -185,7 +185,7 @@ enum scsi_class scsi_dispatch(struct scsi_dev *sd, struct tcmur_cmd *cmd, struct
 		return SCSI_CLASS_DONE;
 	}
 	if (!op || !scsi_op_supported(op, &c)) {
-		tcmu_cdb_print_info(c.dev, c.lc, NULL);	/* debug level only */
+		tcmu_cdb_print_info(c.dev, c.lc, NULL); /* debug level only */
 		*sts = TCMU_STS_INVALID_CMD;
 		return SCSI_CLASS_DONE;
 	}

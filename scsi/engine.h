@@ -38,16 +38,16 @@
 struct scsi_dev;
 
 enum scsi_class {
-	SCSI_CLASS_DONE,	/* *sts is final; complete the command now */
-	SCSI_CLASS_READ,	/* caller reads rw->{off,len} from the backend */
-	SCSI_CLASS_WRITE,	/* caller writes; rw->fua set for FUA */
-	SCSI_CLASS_FLUSH,	/* caller flushes (SYNCHRONIZE CACHE) */
-	SCSI_CLASS_SLOW,	/* run scsi_exec_slow() on a worker */
+	SCSI_CLASS_DONE,  /* *sts is final; complete the command now */
+	SCSI_CLASS_READ,  /* caller reads rw->{off,len} from the backend */
+	SCSI_CLASS_WRITE, /* caller writes; rw->fua set for FUA */
+	SCSI_CLASS_FLUSH, /* caller flushes (SYNCHRONIZE CACHE) */
+	SCSI_CLASS_SLOW,  /* run scsi_exec_slow() on a worker */
 };
 
 struct scsi_rw {
-	uint64_t off;		/* bytes */
-	size_t len;		/* bytes; equals the command's iovec length */
+	uint64_t off; /* bytes */
+	size_t len;   /* bytes; equals the command's iovec length */
 	bool fua;
 };
 
@@ -85,8 +85,7 @@ struct scsi_backend_ops {
 		     bool fua);
 	int (*flush)(void *be);
 	int (*unmap)(void *be, uint64_t off, uint64_t len);
-	int (*writesame)(void *be, uint64_t off, uint64_t len, struct iovec *iov,
-			 size_t iov_cnt);
+	int (*writesame)(void *be, uint64_t off, uint64_t len, struct iovec *iov, size_t iov_cnt);
 	int (*caw)(void *be, uint64_t off, uint64_t len, struct iovec *iov, size_t iov_cnt);
 	int (*get_lba_status)(void *be, uint64_t lba, uint64_t *nr_lbas, int *state);
 	struct scsi_dev *(*find_by_naa)(void *be, const uint8_t *naa, size_t len);
@@ -119,9 +118,9 @@ void scsi_dev_capacity_changed(struct scsi_dev *sd);
  * the local group's id when its alua_access_type includes Implicit, else
  * -1; as of the last INQUIRY/RTPG/STPG (or device creation).
  */
-#define SCSI_HA_NONE		0
-#define SCSI_HA_UNLOCKED	1
-#define SCSI_HA_LOCKED		2
+#define SCSI_HA_NONE	 0
+#define SCSI_HA_UNLOCKED 1
+#define SCSI_HA_LOCKED	 2
 void scsi_dev_set_ha_lock(struct scsi_dev *sd, int state);
 int scsi_dev_implicit_group(struct scsi_dev *sd);
 

@@ -18,16 +18,16 @@
 #include "engine.h"
 #include "emul.h"
 
-#define SCSI_XCOPY_HIST		8	/* held LID1 copy results */
-#define SCSI_XCOPY_MAX_CSCD	8
-#define SCSI_XCOPY_MAX_SEGS	16
-#define SCSI_XCOPY_MAX_LIST	1024
-#define SCSI_BOUNCE_MAX		(1024 * 1024)	/* bounce buffer for slow commands */
+#define SCSI_XCOPY_HIST	    8 /* held LID1 copy results */
+#define SCSI_XCOPY_MAX_CSCD 8
+#define SCSI_XCOPY_MAX_SEGS 16
+#define SCSI_XCOPY_MAX_LIST 1024
+#define SCSI_BOUNCE_MAX	    (1024 * 1024) /* bounce buffer for slow commands */
 
 struct xcopy_result {
 	bool used;
 	uint8_t list_id;
-	uint8_t status;		/* copy manager status: 1 ok, 2 error */
+	uint8_t status; /* copy manager status: 1 ok, 2 error */
 	uint16_t segments;
 	uint64_t bytes;
 };
@@ -35,39 +35,39 @@ struct xcopy_result {
 /* An access state set by SET TARGET PORT GROUPS that configfs refused. */
 struct alua_override {
 	bool used;
-	uint16_t id;		/* target port group id */
+	uint16_t id; /* target port group id */
 	uint8_t state;
 };
 
 struct scsi_dev {
 	struct tcmu_device *dev;
-	const struct scsi_backend_ops *ops;	/* the user's; see engine.h */
-	void *be;				/* its handle for ops */
-	char *serial;		/* unit serial read once at create */
+	const struct scsi_backend_ops *ops; /* the user's; see engine.h */
+	void *be;			    /* its handle for ops */
+	char *serial;			    /* unit serial read once at create */
 	uint8_t naa[16];
 
 	pthread_mutex_t lock;
 	pthread_mutex_t caw_lock;
 
-	atomic_bool ua_capacity;	/* CAPACITY DATA HAS CHANGED pending */
+	atomic_bool ua_capacity; /* CAPACITY DATA HAS CHANGED pending */
 	atomic_bool formatting;
-	atomic_uint format_progress;	/* 0..65535 */
+	atomic_uint format_progress; /* 0..65535 */
 
-	atomic_bool wce;	/* current WCE */
-	bool wce_default;	/* the device's setting at create */
-	struct xcopy_result xcopy_hist[SCSI_XCOPY_HIST];	/* (lock) */
-	unsigned int xcopy_next;				/* (lock) */
+	atomic_bool wce;				 /* current WCE */
+	bool wce_default;				 /* the device's setting at create */
+	struct xcopy_result xcopy_hist[SCSI_XCOPY_HIST]; /* (lock) */
+	unsigned int xcopy_next;			 /* (lock) */
 
-	pthread_t format_thread;	/* (lock) */
-	bool format_thread_valid;	/* (lock) */
+	pthread_t format_thread;  /* (lock) */
+	bool format_thread_valid; /* (lock) */
 
 	/* Local group's ALUA state or ALUA_STATE_NONE; see alua.c. */
 	atomic_int alua_state;
-	atomic_int alua_impl_id;	/* local group id if implicit, else -1 */
-	atomic_int ha_lock;		/* SCSI_HA_* (daemon/ha.c) */
-	struct alua_override alua_ovr[ALUA_MAX_GROUPS];	/* (lock) */
-	uint16_t alua_offline[ALUA_MAX_PORTS];	/* (lock) ports set Offline */
-	unsigned int alua_noffline;		/* (lock) */
+	atomic_int alua_impl_id;			/* local group id if implicit, else -1 */
+	atomic_int ha_lock;				/* SCSI_HA_* (daemon/ha.c) */
+	struct alua_override alua_ovr[ALUA_MAX_GROUPS]; /* (lock) */
+	uint16_t alua_offline[ALUA_MAX_PORTS];		/* (lock) ports set Offline */
+	unsigned int alua_noffline;			/* (lock) */
 };
 
 struct scsi_ctx {
@@ -78,40 +78,40 @@ struct scsi_ctx {
 	const uint8_t *cdb;
 	struct iovec *iov;
 	size_t iov_cnt;
-	size_t data_len;	/* bytes in the iovec */
+	size_t data_len; /* bytes in the iovec */
 	uint64_t num_lbas;
 	uint32_t block_size;
 };
 
 /* Opcode table flags. */
-#define OPF_NO_UA	(1u << 0)	/* not blocked by a pending unit attention */
-#define OPF_IN_FORMAT	(1u << 1)	/* allowed while a format runs */
-#define OPF_WRITE	(1u << 2)	/* modifies the medium: refused when WP */
-#define OPF_UNMAP	(1u << 3)	/* needs the backend's unmap */
-#define OPF_HAS_SA	(1u << 4)	/* identified by opcode and service action */
-#define OPF_ALUA	(1u << 5)	/* only when the device has ALUA groups */
+#define OPF_NO_UA     (1u << 0) /* not blocked by a pending unit attention */
+#define OPF_IN_FORMAT (1u << 1) /* allowed while a format runs */
+#define OPF_WRITE     (1u << 2) /* modifies the medium: refused when WP */
+#define OPF_UNMAP     (1u << 3) /* needs the backend's unmap */
+#define OPF_HAS_SA    (1u << 4) /* identified by opcode and service action */
+#define OPF_ALUA      (1u << 5) /* only when the device has ALUA groups */
 /* Allowed when the local target port group is Standby / Unavailable or
  * Offline / Transitioning (SPC-4 5.15.2.4); others get NOT READY. */
-#define OPF_ALUA_SB	(1u << 6)
-#define OPF_ALUA_UA	(1u << 7)
-#define OPF_ALUA_TR	(1u << 8)
+#define OPF_ALUA_SB (1u << 6)
+#define OPF_ALUA_UA (1u << 7)
+#define OPF_ALUA_TR (1u << 8)
 /* What the command needs of the backend (scsi_cdb_need()): reads or changes
  * the medium / answered from the engine's own state.  Neither: it needs the
  * backend in some other way (MODE SELECT, START STOP UNIT, STPG ...). */
-#define OPF_MEDIUM	(1u << 9)
-#define OPF_LOCAL	(1u << 10)
+#define OPF_MEDIUM (1u << 9)
+#define OPF_LOCAL  (1u << 10)
 
 struct scsi_op {
 	uint8_t opcode;
 	uint16_t sa;
 	uint8_t cdb_len;
 	uint16_t flags;
-	uint16_t timeout;	/* nominal, seconds, for RCTD */
+	uint16_t timeout; /* nominal, seconds, for RCTD */
 	/* Ring thread: validate, run if cheap; sets *cls; returns TCMU_STS_*. */
 	int (*fast)(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls);
 	/* Worker thread: the blocking part of a SCSI_CLASS_SLOW command. */
 	int (*slow)(struct scsi_ctx *c);
-	uint8_t usage[16];	/* CDB usage data for REPORT SUPPORTED OPCODES */
+	uint8_t usage[16]; /* CDB usage data for REPORT SUPPORTED OPCODES */
 };
 
 /* opcodes.c */
@@ -191,14 +191,14 @@ void scsi_xcopy_record(struct scsi_dev *sd, uint8_t list_id, bool ok, uint16_t s
  */
 #define scsi_be_has(sd, op) ((sd)->ops->op != NULL)
 
-static inline int scsi_be_read(struct scsi_dev *sd, struct iovec *iov, size_t iov_cnt,
-			       size_t len, uint64_t off)
+static inline int scsi_be_read(struct scsi_dev *sd, struct iovec *iov, size_t iov_cnt, size_t len,
+			       uint64_t off)
 {
 	return sd->ops->read(sd->be, iov, iov_cnt, len, off);
 }
 
-static inline int scsi_be_write(struct scsi_dev *sd, struct iovec *iov, size_t iov_cnt,
-				size_t len, uint64_t off, bool fua)
+static inline int scsi_be_write(struct scsi_dev *sd, struct iovec *iov, size_t iov_cnt, size_t len,
+				uint64_t off, bool fua)
 {
 	return sd->ops->write(sd->be, iov, iov_cnt, len, off, fua);
 }
@@ -216,8 +216,8 @@ static inline int scsi_be_writesame(struct scsi_dev *sd, uint64_t off, uint64_t 
 	return sd->ops->writesame(sd->be, off, len, iov, iov_cnt);
 }
 
-static inline int scsi_be_caw(struct scsi_dev *sd, uint64_t off, uint64_t len,
-			      struct iovec *iov, size_t iov_cnt)
+static inline int scsi_be_caw(struct scsi_dev *sd, uint64_t off, uint64_t len, struct iovec *iov,
+			      size_t iov_cnt)
 {
 	if (!sd->ops->caw)
 		return TCMU_STS_NOT_HANDLED;
@@ -237,8 +237,8 @@ size_t scsi_iov_read_at(struct iovec *iov, size_t iov_cnt, size_t off, void *dst
 size_t scsi_iov_write_at(struct iovec *iov, size_t iov_cnt, size_t off, const void *src,
 			 size_t len);
 size_t scsi_chunk_len(uint32_t block_size, uint64_t total);
-int scsi_write_pattern(struct scsi_dev *sd, const void *pattern, uint32_t block_size,
-		       uint64_t off, uint64_t len, bool fua, atomic_uint *progress);
+int scsi_write_pattern(struct scsi_dev *sd, const void *pattern, uint32_t block_size, uint64_t off,
+		       uint64_t len, bool fua, atomic_uint *progress);
 /* Zero-fill [off, off+len) with plain writes through a bounce buffer. */
 int scsi_write_zeroes(struct scsi_dev *sd, uint64_t off, uint64_t len);
 

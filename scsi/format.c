@@ -9,8 +9,8 @@
 
 #include "engine_priv.h"
 
-#define FMT_FMTDATA	0x10
-#define FMT_LONGLIST	0x20
+#define FMT_FMTDATA  0x10
+#define FMT_LONGLIST 0x20
 
 struct format_job {
 	struct tcmu_device *dev;

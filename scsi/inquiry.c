@@ -8,10 +8,10 @@
 
 #include "emul.h"
 
-#define INQ_STD_LEN		96
-#define VPD_BUF_LEN		1024
-#define VPD_MAX_ASCII		254	/* longest serial / cfgstring we report */
-#define VPD_PORT_DESIG_MAX	272	/* room left in VPD_BUF_LEN for 0x83 */
+#define INQ_STD_LEN	   96
+#define VPD_BUF_LEN	   1024
+#define VPD_MAX_ASCII	   254 /* longest serial / cfgstring we report */
+#define VPD_PORT_DESIG_MAX 272 /* room left in VPD_BUF_LEN for 0x83 */
 
 static const uint8_t vpd_supported[] = { 0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2 };
 
@@ -38,14 +38,14 @@ static void put_ascii(uint8_t *dst, const char *s, size_t width)
 
 static int inquiry_std(const struct scsi_caps *caps, uint8_t *b)
 {
-	b[0] = 0x00;		/* connected, direct access block device */
-	b[2] = 0x06;		/* SPC-4 */
-	b[3] = 0x02;		/* response data format 2 */
+	b[0] = 0x00; /* connected, direct access block device */
+	b[2] = 0x06; /* SPC-4 */
+	b[3] = 0x02; /* response data format 2 */
 	b[4] = INQ_STD_LEN - 5;
 	if (caps->xcopy)
-		b[5] |= 0x08;	/* 3PC */
-	b[5] |= (caps->tpgs & 0x3) << 4;	/* TPGS */
-	b[7] = 0x02;		/* CmdQue */
+		b[5] |= 0x08;		 /* 3PC */
+	b[5] |= (caps->tpgs & 0x3) << 4; /* TPGS */
+	b[7] = 0x02;			 /* CmdQue */
 	put_ascii(&b[8], SCSI_VENDOR_ID, 8);
 	put_ascii(&b[16], SCSI_PRODUCT_ID, 16);
 	put_ascii(&b[32], SCSI_PRODUCT_REV, 4);
@@ -75,7 +75,7 @@ static int hex_nibble(char c)
  */
 void scsi_naa6_from_serial(const char *serial, uint8_t naa[16])
 {
-	unsigned int nib = 0;	/* next nibble slot, starting at byte 3 low */
+	unsigned int nib = 0; /* next nibble slot, starting at byte 3 low */
 	const char *p;
 
 	memset(naa, 0, 16);
@@ -112,8 +112,8 @@ static int vpd_83(const struct scsi_caps *caps, uint8_t *b)
 	uint8_t *d = &b[4];
 
 	/* T10 vendor identification: vendor id then the unit serial. */
-	d[0] = 0x02;		/* code set ASCII */
-	d[1] = 0x01;		/* association LU, type T10 vendor id */
+	d[0] = 0x02; /* code set ASCII */
+	d[1] = 0x01; /* association LU, type T10 vendor id */
 	put_ascii(&d[4], SCSI_VENDOR_ID, 8);
 	if (serial_len > 255 - 8)
 		serial_len = 255 - 8;
@@ -123,16 +123,16 @@ static int vpd_83(const struct scsi_caps *caps, uint8_t *b)
 	d += 4 + d[3];
 
 	if (serial_len) {
-		d[0] = 0x01;	/* code set binary */
-		d[1] = 0x03;	/* association LU, type NAA */
+		d[0] = 0x01; /* code set binary */
+		d[1] = 0x03; /* association LU, type NAA */
 		d[3] = 16;
 		scsi_naa6_from_serial(caps->serial, &d[4]);
 		d += 4 + 16;
 	}
 
 	if (cfg_len) {
-		d[0] = 0x02;	/* code set ASCII */
-		d[1] = 0x00;	/* association LU, vendor specific */
+		d[0] = 0x02; /* code set ASCII */
+		d[1] = 0x00; /* association LU, vendor specific */
 		d[3] = cfg_len;
 		memcpy(&d[4], caps->cfgstring, cfg_len);
 		d += 4 + cfg_len;
@@ -151,9 +151,9 @@ static int vpd_83(const struct scsi_caps *caps, uint8_t *b)
 static int vpd_b0(const struct scsi_caps *caps, uint8_t *b)
 {
 	scsi_put_be16(&b[2], 0x3c);
-	b[4] = 0x01;		/* WSNZ: WRITE SAME with 0 blocks is refused */
-	b[5] = caps->caw ? 1 : 0;	/* maximum COMPARE AND WRITE length */
-	scsi_put_be16(&b[6], 1);	/* optimal transfer length granularity */
+	b[4] = 0x01;		  /* WSNZ: WRITE SAME with 0 blocks is refused */
+	b[5] = caps->caw ? 1 : 0; /* maximum COMPARE AND WRITE length */
+	scsi_put_be16(&b[6], 1);  /* optimal transfer length granularity */
 	scsi_put_be32(&b[8], caps->max_xfer_len);
 	scsi_put_be32(&b[12], caps->max_xfer_len);
 	if (caps->unmap) {
@@ -201,10 +201,10 @@ static int inquiry_vpd(const struct scsi_caps *caps, uint8_t page, uint8_t *b)
 	case 0xb2:
 		b[3] = 4;
 		if (caps->unmap)
-			b[5] = 0x80 | 0x40 | 0x20;	/* LBPU, LBPWS, LBPWS10 */
+			b[5] = 0x80 | 0x40 | 0x20; /* LBPU, LBPWS, LBPWS10 */
 		if (caps->lbprz)
 			b[5] |= 0x04;
-		b[6] = caps->unmap ? 0x02 : 0x00;	/* thin provisioned */
+		b[6] = caps->unmap ? 0x02 : 0x00; /* thin provisioned */
 		return 8;
 	default:
 		return -1;
@@ -219,7 +219,7 @@ int scsi_inquiry(const struct scsi_caps *caps, const uint8_t *cdb, struct iovec 
 	int len;
 
 	*out_len = 0;
-	if (cdb[1] & 0xfe)	/* CMDDT (obsolete) and reserved bits */
+	if (cdb[1] & 0xfe) /* CMDDT (obsolete) and reserved bits */
 		return TCMU_STS_INVALID_CDB;
 
 	memset(buf, 0, sizeof(buf));

@@ -7,15 +7,15 @@
 
 #include "emul.h"
 
-#define MODE_PAGE_MAX		20	/* longest page we know, header included */
-#define MODE_BUF_LEN		256
-#define MODE_SELECT_MAX		512
+#define MODE_PAGE_MAX	20 /* longest page we know, header included */
+#define MODE_BUF_LEN	256
+#define MODE_SELECT_MAX 512
 
 enum mode_pc { PC_CURRENT, PC_CHANGEABLE, PC_DEFAULT, PC_SAVED };
 
 struct mode_page {
 	uint8_t code;
-	uint8_t len;		/* whole page, header included */
+	uint8_t len; /* whole page, header included */
 	/* Fill page bytes for a page control value; buf is zeroed. */
 	void (*fill)(const struct scsi_caps *caps, enum mode_pc pc, uint8_t *buf);
 };
@@ -39,7 +39,7 @@ static void fill_caching(const struct scsi_caps *caps, enum mode_pc pc, uint8_t 
 	case PC_CURRENT:
 	default:
 		if (caps->wce)
-			b[2] = 0x04;	/* WCE */
+			b[2] = 0x04; /* WCE */
 		break;
 	}
 }
@@ -48,10 +48,10 @@ static void fill_control(const struct scsi_caps *caps, enum mode_pc pc, uint8_t 
 {
 	if (pc == PC_CHANGEABLE)
 		return;
-	b[2] = 0x02;		/* GLTSD: no implicit log saving */
-	b[3] = 0x10;		/* queue algorithm modifier 1: unrestricted */
-	b[5] = 0x40;		/* TAS */
-	scsi_put_be16(&b[8], 0xffff);	/* busy timeout period: unlimited */
+	b[2] = 0x02;		      /* GLTSD: no implicit log saving */
+	b[3] = 0x10;		      /* queue algorithm modifier 1: unrestricted */
+	b[5] = 0x40;		      /* TAS */
+	scsi_put_be16(&b[8], 0xffff); /* busy timeout period: unlimited */
 }
 
 static const struct mode_page mode_pages[] = {
@@ -72,8 +72,8 @@ static const struct mode_page *find_page(uint8_t code)
 	return NULL;
 }
 
-static size_t put_page(const struct scsi_caps *caps, const struct mode_page *p,
-		       enum mode_pc pc, uint8_t *b)
+static size_t put_page(const struct scsi_caps *caps, const struct mode_page *p, enum mode_pc pc,
+		       uint8_t *b)
 {
 	memset(b, 0, p->len);
 	p->fill(caps, pc, b);
@@ -148,8 +148,8 @@ int scsi_mode_sense(const struct scsi_caps *caps, const uint8_t *cdb, struct iov
 }
 
 /* Check one page of a MODE SELECT list: only changeable bits may differ. */
-static int select_page(const struct scsi_caps *caps, const uint8_t *in, size_t avail,
-		       bool *new_wce, size_t *page_len)
+static int select_page(const struct scsi_caps *caps, const uint8_t *in, size_t avail, bool *new_wce,
+		       size_t *page_len)
 {
 	const struct mode_page *p;
 	uint8_t cur[MODE_PAGE_MAX], mask[MODE_PAGE_MAX];
@@ -157,7 +157,7 @@ static int select_page(const struct scsi_caps *caps, const uint8_t *in, size_t a
 
 	if (avail < 2)
 		return TCMU_STS_INVALID_PARAM_LIST_LEN;
-	if (in[0] & 0x40)	/* SPF: no subpages here */
+	if (in[0] & 0x40) /* SPF: no subpages here */
 		return TCMU_STS_INVALID_PARAM_LIST;
 	p = find_page(in[0] & 0x3f);
 	if (!p || (size_t)in[1] + 2 != p->len)
@@ -186,11 +186,11 @@ int scsi_mode_select(const struct scsi_caps *caps, const uint8_t *cdb, struct io
 	bool wce = caps->wce;
 
 	*new_wce = caps->wce;
-	if (cdb[1] & 0xee)	/* reserved bits */
+	if (cdb[1] & 0xee) /* reserved bits */
 		return TCMU_STS_INVALID_CDB;
-	if (!(cdb[1] & 0x10))	/* PF: only the standard page format */
+	if (!(cdb[1] & 0x10)) /* PF: only the standard page format */
 		return TCMU_STS_INVALID_CDB;
-	if (cdb[1] & 0x01)	/* SP */
+	if (cdb[1] & 0x01) /* SP */
 		return TCMU_STS_NOTSUPP_SAVE_PARAMS;
 	if (!list_len)
 		return TCMU_STS_OK;

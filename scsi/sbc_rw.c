@@ -16,22 +16,22 @@
 static void decode_lba_len(const uint8_t *cdb, uint64_t *lba, uint32_t *nr)
 {
 	switch (cdb[0] >> 5) {
-	case 0:		/* 6 bytes; a length of 0 is 256 blocks for READ/WRITE(6) */
+	case 0: /* 6 bytes; a length of 0 is 256 blocks for READ/WRITE(6) */
 		*lba = scsi_get_be24(&cdb[1]) & 0x1fffff;
 		*nr = cdb[4];
 		if (!*nr && (cdb[0] == READ_6 || cdb[0] == WRITE_6))
 			*nr = 256;
 		break;
 	case 1:
-	case 2:		/* 10 bytes */
+	case 2: /* 10 bytes */
 		*lba = scsi_get_be32(&cdb[2]);
 		*nr = scsi_get_be16(&cdb[7]);
 		break;
-	case 4:		/* 16 bytes */
+	case 4: /* 16 bytes */
 		*lba = scsi_get_be64(&cdb[2]);
 		*nr = scsi_get_be32(&cdb[10]);
 		break;
-	case 5:		/* 12 bytes */
+	case 5: /* 12 bytes */
 		*lba = scsi_get_be32(&cdb[2]);
 		*nr = scsi_get_be32(&cdb[6]);
 		break;

@@ -7,9 +7,9 @@
 
 #include "engine_priv.h"
 
-#define UNMAP_HDR	8
-#define UNMAP_DESC	16
-#define LBA_STATUS_MAX	64	/* descriptors per GET LBA STATUS */
+#define UNMAP_HDR      8
+#define UNMAP_DESC     16
+#define LBA_STATUS_MAX 64 /* descriptors per GET LBA STATUS */
 
 static uint32_t max_unmap_lbas(struct tcmu_device *dev)
 {
@@ -57,7 +57,7 @@ static int unmap_parse(struct scsi_ctx *c, uint8_t *buf, size_t *count)
 	return TCMU_STS_OK;
 }
 
-#define UNMAP_LIST_MAX	(UNMAP_HDR + UNMAP_DESC * SCSI_DEF_MAX_UNMAP_DESC + UNMAP_DESC)
+#define UNMAP_LIST_MAX (UNMAP_HDR + UNMAP_DESC * SCSI_DEF_MAX_UNMAP_DESC + UNMAP_DESC)
 
 int scsi_fast_unmap(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls)
 {
@@ -65,7 +65,7 @@ int scsi_fast_unmap(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls
 	uint8_t buf[UNMAP_LIST_MAX];
 	int ret;
 
-	if (c->cdb[1] & 0x01)	/* ANCHOR: ANC_SUP is clear */
+	if (c->cdb[1] & 0x01) /* ANCHOR: ANC_SUP is clear */
 		return TCMU_STS_INVALID_CDB;
 	if (list_len > UNMAP_LIST_MAX)
 		return TCMU_STS_INVALID_PARAM_LIST;
@@ -98,7 +98,7 @@ int scsi_slow_unmap(struct scsi_ctx *c)
 
 		if (nr)
 			ret = scsi_be_unmap(c->sd, lba * c->block_size,
-					     (uint64_t)nr * c->block_size);
+					    (uint64_t)nr * c->block_size);
 	}
 	return ret;
 }
@@ -164,7 +164,7 @@ static size_t lba_status_max_desc(struct scsi_ctx *c)
 	size_t n = alloc_len > 8 ? (alloc_len - 8) / 16 : 0;
 
 	if (!n)
-		n = 1;	/* PARAMETER DATA LENGTH still tells the size of one */
+		n = 1; /* PARAMETER DATA LENGTH still tells the size of one */
 	return n > LBA_STATUS_MAX ? LBA_STATUS_MAX : n;
 }
 

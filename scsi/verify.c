@@ -87,7 +87,7 @@ int scsi_fast_verify(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cl
 		return TCMU_STS_INVALID_CDB;
 	ret = scsi_check_lba(c, lba, nr);
 	if (ret || !nr || bytchk == 0)
-		return ret;	/* BYTCHK 0: the medium is always readable */
+		return ret; /* BYTCHK 0: the medium is always readable */
 	if (bytchk == 3 && c->data_len < c->block_size)
 		return TCMU_STS_INVALID_CDB;
 	/* BYTCHK 1 with a short Data-Out (overflow): compare what came. */
@@ -118,7 +118,7 @@ int scsi_fast_write_verify(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_cla
 	decode(c->cdb, &lba, &nr);
 	ret = scsi_check_lba(c, lba, nr);
 	if (ret || !nr || !c->data_len)
-		return ret;	/* nothing to write */
+		return ret; /* nothing to write */
 	*cls = SCSI_CLASS_SLOW;
 	return TCMU_STS_OK;
 }

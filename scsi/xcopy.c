@@ -9,20 +9,20 @@
 
 #include "engine_priv.h"
 
-#define XC_HDR		16
-#define XC_CSCD_LEN	32
-#define XC_SEG_LEN	28	/* block to block: 4 + 0x18 */
-#define XC_CSCD_ID	0xe4
-#define XC_SEG_B2B	0x02
-#define XC_USAGE_NONE	3	/* LIST ID USAGE 11b: no list id */
+#define XC_HDR	      16
+#define XC_CSCD_LEN   32
+#define XC_SEG_LEN    28 /* block to block: 4 + 0x18 */
+#define XC_CSCD_ID    0xe4
+#define XC_SEG_B2B    0x02
+#define XC_USAGE_NONE 3 /* LIST ID USAGE 11b: no list id */
 
 struct xcopy_list {
 	uint8_t list_id;
 	uint8_t usage;
 	size_t n_cscd;
 	size_t n_seg;
-	const uint8_t *cscd;	/* n_cscd descriptors of 32 bytes */
-	const uint8_t *seg;	/* n_seg descriptors of 28 bytes */
+	const uint8_t *cscd; /* n_cscd descriptors of 32 bytes */
+	const uint8_t *seg;  /* n_seg descriptors of 28 bytes */
 };
 
 /* Structural checks of the parameter list, in the order libiscsi expects. */
@@ -101,7 +101,7 @@ int scsi_fast_xcopy(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls
 	int ret;
 
 	if (!scsi_get_be32(&c->cdb[10]))
-		return TCMU_STS_OK;	/* an empty list copies nothing */
+		return TCMU_STS_OK; /* an empty list copies nothing */
 	ret = xcopy_load(c, buf, &plen);
 	if (ret == TCMU_STS_OK)
 		ret = xcopy_parse(buf, plen, &l);
@@ -113,7 +113,7 @@ int scsi_fast_xcopy(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls
 struct xcopy_target {
 	struct scsi_dev *sd;
 	struct tcmu_device *dev;
-	bool ref;		/* from ops->find_by_naa, needs a put */
+	bool ref; /* from ops->find_by_naa, needs a put */
 };
 
 /* Resolve one identification descriptor to a served device. */
@@ -125,9 +125,9 @@ static int cscd_resolve(struct scsi_ctx *c, const uint8_t *d, struct xcopy_targe
 	t->sd = NULL;
 	t->dev = NULL;
 	t->ref = false;
-	if ((d[1] & 0x1f) != 0)	/* peripheral device type: block only */
+	if ((d[1] & 0x1f) != 0) /* peripheral device type: block only */
 		return TCMU_STS_INVALID_CP_TGT_DEV_TYPE;
-	if (d[1] & 0x20)	/* NUL: no device */
+	if (d[1] & 0x20) /* NUL: no device */
 		return TCMU_STS_CP_TGT_DEV_NOTCONN;
 	if (assoc != 0 || desig_type != 3 || dlen != 16)
 		return TCMU_STS_CP_TGT_DEV_NOTCONN;
@@ -147,8 +147,8 @@ static int cscd_resolve(struct scsi_ctx *c, const uint8_t *d, struct xcopy_targe
 	return TCMU_STS_OK;
 }
 
-static int segment_copy(struct xcopy_target *src, struct xcopy_target *dst,
-			uint64_t src_lba, uint64_t dst_lba, uint32_t nr, uint64_t *bytes)
+static int segment_copy(struct xcopy_target *src, struct xcopy_target *dst, uint64_t src_lba,
+			uint64_t dst_lba, uint32_t nr, uint64_t *bytes)
 {
 	uint32_t bs = tcmu_dev_get_block_size(src->dev);
 	uint64_t len = (uint64_t)nr * bs, done = 0;
@@ -232,8 +232,7 @@ int scsi_slow_xcopy(struct scsi_ctx *c)
 	return ret;
 }
 
-void scsi_xcopy_record(struct scsi_dev *sd, uint8_t list_id, bool ok, uint16_t segs,
-		       uint64_t bytes)
+void scsi_xcopy_record(struct scsi_dev *sd, uint8_t list_id, bool ok, uint16_t segs, uint64_t bytes)
 {
 	struct xcopy_result *r = NULL;
 	unsigned int i;
@@ -261,13 +260,13 @@ static size_t rcr_op_params(struct scsi_ctx *c, uint8_t *b)
 
 	memset(b, 0, 44 + sizeof(impl));
 	scsi_put_be32(&b[0], 44 + sizeof(impl) - 4);
-	b[4] = 0x01;	/* SNLID: LIST ID USAGE 11b accepted */
+	b[4] = 0x01; /* SNLID: LIST ID USAGE 11b accepted */
 	scsi_put_be16(&b[8], SCSI_XCOPY_MAX_CSCD);
 	scsi_put_be16(&b[10], SCSI_XCOPY_MAX_SEGS);
 	scsi_put_be32(&b[12], SCSI_XCOPY_MAX_LIST);
 	scsi_put_be32(&b[16], max_seg > 0xffffffffull ? 0xffffffffu : (uint32_t)max_seg);
-	scsi_put_be16(&b[34], 1);	/* total concurrent copies */
-	b[36] = 1;			/* maximum concurrent copies */
+	scsi_put_be16(&b[34], 1); /* total concurrent copies */
+	b[36] = 1;		  /* maximum concurrent copies */
 	b[43] = sizeof(impl);
 	memcpy(&b[44], impl, sizeof(impl));
 	return 44 + sizeof(impl);

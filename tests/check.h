@@ -21,11 +21,10 @@
 
 static int check_failures;
 
-static inline void check_failed(const char *file, int line, const char *expr, const char *fmt,
-				...) __attribute__((format(printf, 4, 5)));
+static inline void check_failed(const char *file, int line, const char *expr, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static inline void check_failed(const char *file, int line, const char *expr, const char *fmt,
-				...)
+static inline void check_failed(const char *file, int line, const char *expr, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -40,18 +39,18 @@ static inline void check_failed(const char *file, int line, const char *expr, co
 }
 
 /* The message, when given, must start with a string literal. */
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		if (!(cond))                                                               \
-			check_failed(__FILE__, __LINE__, #cond, ": " __VA_ARGS__);           \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			check_failed(__FILE__, __LINE__, #cond, ": " __VA_ARGS__);                 \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                                     \
-	do {                                                                               \
-		long long check_a_ = (long long)(a), check_b_ = (long long)(b);            \
-		if (check_a_ != check_b_)                                                  \
-			check_failed(__FILE__, __LINE__, #a " == " #b, ": %lld != %lld",     \
-				     check_a_, check_b_);                                  \
+#define CHECK_EQ(a, b)                                                                             \
+	do {                                                                                       \
+		long long check_a_ = (long long)(a), check_b_ = (long long)(b);                    \
+		if (check_a_ != check_b_)                                                          \
+			check_failed(__FILE__, __LINE__, #a " == " #b, ": %lld != %lld", check_a_, \
+				     check_b_);                                                    \
 	} while (0)
 
 static inline int check_exit(void)
@@ -71,28 +70,28 @@ static inline int check_abort(void)
 	return 1;
 }
 
-#define REQUIRE(cond, ...)                                                                 \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			check_failed(__FILE__, __LINE__, #cond, ": " __VA_ARGS__);           \
-			return check_abort();                                              \
-		}                                                                          \
+#define REQUIRE(cond, ...)                                                                         \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			check_failed(__FILE__, __LINE__, #cond, ": " __VA_ARGS__);                 \
+			return check_abort();                                                      \
+		}                                                                                  \
 	} while (0)
 
-#define ENSURE(cond, ...)                                                                  \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			check_failed(__FILE__, __LINE__, #cond, ": " __VA_ARGS__);           \
-			return;                                                            \
-		}                                                                          \
+#define ENSURE(cond, ...)                                                                          \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			check_failed(__FILE__, __LINE__, #cond, ": " __VA_ARGS__);                 \
+			return;                                                                    \
+		}                                                                                  \
 	} while (0)
 
-#define STEP(...)                                                                          \
-	do {                                                                               \
-		printf("check: ");                                                         \
-		printf(__VA_ARGS__);                                                       \
-		printf("\n");                                                              \
-		fflush(stdout);                                                            \
+#define STEP(...)                                                                                  \
+	do {                                                                                       \
+		printf("check: ");                                                                 \
+		printf(__VA_ARGS__);                                                               \
+		printf("\n");                                                                      \
+		fflush(stdout);                                                                    \
 	} while (0)
 
 #endif

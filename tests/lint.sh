@@ -1,20 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 #
-# tests/lint.sh [--format]: static checks of the tree, one PASS/FAIL/SKIP line
+# tests/lint.sh [--no-format]: static checks of the tree, one PASS/FAIL/SKIP line
 # per check (tests/run-all.sh counts them in its "lint" step):
 #   lint/shellcheck    shellcheck -x on every tracked shell script (*.sh, and
 #                      files starting with a sh/bash #! line, e.g. .ci/run)
 #   lint/clang-format  clang-format --dry-run -Werror on every tracked *.c/*.h
-#                      (.clang-format); only with --format or LINT_FORMAT=1,
-#                      else SKIP: turned on once the tree has been reformatted
+#                      (.clang-format, the house style); --no-format or
+#                      LINT_FORMAT=0 turn it off (SKIP).  Fix with
+#                      git ls-files '*.c' '*.h' | xargs clang-format -i
 # Exit status non-zero when a check failed.
 set -u
 cd "$(dirname "$0")/.." || exit 2
-FORMAT=${LINT_FORMAT:-0}
+FORMAT=${LINT_FORMAT:-1}
 for a in "$@"; do
 	case $a in
 	--format) FORMAT=1 ;;
+	--no-format) FORMAT=0 ;;
 	-h|--help) sed -n '3,12p' "$0"; exit 0 ;;
 	*) echo "unknown option: $a" >&2; exit 2 ;;
 	esac
@@ -51,7 +53,7 @@ else
 fi
 
 if [ "$FORMAT" != 1 ]; then
-	echo "SKIP lint/clang-format (enable with --format or LINT_FORMAT=1)"
+	echo "SKIP lint/clang-format (turned off: LINT_FORMAT=0 or --no-format)"
 elif ! command -v clang-format >/dev/null 2>&1; then
 	echo "FAIL lint/clang-format (clang-format not installed: tests/vm/deps.sh installs it)"
 	fail=1

@@ -6,7 +6,7 @@
 # The one test command (CI runs exactly this through .ci/run):
 #   1. installs the build and test packages with apt if any is missing,
 #      then "lint" (tests/lint.sh): shellcheck on every script; clang-format
-#      --dry-run -Werror on every *.c/*.h with LINT_FORMAT=1 (else SKIP)
+#      --dry-run -Werror on every *.c/*.h (LINT_FORMAT=0: SKIP)
 #   2. build/       warnings as errors (-DWERROR=ON), then ctest
 #   3. build-asan/  ASan+UBSan (-DSANITIZE=ON), then ctest
 #   4. build-fuzz/  libFuzzer targets with clang (-DFUZZ=ON), each run for
@@ -23,8 +23,8 @@
 #             under TCG; in the default run, off with --quick).  The kernel
 #             fileio reference run is extra: VM_ENV=CONF_REF CONF_REF=1.
 # Environment: JOBS (make -j, default nproc), VM_SUITES (override the list),
-# LOGDIR (default build-logs/), SKIP_DEPS=1 (do not touch apt), LINT_FORMAT=1
-# (clang-format check in the lint step), BUILD_PREFIX
+# LOGDIR (default build-logs/), SKIP_DEPS=1 (do not touch apt), LINT_FORMAT=0
+# (no clang-format check in the lint step), BUILD_PREFIX
 # (default <repo>/build: the trees are $BUILD_PREFIX, -asan, -fuzz).
 set -u
 cd "$(dirname "$0")/.." || exit 2

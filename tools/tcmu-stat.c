@@ -21,7 +21,7 @@
 #define METRICS_IFACE	SVC_NAME ".Metrics1"
 #define NR_DIRS		3
 #define MAX_BUCKETS	64
-#define CALL_TIMEOUT_MS	10000
+#define CALL_TIMEOUT_MS 10000
 
 enum { DIR_READ, DIR_WRITE, DIR_OTHER };
 static const char *const dir_names[NR_DIRS] = { "read", "write", "other" };
@@ -44,7 +44,7 @@ struct sample {
 struct snapshot {
 	struct sample *s;
 	size_t n;
-	double when;		/* CLOCK_MONOTONIC seconds */
+	double when; /* CLOCK_MONOTONIC seconds */
 };
 
 static volatile sig_atomic_t stop;
@@ -64,16 +64,15 @@ static double now(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: tcmu-stat [OPTIONS] [DEVICE...]\n"
-		"Show the devices served by tcmu-runner and their I/O statistics.\n\n"
-		"  -l, --list          list devices (name, uio, handler, state, cfgstring)\n"
-		"  -i, --interval SEC  report rates every SEC seconds (default: one report\n"
-		"                      of the totals since each device was opened)\n"
-		"  -c, --count N       stop after N interval reports\n"
-		"  -p, --parsable      print key=value pairs, one device per line\n"
-		"  -h, --help          show this help\n"
-		"  -V, --version       show the version\n");
+	fprintf(f, "Usage: tcmu-stat [OPTIONS] [DEVICE...]\n"
+		   "Show the devices served by tcmu-runner and their I/O statistics.\n\n"
+		   "  -l, --list          list devices (name, uio, handler, state, cfgstring)\n"
+		   "  -i, --interval SEC  report rates every SEC seconds (default: one report\n"
+		   "                      of the totals since each device was opened)\n"
+		   "  -c, --count N       stop after N interval reports\n"
+		   "  -p, --parsable      print key=value pairs, one device per line\n"
+		   "  -h, --help          show this help\n"
+		   "  -V, --version       show the version\n");
 }
 
 static void snapshot_free(struct snapshot *snap)
@@ -178,8 +177,10 @@ static int fetch(GDBusConnection *conn, char **devs, int nr_devs, struct snapsho
 	if (!ret) {
 		if (g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
 		    g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
-			fprintf(stderr, "tcmu-stat: tcmu-runner is not running "
-				"(%s is not on the system bus)\n", SVC_NAME);
+			fprintf(stderr,
+				"tcmu-stat: tcmu-runner is not running "
+				"(%s is not on the system bus)\n",
+				SVC_NAME);
 		else
 			fprintf(stderr, "tcmu-stat: GetAllMetrics: %s\n", err->message);
 		g_error_free(err);
@@ -269,8 +270,8 @@ static void print_parsable(const struct snapshot *snap)
 		printf("device=%s uio=%s handler=%s state=%s", s->name, s->uio, s->handler,
 		       s->state);
 		for (d = 0; d < NR_DIRS; d++)
-			printf(" %s_cmds=%" PRIu64 " %s_bytes=%" PRIu64, dir_names[d],
-			       s->cmds[d], dir_names[d], s->bytes[d]);
+			printf(" %s_cmds=%" PRIu64 " %s_bytes=%" PRIu64, dir_names[d], s->cmds[d],
+			       dir_names[d], s->bytes[d]);
 		printf(" in_flight=%" PRIu32 " latency_total_ns=%" PRIu64 " errors=%" PRIu64
 		       " timeouts=%" PRIu64 " aborts=%" PRIu64 " lock_lost=%" PRIu64
 		       " conn_lost=%" PRIu64 " recoveries=%" PRIu64 " latency_buckets=",
@@ -294,13 +295,13 @@ static void print_stats(const struct snapshot *cur, const struct snapshot *prev)
 	if (secs <= 0)
 		secs = 1;
 	if (prev)
-		printf("%-16s %-8s %-10s %9s %9s %9s %9s %9s %6s %8s %8s %6s %6s %6s\n",
-		       "DEVICE", "HANDLER", "STATE", "r/s", "w/s", "o/s", "rMiB/s", "wMiB/s",
-		       "INFLT", "AVG_LAT", "P99_LAT", "ERR", "TMO", "ABRT");
+		printf("%-16s %-8s %-10s %9s %9s %9s %9s %9s %6s %8s %8s %6s %6s %6s\n", "DEVICE",
+		       "HANDLER", "STATE", "r/s", "w/s", "o/s", "rMiB/s", "wMiB/s", "INFLT",
+		       "AVG_LAT", "P99_LAT", "ERR", "TMO", "ABRT");
 	else
-		printf("%-16s %-8s %-10s %9s %9s %9s %9s %9s %6s %8s %8s %6s %6s %6s\n",
-		       "DEVICE", "HANDLER", "STATE", "READS", "WRITES", "OTHER", "READ_MiB",
-		       "WRITE_MiB", "INFLT", "AVG_LAT", "P99_LAT", "ERR", "TMO", "ABRT");
+		printf("%-16s %-8s %-10s %9s %9s %9s %9s %9s %6s %8s %8s %6s %6s %6s\n", "DEVICE",
+		       "HANDLER", "STATE", "READS", "WRITES", "OTHER", "READ_MiB", "WRITE_MiB",
+		       "INFLT", "AVG_LAT", "P99_LAT", "ERR", "TMO", "ABRT");
 
 	for (i = 0; i < cur->n; i++) {
 		const struct sample *s = &cur->s[i];
@@ -333,8 +334,7 @@ static void print_stats(const struct snapshot *cur, const struct snapshot *prev)
 			       " %8s %8s %6" PRIu64 " %6" PRIu64 " %6" PRIu64 "\n",
 			       s->name, s->handler, s->state, cmds[0] / secs, cmds[1] / secs,
 			       cmds[2] / secs, bytes[0] / secs / 1048576.0,
-			       bytes[1] / secs / 1048576.0, s->in_flight, avg, p99, err, tmo,
-			       abrt);
+			       bytes[1] / secs / 1048576.0, s->in_flight, avg, p99, err, tmo, abrt);
 		else
 			printf("%-16s %-8s %-10s %9" PRIu64 " %9" PRIu64 " %9" PRIu64
 			       " %9.1f %9.1f %6" PRIu32 " %8s %8s %6" PRIu64 " %6" PRIu64
@@ -414,8 +414,7 @@ int main(int argc, char **argv)
 
 	conn = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &err);
 	if (!conn) {
-		fprintf(stderr, "tcmu-stat: cannot connect to the system bus: %s\n",
-			err->message);
+		fprintf(stderr, "tcmu-stat: cannot connect to the system bus: %s\n", err->message);
 		g_error_free(err);
 		return 1;
 	}

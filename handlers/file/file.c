@@ -19,29 +19,29 @@
 
 #include "tcmu-runner.h"
 
-#define FILE_URING_DEPTH	512
-#define FILE_PARALLEL_THREADS	4
+#define FILE_URING_DEPTH      512
+#define FILE_PARALLEL_THREADS 4
 
 /* io_uring user_data: the tcmur_cmd pointer with the operation in the low bits. */
 enum file_op {
 	FOP_READ = 1,
 	FOP_WRITE,
 	FOP_FLUSH,
-	FOP_OTHER,	/* fallocate: result only */
+	FOP_OTHER, /* fallocate: result only */
 };
 #define FOP_MASK 7ul
 
 struct file_dev {
 	int fd;
 	uint32_t block_size;
-	bool uring;		/* this device submits to io_uring */
+	bool uring; /* this device submits to io_uring */
 #ifdef HAVE_URING
-	struct io_uring ring;	/* completions reaped by the ring thread */
-	unsigned int queued;	/* SQEs prepared since the last submit (ring thread) */
+	struct io_uring ring; /* completions reaped by the ring thread */
+	unsigned int queued;  /* SQEs prepared since the last submit (ring thread) */
 #endif
 };
 
-static bool have_uring;		/* decided once in handler_init() */
+static bool have_uring; /* decided once in handler_init() */
 
 static struct tcmur_handler file_handler;
 
@@ -68,8 +68,10 @@ static bool file_check_config(const char *cfgstring, char **reason)
 	}
 	if (path[0] != '/') {
 		/* The daemon's working folder is no place to resolve it against. */
-		if (asprintf(reason, "file path '%s' is relative; give an absolute path "
-			     "(file//folder/name)", path) < 0)
+		if (asprintf(reason,
+			     "file path '%s' is relative; give an absolute path "
+			     "(file//folder/name)",
+			     path) < 0)
 			*reason = NULL;
 		return false;
 	}
@@ -167,8 +169,7 @@ static int sync_read(int fd, struct iovec *iov, size_t iov_cnt, size_t len, off_
 }
 
 /* Write len bytes of iov at off; touches neither iov[] nor the file past len. */
-static int sync_write(int fd, struct iovec *iov, size_t iov_cnt, size_t len, off_t off,
-		      int flags)
+static int sync_write(int fd, struct iovec *iov, size_t iov_cnt, size_t len, off_t off, int flags)
 {
 	struct iovec local[16], *v = iov_cnt <= 16 ? local : malloc(iov_cnt * sizeof(*v));
 	size_t done = 0, cnt;
@@ -178,8 +179,8 @@ static int sync_write(int fd, struct iovec *iov, size_t iov_cnt, size_t len, off
 		return TCMU_STS_NO_RESOURCE;
 	cnt = iov_clip(v, iov, iov_cnt, len);
 	while (done < len && cnt) {
-		ssize_t n = pwritev2(fd, v, (int)(cnt > IOV_MAX ? IOV_MAX : cnt),
-				     off + (off_t)done, flags);
+		ssize_t n = pwritev2(fd, v, (int)(cnt > IOV_MAX ? IOV_MAX : cnt), off + (off_t)done,
+				     flags);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -215,8 +216,7 @@ static bool want_dsync(struct tcmu_device *dev, struct tcmur_cmd *cmd)
  * clipped copy, owned through cmd->iov_base_copy until forget().  Returns
  * TCMU_STS_OK or TCMU_STS_NO_RESOURCE.
  */
-static int remember(struct tcmur_cmd *cmd, struct iovec *iov, size_t iov_cnt, size_t len,
-		    off_t off)
+static int remember(struct tcmur_cmd *cmd, struct iovec *iov, size_t iov_cnt, size_t len, off_t off)
 {
 	struct iovec *v = iov;
 
@@ -271,8 +271,7 @@ static int finish_short(struct tcmu_device *dev, struct file_dev *fdev, struct t
 	return sts;
 }
 
-static void finish_uring(struct tcmu_device *dev, struct file_dev *fdev,
-			 struct io_uring_cqe *cqe)
+static void finish_uring(struct tcmu_device *dev, struct file_dev *fdev, struct io_uring_cqe *cqe)
 {
 	struct tcmur_cmd *cmd = (struct tcmur_cmd *)(uintptr_t)(cqe->user_data & ~FOP_MASK);
 	int op = (int)(cqe->user_data & FOP_MASK);
@@ -356,8 +355,7 @@ static struct io_uring_sqe *get_sqe(struct file_dev *fdev)
 }
 
 /* Queue an SQE; file_batch_end() submits the batch when the ring thread is done. */
-static int submit(struct file_dev *fdev, struct io_uring_sqe *sqe, struct tcmur_cmd *cmd,
-		  int op)
+static int submit(struct file_dev *fdev, struct io_uring_sqe *sqe, struct tcmur_cmd *cmd, int op)
 {
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)cmd | (uint64_t)op);
 	fdev->queued++;
@@ -485,8 +483,8 @@ static int file_flush(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 	return sts;
 }
 
-static int do_fallocate(struct tcmu_device *dev, struct tcmur_cmd *cmd, int mode,
-			uint64_t off, uint64_t len)
+static int do_fallocate(struct tcmu_device *dev, struct tcmur_cmd *cmd, int mode, uint64_t off,
+			uint64_t len)
 {
 	struct file_dev *fdev = tcmur_dev_get_private(dev);
 	int sts = TCMU_STS_OK;
@@ -517,8 +515,7 @@ static int do_fallocate(struct tcmu_device *dev, struct tcmur_cmd *cmd, int mode
 	return sts;
 }
 
-static int file_unmap(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off,
-		      uint64_t len)
+static int file_unmap(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off, uint64_t len)
 {
 	return do_fallocate(dev, cmd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
 }
@@ -533,8 +530,7 @@ static int file_writesame(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64
 }
 
 /* Worker thread; may block.  Extent of mapped or deallocated blocks at lba. */
-static int file_get_lba_status(struct tcmu_device *dev, uint64_t lba, uint64_t *nr_lbas,
-			       int *state)
+static int file_get_lba_status(struct tcmu_device *dev, uint64_t lba, uint64_t *nr_lbas, int *state)
 {
 	struct file_dev *fdev = tcmur_dev_get_private(dev);
 	uint64_t bs = fdev->block_size, end = tcmu_dev_get_num_lbas(dev) * bs;
@@ -624,8 +620,10 @@ static int file_open(struct tcmu_device *dev, bool reopen)
 	if (have_uring) {
 		ret = io_uring_queue_init(FILE_URING_DEPTH, &fdev->ring, 0);
 		if (ret) {
-			tcmu_dev_warn(dev, "io_uring unavailable (%s): synchronous I/O on the "
-				      "ring thread\n", strerror(-ret));
+			tcmu_dev_warn(dev,
+				      "io_uring unavailable (%s): synchronous I/O on the "
+				      "ring thread\n",
+				      strerror(-ret));
 		} else {
 			fdev->uring = true;
 		}

@@ -38,7 +38,7 @@ struct glfs_io {
 	struct iovec iov[]; /* reads and writes: the callout's iovec, ending at len */
 };
 
-static const char *op_name[] = {"read", "write", "fdatasync", "discard", "zerofill"};
+static const char *op_name[] = { "read", "write", "fdatasync", "discard", "zerofill" };
 
 /* Any thread; never blocks (syntax only: reaching the volume is open()'s job). */
 static bool tg_check_config(const char *cfgstring, char **reason)
@@ -367,22 +367,22 @@ static void tg_update_logdir(void)
 }
 
 static struct tcmur_handler tg_handler = {
-    .name = "Gluster glfs handler",
-    .subtype = "glfs",
-    .cfg_desc = "glfs/<volume>@<host>/<path>: a file in a Gluster volume "
-		"(host[:port], default 24007)",
-    .check_config = tg_check_config,
-    .reconfig = tg_reconfig,
-    .open = tg_open_dev,
-    .close = tg_close_dev,
-    .read = tg_read,
-    .write = tg_write,
-    .flush = tg_flush,
-    .unmap = tg_unmap,
-    .writesame = tg_writesame,
-    .update_logdir = tg_update_logdir,
-    .nr_threads = 0,
-    .thread_model = TCMUR_THREAD_MODEL_ASYNC,
+	.name = "Gluster glfs handler",
+	.subtype = "glfs",
+	.cfg_desc = "glfs/<volume>@<host>/<path>: a file in a Gluster volume "
+		    "(host[:port], default 24007)",
+	.check_config = tg_check_config,
+	.reconfig = tg_reconfig,
+	.open = tg_open_dev,
+	.close = tg_close_dev,
+	.read = tg_read,
+	.write = tg_write,
+	.flush = tg_flush,
+	.unmap = tg_unmap,
+	.writesame = tg_writesame,
+	.update_logdir = tg_update_logdir,
+	.nr_threads = 0,
+	.thread_model = TCMUR_THREAD_MODEL_ASYNC,
 };
 
 __attribute__((visibility("default"))) int handler_init(void)

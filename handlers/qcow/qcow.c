@@ -135,8 +135,7 @@ static int qcow_unmap(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t o
 }
 
 /* Worker thread; may block. */
-static int qcow_get_lba_status(struct tcmu_device *dev, uint64_t lba, uint64_t *nr_lbas,
-			       int *state)
+static int qcow_get_lba_status(struct tcmu_device *dev, uint64_t lba, uint64_t *nr_lbas, int *state)
 {
 	struct qimg *img = tcmur_dev_get_private(dev);
 	uint32_t bs = tcmu_dev_get_block_size(dev);
@@ -184,24 +183,28 @@ static int qcow_open(struct tcmu_device *dev, bool reopen)
 		return ret;
 	}
 	if (qimg_size(img) != lio_size) {
-		tcmu_dev_err(dev, "image %s is %llu bytes but the LUN is %llu bytes; they must "
-			     "be equal\n", path, (unsigned long long)qimg_size(img),
+		tcmu_dev_err(dev,
+			     "image %s is %llu bytes but the LUN is %llu bytes; they must "
+			     "be equal\n",
+			     path, (unsigned long long)qimg_size(img),
 			     (unsigned long long)lio_size);
 		qimg_close(img);
 		return -EINVAL;
 	}
 	if (qimg_read_only(img)) {
 		if (!(flags & QIMG_RDONLY))
-			tcmu_dev_warn(dev, "image %s is marked corrupt: the LUN is write "
-				      "protected (repair with 'qemu-img check -r all')\n", path);
+			tcmu_dev_warn(dev,
+				      "image %s is marked corrupt: the LUN is write "
+				      "protected (repair with 'qemu-img check -r all')\n",
+				      path);
 		tcmu_dev_set_write_protect_enabled(dev, true);
 	}
 	tcmu_dev_set_write_cache_enabled(dev, true);
 	/* qcow v1 cannot free clusters: no UNMAP rather than one that writes zeroes. */
 	tcmu_dev_set_unmap_enabled(dev, !qimg_read_only(img) && qimg_discard_frees(img));
 	if (qimg_cluster_size(img) > tcmu_dev_get_block_size(dev)) {
-		tcmu_dev_set_opt_unmap_gran(dev, qimg_cluster_size(img) /
-					    tcmu_dev_get_block_size(dev), false);
+		tcmu_dev_set_opt_unmap_gran(
+			dev, qimg_cluster_size(img) / tcmu_dev_get_block_size(dev), false);
 		tcmu_dev_set_unmap_gran_align(dev, 0);
 	}
 	tcmur_dev_set_private(dev, img);
@@ -227,10 +230,10 @@ static int qcow_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 {
 	switch (cfg->type) {
 	case TCMULIB_CFG_WRITE_CACHE:
-		return 0;	/* flush does the fdatasync either way */
+		return 0; /* flush does the fdatasync either way */
 	case TCMULIB_CFG_DEV_SIZE:
 		tcmu_dev_err(dev, "resizing is not supported: resize the image with "
-			     "qemu-img while the LUN is removed\n");
+				  "qemu-img while the LUN is removed\n");
 		return -EOPNOTSUPP;
 	default:
 		return -EOPNOTSUPP;

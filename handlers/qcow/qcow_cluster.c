@@ -65,8 +65,8 @@ int qdata_read_compressed(struct qimg *img, uint64_t entry, uint8_t *cluster)
 	uint64_t off = entry & img->coffset_mask;
 	uint64_t nsec = ((entry >> img->csize_shift) & img->csize_mask) + 1;
 	/* v1 gives the length in bytes, v2/v3 in 512-byte sectors. */
-	uint64_t len = img->version == 1 ? (entry >> img->csize_shift) & img->csize_mask :
-		       nsec * 512 - (off & 511);
+	uint64_t len = img->version == 1 ? (entry >> img->csize_shift) & img->csize_mask
+					 : nsec * 512 - (off & 511);
 	uint64_t end = __atomic_load_n(&img->file_end, __ATOMIC_RELAXED);
 	uint8_t *in;
 	int ret;

@@ -23,8 +23,8 @@
 struct qimg;
 
 /* Open flags. */
-#define QIMG_RDONLY	(1u << 0)	/* never write; refuse writes with -EROFS */
-#define QIMG_NO_BACKING	(1u << 1)	/* do not open a backing file (fuzzing) */
+#define QIMG_RDONLY	(1u << 0) /* never write; refuse writes with -EROFS */
+#define QIMG_NO_BACKING (1u << 1) /* do not open a backing file (fuzzing) */
 
 /*
  * Open the image on fd (owned by the image from now on, closed by
@@ -36,14 +36,14 @@ int qimg_open(int fd, const char *path, unsigned int flags, struct qimg **out,
 	      char err[QIMG_ERR_LEN]);
 void qimg_close(struct qimg *img);
 
-uint64_t qimg_size(const struct qimg *img);	/* virtual size in bytes */
-uint32_t qimg_cluster_size(const struct qimg *img);	/* 512 for raw */
+uint64_t qimg_size(const struct qimg *img);	    /* virtual size in bytes */
+uint32_t qimg_cluster_size(const struct qimg *img); /* 512 for raw */
 bool qimg_is_raw(const struct qimg *img);
-bool qimg_read_only(const struct qimg *img);	/* opened so, or marked corrupt */
+bool qimg_read_only(const struct qimg *img); /* opened so, or marked corrupt */
 bool qimg_has_backing(const struct qimg *img);
 const char *qimg_describe(const struct qimg *img);
 /* Discarding gives space back (false for qcow v1: it writes zeroes). */
-bool qimg_discard_frees(const struct qimg *img);	/* e.g. "qcow2 v3, 64 KiB clusters" */
+bool qimg_discard_frees(const struct qimg *img); /* e.g. "qcow2 v3, 64 KiB clusters" */
 
 /* Move len bytes at virtual offset off; off + len must be within the size. */
 int qimg_read(struct qimg *img, void *buf, size_t len, uint64_t off);

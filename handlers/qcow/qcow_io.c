@@ -140,8 +140,8 @@ static int write_slow(struct qimg *img, const uint8_t *buf, size_t len, uint64_t
 	else if (k == C_ZERO)
 		memset(c, 0, cs);
 	else
-		ret = read_part(img, e, c, (size_t)(start + cs <= img->size ? cs : img->size - start),
-				start);
+		ret = read_part(img, e, c,
+				(size_t)(start + cs <= img->size ? cs : img->size - start), start);
 	if (ret)
 		goto out;
 	if (start + cs > img->size)

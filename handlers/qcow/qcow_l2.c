@@ -131,7 +131,8 @@ int qmeta_l2_writable(struct qimg *img, uint32_t l1i, uint64_t **l2)
 		l2_insert(img, l1i, t);
 	}
 	/* A v1 L2 table need not be one cluster long. */
-	ret = img->version == 1 ? qmeta_alloc_v1(img, img->l2_bytes, &host) : qmeta_alloc(img, &host);
+	ret = img->version == 1 ? qmeta_alloc_v1(img, img->l2_bytes, &host)
+				: qmeta_alloc(img, &host);
 	if (ret)
 		return ret;
 	ret = qmeta_write_table(img, t, n, host);
@@ -148,7 +149,8 @@ int qmeta_l2_writable(struct qimg *img, uint32_t l1i, uint64_t **l2)
 		/* The snapshot keeps the old table; it loses our reference. */
 		ret = qio_sync(img->fd);
 		if (!ret)
-			ret = qmeta_refcount_add(img, (old & QCOW_OFFSET_MASK) / img->cluster_size, -1);
+			ret = qmeta_refcount_add(img, (old & QCOW_OFFSET_MASK) / img->cluster_size,
+						 -1);
 		if (ret)
 			return ret;
 	}

@@ -15,12 +15,12 @@
 
 #include "qcow_priv.h"
 
-#define EXT_END			0x00000000u
-#define EXT_BACKING_FORMAT	0xe2792acau
-#define EXT_DATA_FILE		0x44415441u
-#define QCOW_KNOWN_INCOMPAT	(QCOW_INCOMPAT_DIRTY | QCOW_INCOMPAT_CORRUPT | \
-				 QCOW_INCOMPAT_DATA_FILE | QCOW_INCOMPAT_COMPRESS | \
-				 QCOW_INCOMPAT_EXTL2)
+#define EXT_END		   0x00000000u
+#define EXT_BACKING_FORMAT 0xe2792acau
+#define EXT_DATA_FILE	   0x44415441u
+#define QCOW_KNOWN_INCOMPAT                                                                        \
+	(QCOW_INCOMPAT_DIRTY | QCOW_INCOMPAT_CORRUPT | QCOW_INCOMPAT_DATA_FILE |                   \
+	 QCOW_INCOMPAT_COMPRESS | QCOW_INCOMPAT_EXTL2)
 
 static int refuse(char *err, int ret, const char *fmt, ...)
 {
@@ -65,8 +65,10 @@ static int parse_extensions(struct qimg *img, const uint8_t *h, uint64_t hlen, u
 		if (type == EXT_END)
 			return 0;
 		if (len > hlen - pos - 8)
-			return refuse(err, -EINVAL, "header extension 0x%08x at %llu runs past "
-				      "the first cluster", type, (unsigned long long)pos);
+			return refuse(err, -EINVAL,
+				      "header extension 0x%08x at %llu runs past "
+				      "the first cluster",
+				      type, (unsigned long long)pos);
 		if (type == EXT_BACKING_FORMAT)
 			*backing_raw = len == 3 && !memcmp(h + pos + 8, "raw", 3);
 		if (type == EXT_DATA_FILE)
@@ -85,19 +87,22 @@ static int check_features(struct qimg *img, const uint8_t *h, uint64_t hlen, cha
 		return refuse(err, -EOPNOTSUPP, "unknown incompatible feature bits 0x%llx",
 			      (unsigned long long)(inc & ~QCOW_KNOWN_INCOMPAT));
 	if (inc & QCOW_INCOMPAT_DIRTY)
-		return refuse(err, -EOPNOTSUPP, "the dirty bit is set (lazy refcounts not "
+		return refuse(err, -EOPNOTSUPP,
+			      "the dirty bit is set (lazy refcounts not "
 			      "written back); repair it with 'qemu-img check -r all'");
 	if (inc & QCOW_INCOMPAT_DATA_FILE)
 		return refuse(err, -EOPNOTSUPP, "external data files are not supported");
 	if (inc & QCOW_INCOMPAT_EXTL2)
-		return refuse(err, -EOPNOTSUPP, "extended L2 entries (subclusters) are not "
+		return refuse(err, -EOPNOTSUPP,
+			      "extended L2 entries (subclusters) are not "
 			      "supported");
 	if (inc & QCOW_INCOMPAT_COMPRESS) {
 		unsigned int type = hlen > QH_COMPRESSION_TYPE ? h[QH_COMPRESSION_TYPE] : 0;
 
 #ifndef HAVE_ZSTD
 		if (type == 1)
-			return refuse(err, -EOPNOTSUPP, "zstd compression is not supported "
+			return refuse(err, -EOPNOTSUPP,
+				      "zstd compression is not supported "
 				      "(built without libzstd)");
 #endif
 		if (type > 1)
@@ -115,10 +120,10 @@ static int check_l1(struct qimg *img, uint64_t fsize, char *err)
 	uint64_t l1_need = (img->size + l2_span - 1) / l2_span;
 
 	if (img->l1_size < l1_need || (uint64_t)img->l1_size * 8 > QCOW_L1_MAX_BYTES)
-		return refuse(err, -EINVAL, "L1 table of %u entries for %llu needed",
-			      img->l1_size, (unsigned long long)l1_need);
-	if (img->l1_size && ((img->l1_offset & 7) || img->l1_offset < 8 ||
-			     img->l1_offset > fsize || img->l1_size * 8ull > fsize - img->l1_offset))
+		return refuse(err, -EINVAL, "L1 table of %u entries for %llu needed", img->l1_size,
+			      (unsigned long long)l1_need);
+	if (img->l1_size && ((img->l1_offset & 7) || img->l1_offset < 8 || img->l1_offset > fsize ||
+			     img->l1_size * 8ull > fsize - img->l1_offset))
 		return refuse(err, -EINVAL, "L1 table at %llu is not inside the file",
 			      (unsigned long long)img->l1_offset);
 	return 0;
@@ -128,10 +133,10 @@ static int check_l1(struct qimg *img, uint64_t fsize, char *err)
  * qcow version 1: 48-byte header (cluster_bits and l2_bits are bytes at 32
  * and 33, crypt_method at 36, L1 offset at 40); no refcounts, no snapshots.
  */
-#define QH1_CLUSTER_BITS	32
-#define QH1_L2_BITS		33
-#define QH1_CRYPT		36
-#define QH1_L1_OFFSET		40
+#define QH1_CLUSTER_BITS 32
+#define QH1_L2_BITS	 33
+#define QH1_CRYPT	 36
+#define QH1_L1_OFFSET	 40
 static int parse_v1(struct qimg *img, const uint8_t *h, uint64_t fsize, char *err)
 {
 	uint64_t l2_span;
@@ -182,8 +187,10 @@ static int parse_header(struct qimg *img, const uint8_t *h, uint64_t fsize, char
 	img->oflag_copied = QCOW_OFLAG_COPIED;
 	crypt = be32_get(h + QH_CRYPT);
 	if (crypt)
-		return refuse(err, -EOPNOTSUPP, "encrypted images are not supported "
-			      "(crypt_method %llu)", (unsigned long long)crypt);
+		return refuse(err, -EOPNOTSUPP,
+			      "encrypted images are not supported "
+			      "(crypt_method %llu)",
+			      (unsigned long long)crypt);
 	img->size = be64_get(h + QH_SIZE);
 	if (img->size > (1ull << 56))
 		return refuse(err, -EINVAL, "virtual size %llu too big",
@@ -219,15 +226,16 @@ static int parse_header(struct qimg *img, const uint8_t *h, uint64_t fsize, char
 	if (!img->rt_clusters || img->rt_clusters * img->cluster_size > QCOW_RT_MAX_BYTES ||
 	    (img->rt_offset & (img->cluster_size - 1)) || !img->rt_offset ||
 	    img->rt_offset > fsize || img->rt_clusters * img->cluster_size > fsize - img->rt_offset)
-		return refuse(err, -EINVAL, "refcount table (%u clusters at %llu) is not inside "
-			      "the file", img->rt_clusters, (unsigned long long)img->rt_offset);
+		return refuse(err, -EINVAL,
+			      "refcount table (%u clusters at %llu) is not inside "
+			      "the file",
+			      img->rt_clusters, (unsigned long long)img->rt_offset);
 	img->rt_entries = img->rt_clusters * img->cluster_size / 8;
 	return 0;
 }
 
 /* A relative backing name is relative to the image's folder. */
-static int backing_path(const char *path, const uint8_t *name, size_t len, char *out,
-			char *err)
+static int backing_path(const char *path, const uint8_t *name, size_t len, char *out, char *err)
 {
 	const char *slash = path ? strrchr(path, '/') : NULL;
 	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
@@ -259,8 +267,10 @@ static int open_backing(struct qimg *img, const uint8_t *h, const char *path, un
 	if (!off)
 		return 0;
 	if (!len || len > 1023 || off > img->cluster_size || len > img->cluster_size - off)
-		return refuse(err, -EINVAL, "backing file name (%u bytes at %llu) is not in the "
-			      "first cluster", len, (unsigned long long)off);
+		return refuse(err, -EINVAL,
+			      "backing file name (%u bytes at %llu) is not in the "
+			      "first cluster",
+			      len, (unsigned long long)off);
 	ret = backing_path(path, h + off, len, bpath, err);
 	if (ret)
 		return ret;
@@ -304,8 +314,9 @@ static int open_qcow2(struct qimg *img, const uint8_t *h, uint64_t fsize, const 
 	if (!ret && img->version == 3)
 		ret = check_features(img, h, be32_get(h + QH_HEADER_LENGTH), err);
 	if (!ret && img->version > 1)
-		ret = parse_extensions(img, h, hlen, img->version == 3 ?
-				       be32_get(h + QH_HEADER_LENGTH) : QH_V2_LENGTH,
+		ret = parse_extensions(img, h, hlen,
+				       img->version == 3 ? be32_get(h + QH_HEADER_LENGTH)
+							 : QH_V2_LENGTH,
 				       &backing_raw, err);
 	if (ret)
 		return ret;
@@ -316,8 +327,7 @@ static int open_qcow2(struct qimg *img, const uint8_t *h, uint64_t fsize, const 
 	if (!ret && img->version > 1)
 		ret = read_table(img, img->rt_offset, img->rt_entries, &img->rt);
 	if (ret)
-		return refuse(err, ret, "cannot read the L1 or refcount table: %s",
-			      strerror(-ret));
+		return refuse(err, ret, "cannot read the L1 or refcount table: %s", strerror(-ret));
 	img->l2c = calloc(img->l1_size ? img->l1_size : 1, sizeof(*img->l2c));
 	img->rbc = calloc(img->rt_entries ? img->rt_entries : 1, sizeof(*img->rbc));
 	if (!img->l2c || !img->rbc)
@@ -335,10 +345,11 @@ static int open_qcow2(struct qimg *img, const uint8_t *h, uint64_t fsize, const 
 			 (unsigned long long)img->cluster_size,
 			 img->backing ? ", backing file" : "", img->read_only ? ", read-only" : "");
 	else
-		snprintf(img->desc, sizeof(img->desc), "qcow2 v%u, %llu-byte clusters, %u-bit "
-			 "refcounts%s%s", img->version, (unsigned long long)img->cluster_size,
-			 img->refcount_bits, img->backing ? ", backing file" : "",
-			 img->read_only ? ", read-only" : "");
+		snprintf(img->desc, sizeof(img->desc),
+			 "qcow2 v%u, %llu-byte clusters, %u-bit "
+			 "refcounts%s%s",
+			 img->version, (unsigned long long)img->cluster_size, img->refcount_bits,
+			 img->backing ? ", backing file" : "", img->read_only ? ", read-only" : "");
 	return 0;
 }
 
@@ -377,8 +388,9 @@ static int open_chain(int fd, const char *path, unsigned int flags, unsigned int
 		ret = refuse(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	ret = qio_pread(fd, h, (size_t)((uint64_t)st.st_size < (1u << 21) ? (uint64_t)st.st_size :
-					 (1u << 21)), 0);
+	ret = qio_pread(
+		fd, h,
+		(size_t)((uint64_t)st.st_size < (1u << 21) ? (uint64_t)st.st_size : (1u << 21)), 0);
 	if (ret) {
 		refuse(err, ret, "cannot read the header: %s", strerror(-ret));
 		goto fail;
@@ -387,8 +399,8 @@ static int open_chain(int fd, const char *path, unsigned int flags, unsigned int
 		img->raw = true;
 		img->size = (uint64_t)st.st_size;
 		img->cluster_size = 512;
-		snprintf(img->desc, sizeof(img->desc), "raw%s", img->read_only ?
-			 ", read-only" : "");
+		snprintf(img->desc, sizeof(img->desc), "raw%s",
+			 img->read_only ? ", read-only" : "");
 	} else {
 		ret = open_qcow2(img, h, (uint64_t)st.st_size, path, flags, depth, err);
 		if (ret)
@@ -421,10 +433,31 @@ void qimg_close(struct qimg *img)
 	free(img);
 }
 
-uint64_t qimg_size(const struct qimg *img) { return img->size; }
-uint32_t qimg_cluster_size(const struct qimg *img) { return (uint32_t)img->cluster_size; }
-bool qimg_is_raw(const struct qimg *img) { return img->raw; }
-bool qimg_read_only(const struct qimg *img) { return img->read_only; }
-bool qimg_has_backing(const struct qimg *img) { return img->backing; }
-const char *qimg_describe(const struct qimg *img) { return img->desc; }
-bool qimg_discard_frees(const struct qimg *img) { return img->raw || img->version > 1; }
+uint64_t qimg_size(const struct qimg *img)
+{
+	return img->size;
+}
+uint32_t qimg_cluster_size(const struct qimg *img)
+{
+	return (uint32_t)img->cluster_size;
+}
+bool qimg_is_raw(const struct qimg *img)
+{
+	return img->raw;
+}
+bool qimg_read_only(const struct qimg *img)
+{
+	return img->read_only;
+}
+bool qimg_has_backing(const struct qimg *img)
+{
+	return img->backing;
+}
+const char *qimg_describe(const struct qimg *img)
+{
+	return img->desc;
+}
+bool qimg_discard_frees(const struct qimg *img)
+{
+	return img->raw || img->version > 1;
+}

@@ -8,44 +8,44 @@
 
 #include "qcow_format.h"
 
-#define QCOW_MAGIC		0x514649fbu	/* "QFI\xfb" */
-#define QCOW_MAX_BACKING_DEPTH	16
-#define QCOW_L1_MAX_BYTES	(32u << 20)	/* 32 MiB of L1 maps 2^64 at 2 MiB clusters */
-#define QCOW_RT_MAX_BYTES	(64u << 20)
-#define QCOW_L2_CACHE_BYTES	(64u << 20)	/* memory cap of the L2 cache */
-#define QCOW_RB_CACHE_BYTES	(16u << 20)	/* memory cap of the refcount cache */
+#define QCOW_MAGIC	       0x514649fbu /* "QFI\xfb" */
+#define QCOW_MAX_BACKING_DEPTH 16
+#define QCOW_L1_MAX_BYTES      (32u << 20) /* 32 MiB of L1 maps 2^64 at 2 MiB clusters */
+#define QCOW_RT_MAX_BYTES      (64u << 20)
+#define QCOW_L2_CACHE_BYTES    (64u << 20) /* memory cap of the L2 cache */
+#define QCOW_RB_CACHE_BYTES    (16u << 20) /* memory cap of the refcount cache */
 
 /* Incompatible feature bits. */
 #define QCOW_INCOMPAT_DIRTY	(1ull << 0)
 #define QCOW_INCOMPAT_CORRUPT	(1ull << 1)
-#define QCOW_INCOMPAT_DATA_FILE	(1ull << 2)
+#define QCOW_INCOMPAT_DATA_FILE (1ull << 2)
 #define QCOW_INCOMPAT_COMPRESS	(1ull << 3)
 #define QCOW_INCOMPAT_EXTL2	(1ull << 4)
 
 /* L1/L2 entry bits. */
-#define QCOW_OFLAG_COPIED	(1ull << 63)
-#define QCOW_OFLAG_COMPRESSED	(1ull << 62)
-#define QCOW_OFLAG_ZERO		(1ull << 0)
-#define QCOW_OFFSET_MASK	0x00fffffffffffe00ull
+#define QCOW_OFLAG_COPIED     (1ull << 63)
+#define QCOW_OFLAG_COMPRESSED (1ull << 62)
+#define QCOW_OFLAG_ZERO	      (1ull << 0)
+#define QCOW_OFFSET_MASK      0x00fffffffffffe00ull
 
 /* Header field offsets (big-endian on disk). */
-#define QH_VERSION		4
-#define QH_BACKING_OFFSET	8
-#define QH_BACKING_SIZE		16
-#define QH_CLUSTER_BITS		20
-#define QH_SIZE			24
-#define QH_CRYPT		32
-#define QH_L1_SIZE		36
-#define QH_L1_OFFSET		40
-#define QH_RT_OFFSET		48
-#define QH_RT_CLUSTERS		56
-#define QH_INCOMPAT		72
-#define QH_AUTOCLEAR		88
-#define QH_REFCOUNT_ORDER	96
-#define QH_HEADER_LENGTH	100
-#define QH_COMPRESSION_TYPE	104
-#define QH_V2_LENGTH		72
-#define QH_V3_LENGTH		104
+#define QH_VERSION	    4
+#define QH_BACKING_OFFSET   8
+#define QH_BACKING_SIZE	    16
+#define QH_CLUSTER_BITS	    20
+#define QH_SIZE		    24
+#define QH_CRYPT	    32
+#define QH_L1_SIZE	    36
+#define QH_L1_OFFSET	    40
+#define QH_RT_OFFSET	    48
+#define QH_RT_CLUSTERS	    56
+#define QH_INCOMPAT	    72
+#define QH_AUTOCLEAR	    88
+#define QH_REFCOUNT_ORDER   96
+#define QH_HEADER_LENGTH    100
+#define QH_COMPRESSION_TYPE 104
+#define QH_V2_LENGTH	    72
+#define QH_V3_LENGTH	    104
 
 struct qimg {
 	int fd;
@@ -59,38 +59,38 @@ struct qimg {
 	/* qcow2 geometry */
 	unsigned int cluster_bits;
 	uint64_t cluster_size;
-	unsigned int l2_bits;		/* log2 of entries per L2 table */
-	uint64_t l2_bytes;		/* bytes per L2 table (a cluster, but for v1) */
-	uint64_t oflag_compressed;	/* bit 62, or 63 in v1 */
-	uint64_t oflag_copied;		/* bit 63, or none in v1 */
+	unsigned int l2_bits;	   /* log2 of entries per L2 table */
+	uint64_t l2_bytes;	   /* bytes per L2 table (a cluster, but for v1) */
+	uint64_t oflag_compressed; /* bit 62, or 63 in v1 */
+	uint64_t oflag_copied;	   /* bit 63, or none in v1 */
 	unsigned int refcount_bits;
 	uint64_t refcount_max;
-	uint64_t rb_entries;		/* refcounts per refcount block */
-	unsigned int compression;	/* 0 zlib, 1 zstd */
-	unsigned int csize_shift;	/* compressed descriptor layout */
+	uint64_t rb_entries;	  /* refcounts per refcount block */
+	unsigned int compression; /* 0 zlib, 1 zstd */
+	unsigned int csize_shift; /* compressed descriptor layout */
 	uint64_t csize_mask;
 	uint64_t coffset_mask;
 
-	pthread_rwlock_t io_lock;	/* shared: read/write; exclusive: discard */
-	pthread_mutex_t meta;		/* everything below */
+	pthread_rwlock_t io_lock; /* shared: read/write; exclusive: discard */
+	pthread_mutex_t meta;	  /* everything below */
 
 	uint64_t l1_offset;
 	uint32_t l1_size;
-	uint64_t *l1;			/* host byte order */
-	uint64_t **l2c;			/* per L1 index, cached L2 table (host order) */
+	uint64_t *l1;	/* host byte order */
+	uint64_t **l2c; /* per L1 index, cached L2 table (host order) */
 	uint64_t l2c_bytes, l2c_max;
-	uint32_t l2c_hand;		/* eviction clock */
+	uint32_t l2c_hand; /* eviction clock */
 
 	uint64_t rt_offset;
 	uint32_t rt_clusters;
 	uint64_t rt_entries;
-	uint64_t *rt;			/* refcount table, host order */
-	uint8_t **rbc;			/* per refcount-table index, cached block (disk bytes) */
+	uint64_t *rt;  /* refcount table, host order */
+	uint8_t **rbc; /* per refcount-table index, cached block (disk bytes) */
 	uint64_t rbc_bytes, rbc_max;
 	uint64_t rbc_hand;
 
-	uint64_t free_hint;		/* first cluster index that may be free */
-	uint64_t file_end;		/* bytes: allocations never go below this as "unknown" */
+	uint64_t free_hint; /* first cluster index that may be free */
+	uint64_t file_end;  /* bytes: allocations never go below this as "unknown" */
 };
 
 static inline uint64_t be64_get(const uint8_t *p)

@@ -266,7 +266,7 @@ int qmeta_alloc(struct qimg *img, uint64_t *host)
 			ret = rt_grow(img, ti);
 			if (ret)
 				return ret;
-			c--;	/* look at c again: the new table may sit there */
+			c--; /* look at c again: the new table may sit there */
 			continue;
 		}
 		if (!(img->rt[ti] & QCOW_OFFSET_MASK)) {
@@ -316,7 +316,7 @@ int qmeta_free_entry(struct qimg *img, uint64_t entry)
 	int ret = 0;
 
 	if (img->version == 1)
-		return 0;	/* no refcounts: the space stays used */
+		return 0; /* no refcounts: the space stays used */
 	if (entry & QCOW_OFLAG_COMPRESSED) {
 		uint64_t off = entry & img->coffset_mask;
 		uint64_t nsec = ((entry >> img->csize_shift) & img->csize_mask) + 1;

@@ -23,7 +23,7 @@
 #include "libtcmu.h"
 
 #define UPSTYLE_OPCODE 0xc0
-#define UPSTYLE_ALIGN 4096
+#define UPSTYLE_ALIGN  4096
 
 _Static_assert(sizeof(((struct tcmulib_cmd *)0)->sense_buf) == SENSE_BUFFERSIZE,
 	       "sense buffer size");

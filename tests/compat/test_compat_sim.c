@@ -13,7 +13,7 @@
  */
 #include "dsim.h"
 
-#define BS 512
+#define BS	 512
 #define DEV_SIZE (8u << 20)
 
 static int rw10(struct sim_dev *d, bool write, uint32_t lba, uint16_t blocks, const void *out,
@@ -37,8 +37,10 @@ static void t_duplicate(const char *dir)
 
 	STEP("a second handler for subtype upstyle is refused, naming both files");
 	snprintf(first, sizeof(first), "%s/handler_upstyle.so", dir);
-	snprintf(second, sizeof(second), "%s/handler_upstyle_dup.so: subtype 'upstyle' is "
-		 "already served by %s; refusing", dir, first);
+	snprintf(second, sizeof(second),
+		 "%s/handler_upstyle_dup.so: subtype 'upstyle' is "
+		 "already served by %s; refusing",
+		 dir, first);
 	CHECK(log_has(second), "no refusal line \"%s\" in %s", second, logpath);
 	CHECK(log_has("handler upstyle registered through the upstream 1.5 ABI"),
 	      "legacy registration not logged");
@@ -64,23 +66,24 @@ static void t_upstyle_io(void)
 	CHECK(!ret && r.scsi_status == 0, "write: ret %d status %d", ret, r.scsi_status);
 	ret = rw10(d, false, 1000, 16, NULL, &r);
 	CHECK(!ret && r.scsi_status == 0 && r.xfer_len == sizeof(wbuf) &&
-	      !memcmp(r.data_in, wbuf, sizeof(wbuf)), "read back: ret %d status %d len %u", ret,
-	      r.scsi_status, r.xfer_len);
+		      !memcmp(r.data_in, wbuf, sizeof(wbuf)),
+	      "read back: ret %d status %d len %u", ret, r.scsi_status, r.xfer_len);
 	ret = run(d, sync, sizeof(sync), NULL, 0, 0, &r);
 	CHECK(!ret && r.scsi_status == 0, "sync cache: ret %d status %d", ret, r.scsi_status);
 
 	STEP("handle_cmd: vendor opcode 0xc0 answers the signature");
 	ret = run(d, vendor, sizeof(vendor), NULL, 0, 16, &r);
 	CHECK(!ret && r.scsi_status == 0 && r.xfer_len == 16 &&
-	      !memcmp(r.data_in, "UPSTYLE-COMPAT-1", 16), "vendor: ret %d status %d len %u", ret,
-	      r.scsi_status, r.xfer_len);
+		      !memcmp(r.data_in, "UPSTYLE-COMPAT-1", 16),
+	      "vendor: ret %d status %d len %u", ret, r.scsi_status, r.xfer_len);
 
 	STEP("handle_cmd: tcmu_sense_set_data() sense reaches the initiator");
 	vendor[1] = 1;
 	ret = run(d, vendor, sizeof(vendor), NULL, 0, 16, &r);
 	CHECK(!ret && r.scsi_status == 2 && (r.sense[2] & 0xf) == ILLEGAL_REQUEST &&
-	      r.sense[12] == 0x24, "bad vendor cdb: ret %d status %d key %x asc %x", ret,
-	      r.scsi_status, r.sense[2] & 0xf, r.sense[12]);
+		      r.sense[12] == 0x24,
+	      "bad vendor cdb: ret %d status %d key %x asc %x", ret, r.scsi_status,
+	      r.sense[2] & 0xf, r.sense[12]);
 
 	CHECK(dsim_remove_dev(d) == 0, "remove");
 }
@@ -149,21 +152,25 @@ static void t_debian_zbc(void)
 	ret = dsim_add_dev(NULL, cfg, 256u << 20, 4 << 20, &d);
 	ENSURE(ret == 0, "add zbc: %d", ret);
 	clear_ua(d);
-	rz[12] = 0x02;	/* allocation length 512: header + 7 zones */
+	rz[12] = 0x02; /* allocation length 512: header + 7 zones */
 	ret = run(d, rz, sizeof(rz), NULL, 0, 512, &r);
-	CHECK(!ret && r.scsi_status == 0 && r.xfer_len == 512, "report zones: ret %d status %d "
-	      "len %u", ret, r.scsi_status, r.xfer_len);
+	CHECK(!ret && r.scsi_status == 0 && r.xfer_len == 512,
+	      "report zones: ret %d status %d "
+	      "len %u",
+	      ret, r.scsi_status, r.xfer_len);
 	if (!ret && r.xfer_len == 512) {
 		uint32_t list = (uint32_t)r.data_in[0] << 24 | r.data_in[1] << 16 |
 				r.data_in[2] << 8 | r.data_in[3];
 
 		CHECK(list == 16 * 64, "zone list length %u", list);
 		CHECK((r.data_in[64] & 0xf) == 1 && be64_at(&r.data_in[72]) == 32768 &&
-		      be64_at(&r.data_in[80]) == 0, "zone 0: type %u len %llu start %llu",
-		      r.data_in[64] & 0xf, (unsigned long long)be64_at(&r.data_in[72]),
+			      be64_at(&r.data_in[80]) == 0,
+		      "zone 0: type %u len %llu start %llu", r.data_in[64] & 0xf,
+		      (unsigned long long)be64_at(&r.data_in[72]),
 		      (unsigned long long)be64_at(&r.data_in[80]));
 		CHECK((r.data_in[64 + 2 * 64] & 0xf) == 2 &&
-		      be64_at(&r.data_in[80 + 2 * 64]) == 2 * 32768, "zone 2 sequential at 65536");
+			      be64_at(&r.data_in[80 + 2 * 64]) == 2 * 32768,
+		      "zone 2 sequential at 65536");
 	}
 	CHECK(dsim_remove_dev(d) == 0, "remove zbc");
 }

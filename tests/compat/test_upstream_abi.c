@@ -27,18 +27,21 @@ static void t_numbers_and_layout(void)
 	CHECK(TCMU_STS_ASYNC_HANDLED == -2 && TCMU_STS_NOT_HANDLED == -1 && TCMU_STS_OK == 0,
 	      "async %d not handled %d", TCMU_STS_ASYNC_HANDLED, TCMU_STS_NOT_HANDLED);
 	CHECK(TCMU_STS_PASSTHROUGH_ERR == 2 && TCMU_STS_TIMEOUT == 11 && TCMU_STS_RANGE == 14 &&
-	      TCMU_STS_NO_LOCK_HOLDERS == 22 && TCMU_STS_TOO_MANY_TGT_DESC == 28, "numbers");
+		      TCMU_STS_NO_LOCK_HOLDERS == 22 && TCMU_STS_TOO_MANY_TGT_DESC == 28,
+	      "numbers");
 	CHECK(SENSE_BUFFERSIZE == 96, "%d", SENSE_BUFFERSIZE);
 #if defined(__x86_64__)
 	CHECK(offsetof(struct tcmulib_cmd, sense_buf) == 32 &&
-	      offsetof(struct tcmulib_cmd, hm_private) == 128, "tcmulib_cmd");
+		      offsetof(struct tcmulib_cmd, hm_private) == 128,
+	      "tcmulib_cmd");
 	CHECK(sizeof(struct tcmur_cmd) == 96 && offsetof(struct tcmur_cmd, requested) == 40 &&
-	      offsetof(struct tcmur_cmd, done) == 88, "tcmur_cmd %zu", sizeof(struct tcmur_cmd));
+		      offsetof(struct tcmur_cmd, done) == 88,
+	      "tcmur_cmd %zu", sizeof(struct tcmur_cmd));
 	CHECK(offsetof(struct tcmur_handler, nr_threads) == 64 &&
-	      offsetof(struct tcmur_handler, handle_cmd) == 72 &&
-	      offsetof(struct tcmur_handler, _is_dbus_handler) == 168 &&
-	      sizeof(struct tcmur_handler) == 200, "tcmur_handler %zu",
-	      sizeof(struct tcmur_handler));
+		      offsetof(struct tcmur_handler, handle_cmd) == 72 &&
+		      offsetof(struct tcmur_handler, _is_dbus_handler) == 168 &&
+		      sizeof(struct tcmur_handler) == 200,
+	      "tcmur_handler %zu", sizeof(struct tcmur_handler));
 #endif
 }
 
@@ -50,9 +53,8 @@ static void t_iovec(void)
 
 	printf("check: tcmu_memcpy_into_iovec() consumes, tcmu_iovec_seek(iov, count)\n");
 	n = tcmu_memcpy_into_iovec(iov, 2, "0123456", 7);
-	CHECK(n == 7 && iov[0].iov_len == 0 && iov[1].iov_len == 3 &&
-	      iov[1].iov_base == b + 3, "copied %zu, left %zu/%zu", n, iov[0].iov_len,
-	      iov[1].iov_len);
+	CHECK(n == 7 && iov[0].iov_len == 0 && iov[1].iov_len == 3 && iov[1].iov_base == b + 3,
+	      "copied %zu, left %zu/%zu", n, iov[0].iov_len, iov[1].iov_len);
 	n = tcmu_memcpy_into_iovec(iov, 2, "789", 3);
 	CHECK(n == 3 && !memcmp(a, "0123", 4) && !memcmp(b, "456789", 6), "second copy");
 

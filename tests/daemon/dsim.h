@@ -45,8 +45,11 @@ static inline int wait_reply(struct sim_nl_reply *r, int ms)
 static inline int dsim_add(const char *name, const char *cfg, uint64_t size, uint32_t data_size,
 			   struct sim_dev **d, struct sim_nl_reply *r)
 {
-	struct sim_dev_opts o = { .name = name, .cfgstring = cfg, .dev_size = size,
-				  .hw_block_size = 512, .data_size = data_size };
+	struct sim_dev_opts o = { .name = name,
+				  .cfgstring = cfg,
+				  .dev_size = size,
+				  .hw_block_size = 512,
+				  .data_size = data_size };
 
 	if (sim_dev_create(k, &o, d))
 		return -1000;
@@ -56,8 +59,8 @@ static inline int dsim_add(const char *name, const char *cfg, uint64_t size, uin
 }
 
 /* dsim_add(), then the reply status. */
-static inline int dsim_add_dev(const char *name, const char *cfg, uint64_t size,
-			       uint32_t data_size, struct sim_dev **d)
+static inline int dsim_add_dev(const char *name, const char *cfg, uint64_t size, uint32_t data_size,
+			       struct sim_dev **d)
 {
 	struct sim_nl_reply r;
 	int ret = dsim_add(name, cfg, size, data_size, d, &r);
@@ -89,8 +92,11 @@ static inline int dsim_remove_dev(struct sim_dev *d)
 static inline int run(struct sim_dev *d, const uint8_t *cdb, size_t cdb_len, const void *out,
 		      size_t out_len, size_t in_len, struct sim_result *res)
 {
-	struct sim_cmd c = { .cdb = cdb, .cdb_len = cdb_len, .data_out = out,
-			     .data_out_len = out_len, .data_in_len = in_len };
+	struct sim_cmd c = { .cdb = cdb,
+			     .cdb_len = cdb_len,
+			     .data_out = out,
+			     .data_out_len = out_len,
+			     .data_in_len = in_len };
 	uint16_t id;
 	int ret = sim_submit(d, &c, &id);
 

@@ -47,7 +47,7 @@ static int run(char *const args[], const char *lock_file)
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
-	return -2;	/* hung */
+	return -2; /* hung */
 }
 
 static bool out_has(const char *s)
@@ -94,7 +94,8 @@ int main(int argc, char **argv)
 	STEP("--dump-handler file prints ABI facts; unknown name exits 1");
 	ret = run((char *[]){ "--handler-path", argv[2], "--dump-handler", "file", NULL }, lock);
 	CHECK(ret == 0 && out_has("subtype=file\n") && out_has("api_version=1.0\n") &&
-	      out_has("has_unmap=1\n"), "dump: %d", ret);
+		      out_has("has_unmap=1\n"),
+	      "dump: %d", ret);
 	ret = run((char *[]){ "--handler-path", argv[2], "--dump-handler", "nope", NULL }, lock);
 	CHECK(ret == 1 && out_has("no handler named 'nope'"), "dump unknown: %d", ret);
 

@@ -136,7 +136,7 @@ static bool changed(int fd)
 
 	if (poll(&p, 1, 2000) <= 0)
 		return false;
-	usleep(20000);	/* let the editor's events all arrive */
+	usleep(20000); /* let the editor's events all arrive */
 	return tcmur_config_watch_changed(fd);
 }
 
@@ -155,8 +155,7 @@ static void test_watch(void)
 	STEP("live reload: a write of tcmu.conf is seen and parsed");
 	put(dir, "tcmu.conf", "log_level = 5\n", false);
 	CHECK(changed(fd), "write seen");
-	CHECK(!tcmur_config_parse_file(path, &c) && c.log_level_set && c.log_level == 5,
-	      "level 5");
+	CHECK(!tcmur_config_parse_file(path, &c) && c.log_level_set && c.log_level == 5, "level 5");
 
 	STEP("an editor replacing the file (rename) is seen; commented key reverts");
 	put(dir, "tcmu.conf", "# log_level = 5\n", true);
@@ -175,7 +174,7 @@ static void test_watch(void)
 
 int main(void)
 {
-	tcmu_set_log_level(TCMU_LOG_ERROR);	/* the parser warns on purpose */
+	tcmu_set_log_level(TCMU_LOG_ERROR); /* the parser warns on purpose */
 	test_conf();
 	test_cfgstring();
 	test_watch();

@@ -15,10 +15,10 @@
 
 #include "dsim.h"
 
-#define BS		512
-#define DEV_SIZE	(1u << 20)
-#define OLD		0x11	/* what the file held before the write */
-#define MARK		0xaa	/* buffer bytes the handler must not touch */
+#define BS	 512
+#define DEV_SIZE (1u << 20)
+#define OLD	 0x11 /* what the file held before the write */
+#define MARK	 0xaa /* buffer bytes the handler must not touch */
 
 static struct tcmu_device *file_dev;
 static int (*file_open_orig)(struct tcmu_device *dev, bool reopen);
@@ -77,8 +77,8 @@ static void t_len(int fd)
 	ENSURE(file_range(fd, 0, sizeof(got), got), "pread");
 	CHECK(all_are(got, BS, OLD), "bytes before off changed");
 	CHECK(!memcmp(got + BS, buf, BS), "written bytes differ");
-	CHECK(file_range(fd, 2 * BS, 2 * BS, got) &&
-	      all_are(got, 2 * BS, OLD), "file bytes past len were written");
+	CHECK(file_range(fd, 2 * BS, 2 * BS, got) && all_are(got, 2 * BS, OLD),
+	      "file bytes past len were written");
 
 	STEP("read: len %d into a %d-byte iovec; the buffer past len is untouched", BS, 2 * BS);
 	memset(buf, MARK, sizeof(buf));
@@ -89,7 +89,8 @@ static void t_len(int fd)
 	CHECK(all_are(buf, BS, OLD), "bytes read differ");
 	CHECK(all_are(buf + BS, BS, MARK), "buffer bytes past len were overwritten");
 
-	STEP("short read across the end of a file smaller than the LUN: zero-filled up to len only");
+	STEP("short read across the end of a file smaller than the LUN: zero-filled up to len "
+	     "only");
 	ENSURE(!ftruncate(fd, 3 * BS + 256), "shrink the file under the handler");
 	memset(buf, MARK, sizeof(buf));
 	split(buf, iov);

@@ -15,7 +15,7 @@
 
 #include "dsim.h"
 
-#define BS	512
+#define BS	 512
 #define DEV_SIZE (16u << 20)
 
 /* ---- the "slow" handler: reads wait until released --------------------- */
@@ -134,7 +134,7 @@ static int rec_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 {
 	if (cmd->lib_cmd->cdb[0] == START_STOP) {
 		rec("handle_cmd");
-		return TCMU_STS_WR_ERR;	/* recognisable */
+		return TCMU_STS_WR_ERR; /* recognisable */
 	}
 	return TCMU_STS_NOT_HANDLED;
 }
@@ -376,7 +376,8 @@ static void t_bad_cfgstrings(void)
 		char *why = NULL;
 
 		CHECK(fr && fr->h.check_config && !fr->h.check_config("file/rel/x.img", &why) &&
-		      why && strstr(why, "relative"), "check_config: %s", why ? why : "-");
+			      why && strstr(why, "relative"),
+		      "check_config: %s", why ? why : "-");
 		free(why);
 	}
 
@@ -401,8 +402,7 @@ static void t_file_io(void)
 	STEP("add a file LUN (daemon option stripped): file created at the kernel size");
 	ret = add_dev(cfg, DEV_SIZE, &d);
 	ENSURE(ret == 0, "add: %d", ret);
-	CHECK(!stat(path, &st) && st.st_size == DEV_SIZE, "file size %lld",
-	      (long long)st.st_size);
+	CHECK(!stat(path, &st) && st.st_size == DEV_SIZE, "file size %lld", (long long)st.st_size);
 	clear_ua(d);
 
 	STEP("write 64 blocks at LBA 4096 and read them back");
@@ -412,14 +412,15 @@ static void t_file_io(void)
 	CHECK(!ret && r.scsi_status == 0, "write: ret %d status %d", ret, r.scsi_status);
 	ret = rw10(d, false, 4096, 64, NULL, false, &r);
 	CHECK(!ret && r.scsi_status == 0 && r.xfer_len == sizeof(wbuf) &&
-	      !memcmp(r.data_in, wbuf, sizeof(wbuf)), "read back: ret %d status %d len %u",
-	      ret, r.scsi_status, r.xfer_len);
+		      !memcmp(r.data_in, wbuf, sizeof(wbuf)),
+	      "read back: ret %d status %d len %u", ret, r.scsi_status, r.xfer_len);
 	fd = open(path, O_RDONLY);
 	{
 		static uint8_t fbuf[64 * BS];
 
 		CHECK(pread(fd, fbuf, sizeof(fbuf), 4096 * BS) == sizeof(fbuf) &&
-		      !memcmp(fbuf, wbuf, sizeof(fbuf)), "data is in the file");
+			      !memcmp(fbuf, wbuf, sizeof(fbuf)),
+		      "data is in the file");
 	}
 
 	STEP("log level 5 dumps each CDB");
@@ -427,7 +428,8 @@ static void t_file_io(void)
 	ret = rw10(d, false, 0x1234, 1, NULL, false, &r);
 	tcmu_set_log_level(TCMU_LOG_INFO);
 	CHECK(!ret && log_has("[DEBUG_SCSI_CMD] tcmu_cdb_print_info") &&
-	      log_has("28 00 00 00 12 34 00 00 01 00"), "CDB dump in the log");
+		      log_has("28 00 00 00 12 34 00 00 01 00"),
+	      "CDB dump in the log");
 
 	STEP("FUA write and SYNCHRONIZE CACHE complete GOOD");
 	wbuf[0] ^= 0xff;
@@ -451,7 +453,7 @@ static void t_file_io(void)
 	{
 		uint8_t cdb[10] = { UNMAP, 0, 0, 0, 0, 0, 0, 0, 24 };
 		uint8_t list[24] = { 0, 22, 0, 16 };
-		uint32_t lba = 4096, n = 2048;	/* 1 MiB, aligned */
+		uint32_t lba = 4096, n = 2048; /* 1 MiB, aligned */
 
 		list[8 + 4] = (uint8_t)(lba >> 24);
 		list[8 + 5] = (uint8_t)(lba >> 16);
@@ -462,8 +464,8 @@ static void t_file_io(void)
 		list[8 + 10] = (uint8_t)(n >> 8);
 		list[8 + 11] = (uint8_t)n;
 		ret = run(d, cdb, 10, list, sizeof(list), 0, &r);
-		CHECK(!ret && r.scsi_status == 0, "unmap: %d/%d key %x asc %x", ret,
-		      r.scsi_status, r.sense[2] & 0xf, r.sense[12]);
+		CHECK(!ret && r.scsi_status == 0, "unmap: %d/%d key %x asc %x", ret, r.scsi_status,
+		      r.sense[2] & 0xf, r.sense[12]);
 		hole = lseek(fd, 4096 * BS, SEEK_HOLE);
 		CHECK(hole == 4096 * BS, "hole at %lld", (long long)hole);
 		ret = rw10(d, false, 4096, 64, NULL, false, &r);
@@ -476,16 +478,17 @@ static void t_file_io(void)
 		uint8_t cdb[16] = { SERVICE_ACTION_IN_16, GET_LBA_STATUS };
 		const uint8_t *dsc;
 
-		cdb[2 + 6] = 0x10;	/* LBA 4096 */
-		cdb[13] = 64;		/* allocation length */
+		cdb[2 + 6] = 0x10; /* LBA 4096 */
+		cdb[13] = 64;	   /* allocation length */
 		ret = run(d, cdb, 16, NULL, 0, 64, &r);
 		dsc = r.data_in + 8;
 		CHECK(!ret && r.scsi_status == 0 && r.xfer_len >= 24 && (dsc[12] & 0xf) == 1 &&
-		      ((uint32_t)dsc[8] << 24 | dsc[9] << 16 | dsc[10] << 8 | dsc[11]) >= 2048,
+			      ((uint32_t)dsc[8] << 24 | dsc[9] << 16 | dsc[10] << 8 | dsc[11]) >=
+				      2048,
 		      "hole: %d/%d len %u state %d", ret, r.scsi_status, r.xfer_len,
 		      r.xfer_len >= 24 ? dsc[12] & 0xf : -1);
 		cdb[8] = 0;
-		cdb[9] = 8;		/* LBA 8: written */
+		cdb[9] = 8; /* LBA 8: written */
 		ret = run(d, cdb, 16, NULL, 0, 64, &r);
 		dsc = r.data_in + 8;
 		CHECK(!ret && r.scsi_status == 0 && r.xfer_len >= 24 && (dsc[12] & 0xf) == 0,
@@ -499,8 +502,8 @@ static void t_file_io(void)
 		uint8_t blk[BS];
 
 		memset(blk, 0xa5, sizeof(blk));
-		cdb[9] = 100;	/* LBA 100 */
-		cdb[13] = 16;	/* 16 blocks */
+		cdb[9] = 100; /* LBA 100 */
+		cdb[13] = 16; /* 16 blocks */
 		ret = run(d, cdb, 16, blk, BS, 0, &r);
 		CHECK(!ret && r.scsi_status == 0, "write same pattern: %d/%d key %x asc %x", ret,
 		      r.scsi_status, r.sense[2] & 0xf, r.sense[12]);
@@ -524,9 +527,10 @@ static void t_file_io(void)
 		found = metrics_of(name, &mm);
 		CHECK(found, "device %s listed", name);
 		CHECK(mm.cmds[TCMUR_METRICS_READ] >= 5 && mm.cmds[TCMUR_METRICS_WRITE] >= 4 &&
-		      mm.bytes[TCMUR_METRICS_WRITE] >= sizeof(wbuf) &&
-		      mm.bytes[TCMUR_METRICS_READ] >= sizeof(wbuf) && mm.in_flight == 0 &&
-		      mm.errors >= 1, "reads %llu writes %llu wbytes %llu errors %llu",
+			      mm.bytes[TCMUR_METRICS_WRITE] >= sizeof(wbuf) &&
+			      mm.bytes[TCMUR_METRICS_READ] >= sizeof(wbuf) && mm.in_flight == 0 &&
+			      mm.errors >= 1,
+		      "reads %llu writes %llu wbytes %llu errors %llu",
 		      (unsigned long long)mm.cmds[TCMUR_METRICS_READ],
 		      (unsigned long long)mm.cmds[TCMUR_METRICS_WRITE],
 		      (unsigned long long)mm.bytes[TCMUR_METRICS_WRITE],
@@ -538,7 +542,8 @@ static void t_file_io(void)
 		struct sim_nl_reply nr;
 
 		CHECK(!sim_nl_reconfig_size(d, 2 * DEV_SIZE) && !nl_ready(ctx) &&
-		      !wait_reply(&nr, 2000) && nr.status == 0, "resize reply %d", nr.status);
+			      !wait_reply(&nr, 2000) && nr.status == 0,
+		      "resize reply %d", nr.status);
 		CHECK(!stat(path, &st) && st.st_size == 2 * DEV_SIZE, "file %lld",
 		      (long long)st.st_size);
 		clear_ua(d);
@@ -546,7 +551,7 @@ static void t_file_io(void)
 		CHECK(!ret && r.scsi_status == 0, "write past the old end: %d/%d", ret,
 		      r.scsi_status);
 		CHECK(!sim_nl_reconfig_cfg(d, "file//other") && !nl_ready(ctx) &&
-		      !wait_reply(&nr, 2000) && nr.status < 0,
+			      !wait_reply(&nr, 2000) && nr.status < 0,
 		      "cfgstring change refused: %d", nr.status);
 	}
 
@@ -554,7 +559,8 @@ static void t_file_io(void)
 	CHECK(!truncate(path, 1 << 20), "truncate");
 	ret = rw10(d, false, (1 << 20) / BS - 2, 8, NULL, false, &r);
 	CHECK(!ret && r.scsi_status == 0 && r.xfer_len == 8 * BS &&
-	      !memcmp(r.data_in + 2 * BS, zero, 6 * BS), "EOF read: %d/%d", ret, r.scsi_status);
+		      !memcmp(r.data_in + 2 * BS, zero, 6 * BS),
+	      "EOF read: %d/%d", ret, r.scsi_status);
 
 	STEP("remove: handler closed, uio released, success reply");
 	ret = remove_dev(d);
@@ -637,8 +643,8 @@ static void t_timeout_tmr_remove(void)
 			CHECK(!ret, "command %d completed: %d", i, ret);
 		}
 		ret = run(d, tur, 6, NULL, 0, 0, &r);
-		CHECK(!ret && r.scsi_status == 0, "TEST UNIT READY after it: %d/%d (key %x)",
-		      ret, r.scsi_status, r.sense[2] & 0xf);
+		CHECK(!ret && r.scsi_status == 0, "TEST UNIT READY after it: %d/%d (key %x)", ret,
+		      r.scsi_status, r.sense[2] & 0xf);
 		slow_set(false);
 	}
 
@@ -656,14 +662,14 @@ static void t_timeout_tmr_remove(void)
 		/* New commands during removal are refused with BUSY, not lost. */
 		CHECK(!sim_submit_rw10(d, false, 1, 1, BS, NULL, &id[1]), "submit during stop");
 		ret = sim_wait(d, id[1], 3000, &r);
-		CHECK(!ret && r.scsi_status == 0x08, "BUSY during stop: %d/%d", ret,
-		      r.scsi_status);
+		CHECK(!ret && r.scsi_status == 0x08, "BUSY during stop: %d/%d", ret, r.scsi_status);
 		slow_set(true);
 		ret = sim_wait(d, id[0], 5000, &r);
 		CHECK(!ret && r.scsi_status == 0, "in-flight command finished: %d/%d", ret,
 		      r.scsi_status);
 		CHECK(!wait_reply(&nr, 5000) && nr.cmd == TCMU_CMD_REMOVED_DEVICE_DONE &&
-		      nr.status == 0, "remove reply");
+			      nr.status == 0,
+		      "remove reply");
 		CHECK(!sim_dev_is_open(d), "uio closed");
 		CHECK(sim_warnings(d) == 0, "ring clean: %s", sim_last_error(d));
 		sim_dev_destroy(d);
@@ -811,12 +817,14 @@ static void t_rec(const char *cfg)
 
 		STEP("reconfig cfgstring: daemon options stripped before the handler sees it");
 		CHECK(!sim_nl_reconfig_cfg(d, "reca/y;tcmur_cmd_time_out=9") && !nl_ready(ctx) &&
-		      !wait_reply(&nr, 2000) && nr.status == 0, "reply %d", nr.status);
+			      !wait_reply(&nr, 2000) && nr.status == 0,
+		      "reply %d", nr.status);
 		CHECK(!strcmp(rec_cfg, "reca/y"), "handler saw '%s'", rec_cfg);
 		tcmur_for_each_device(pick_cfg, &pk);
 		CHECK(!strcmp(pk.cfg, "reca/y"), "listed '%s'", pk.cfg);
 		CHECK(!sim_nl_reconfig_cfg(d, "reca/z;tcmur_cmd_time_out=x") && !nl_ready(ctx) &&
-		      !wait_reply(&nr, 2000) && nr.status == -EINVAL, "bad option: %d", nr.status);
+			      !wait_reply(&nr, 2000) && nr.status == -EINVAL,
+		      "bad option: %d", nr.status);
 	}
 	ret = remove_dev(d);
 	CHECK(ret == 0, "remove: %d", ret);
@@ -847,8 +855,7 @@ static void t_adopt(struct tcmulib_handler *lh, size_t n)
 {
 	char big[400];
 	struct stat st;
-	struct sim_dev_opts o = { .hw_block_size = BS, .dev_size = DEV_SIZE,
-				  .data_size = 4 << 20 };
+	struct sim_dev_opts o = { .hw_block_size = BS, .dev_size = DEV_SIZE, .data_size = 4 << 20 };
 	uint8_t blk[BS];
 	struct sim_result r;
 	struct sim_dev *d;
@@ -911,8 +918,8 @@ int main(int argc, char **argv)
 	ret = dsim_setup("filesim");
 	if (ret)
 		return ret;
-	printf("  file handler I/O: %s\n", getenv("TCMU_FILE_NO_URING") ? "thread pool" :
-	       "io_uring if available");
+	printf("  file handler I/O: %s\n",
+	       getenv("TCMU_FILE_NO_URING") ? "thread pool" : "io_uring if available");
 
 	ret = tcmur_load_handlers(argv[1]);
 	REQUIRE(ret == 1 && tcmur_handler_find("file"), "load handler_file.so: %d", ret);

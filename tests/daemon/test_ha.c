@@ -23,11 +23,11 @@
 
 #include "dsim.h"
 
-#define BS		512
-#define DEV_SIZE	(8u << 20)
-#define SAM_CHECK	0x02
-#define SAM_BUSY	0x08
-#define WWN		"naa.5001405000000001"
+#define BS	  512
+#define DEV_SIZE  (8u << 20)
+#define SAM_CHECK 0x02
+#define SAM_BUSY  0x08
+#define WWN	  "naa.5001405000000001"
 
 static int add_dev(const char *name, const char *cfg, struct sim_dev **d)
 {
@@ -50,13 +50,13 @@ static int wr(struct sim_dev *d, uint32_t lba, uint32_t *kcq)
 	if (ret)
 		return ret;
 	if (kcq)
-		*kcq = r.scsi_status == SAM_CHECK ?
-		       (uint32_t)(r.sense[2] & 0x0f) << 16 | (uint32_t)r.sense[12] << 8 |
-		       r.sense[13] : 0;
+		*kcq = r.scsi_status == SAM_CHECK ? (uint32_t)(r.sense[2] & 0x0f) << 16 |
+							    (uint32_t)r.sense[12] << 8 | r.sense[13]
+						  : 0;
 	return r.scsi_status;
 }
 
-#define KCQ_TRANSITION	0x02040a
+#define KCQ_TRANSITION 0x02040a
 
 /* RTPG: the access state of group id 7, or -1. */
 static int rtpg_state(struct sim_dev *d)
@@ -124,7 +124,8 @@ static void mkdirs(const char *rel)
 /* Group "grp_i" (id 7, type) of device name holding loopback tpgt_1/lun_0. */
 static void make_alua(const char *name, const char *type)
 {
-	static const char *sup[] = { "transitioning", "offline", "unavailable", "standby",
+	static const char *sup[] = { "transitioning",	    "offline",
+				     "unavailable",	    "standby",
 				     "active_nonoptimized", "active_optimized" };
 	static const char members[] = "loopback/" WWN "/tpgt_1/lun_0\n";
 	char dir[256], rel[512];
@@ -132,7 +133,11 @@ static void make_alua(const char *name, const char *type)
 
 	snprintf(dir, sizeof(dir), "core/user_1/%s/alua/grp_i", name);
 	mkdirs(dir);
-#define P(f, v) do { snprintf(rel, sizeof(rel), "%s/%s", dir, f); put(rel, v, strlen(v)); } while (0)
+#define P(f, v)                                                                                    \
+	do {                                                                                       \
+		snprintf(rel, sizeof(rel), "%s/%s", dir, f);                                       \
+		put(rel, v, strlen(v));                                                            \
+	} while (0)
 	P("tg_pt_gp_id", "7\n");
 	P("alua_access_state", "0\n");
 	P("alua_access_status", "None\n");
@@ -148,7 +153,7 @@ static void make_alua(const char *name, const char *type)
 	P("implicit_trans_secs", "10\n");
 #undef P
 	snprintf(rel, sizeof(rel), "%s/members", dir);
-	put(rel, members, sizeof(members));	/* "\n\0" like the kernel */
+	put(rel, members, sizeof(members)); /* "\n\0" like the kernel */
 	mkdirs("loopback/" WWN "/tpgt_1/lun/lun_0/statistics/scsi_port");
 	put("loopback/" WWN "/tpgt_1/lun/lun_0/statistics/scsi_port/indx", "3\n", 2);
 	mkdirs("loopback/" WWN "/tpgt_1/lun/lun_0/statistics/scsi_transport");
@@ -167,8 +172,7 @@ static void touch(const char *path, const char *text)
 }
 
 /* Write until GOOD; seconds taken or -1; counts 02/04/0A and BUSY answers. */
-static double write_until_good(struct sim_dev *d, double limit_s, int *trans, int *busy,
-			       int *other)
+static double write_until_good(struct sim_dev *d, double limit_s, int *trans, int *busy, int *other)
 {
 	double t0 = now_s();
 	uint32_t kcq;
@@ -210,16 +214,15 @@ static void t_implicit(void)
 	ENSURE(ret == 0, "add %s: %d", cfg, ret);
 	clear_ua(a);
 	CHECK(!run(a, inq, 6, NULL, 0, 96, &r) && r.scsi_status == 0 &&
-	      (r.data_in[5] & 0x30) == 0x10,
+		      (r.data_in[5] & 0x30) == 0x10,
 	      "INQUIRY TPGS implicit: %02x", r.data_in ? r.data_in[5] : 0);
-	CHECK(rtpg_state(a) == 1, "RTPG before the lock: state %d (want 1, A/NO)",
-	      rtpg_state(a));
+	CHECK(rtpg_state(a) == 1, "RTPG before the lock: state %d (want 1, A/NO)", rtpg_state(a));
 	CHECK(access(lk, F_OK), "no lock()/unlock() call yet");
 
 	STEP("first write: ALUA STATE TRANSITION, then GOOD after one lock(7)");
 	st = wr(a, 10, &kcq);
-	CHECK(st == SAM_CHECK && kcq == KCQ_TRANSITION, "first write: status %d sense %06x",
-	      st, kcq);
+	CHECK(st == SAM_CHECK && kcq == KCQ_TRANSITION, "first write: status %d sense %06x", st,
+	      kcq);
 	took = write_until_good(a, 3.0, &trans, &busy, &other);
 	CHECK(took >= 0 && took < 1.0, "GOOD after %.3f s", took);
 	CHECK(!busy && !other, "only 02/04/0A meanwhile (%d BUSY, %d other)", busy, other);
@@ -241,8 +244,10 @@ static void t_implicit(void)
 	CHECK(st == SAM_BUSY, "write when the lock is lost: %d", st);
 	trans = busy = other = 0;
 	took = write_until_good(a, 10.0, &trans, &busy, &other);
-	CHECK(took >= 0 && trans >= 1 && !other, "GOOD after %.2f s (%d BUSY, %d 02/04/0A, "
-	      "%d other)", took, busy, trans, other);
+	CHECK(took >= 0 && trans >= 1 && !other,
+	      "GOOD after %.2f s (%d BUSY, %d 02/04/0A, "
+	      "%d other)",
+	      took, busy, trans, other);
 	CHECK(file_count(lk, "lock 7 ok\n") == 2, "second lock(7): %d",
 	      file_count(lk, "lock 7 ok\n"));
 
@@ -303,10 +308,10 @@ static void t_implicit(void)
 		unlink(fail);
 		trans = busy = other = 0;
 		took = write_until_good(a, 10.0, &trans, &busy, &other);
-		CHECK(took >= 0, "GOOD %.2f s after the fence (%d BUSY, %d 02/04/0A)",
-		      took, busy, trans);
+		CHECK(took >= 0, "GOOD %.2f s after the fence (%d BUSY, %d 02/04/0A)", took, busy,
+		      trans);
 		CHECK(log_count("recovered after", recs0 + 2) >= recs0 + 2 &&
-		      log_count("lock (tag 7) failed with status", 1) >= 1,
+			      log_count("lock (tag 7) failed with status", 1) >= 1,
 		      "lock lost, then fenced lock(): two reopens (%d)",
 		      log_count("recovered after", 0) - recs0);
 		CHECK(info_lock_lost("ha0") >= 4, "lock_lost metric %d (3 files + fenced)",

@@ -22,7 +22,7 @@ static __attribute__((unused)) bool th_check_config(const char *cfg, char **reas
 }
 
 __attribute__((unused)) static int th_rw(struct tcmu_device *dev, struct tcmur_cmd *cmd,
-					   struct iovec *iov, size_t iov_cnt, size_t len, off_t off)
+					 struct iovec *iov, size_t iov_cnt, size_t len, off_t off)
 {
 	return TCMU_STS_OK;
 }

@@ -17,9 +17,9 @@
 
 #include "dsim.h"
 
-#define BS		512
-#define DEV_SIZE	(8u << 20)
-#define SAM_BUSY	0x08
+#define BS	 512
+#define DEV_SIZE (8u << 20)
+#define SAM_BUSY 0x08
 
 static int cmd(struct sim_dev *d, const uint8_t *cdb, size_t cdb_len, const void *out,
 	       size_t out_len, size_t in_len)
@@ -148,7 +148,7 @@ int main(int argc, char **argv)
 		return ret;
 	ret = tcmur_load_handlers(argv[1]);
 	REQUIRE(ret == 1 && tcmur_handler_find("lcbug") && tcmur_handler_find("lcbugh") &&
-		tcmur_handler_find("lcbugp"),
+			tcmur_handler_find("lcbugp"),
 		"load handler_lifecycle.so: %d", ret);
 	lh = tcmur_handlers_publish(&n);
 	ctx = tcmulib_initialize(lh, n);

@@ -44,7 +44,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	REQUIRE(argc == 2, "usage: test_loader <plugin dir>");
-	tcmu_set_log_level(TCMU_LOG_CRIT);	/* refusals are logged on purpose */
+	tcmu_set_log_level(TCMU_LOG_CRIT); /* refusals are logged on purpose */
 
 	STEP("load the plugin folder: only the well-formed handlers register");
 	ret = tcmur_load_handlers(argv[1]);
@@ -77,13 +77,17 @@ int main(int argc, char **argv)
 
 	STEP("check_config: handler verdict, daemon options validated and stripped");
 	CHECK(!tcmur_handler_check_config("tgood", "tgood/ok;tcmur_cmd_time_out=3", &valid,
-					  &reason) && valid && !reason, "valid one");
+					  &reason) &&
+		      valid && !reason,
+	      "valid one");
 	CHECK(!tcmur_handler_check_config("tgood", "tgood/bad", &valid, &reason) && !valid &&
-	      reason && strstr(reason, "refuses"), "handler refusal");
+		      reason && strstr(reason, "refuses"),
+	      "handler refusal");
 	free(reason);
 	reason = NULL;
 	CHECK(!tcmur_handler_check_config("tgood", ";tcmur_bogus=1;tgood/ok", &valid, &reason) &&
-	      !valid && reason && strstr(reason, "unknown daemon option"), "daemon option");
+		      !valid && reason && strstr(reason, "unknown daemon option"),
+	      "daemon option");
 	free(reason);
 	reason = NULL;
 	CHECK(tcmur_handler_check_config("nope", "nope/x", &valid, &reason) == -ENOENT, "ENOENT");
@@ -106,8 +110,9 @@ int main(int argc, char **argv)
 	capture_dump("tgood", dump, sizeof(dump), &ret);
 	CHECK(ret == 0, "dump ret %d", ret);
 	CHECK(strstr(dump, "api_version=1.0\n") && strstr(dump, "thread_model=parallel\n") &&
-	      strstr(dump, "has_read=1\n") && strstr(dump, "has_handle_cmd=0\n") &&
-	      strstr(dump, "struct_size="), "dump:\n%s", dump);
+		      strstr(dump, "has_read=1\n") && strstr(dump, "has_handle_cmd=0\n") &&
+		      strstr(dump, "struct_size="),
+	      "dump:\n%s", dump);
 	capture_dump("missing", dump, sizeof(dump), &ret);
 	CHECK(ret == -ENOENT, "unknown name %d", ret);
 

@@ -62,9 +62,11 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/tcmu-runner.log", dir1);
 	text = dt_slurp(path);
 	REQUIRE(text, "read %s", path);
-	REQUIRE(!regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} "
+	REQUIRE(!regcomp(&re,
+			 "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} "
 			 "[0-9]+ \\[INFO\\] main:[0-9]+: info line 1$",
-			 REG_EXTENDED | REG_NEWLINE), "regcomp");
+			 REG_EXTENDED | REG_NEWLINE),
+		"regcomp");
 	CHECK(!regexec(&re, text, 0, NULL, 0), "format: %s", text);
 	regfree(&re);
 	CHECK(!strstr(text, "hidden"), "debug filtered");
@@ -89,7 +91,7 @@ int main(void)
 	STEP("reopen (SIGHUP) after a rename starts a new file");
 	snprintf(path, sizeof(path), "%s/tcmu-runner.log", dir2);
 	snprintf(rotated, sizeof(rotated), "%s/tcmu-runner.log.1", dir2);
-	tcmu_destroy_log();	/* flush so the rename splits cleanly */
+	tcmu_destroy_log(); /* flush so the rename splits cleanly */
 	REQUIRE(!tcmu_setup_log(dir2), "setup dir2");
 	REQUIRE(!rename(path, rotated), "rename");
 	CHECK(!tcmu_log_reopen(), "reopen");

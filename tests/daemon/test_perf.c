@@ -16,8 +16,8 @@
 #include "dtest.h"
 #include "sim.h"
 
-#define QD		64
-#define SECONDS		1.0
+#define QD	64
+#define SECONDS 1.0
 
 static int null_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
 		     size_t iov_cnt, size_t len, off_t off)
@@ -63,8 +63,9 @@ static double now_s(void)
 
 static int bench(struct sim_kernel *k, struct tcmulib_context *ctx, const char *cfg)
 {
-	struct sim_dev_opts o = { .cfgstring = cfg, .dev_size = 64 << 20, .hw_block_size = 512,
-				  .data_size = 4 << 20 };
+	struct sim_dev_opts o = {
+		.cfgstring = cfg, .dev_size = 64 << 20, .hw_block_size = 512, .data_size = 4 << 20
+	};
 	struct sim_nl_reply r;
 	struct sim_dev *d;
 	unsigned long done = 0, submitted = 0;
@@ -159,11 +160,12 @@ int main(int argc, char **argv)
 		const char *dir = dt_tmpdir("perf");
 
 		snprintf(cfg, sizeof(cfg), "file/%s/perf.img", dir);
-		STEP("file handler (%s)", tcmur_thread_model_name(tcmur_handler_find("file")->model));
+		STEP("file handler (%s)",
+		     tcmur_thread_model_name(tcmur_handler_find("file")->model));
 		CHECK(!bench(k, ctx, cfg), "bench file");
 		dt_rmrf(dir);
 	}
-	tcmur_devices_shutdown();	/* as the daemon does before tcmulib_close() */
+	tcmur_devices_shutdown(); /* as the daemon does before tcmulib_close() */
 	tcmulib_close(ctx);
 	sim_kernel_destroy(k);
 	tcmur_unload_handlers();

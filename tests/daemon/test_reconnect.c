@@ -16,9 +16,9 @@
 
 #include "dsim.h"
 
-#define BS		512
-#define DEV_SIZE	(8u << 20)
-#define SAM_BUSY	0x08
+#define BS	 512
+#define DEV_SIZE (8u << 20)
+#define SAM_BUSY 0x08
 
 static int add_dev(const char *name, const char *cfg, struct sim_dev **d)
 {
@@ -84,8 +84,8 @@ static void fill(uint8_t *buf, size_t len, unsigned int seed)
 }
 
 /* Write until GOOD; returns seconds taken, or -1 after limit_s. */
-static double write_until_good(struct sim_dev *d, uint32_t lba, uint16_t blocks,
-			       const void *data, double limit_s, int *busy)
+static double write_until_good(struct sim_dev *d, uint32_t lba, uint16_t blocks, const void *data,
+			       double limit_s, int *busy)
 {
 	double t0 = now_s();
 	int st;

@@ -34,9 +34,15 @@ static int race_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iove
 }
 
 static struct tcmur_handler racer[2] = {
-	{ .name = "racer 0", .subtype = "trace", .init = race_init, .read = race_read,
+	{ .name = "racer 0",
+	  .subtype = "trace",
+	  .init = race_init,
+	  .read = race_read,
 	  .write = race_read },
-	{ .name = "racer 1", .subtype = "trace", .init = race_init, .read = race_read,
+	{ .name = "racer 1",
+	  .subtype = "trace",
+	  .init = race_init,
+	  .read = race_read,
 	  .write = race_read },
 };
 

@@ -118,7 +118,7 @@ static int parse_header(const char *path, struct names *out)
 			while (isspace((unsigned char)*q))
 				q++;
 			if (*q == '*')
-				continue;	/* function pointer type */
+				continue; /* function pointer type */
 			while (e > t && isspace((unsigned char)e[-1]))
 				e--;
 			b = e;
@@ -185,7 +185,8 @@ static int parse_elf(const char *path, struct names *out)
 		str = (const char *)(m + sh[sh[i].sh_link].sh_offset);
 		n = sh[i].sh_size / sizeof(*sym);
 		for (j = 0; j < n; j++)
-			if (sym[j].st_shndx != SHN_UNDEF && ELF64_ST_TYPE(sym[j].st_info) == STT_FUNC)
+			if (sym[j].st_shndx != SHN_UNDEF &&
+			    ELF64_ST_TYPE(sym[j].st_info) == STT_FUNC)
 				add(out, str + sym[j].st_name, strlen(str + sym[j].st_name));
 	}
 	return 0;
@@ -208,8 +209,9 @@ int main(int argc, char **argv)
 	}
 	printf("  %d functions declared\n", decl.n);
 	REQUIRE(decl.n > 50 && has(&decl, "tcmur_register_handler_v") &&
-		has(&decl, "tcmulib_get_next_command") && has(&decl, "tcmu_log_message") &&
-		!has(&decl, "read") && !has(&decl, "tcmur_cmd_done_fn"), "header parser sanity");
+			has(&decl, "tcmulib_get_next_command") && has(&decl, "tcmu_log_message") &&
+			!has(&decl, "read") && !has(&decl, "tcmur_cmd_done_fn"),
+		"header parser sanity");
 	REQUIRE(!parse_syms(argv[2], &syms), "read %s", argv[2]);
 	REQUIRE(!parse_elf(argv[3], &elf), "read ELF %s", argv[3]);
 

@@ -155,8 +155,8 @@ void tcmur_for_each_device(tcmur_dbus_device_fn fn, void *arg)
 	d.metrics.cmds[TCMUR_METRICS_OTHER] = 7;
 	d.metrics.bytes[TCMUR_METRICS_READ] = 4096000;
 	d.metrics.bytes[TCMUR_METRICS_WRITE] = 2048000;
-	d.metrics.lat_buckets[tcmur_metrics_lat_bucket(50000)] = 1500;	/* 50 us */
-	d.metrics.lat_buckets[tcmur_metrics_lat_bucket(3000000)] = 7;	/* 3 ms */
+	d.metrics.lat_buckets[tcmur_metrics_lat_bucket(50000)] = 1500; /* 50 us */
+	d.metrics.lat_buckets[tcmur_metrics_lat_bucket(3000000)] = 7;  /* 3 ms */
 	d.metrics.lat_total_ns = 1500ull * 50000 + 7ull * 3000000;
 	d.metrics.in_flight = 3;
 	d.metrics.errors = 2;

@@ -15,19 +15,19 @@
 #include "dbus.h"
 #include "stub-daemon.h"
 
-#define SVC "org.kernel.TCMUService1"
+#define SVC  "org.kernel.TCMUService1"
 #define ROOT "/org/kernel/TCMUService1"
 
 static int failures;
 
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			failures++;                                          \
-		}                                                            \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+			failures++;                                                                \
+		}                                                                                  \
 	} while (0)
 
 static GDBusConnection *client;
@@ -134,9 +134,8 @@ static bool register_handler(GDBusConnection *c, const char *subtype, const char
 	gboolean ok = FALSE;
 	const char *r = "";
 
-	ret = g_dbus_connection_call_sync(c, SVC, ROOT "/HandlerManager1",
-					  SVC ".HandlerManager1", "RegisterHandler",
-					  g_variant_new("(ss)", subtype, desc),
+	ret = g_dbus_connection_call_sync(c, SVC, ROOT "/HandlerManager1", SVC ".HandlerManager1",
+					  "RegisterHandler", g_variant_new("(ss)", subtype, desc),
 					  G_VARIANT_TYPE("(bs)"), G_DBUS_CALL_FLAGS_NONE, 10000,
 					  NULL, &err);
 	if (!ret) {
@@ -170,16 +169,15 @@ struct ext {
 	bool ready;
 };
 
-static void ext_method(GDBusConnection *c, const char *sender, const char *path,
-		       const char *iface, const char *method, GVariant *params,
-		       GDBusMethodInvocation *inv, gpointer data)
+static void ext_method(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+		       const char *method, GVariant *params, GDBusMethodInvocation *inv,
+		       gpointer data)
 {
 	const char *cfg;
 
 	g_variant_get(params, "(&s)", &cfg);
-	g_dbus_method_invocation_return_value(inv, g_variant_new("(bs)",
-					      g_str_has_prefix(cfg, "ext/ok"),
-					      "answered by ext"));
+	g_dbus_method_invocation_return_value(
+		inv, g_variant_new("(bs)", g_str_has_prefix(cfg, "ext/ok"), "answered by ext"));
 }
 
 static const GDBusInterfaceVTable ext_vtable = { .method_call = ext_method };
@@ -191,15 +189,16 @@ static gpointer ext_thread(gpointer data)
 	GVariant *ret;
 
 	g_main_context_push_thread_default(e->ctx);
-	e->conn = g_dbus_connection_new_for_address_sync(getenv("DBUS_SYSTEM_BUS_ADDRESS"),
+	e->conn = g_dbus_connection_new_for_address_sync(
+		getenv("DBUS_SYSTEM_BUS_ADDRESS"),
 		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, NULL);
+			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+		NULL, NULL, NULL);
 	g_dbus_connection_set_exit_on_close(e->conn, FALSE);
-	g_dbus_connection_register_object(e->conn, ROOT "/HandlerManager1/ext",
-					  node->interfaces[0], &ext_vtable, NULL, NULL, NULL);
-	ret = g_dbus_connection_call_sync(e->conn, "org.freedesktop.DBus",
-					  "/org/freedesktop/DBus", "org.freedesktop.DBus",
-					  "RequestName",
+	g_dbus_connection_register_object(e->conn, ROOT "/HandlerManager1/ext", node->interfaces[0],
+					  &ext_vtable, NULL, NULL, NULL);
+	ret = g_dbus_connection_call_sync(e->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+					  "org.freedesktop.DBus", "RequestName",
 					  g_variant_new("(su)", SVC ".HandlerManager1.ext", 4u),
 					  NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
 	if (ret)
@@ -322,8 +321,7 @@ static void test_resync(void)
 	CHECK(wait_subtypes("file qcow zbc"), "handler added later");
 }
 
-static GVariant *metrics_call(const char *method, GVariant *args, const char *rtype,
-			      GError **err)
+static GVariant *metrics_call(const char *method, GVariant *args, const char *rtype, GError **err)
 {
 	return call(SVC, ROOT "/Metrics1", SVC ".Metrics1", method, args, rtype, err);
 }
@@ -347,8 +345,9 @@ static void test_metrics(void)
 		while (g_variant_iter_next(it, "(&s&s&s&s&s)", &name, &uio, &sub, &cfg, &state)) {
 			if (!count)
 				CHECK(!strcmp(name, "disk0") && !strcmp(sub, "file") &&
-				      !strcmp(state, "open") && !strcmp(uio, "uio0") &&
-				      !strcmp(cfg, "file//var/lib/disk0.img"), "disk0 row");
+					      !strcmp(state, "open") && !strcmp(uio, "uio0") &&
+					      !strcmp(cfg, "file//var/lib/disk0.img"),
+				      "disk0 row");
 			count++;
 		}
 		g_variant_iter_free(it);
@@ -396,8 +395,8 @@ static void test_metrics(void)
 		m = g_variant_get_child_value(ret, 0);
 		CHECK(g_variant_n_children(m) == 2, "GetAllMetrics count");
 		v = g_variant_lookup_value(m, "disk1", G_VARIANT_TYPE("a{sv}"));
-		CHECK(v && g_variant_lookup(v, "state", "&s", &state) &&
-		      !strcmp(state, "blocked"), "disk1 state");
+		CHECK(v && g_variant_lookup(v, "state", "&s", &state) && !strcmp(state, "blocked"),
+		      "disk1 state");
 		if (v)
 			g_variant_unref(v);
 		g_variant_unref(m);
@@ -441,7 +440,7 @@ static void test_no_bus(void)
 	CHECK(tcmur_dbus_start() == 0, "start without bus must succeed");
 	CHECK(stub_warnings == warns + 1, "exactly one warning, got %d", stub_warnings - warns);
 	tcmur_dbus_stop();
-	tcmur_dbus_handlers_changed();	/* harmless when not running */
+	tcmur_dbus_handlers_changed(); /* harmless when not running */
 	setenv("DBUS_SYSTEM_BUS_ADDRESS", saved, 1);
 	g_free(saved);
 }
@@ -478,9 +477,11 @@ int main(int argc, char **argv)
 	bus = g_test_dbus_new(G_TEST_DBUS_NONE);
 	g_test_dbus_up(bus);
 	setenv("DBUS_SYSTEM_BUS_ADDRESS", g_test_dbus_get_bus_address(bus), 1);
-	client = g_dbus_connection_new_for_address_sync(g_test_dbus_get_bus_address(bus),
+	client = g_dbus_connection_new_for_address_sync(
+		g_test_dbus_get_bus_address(bus),
 		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, NULL);
+			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+		NULL, NULL, NULL);
 	if (!client) {
 		fprintf(stderr, "cannot connect to the private bus\n");
 		return 1;

@@ -39,7 +39,7 @@ static int run_one(const uint8_t *data, size_t size)
 	if (qimg_open(fd, NULL, QIMG_NO_BACKING, &img, err)) {
 		n_refused++;
 		if (!err[0])
-			abort();	/* every refusal says why */
+			abort(); /* every refusal says why */
 		return 0;
 	}
 	n_open++;
@@ -47,7 +47,8 @@ static int run_one(const uint8_t *data, size_t size)
 	/* Reads at places the input picks, then the whole allocation map. */
 	for (i = 0; i < 8 && vsize; i++) {
 		off = (size > 17 + (size_t)i * 4 ? ((uint64_t)data[16 + i * 4] << 24 |
-						     (uint64_t)data[17 + i * 4] << 8) : 0) %
+						    (uint64_t)data[17 + i * 4] << 8)
+						 : 0) %
 		      vsize;
 		len = vsize - off < sizeof(buf) ? vsize - off : sizeof(buf);
 		if (!qimg_read(img, buf, (size_t)len, off))
@@ -147,14 +148,14 @@ static size_t gen(uint8_t *img, size_t cap)
 	}
 	be32(img + 20, cb);
 	be32(img + 36, (uint32_t)l1n);
-	be64(img + 40, cs);		/* L1 at cluster 1 */
-	be64(img + 48, 2 * cs);		/* refcount table at 2 */
+	be64(img + 40, cs);	/* L1 at cluster 1 */
+	be64(img + 48, 2 * cs); /* refcount table at 2 */
 	be32(img + 56, 1);
 	if (v == 3) {
 		be32(img + 96, order);
 		be32(img + 100, 104);
 	}
-	be64(img + 2 * cs, 3 * cs);	/* one refcount block at 3 */
+	be64(img + 2 * cs, 3 * cs); /* one refcount block at 3 */
 	for (i = 0; i < data0 + nclus && i < cs * 8 >> order; i++)
 		rc_put(img + 3 * cs, 1u << order, i, 1);
 	for (i = 0; i < l1n; i++)
@@ -163,9 +164,9 @@ data:
 	for (i = 0; i < nclus && i < size / cs; i++) {
 		uint64_t e = ((data0 + i) * cs) | (v > 1 ? 1ull << 63 : 0);
 
-		if (rnd() % 6 == 0)	/* a compressed entry of garbage */
-			e = (v > 1 ? (1ull << 62) | ((uint64_t)(rnd() % 3) << (62 - (cb - 8))) :
-				     (1ull << 63) | ((uint64_t)(rnd() % cs) << (63 - cb))) |
+		if (rnd() % 6 == 0) /* a compressed entry of garbage */
+			e = (v > 1 ? (1ull << 62) | ((uint64_t)(rnd() % 3) << (62 - (cb - 8)))
+				   : (1ull << 63) | ((uint64_t)(rnd() % cs) << (63 - cb))) |
 			    ((data0 + i) * cs);
 		be64(img + 4 * cs + 8 * (i % l2n) + (i / l2n) * cs, e);
 		memset(img + (data0 + i) * cs, (int)rnd(), cs);
@@ -178,19 +179,19 @@ data:
 	}
 	switch (rnd() % 8) {
 	case 0:
-		be64(img + 24, (uint64_t)rnd() << (rnd() % 40));	/* size */
+		be64(img + 24, (uint64_t)rnd() << (rnd() % 40)); /* size */
 		break;
 	case 1:
-		be64(img + cs, (uint64_t)rnd() * cs);		/* L1 entry anywhere */
+		be64(img + cs, (uint64_t)rnd() * cs); /* L1 entry anywhere */
 		break;
 	case 2:
-		be64(img + 4 * cs, cs | (1ull << 63));	/* L2 entry -> L1 table */
+		be64(img + 4 * cs, cs | (1ull << 63)); /* L2 entry -> L1 table */
 		break;
 	case 3:
-		be64(img + 2 * cs, (uint64_t)rnd() << 20);	/* refcount block far away */
+		be64(img + 2 * cs, (uint64_t)rnd() << 20); /* refcount block far away */
 		break;
 	case 4:
-		return total / 2 + rnd() % cs;			/* truncated file */
+		return total / 2 + rnd() % cs; /* truncated file */
 	default:
 		break;
 	}

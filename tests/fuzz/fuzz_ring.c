@@ -16,9 +16,9 @@
 #include "internal.h"
 #include "ring_barrier.h"
 
-#define RING_SIZE	4096u
-#define PAGE		4096u
-#define MAP_SIZE	(PAGE * 4)	/* mailbox+ring page, pad page, 2 data pages */
+#define RING_SIZE 4096u
+#define PAGE	  4096u
+#define MAP_SIZE  (PAGE * 4) /* mailbox+ring page, pad page, 2 data pages */
 
 static unsigned long n_delivered, n_tmr;
 
@@ -27,7 +27,7 @@ static void tmr_cb(struct tcmu_device *dev, uint8_t type, uint32_t cnt, const ui
 	volatile uint16_t sum = 0;
 	uint32_t i;
 
-	for (i = 0; i < cnt; i++)	/* ASan checks the ids really are there */
+	for (i = 0; i < cnt; i++) /* ASan checks the ids really are there */
 		sum += ids[i];
 	n_tmr++;
 	(void)sum;
@@ -99,8 +99,8 @@ static int run_one(const uint8_t *data, size_t size)
 
 			if (c->cdb[0] & 1)
 				tcmulib_cmd_set_read_len(c, c->data_len / 2);
-			tcmulib_command_complete(dev, c, (c->cdb[0] & 2) ? TCMU_STS_RD_ERR :
-							  TCMU_STS_OK);
+			tcmulib_command_complete(dev, c,
+						 (c->cdb[0] & 2) ? TCMU_STS_RD_ERR : TCMU_STS_OK);
 		}
 		if (tcmu_mb_load_tail(mb) >= RING_SIZE || tcmu_mb_load_tail(mb) % 8)
 			abort();
@@ -163,9 +163,9 @@ static size_t gen(uint8_t *buf)
 			len = 8 * (1 + rnd() % 8);
 		if (pos + len > RING_SIZE)
 			len = RING_SIZE - pos;
-		if (kind == 1)			/* PAD */
+		if (kind == 1) /* PAD */
 			put32(e, len);
-		else if (kind == 2) {		/* TMR */
+		else if (kind == 2) { /* TMR */
 			put32(e, len | TCMU_OP_TMR);
 			if (len >= 16)
 				put32(e + 12, rnd() % 64);

@@ -144,8 +144,12 @@ static int threads(struct qimg *img, int mfd, int n, uint64_t seed)
 	if (n > 16 || !slice)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
-		w[i] = (struct worker){ img, mfd, seed + (uint64_t)i * 7919 + 1,
-					slice * (uint64_t)i, slice * (uint64_t)(i + 1), 0 };
+		w[i] = (struct worker){ img,
+					mfd,
+					seed + (uint64_t)i * 7919 + 1,
+					slice * (uint64_t)i,
+					slice * (uint64_t)(i + 1),
+					0 };
 		pthread_create(&t[i], NULL, work, &w[i]);
 	}
 	for (i = 0; i < n; i++) {

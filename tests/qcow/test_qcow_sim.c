@@ -12,7 +12,7 @@
 
 #include "dsim.h"
 
-#define BS	512
+#define BS	 512
 #define DEV_SIZE (16u << 20)
 
 static int sh(const char *fmt, const char *a, const char *b)
@@ -65,8 +65,9 @@ static void t_refusals(const char *img)
 	STEP("an image with the dirty bit is refused with the reason in the log");
 	snprintf(bad, sizeof(bad), "%s/dirty.qcow2", tmp);
 	ENSURE(!sh("cp %s %s", img, bad) &&
-		!sh("printf '\\001' | dd of=%s bs=1 seek=79 conv=notrunc status=none%s", bad, ""),
-		"make dirty image");
+		       !sh("printf '\\001' | dd of=%s bs=1 seek=79 conv=notrunc status=none%s", bad,
+			   ""),
+	       "make dirty image");
 	snprintf(cfg, sizeof(cfg), "qcow/%s", bad);
 	ret = dsim_add_dev(NULL, cfg, DEV_SIZE, 1 << 20, &d);
 	CHECK(ret != 0, "dirty image added");
@@ -121,8 +122,8 @@ static void t_io(const char *img)
 		put32(list + 12, 16384);
 		put32(list + 16, 2048);
 		ret = run(d, cdb, 10, list, sizeof(list), 0, &r);
-		CHECK(!ret && r.scsi_status == 0, "unmap: %d/%d key %x asc %x", ret,
-		      r.scsi_status, r.sense[2] & 0xf, r.sense[12]);
+		CHECK(!ret && r.scsi_status == 0, "unmap: %d/%d key %x asc %x", ret, r.scsi_status,
+		      r.sense[2] & 0xf, r.sense[12]);
 	}
 	ret = rw10(d, false, 16384 + 64, 64, NULL, false, &r);
 	CHECK(!ret && r.scsi_status == 0 && !memcmp(r.data_in, zero, sizeof(zero)),
@@ -131,15 +132,15 @@ static void t_io(const char *img)
 		uint8_t cdb[16] = { SERVICE_ACTION_IN_16, GET_LBA_STATUS };
 		const uint8_t *dsc;
 
-		cdb[2 + 6] = 0x40;	/* LBA 16384 */
+		cdb[2 + 6] = 0x40; /* LBA 16384 */
 		cdb[13] = 64;
 		ret = run(d, cdb, 16, NULL, 0, 64, &r);
-		CHECK(!ret && r.scsi_status == 0 && r.xfer_len >= 24, "get lba status: %d/%d",
-		      ret, r.scsi_status);
+		CHECK(!ret && r.scsi_status == 0 && r.xfer_len >= 24, "get lba status: %d/%d", ret,
+		      r.scsi_status);
 		dsc = r.data_in + 8;
 		CHECK(r.xfer_len < 24 || (dsc[12] & 0xf) == 1, "deallocated: %u", dsc[12] & 0xf);
 		cdb[2 + 6] = 0;
-		cdb[2 + 7] = 100;	/* LBA 100: written */
+		cdb[2 + 7] = 100; /* LBA 100: written */
 		ret = run(d, cdb, 16, NULL, 0, 64, &r);
 		dsc = r.data_in + 8;
 		CHECK(!ret && r.xfer_len >= 24 && (dsc[12] & 0xf) == 0, "mapped");
@@ -150,7 +151,8 @@ static void t_io(const char *img)
 	CHECK(sh("qemu-io -c 'read -P 0x6b 51200 32768' %s | grep -q 'read 32768'%s", img, "") == 0,
 	      "qemu-io reads the pattern");
 	CHECK(sh("qemu-io -c 'read -P 0 8388608 1048576' %s | grep -q 'read 1048576'%s", img, "") ==
-	      0, "qemu-io reads the unmapped range as zero");
+		      0,
+	      "qemu-io reads the unmapped range as zero");
 }
 
 static void t_corrupt(const char *img)
@@ -163,7 +165,7 @@ static void t_corrupt(const char *img)
 
 	STEP("corrupt bit: the LUN reads, writes get DATA PROTECT / WRITE PROTECTED");
 	ENSURE(!sh("printf '\\002' | dd of=%s bs=1 seek=79 conv=notrunc status=none%s", img, ""),
-		"set corrupt bit");
+	       "set corrupt bit");
 	snprintf(cfg, sizeof(cfg), "qcow/%s", img);
 	ret = dsim_add_dev(NULL, cfg, DEV_SIZE, 1 << 20, &d);
 	ENSURE(ret == 0, "add corrupt image: %d", ret);

@@ -74,7 +74,8 @@ static double run(struct sim_dev *d, long iters, bool threaded)
 int main(int argc, char **argv)
 {
 	long iters = argc > 1 ? atol(argv[1]) : 200000;
-	struct sim_dev_opts o = { .cfgstring = "simtest/x", .cmdr_size = (1 << 20) - 128,
+	struct sim_dev_opts o = { .cfgstring = "simtest/x",
+				  .cmdr_size = (1 << 20) - 128,
 				  .data_size = 4 << 20 };
 	struct tcmulib_context *ctx;
 	struct sim_kernel *k;

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "libtcmu.h"	/* the uapi header, without its struct iovec clash */
+#include "libtcmu.h" /* the uapi header, without its struct iovec clash */
 
 struct sim_kernel;
 struct sim_dev;
@@ -29,8 +29,8 @@ struct sim_dev;
  */
 int sim_kernel_create(struct sim_kernel **out);
 void sim_kernel_destroy(struct sim_kernel *k);
-const char *sim_sysfs_root(struct sim_kernel *k);	/* <tmp>/sys */
-const char *sim_configfs_root(struct sim_kernel *k);	/* <tmp>/config (target root) */
+const char *sim_sysfs_root(struct sim_kernel *k);    /* <tmp>/sys */
+const char *sim_configfs_root(struct sim_kernel *k); /* <tmp>/config (target root) */
 /* Kernel with SET_FEATURES support (default true); false = old kernel. */
 void sim_kernel_set_reply_support(struct sim_kernel *k, bool supported);
 /* Number of SET_FEATURES{SUPP_KERN_CMD_REPLY} requests seen. */
@@ -46,7 +46,7 @@ struct sim_dev_opts {
 	uint16_t caps;		/* mailbox flags; default OOOC|READ_LEN|TMR */
 	bool caps_set;		/* use caps as given (even 0) */
 	uint64_t dev_size;	/* bytes, for configfs info " Size:"; default 1 GiB */
-	uint32_t hw_block_size;	/* attrib/hw_block_size; default 512 */
+	uint32_t hw_block_size; /* attrib/hw_block_size; default 512 */
 	uint32_t seed;		/* data block scatter seed; 0 = fixed default */
 };
 
@@ -56,13 +56,12 @@ struct sim_dev_opts {
  * netlink event: call sim_nl_added() for a live add, or leave it to
  * tcmulib_initialize() discovery (restart/recovery case).
  */
-int sim_dev_create(struct sim_kernel *k, const struct sim_dev_opts *opts,
-		   struct sim_dev **out);
+int sim_dev_create(struct sim_kernel *k, const struct sim_dev_opts *opts, struct sim_dev **out);
 /* Unregister and free (after the library let go of it). */
 void sim_dev_destroy(struct sim_dev *d);
 unsigned int sim_dev_minor(struct sim_dev *d);
-uint32_t sim_dev_id(struct sim_dev *d);		/* TCMU_ATTR_DEVICE_ID */
-const char *sim_dev_uio_name(struct sim_dev *d);	/* "tcm-user/1/dev0/file/x" */
+uint32_t sim_dev_id(struct sim_dev *d);		 /* TCMU_ATTR_DEVICE_ID */
+const char *sim_dev_uio_name(struct sim_dev *d); /* "tcm-user/1/dev0/file/x" */
 struct tcmu_mailbox *sim_dev_mailbox(struct sim_dev *d);
 size_t sim_dev_map_size(struct sim_dev *d);
 /* Is the uio currently opened by the library? */
@@ -83,9 +82,9 @@ int sim_nl_raw(struct sim_kernel *k, const void *buf, size_t len);
 uint16_t sim_nl_family(struct sim_kernel *k);
 
 struct sim_nl_reply {
-	int cmd;		/* TCMU_CMD_*_DONE */
-	int status;		/* TCMU_ATTR_CMD_STATUS */
-	uint32_t dev_id;	/* TCMU_ATTR_DEVICE_ID */
+	int cmd;	 /* TCMU_CMD_*_DONE */
+	int status;	 /* TCMU_ATTR_CMD_STATUS */
+	uint32_t dev_id; /* TCMU_ATTR_DEVICE_ID */
 };
 /* Pop the oldest reply the library sent; -EAGAIN when none. */
 int sim_nl_reply(struct sim_kernel *k, struct sim_nl_reply *out);
@@ -106,18 +105,18 @@ void sim_cfgfs_log_clear(struct sim_kernel *k);
 
 struct sim_cmd {
 	const uint8_t *cdb;
-	size_t cdb_len;		/* bytes copied to the ring (0: from opcode) */
-	const void *data_out;	/* Data-Out payload (WRITE) or NULL */
+	size_t cdb_len;	      /* bytes copied to the ring (0: from opcode) */
+	const void *data_out; /* Data-Out payload (WRITE) or NULL */
 	size_t data_out_len;
-	size_t data_in_len;	/* Data-In buffer size (READ) */
+	size_t data_in_len; /* Data-In buffer size (READ) */
 };
 
 /*
  * Hook applied to a queued entry before cmd_head moves (malformed entry
  * injection).  entry points into the ring, entry_len is its length.
  */
-typedef void (*sim_mutate_fn)(struct sim_dev *d, struct tcmu_cmd_entry *entry,
-			      uint32_t entry_len, void *arg);
+typedef void (*sim_mutate_fn)(struct sim_dev *d, struct tcmu_cmd_entry *entry, uint32_t entry_len,
+			      void *arg);
 
 /*
  * Queue one command as queue_cmd_ring() does and fire the UIO event.
@@ -126,8 +125,8 @@ typedef void (*sim_mutate_fn)(struct sim_dev *d, struct tcmu_cmd_entry *entry,
  * -E2BIG when it could never fit.
  */
 int sim_submit(struct sim_dev *d, const struct sim_cmd *c, uint16_t *cmd_id);
-int sim_submit_mutated(struct sim_dev *d, const struct sim_cmd *c, sim_mutate_fn fn,
-		       void *arg, uint16_t *cmd_id);
+int sim_submit_mutated(struct sim_dev *d, const struct sim_cmd *c, sim_mutate_fn fn, void *arg,
+		       uint16_t *cmd_id);
 /* Queue a TMR entry (sizeof(tcmu_tmr_entry) + 2*cnt rounded to 8). */
 int sim_submit_tmr(struct sim_dev *d, uint8_t tmr_type, const uint16_t *ids, uint32_t cnt);
 /*
@@ -155,11 +154,11 @@ struct sim_result {
 	uint16_t cmd_id;
 	uint8_t scsi_status;
 	uint8_t sense[TCMU_SENSE_BUFFERSIZE];
-	bool unknown_op;	/* uflags UNKNOWN_OP was set */
-	bool read_len_valid;	/* kernel honoured READ_LEN */
-	uint32_t xfer_len;	/* Data-In bytes the kernel gathered */
-	uint32_t residual;	/* data_in_len - xfer_len */
-	uint8_t *data_in;	/* gathered Data-In (xfer_len bytes), owned by sim */
+	bool unknown_op;     /* uflags UNKNOWN_OP was set */
+	bool read_len_valid; /* kernel honoured READ_LEN */
+	uint32_t xfer_len;   /* Data-In bytes the kernel gathered */
+	uint32_t residual;   /* data_in_len - xfer_len */
+	uint8_t *data_in;    /* gathered Data-In (xfer_len bytes), owned by sim */
 };
 
 /*

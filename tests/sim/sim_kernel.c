@@ -63,7 +63,7 @@ static void rm_rf(const char *path)
 	char cmd[PATH_MAX + 16];
 
 	if (strncmp(path, "/tmp/", 5))
-		return;		/* never outside our temp dir */
+		return; /* never outside our temp dir */
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
 	if (system(cmd))
 		fprintf(stderr, "sim: could not remove %s\n", path);
@@ -92,9 +92,9 @@ static int sim_uio_open(void *arg, unsigned int minor, size_t size, int *fd, voi
 	if (!d)
 		ret = -ENOENT;
 	else if (d->open)
-		ret = -EBUSY;		/* TCMU allows one opener */
+		ret = -EBUSY; /* TCMU allows one opener */
 	else if (size != d->map_size)
-		ret = -EINVAL;		/* mmap must be exactly the ring size */
+		ret = -EINVAL; /* mmap must be exactly the ring size */
 	if (!ret) {
 		d->open = true;
 		*fd = d->lib_fd;
@@ -410,8 +410,8 @@ int sim_dev_create(struct sim_kernel *k, const struct sim_dev_opts *o, struct si
 	struct sim_dev *d;
 	int sv[2], ret;
 
-	if (!o->cfgstring || cmdr_size % 8 || cmdr_size < 256 || data_size % page ||
-	    blk % page || data_size % blk)
+	if (!o->cfgstring || cmdr_size % 8 || cmdr_size < 256 || data_size % page || blk % page ||
+	    data_size % blk)
 		return -EINVAL;
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -438,8 +438,7 @@ int sim_dev_create(struct sim_kernel *k, const struct sim_dev_opts *o, struct si
 	d->cmdr_size = cmdr_size;
 	d->data_off = (128 + cmdr_size + page - 1) / page * page;
 	d->map_size = d->data_off + data_size;
-	d->map = mmap(NULL, d->map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-		      -1, 0);
+	d->map = mmap(NULL, d->map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (d->map == MAP_FAILED) {
 		d->map = NULL;
 		ret = -ENOMEM;
@@ -448,9 +447,9 @@ int sim_dev_create(struct sim_kernel *k, const struct sim_dev_opts *o, struct si
 	d->mb = d->map;
 	d->cmdr = (uint8_t *)d->map + 128;
 	d->mb->version = TCMU_MAILBOX_VERSION;
-	d->mb->flags = o->caps_set ? o->caps :
-		       TCMU_MAILBOX_FLAG_CAP_OOOC | TCMU_MAILBOX_FLAG_CAP_READ_LEN |
-		       TCMU_MAILBOX_FLAG_CAP_TMR;
+	d->mb->flags = o->caps_set ? o->caps
+				   : TCMU_MAILBOX_FLAG_CAP_OOOC | TCMU_MAILBOX_FLAG_CAP_READ_LEN |
+					     TCMU_MAILBOX_FLAG_CAP_TMR;
 	d->mb->cmdr_off = 128;
 	d->mb->cmdr_size = cmdr_size;
 
@@ -464,8 +463,7 @@ int sim_dev_create(struct sim_kernel *k, const struct sim_dev_opts *o, struct si
 		snprintf(d->name, sizeof(d->name), "dev%u", d->minor);
 	snprintf(d->uio_name, sizeof(d->uio_name), "tcm-user/%u/%s/%s", d->hba, d->name,
 		 o->cfgstring);
-	snprintf(d->cfg_dir, sizeof(d->cfg_dir), "%s/core/user_%u/%s", k->cfgfs, d->hba,
-		 d->name);
+	snprintf(d->cfg_dir, sizeof(d->cfg_dir), "%s/core/user_%u/%s", k->cfgfs, d->hba, d->name);
 	ret = dev_make_files(d, o);
 	if (!ret) {
 		d->next = k->devs;
@@ -497,7 +495,7 @@ void sim_dev_destroy(struct sim_dev *d)
 	k = d->k;
 	pthread_mutex_lock(&k->lock);
 	if (d->open) {
-		d->destroyed = true;	/* freed at the library's close */
+		d->destroyed = true; /* freed at the library's close */
 	} else {
 		for (pp = &k->devs; *pp; pp = &(*pp)->next) {
 			if (*pp == d) {

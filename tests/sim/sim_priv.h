@@ -14,14 +14,14 @@
 
 #define SIM_MAX_IDS	0x10000
 #define SIM_NL_FAMILY	0x2a
-#define SIM_MAX_REPLIES	128
+#define SIM_MAX_REPLIES 128
 
 struct sim_cmd_st {
 	bool inflight;
 	bool done;
 	size_t data_out_len;
 	size_t data_in_len;
-	uint32_t nblk;		/* data blocks, Data-Out ones first */
+	uint32_t nblk; /* data blocks, Data-Out ones first */
 	uint32_t nblk_out;
 	uint32_t *blks;
 	struct sim_result res;
@@ -48,12 +48,12 @@ struct sim_dev {
 	uint8_t *blk_used;
 	uint32_t rng;
 
-	int lib_fd;		/* the library's "/dev/uioN" */
+	int lib_fd; /* the library's "/dev/uioN" */
 	int sim_fd;
 	bool open;
-	bool destroyed;		/* freed once the library closes it */
+	bool destroyed; /* freed once the library closes it */
 
-	uint32_t head;		/* kernel's cmd_head */
+	uint32_t head; /* kernel's cmd_head */
 	uint32_t last_cleaned;
 	uint16_t next_id;
 	bool broken;

@@ -22,7 +22,7 @@
 #include "ring_barrier.h"
 #include "scsi_defs.h"
 
-#define ALIGN8(x)	(((x) + 7u) & ~7u)
+#define ALIGN8(x) (((x) + 7u) & ~7u)
 
 void sim_failf(struct sim_dev *d, const char *fmt, ...)
 {
@@ -290,8 +290,8 @@ err_free:
 	return ret;
 }
 
-int sim_submit_mutated(struct sim_dev *d, const struct sim_cmd *c, sim_mutate_fn fn,
-		       void *arg, uint16_t *cmd_id)
+int sim_submit_mutated(struct sim_dev *d, const struct sim_cmd *c, sim_mutate_fn fn, void *arg,
+		       uint16_t *cmd_id)
 {
 	int ret;
 

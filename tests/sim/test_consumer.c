@@ -38,8 +38,11 @@ static int wait_reply(struct sim_nl_reply *r)
 static int run_cmd(struct sim_dev *d, const uint8_t *cdb, size_t cdb_len, const void *out,
 		   size_t out_len, size_t in_len, struct sim_result *r)
 {
-	struct sim_cmd c = { .cdb = cdb, .cdb_len = cdb_len, .data_out = out,
-			     .data_out_len = out_len, .data_in_len = in_len };
+	struct sim_cmd c = { .cdb = cdb,
+			     .cdb_len = cdb_len,
+			     .data_out = out,
+			     .data_out_len = out_len,
+			     .data_in_len = in_len };
 	uint16_t id;
 	int ret;
 
@@ -89,15 +92,17 @@ int main(void)
 		uint8_t ms[6] = { MODE_SENSE, 0, 0x3f, 0, 192, 0 };
 
 		rc16[13] = 32;
-		CHECK(run_cmd(d, inq, 6, NULL, 0, 96, &r) == 0 && r.scsi_status == 0 &&
-		      r.data_in && r.data_in[0] == 0 && !memcmp(r.data_in + 8, "LIO-ORG", 7),
+		CHECK(run_cmd(d, inq, 6, NULL, 0, 96, &r) == 0 && r.scsi_status == 0 && r.data_in &&
+			      r.data_in[0] == 0 && !memcmp(r.data_in + 8, "LIO-ORG", 7),
 		      "inquiry status %u", r.scsi_status);
 		CHECK(run_cmd(d, tur, 6, NULL, 0, 0, &r) == 0 && r.scsi_status == 0, "tur");
 		CHECK(run_cmd(d, rc10, 10, NULL, 0, 8, &r) == 0 && r.scsi_status == 0 &&
-		      r.data_in && r.data_in[3] == 0xff && r.data_in[2] == 0x3f &&
-		      r.data_in[6] == 2, "read capacity 10: last lba 16383, 512-byte blocks");
+			      r.data_in && r.data_in[3] == 0xff && r.data_in[2] == 0x3f &&
+			      r.data_in[6] == 2,
+		      "read capacity 10: last lba 16383, 512-byte blocks");
 		CHECK(run_cmd(d, rc16, 16, NULL, 0, 32, &r) == 0 && r.scsi_status == 0 &&
-		      r.data_in && r.data_in[7] == 0xff && r.data_in[11] == 0, "rc16");
+			      r.data_in && r.data_in[7] == 0xff && r.data_in[11] == 0,
+		      "rc16");
 		CHECK(run_cmd(d, ms, 6, NULL, 0, 192, &r) == 0 && r.scsi_status == 0,
 		      "mode sense status %u", r.scsi_status);
 	}
@@ -116,12 +121,15 @@ int main(void)
 		CHECK(run_cmd(d, w10, 10, wbuf, sizeof(wbuf), 0, &r) == 0 && r.scsi_status == 0,
 		      "write");
 		CHECK(run_cmd(d, r16, 16, NULL, 0, sizeof(rbuf), &r) == 0 && r.scsi_status == 0 &&
-		      r.data_in && !memcmp(r.data_in, wbuf, sizeof(wbuf)), "read back");
+			      r.data_in && !memcmp(r.data_in, wbuf, sizeof(wbuf)),
+		      "read back");
 		CHECK(run_cmd(d, bad, 10, NULL, 0, 512, &r) == 0 &&
-		      r.scsi_status == SAM_STAT_CHECK_CONDITION && sense_key(r.sense) == 5 &&
-		      sense_asc(r.sense) == 0x2100, "out of range");
+			      r.scsi_status == SAM_STAT_CHECK_CONDITION &&
+			      sense_key(r.sense) == 5 && sense_asc(r.sense) == 0x2100,
+		      "out of range");
 		CHECK(run_cmd(d, unk, 10, NULL, 0, 0, &r) == 0 &&
-		      r.scsi_status == SAM_STAT_CHECK_CONDITION && sense_asc(r.sense) == 0x2000,
+			      r.scsi_status == SAM_STAT_CHECK_CONDITION &&
+			      sense_asc(r.sense) == 0x2000,
 		      "unknown opcode");
 	}
 

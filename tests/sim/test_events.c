@@ -14,18 +14,18 @@ static struct sim_kernel *K;
 
 /* What the next callback does. */
 enum mode {
-	M_SYNC,		/* return the status directly */
-	M_INSIDE,	/* defer, event_done on a thread joined inside the callback */
-	M_RACE,		/* defer, event_done on a thread racing the callback's end */
-	M_LATER,	/* defer, the test calls event_done after the callback */
+	M_SYNC,	  /* return the status directly */
+	M_INSIDE, /* defer, event_done on a thread joined inside the callback */
+	M_RACE,	  /* defer, event_done on a thread racing the callback's end */
+	M_LATER,  /* defer, the test calls event_done after the callback */
 };
 
 static enum mode mode;
-static int ev_status;			/* status for event_done / return */
+static int ev_status; /* status for event_done / return */
 static struct tcmu_device *last_dev;
 static pthread_t racer;
 static bool racer_started;
-static unsigned int replies_in_cb;	/* replies seen inside the callback */
+static unsigned int replies_in_cb; /* replies seen inside the callback */
 static int removed_calls, added_calls;
 static char seen_cfg[256];
 
@@ -82,7 +82,7 @@ static int run_mode(struct tcmu_device *dev)
 		usleep(1000);
 		snprintf(seen_cfg, sizeof(seen_cfg), "%s", tcmu_dev_get_dev_name(dev));
 		replies_in_cb += sim_nl_reply_count(K) - before;
-		return -EINVAL;		/* ignored after deferring */
+		return -EINVAL; /* ignored after deferring */
 	case M_RACE:
 		tcmulib_defer_event(dev);
 		spawn_done(dev, ev_status, false);
@@ -120,7 +120,7 @@ static struct tcmulib_handler ev_handler = {
 	.reconfig = ev_reconfig,
 };
 
-static unsigned int popped;	/* replies taken with expect_reply() */
+static unsigned int popped; /* replies taken with expect_reply() */
 
 /* Replies sent and not yet checked. */
 static unsigned int pending(void)
@@ -306,7 +306,7 @@ static int test_later(struct tcmulib_context *ctx)
 	CHECK(removed_calls == 0, "removed() before the add finished");
 	mode = M_SYNC;
 	ev_status = 0;
-	spawn_done(dev, 0, true);	/* concludes the add, then runs the remove */
+	spawn_done(dev, 0, true); /* concludes the add, then runs the remove */
 	expect_reply(TCMU_CMD_ADDED_DEVICE_DONE, 0, d);
 	expect_reply(TCMU_CMD_REMOVED_DEVICE_DONE, 0, d);
 	CHECK(removed_calls == 1, "removed() calls %d", removed_calls);
@@ -380,7 +380,7 @@ static int test_close(struct tcmulib_context *ctx, struct sim_dev **d1, struct s
 	/* The add of d2 is still deferred: close waits for it too. */
 	pthread_create(&t, NULL, late_done, NULL);
 	removed_calls = 0;
-	mode = M_RACE;		/* removed() from close defers and races */
+	mode = M_RACE; /* removed() from close defers and races */
 	tcmulib_close(ctx);
 	pthread_join(t, NULL);
 	join_racer();

@@ -11,20 +11,29 @@
 
 struct mut {
 	const char *what;
-	int field;		/* which mutation */
+	int field; /* which mutation */
 	uint64_t val;
-	int key;		/* expected sense key */
+	int key; /* expected sense key */
 	int asc;
 };
 
-enum { M_IOV_CNT, M_BIDI_CNT, M_DIF_CNT, M_CDB_OFF, M_CDB_OFF_REL, M_IOV_BASE, M_IOV_LEN,
-       M_IOV_BASE_REL, M_VARLEN };
+enum {
+	M_IOV_CNT,
+	M_BIDI_CNT,
+	M_DIF_CNT,
+	M_CDB_OFF,
+	M_CDB_OFF_REL,
+	M_IOV_BASE,
+	M_IOV_LEN,
+	M_IOV_BASE_REL,
+	M_VARLEN
+};
 
 static void mutate(struct sim_dev *d, struct tcmu_cmd_entry *e, uint32_t len, void *arg)
 {
 	const struct mut *m = arg;
-	struct iovec *iov = (struct iovec *)(void *)((uint8_t *)e +
-						     offsetof(struct tcmu_cmd_entry, req.iov));
+	struct iovec *iov =
+		(struct iovec *)(void *)((uint8_t *)e + offsetof(struct tcmu_cmd_entry, req.iov));
 	uint64_t map_size = sim_dev_map_size(d);
 
 	switch (m->field) {
@@ -40,7 +49,7 @@ static void mutate(struct sim_dev *d, struct tcmu_cmd_entry *e, uint32_t len, vo
 	case M_CDB_OFF:
 		e->req.cdb_off = m->val;
 		break;
-	case M_CDB_OFF_REL:	/* relative to the end of the ring */
+	case M_CDB_OFF_REL: /* relative to the end of the ring */
 		e->req.cdb_off = 128 + sim_dev_mailbox(d)->cmdr_size - m->val;
 		break;
 	case M_IOV_BASE:
@@ -49,7 +58,7 @@ static void mutate(struct sim_dev *d, struct tcmu_cmd_entry *e, uint32_t len, vo
 	case M_IOV_LEN:
 		iov[0].iov_len = (size_t)m->val;
 		break;
-	case M_IOV_BASE_REL:	/* relative to the end of the map */
+	case M_IOV_BASE_REL: /* relative to the end of the map */
 		iov[0].iov_base = (void *)(uintptr_t)(map_size - m->val);
 		break;
 	case M_VARLEN: {
@@ -74,8 +83,7 @@ static const struct mut muts[] = {
 	{ "iov_base past the map", M_IOV_BASE, 1ull << 40, HARDWARE_ERROR, 0x4400 },
 	{ "iov_len wraps around", M_IOV_LEN, ~0ull - 100, HARDWARE_ERROR, 0x4400 },
 	{ "iov runs off the map end", M_IOV_BASE_REL, 100, HARDWARE_ERROR, 0x4400 },
-	{ "variable-length CDB longer than its entry", M_VARLEN, 200, ILLEGAL_REQUEST,
-	  0x2400 },
+	{ "variable-length CDB longer than its entry", M_VARLEN, 200, ILLEGAL_REQUEST, 0x2400 },
 };
 
 static int served_ok(struct sim_dev *d)
@@ -118,11 +126,11 @@ static int t_entry_fields(void)
 		tcmulib_processing_complete(test_dev);
 		REQUIRE(sim_wait(d, id, 1000, &r) == 0, "%s: completed", m->what);
 		CHECK(r.scsi_status == SAM_STAT_CHECK_CONDITION && sense_key(r.sense) == m->key &&
-		      sense_asc(r.sense) == m->asc, "%s: status %u sense %d/%04x", m->what,
-		      r.scsi_status, sense_key(r.sense), sense_asc(r.sense));
+			      sense_asc(r.sense) == m->asc,
+		      "%s: status %u sense %d/%04x", m->what, r.scsi_status, sense_key(r.sense),
+		      sense_asc(r.sense));
 		CHECK(sim_reap(d, true) == 0, "%s: one completion only", m->what);
-		CHECK(!sim_broken(d) && sim_warnings(d) == 0, "%s: %s", m->what,
-		      sim_last_error(d));
+		CHECK(!sim_broken(d) && sim_warnings(d) == 0, "%s: %s", m->what, sim_last_error(d));
 		if (served_ok(d))
 			break;
 	}

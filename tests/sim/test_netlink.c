@@ -28,8 +28,8 @@ static int expect_reply(const char *what, int cmd, int status, uint32_t dev_id)
 	}
 	REQUIRE(sim_nl_reply(k, &r) == 0, "%s: no reply", what);
 	CHECK(r.cmd == cmd && r.status == status && r.dev_id == dev_id,
-	      "%s: reply cmd %d status %d id %u, want %d %d %u", what, r.cmd, r.status,
-	      r.dev_id, cmd, status, dev_id);
+	      "%s: reply cmd %d status %d id %u, want %d %d %u", what, r.cmd, r.status, r.dev_id,
+	      cmd, status, dev_id);
 	CHECK(sim_nl_reply(k, &r) == -EAGAIN, "%s: second reply", what);
 	return 0;
 }
@@ -67,7 +67,8 @@ static void t_lifecycle(void)
 	CHECK(!strcmp(tcmu_dev_get_dev_name(test_dev), "dev0"), "name");
 	CHECK(tcmu_dev_get_hba_id(test_dev) == 1, "hba");
 	CHECK(tcmu_dev_get_block_size(test_dev) == 512 &&
-	      tcmu_dev_get_num_lbas(test_dev) == (1ull << 30) / 512, "geometry from configfs");
+		      tcmu_dev_get_num_lbas(test_dev) == (1ull << 30) / 512,
+	      "geometry from configfs");
 
 	STEP("RECONFIG cfgstring/size/write cache reach reconfig(), status replied");
 	sim_nl_reconfig_cfg(d, "simtest/new");
@@ -76,16 +77,15 @@ static void t_lifecycle(void)
 	CHECK(!strcmp(tcmu_dev_get_cfgstring(test_dev), "simtest/new"), "new cfgstring");
 	sim_nl_reconfig_size(d, 12345678);
 	expect_reply("reconfig size", TCMU_CMD_RECONFIG_DEVICE_DONE, 0, sim_dev_id(d));
-	CHECK(test_last_cfg.type == TCMULIB_CFG_DEV_SIZE &&
-	      test_last_cfg.data.dev_size == 12345678, "size");
+	CHECK(test_last_cfg.type == TCMULIB_CFG_DEV_SIZE && test_last_cfg.data.dev_size == 12345678,
+	      "size");
 	sim_nl_reconfig_wce(d, true);
 	expect_reply("reconfig wce", TCMU_CMD_RECONFIG_DEVICE_DONE, 0, sim_dev_id(d));
 	CHECK(test_last_cfg.type == TCMULIB_CFG_WRITE_CACHE && test_last_cfg.data.write_cache,
 	      "wce");
 	test_reconfig_ret = -EOPNOTSUPP;
 	sim_nl_reconfig_cfg(d, "simtest/refused");
-	expect_reply("reconfig refused", TCMU_CMD_RECONFIG_DEVICE_DONE, -EOPNOTSUPP,
-		     sim_dev_id(d));
+	expect_reply("reconfig refused", TCMU_CMD_RECONFIG_DEVICE_DONE, -EOPNOTSUPP, sim_dev_id(d));
 	CHECK(!strcmp(tcmu_dev_get_cfgstring(test_dev), "simtest/new"), "kept cfgstring");
 	test_reconfig_ret = 0;
 	test_handler.reconfig = own_cfg_reconfig;
@@ -176,8 +176,8 @@ static void t_deferred(void)
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		STEP(i ? "deferred add failing from another thread" :
-			 "deferred add completed from another thread");
+		STEP(i ? "deferred add failing from another thread"
+		       : "deferred add completed from another thread");
 		test_handler.added = defer_added;
 		defer_next = true;
 		deferred_status = i ? -EIO : 0;
@@ -201,8 +201,7 @@ static void t_deferred(void)
 	}
 }
 
-static int send_msg(int cmd, int minor, bool devid, const char *name, int name_len,
-		    bool extra_bad)
+static int send_msg(int cmd, int minor, bool devid, const char *name, int name_len, bool extra_bad)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 	struct nlmsghdr *nlh;
@@ -215,7 +214,7 @@ static int send_msg(int cmd, int minor, bool devid, const char *name, int name_l
 		nla_put_u32(msg, TCMU_ATTR_MINOR, (uint32_t)minor);
 	if (devid)
 		nla_put_u32(msg, TCMU_ATTR_DEVICE_ID, 4242);
-	if (extra_bad)	/* a u64 attribute with 2 bytes */
+	if (extra_bad) /* a u64 attribute with 2 bytes */
 		nla_put(msg, TCMU_ATTR_DEV_SIZE, 2, "xx");
 	nlh = nlmsg_hdr(msg);
 	ret = sim_nl_raw(k, nlh, nlh->nlmsg_len);

@@ -31,8 +31,8 @@ static int run(bool old_kernel)
 	char path[1024];
 	int i;
 
-	STEP(old_kernel ? "recovery on a kernel without action files" :
-			  "recovery: block_dev=1, reset_ring=1, added(), block_dev=0");
+	STEP(old_kernel ? "recovery on a kernel without action files"
+			: "recovery: block_dev=1, reset_ring=1, added(), block_dev=0");
 	REQUIRE(sim_kernel_create(&k) == 0, "kernel");
 	REQUIRE(sim_dev_create(k, &o, &d) == 0, "dev");
 	REQUIRE(sim_dev_create(k, &other, &d2) == 0, "dev2");

@@ -12,29 +12,28 @@
 
 #include "test_util.h"
 
-#define SVC_NAME	"org.kernel.TCMUService1"
-#define HM_IFACE	SVC_NAME ".HandlerManager1"
-#define HM_PATH		"/org/kernel/TCMUService1/HandlerManager1"
+#define SVC_NAME "org.kernel.TCMUService1"
+#define HM_IFACE SVC_NAME ".HandlerManager1"
+#define HM_PATH	 "/org/kernel/TCMUService1/HandlerManager1"
 
 static GDBusConnection *stub;
 static guint stub_own_id, stub_obj_id;
 static bool stub_owned;
 static GDBusNodeInfo *stub_node;
-static char regs[16][64];		/* subtypes registered, in order */
+static char regs[16][64]; /* subtypes registered, in order */
 static int nregs;
-static int reg_without_name;		/* RegisterHandler before owning the name */
+static int reg_without_name; /* RegisterHandler before owning the name */
 
-static const char stub_xml[] =
-	"<node>"
-	" <interface name='" HM_IFACE "'>"
-	"  <method name='RegisterHandler'>"
-	"   <arg name='subtype' type='s' direction='in'/>"
-	"   <arg name='cfg_desc' type='s' direction='in'/>"
-	"   <arg name='ok' type='b' direction='out'/>"
-	"   <arg name='reason' type='s' direction='out'/>"
-	"  </method>"
-	" </interface>"
-	"</node>";
+static const char stub_xml[] = "<node>"
+			       " <interface name='" HM_IFACE "'>"
+			       "  <method name='RegisterHandler'>"
+			       "   <arg name='subtype' type='s' direction='in'/>"
+			       "   <arg name='cfg_desc' type='s' direction='in'/>"
+			       "   <arg name='ok' type='b' direction='out'/>"
+			       "   <arg name='reason' type='s' direction='out'/>"
+			       "  </method>"
+			       " </interface>"
+			       "</node>";
 
 static bool name_has_owner(const char *name)
 {
@@ -170,10 +169,14 @@ static bool one_check(const char *cfg, char **reason)
 }
 
 static struct tcmulib_handler handlers[] = {
-	{ .name = "one", .subtype = "regone", .cfg_desc = "regone/good", .check_config = one_check },
+	{ .name = "one",
+	  .subtype = "regone",
+	  .cfg_desc = "regone/good",
+	  .check_config = one_check },
 	{ .name = "two", .subtype = "regtwo", .cfg_desc = "anything" },
 };
-static struct tcmulib_handler third = { .name = "three", .subtype = "regthree",
+static struct tcmulib_handler third = { .name = "three",
+					.subtype = "regthree",
 					.cfg_desc = "late" };
 
 static bool has_reg(const char *s, int from)
@@ -206,9 +209,11 @@ int main(void)
 	g_test_dbus_up(bus);
 	setenv("DBUS_SYSTEM_BUS_ADDRESS", g_test_dbus_get_bus_address(bus), 1);
 	unsetenv("TCMU_DBUS_REGISTRATION");
-	stub = g_dbus_connection_new_for_address_sync(g_test_dbus_get_bus_address(bus),
-			G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, NULL);
+	stub = g_dbus_connection_new_for_address_sync(
+		g_test_dbus_get_bus_address(bus),
+		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+		NULL, NULL, NULL);
 	stub_node = g_dbus_node_info_new_for_xml(stub_xml, NULL);
 	if (!stub || !stub_node || sim_kernel_create(&k)) {
 		printf("FAILED: setup\n");
@@ -235,7 +240,8 @@ int main(void)
 	g_free(reason);
 	reason = NULL;
 	CHECK(check_config("regone", "regone/bad", &valid, &reason) == 0 && !valid &&
-	      !strcmp(reason, "only regone/good is good"), "regone/bad: %d %s", valid, reason);
+		      !strcmp(reason, "only regone/good is good"),
+	      "regone/bad: %d %s", valid, reason);
 	g_free(reason);
 	reason = NULL;
 	CHECK(check_config("regtwo", "regtwo/x", &valid, &reason) == 0 && valid,
@@ -254,7 +260,8 @@ int main(void)
 	want_regs = base + 3;
 	CHECK(wait_for(regs_reached, 5000), "%d re-registration(s)", nregs - base);
 	CHECK(has_reg("regone|regone/good", base) && has_reg("regtwo|anything", base) &&
-	      has_reg("regthree|late", base), "re-registrations");
+		      has_reg("regthree|late", base),
+	      "re-registrations");
 	CHECK(reg_without_name == 0, "%d RegisterHandler before the name was owned",
 	      reg_without_name);
 
@@ -288,7 +295,7 @@ int main(void)
 	usleep(50 * 1000);
 	tcmulib_close(ctx);
 	ctx = tcmulib_initialize(handlers, 2);
-	tcmulib_close(ctx);	/* immediately: the thread may still be connecting */
+	tcmulib_close(ctx); /* immediately: the thread may still be connecting */
 
 	stub_stop();
 	g_dbus_node_info_unref(stub_node);

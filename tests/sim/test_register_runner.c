@@ -14,8 +14,8 @@
 #include "test_util.h"
 #include "dbus.h"
 
-#define SVC_NAME	"org.kernel.TCMUService1"
-#define SVC_PATH	"/org/kernel/TCMUService1"
+#define SVC_NAME "org.kernel.TCMUService1"
+#define SVC_PATH "/org/kernel/TCMUService1"
 
 /* --- the daemon side that dbus.c needs (no local handlers, no devices) --- */
 
@@ -117,8 +117,8 @@ static int check_config(const char *cfg, gboolean *valid, char **reason)
 
 	v = g_dbus_connection_call_sync(client, SVC_NAME, SVC_PATH "/extsub", SVC_NAME,
 					"CheckConfig", g_variant_new("(s)", cfg),
-					G_VARIANT_TYPE("(bs)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, 5000,
-					NULL, &err);
+					G_VARIANT_TYPE("(bs)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
+					5000, NULL, &err);
 	if (!v) {
 		fprintf(stderr, "CheckConfig: %s\n", err->message);
 		g_error_free(err);
@@ -149,9 +149,11 @@ int main(void)
 	g_test_dbus_up(bus);
 	setenv("DBUS_SYSTEM_BUS_ADDRESS", g_test_dbus_get_bus_address(bus), 1);
 	unsetenv("TCMU_DBUS_REGISTRATION");
-	client = g_dbus_connection_new_for_address_sync(g_test_dbus_get_bus_address(bus),
-			G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, NULL);
+	client = g_dbus_connection_new_for_address_sync(
+		g_test_dbus_get_bus_address(bus),
+		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+		NULL, NULL, NULL);
 	if (!client || sim_kernel_create(&k)) {
 		printf("FAILED: setup\n");
 		return 1;
@@ -172,12 +174,13 @@ int main(void)
 	pthread_mutex_unlock(&ext_lock);
 
 	STEP("CheckConfig through tcmu-runner reaches the program's check_config");
-	CHECK(check_config("extsub/disk0", &valid, &reason) == 0 && valid, "valid: %d %s",
-	      valid, reason);
+	CHECK(check_config("extsub/disk0", &valid, &reason) == 0 && valid, "valid: %d %s", valid,
+	      reason);
 	g_free(reason);
 	reason = NULL;
 	CHECK(check_config("extsub/", &valid, &reason) == 0 && !valid &&
-	      !strcmp(reason, "expected extsub/<name>"), "invalid: %d %s", valid, reason);
+		      !strcmp(reason, "expected extsub/<name>"),
+	      "invalid: %d %s", valid, reason);
 	g_free(reason);
 
 	STEP("the program closes: tcmu-runner forgets the subtype");

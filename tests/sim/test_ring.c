@@ -7,14 +7,14 @@
 #include "test_util.h"
 #include "scsi_defs.h"
 
-#define RAM_SIZE	(1 << 20)
+#define RAM_SIZE (1 << 20)
 static uint8_t ram[RAM_SIZE];
 
 /* A 512-byte-block RAM disk for READ(10)/WRITE(10); sets read_len if asked. */
 static int serve(struct tcmulib_cmd *c)
 {
-	uint32_t lba = ((uint32_t)c->cdb[2] << 24) | (c->cdb[3] << 16) | (c->cdb[4] << 8) |
-		       c->cdb[5];
+	uint32_t lba =
+		((uint32_t)c->cdb[2] << 24) | (c->cdb[3] << 16) | (c->cdb[4] << 8) | c->cdb[5];
 	size_t len = (size_t)((c->cdb[7] << 8) | c->cdb[8]) * 512;
 	size_t off = (size_t)lba * 512;
 
@@ -37,7 +37,8 @@ static void teardown(struct sim_kernel *k, struct tcmulib_context *ctx)
 
 static int t_roundtrip_and_wrap(void)
 {
-	struct sim_dev_opts o = { .cfgstring = "simtest/x", .cmdr_size = 1024,
+	struct sim_dev_opts o = { .cfgstring = "simtest/x",
+				  .cmdr_size = 1024,
 				  .data_size = 256 << 10 };
 	uint8_t buf[16 * 512], *pattern;
 	struct tcmulib_cmd *cmds[16];
@@ -61,7 +62,8 @@ static int t_roundtrip_and_wrap(void)
 		for (j = 0; j < cnt; j++) {
 			memset(pattern, (i * 7 + j) & 0xff, sizeof(buf));
 			REQUIRE(sim_submit_rw10(d, true, (uint32_t)(j * 16), blocks, 512, pattern,
-						&ids[j]) == 0, "submit write %d", i);
+						&ids[j]) == 0,
+				"submit write %d", i);
 		}
 		if (sim_dev_mailbox(d)->cmd_head < old_head)
 			wraps++;
@@ -83,7 +85,8 @@ static int t_roundtrip_and_wrap(void)
 		REQUIRE(sim_wait(d, ids[0], 1000, &r) == 0, "read result");
 		memset(pattern, (i * 7) & 0xff, sizeof(buf));
 		CHECK(r.scsi_status == 0 && r.xfer_len == blocks * 512u &&
-		      !memcmp(r.data_in, pattern, r.xfer_len), "read back i=%d", i);
+			      !memcmp(r.data_in, pattern, r.xfer_len),
+		      "read back i=%d", i);
 	}
 	CHECK(wraps >= 10, "ring wrapped %u times", wraps);
 	CHECK(sim_warnings(d) == 0 && !sim_broken(d), "sim: %s", sim_last_error(d));
@@ -125,7 +128,8 @@ static int t_batching(void)
 
 static int t_order(bool oooc)
 {
-	struct sim_dev_opts o = { .cfgstring = "simtest/x", .caps_set = true,
+	struct sim_dev_opts o = { .cfgstring = "simtest/x",
+				  .caps_set = true,
 				  .caps = TCMU_MAILBOX_FLAG_CAP_READ_LEN };
 	struct tcmulib_cmd *cmds[8];
 	struct tcmulib_context *ctx;
@@ -135,8 +139,8 @@ static int t_order(bool oooc)
 	uint16_t ids[4];
 	int i, n;
 
-	STEP(oooc ? "out-of-order completion with CAP_OOOC" :
-		    "completions held in ring order without CAP_OOOC");
+	STEP(oooc ? "out-of-order completion with CAP_OOOC"
+		  : "completions held in ring order without CAP_OOOC");
 	if (oooc)
 		o.caps |= TCMU_MAILBOX_FLAG_CAP_OOOC;
 	if (test_setup(&k, &ctx, &d, &o))
@@ -159,8 +163,9 @@ static int t_order(bool oooc)
 	n = sim_reap(d, false);
 	CHECK(n == (oooc ? 1 : 4), "final reap %d", n);
 	for (i = 0; i < 4; i++) {
-		CHECK(sim_result(d, ids[i], &r) == 0 && r.scsi_status == 0 &&
-		      r.data_in && r.data_in[0] == i && r.data_in[511] == i, "cmd %d data", i);
+		CHECK(sim_result(d, ids[i], &r) == 0 && r.scsi_status == 0 && r.data_in &&
+			      r.data_in[0] == i && r.data_in[511] == i,
+		      "cmd %d data", i);
 	}
 	CHECK(sim_warnings(d) == 0 && !sim_broken(d), "sim: %s", sim_last_error(d));
 	CHECK(sim_dev_mailbox(d)->cmd_tail == sim_dev_mailbox(d)->cmd_head, "ring empty");
@@ -172,8 +177,7 @@ static uint8_t tmr_seen_type;
 static uint32_t tmr_seen_cnt;
 static uint16_t tmr_seen_ids[4];
 
-static void tmr_notify(struct tcmu_device *dev, uint8_t type, uint32_t cnt,
-		       const uint16_t *ids)
+static void tmr_notify(struct tcmu_device *dev, uint8_t type, uint32_t cnt, const uint16_t *ids)
 {
 	tmr_seen_type = type;
 	tmr_seen_cnt = cnt;
@@ -199,7 +203,8 @@ static int t_tmr(void)
 	n = test_drain(test_dev, cmds, 8);
 	CHECK(n == 2, "2 commands, got %d", n);
 	CHECK(tmr_seen_type == TCMU_TMR_ABORT_TASK && tmr_seen_cnt == 1 &&
-	      tmr_seen_ids[0] == ids[0], "tmr type %u cnt %u", tmr_seen_type, tmr_seen_cnt);
+		      tmr_seen_ids[0] == ids[0],
+	      "tmr type %u cnt %u", tmr_seen_type, tmr_seen_cnt);
 	tcmulib_command_complete(test_dev, cmds[1], TCMU_STS_OK);
 	tcmulib_command_complete(test_dev, cmds[0], TCMU_STS_OK);
 	tcmulib_processing_complete(test_dev);
@@ -215,7 +220,8 @@ static int t_tmr(void)
 
 static int t_read_len(bool cap)
 {
-	struct sim_dev_opts o = { .cfgstring = "simtest/x", .caps_set = true,
+	struct sim_dev_opts o = { .cfgstring = "simtest/x",
+				  .caps_set = true,
 				  .caps = TCMU_MAILBOX_FLAG_CAP_OOOC };
 	struct tcmulib_cmd *cmds[4];
 	struct tcmulib_context *ctx;
@@ -224,8 +230,8 @@ static int t_read_len(bool cap)
 	struct sim_dev *d;
 	uint16_t id, id2;
 
-	STEP(cap ? "READ_LEN reports a short read (and with CHECK CONDITION)" :
-		   "no READ_LEN flag without CAP_READ_LEN");
+	STEP(cap ? "READ_LEN reports a short read (and with CHECK CONDITION)"
+		 : "no READ_LEN flag without CAP_READ_LEN");
 	if (cap)
 		o.caps |= TCMU_MAILBOX_FLAG_CAP_READ_LEN;
 	if (test_setup(&k, &ctx, &d, &o))
@@ -248,8 +254,8 @@ static int t_read_len(bool cap)
 		      "valid %d xfer %u", r.read_len_valid, r.xfer_len);
 	REQUIRE(sim_wait(d, id2, 1000, &r) == 0, "result 2");
 	CHECK(r.scsi_status == SAM_STAT_CHECK_CONDITION && sense_key(r.sense) == MEDIUM_ERROR &&
-	      sense_asc(r.sense) == 0x1100, "status %u key %d asc %04x", r.scsi_status,
-	      sense_key(r.sense), sense_asc(r.sense));
+		      sense_asc(r.sense) == 0x1100,
+	      "status %u key %d asc %04x", r.scsi_status, sense_key(r.sense), sense_asc(r.sense));
 	CHECK(r.xfer_len == (cap ? 512u : 0u), "CHECK CONDITION xfer %u", r.xfer_len);
 	teardown(k, ctx);
 	return 0;
@@ -275,15 +281,15 @@ static int t_vendor_opcodes(void)
 
 		REQUIRE(sim_submit(d, &c, &id) == 0, "sub");
 		REQUIRE(test_drain(test_dev, cmds, 4) == 1, "delivered once");
-		CHECK(cmds[0]->cdb[0] == ops[i] && cmds[0]->cdb_len >= 10 &&
-		      cmds[0]->cdb_len <= 16, "op %02x cdb_len %u", ops[i], cmds[0]->cdb_len);
+		CHECK(cmds[0]->cdb[0] == ops[i] && cmds[0]->cdb_len >= 10 && cmds[0]->cdb_len <= 16,
+		      "op %02x cdb_len %u", ops[i], cmds[0]->cdb_len);
 		tcmulib_command_complete(test_dev, cmds[0], TCMU_STS_INVALID_CMD);
 		tcmulib_processing_complete(test_dev);
 		REQUIRE(sim_wait(d, id, 1000, &r) == 0, "result");
 		CHECK(r.scsi_status == SAM_STAT_CHECK_CONDITION &&
-		      sense_key(r.sense) == ILLEGAL_REQUEST && sense_asc(r.sense) == 0x2000,
-		      "op %02x: status %u sense %d/%04x", ops[i], r.scsi_status,
-		      sense_key(r.sense), sense_asc(r.sense));
+			      sense_key(r.sense) == ILLEGAL_REQUEST && sense_asc(r.sense) == 0x2000,
+		      "op %02x: status %u sense %d/%04x", ops[i], r.scsi_status, sense_key(r.sense),
+		      sense_asc(r.sense));
 		CHECK(sim_reap(d, true) == 0, "exactly one completion");
 	}
 	teardown(k, ctx);

@@ -9,9 +9,9 @@
 
 #include "test_util.h"
 
-#define NTHREADS	3
-#define TOTAL		6000
-#define QCAP		256
+#define NTHREADS 3
+#define TOTAL	 6000
+#define QCAP	 256
 
 static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t qcond = PTHREAD_COND_INITIALIZER;
@@ -55,7 +55,8 @@ static void *worker(void *arg)
 
 static int run(bool oooc)
 {
-	struct sim_dev_opts o = { .cfgstring = "simtest/x", .caps_set = true,
+	struct sim_dev_opts o = { .cfgstring = "simtest/x",
+				  .caps_set = true,
 				  .caps = oooc ? TCMU_MAILBOX_FLAG_CAP_OOOC : 0,
 				  .cmdr_size = 8192 - 128 };
 	static uint16_t lba_of[0x10000];

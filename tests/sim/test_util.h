@@ -15,7 +15,6 @@
 #include "sim.h"
 #include "libtcmu.h"
 
-
 /* The one device the tests drive, recorded by the handler's added(). */
 static struct tcmu_device *test_dev;
 static int test_added_ret;
@@ -96,9 +95,8 @@ static inline int test_setup(struct sim_kernel **k, struct tcmulib_context **ctx
 	REQUIRE(sim_nl_added(*d) == 0, "sim_nl_added");
 	REQUIRE(tcmulib_master_fd_ready(*ctx) == 0, "master_fd_ready");
 	REQUIRE(sim_nl_reply(*k, &r) == 0, "a reply");
-	REQUIRE(r.cmd == TCMU_CMD_ADDED_DEVICE_DONE && r.status == 0 &&
-		r.dev_id == sim_dev_id(*d), "reply cmd %d status %d id %u", r.cmd, r.status,
-		r.dev_id);
+	REQUIRE(r.cmd == TCMU_CMD_ADDED_DEVICE_DONE && r.status == 0 && r.dev_id == sim_dev_id(*d),
+		"reply cmd %d status %d id %u", r.cmd, r.status, r.dev_id);
 	REQUIRE(test_dev, "handler added() called");
 	return 0;
 }

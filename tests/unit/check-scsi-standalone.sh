@@ -23,7 +23,7 @@ fi
 bad=$(printf '%s\n' "$syms" | awk '$NF ~ /^tcmur_/ { print $NF }' | sort -u)
 if [ -n "$bad" ]; then
 	echo "FAIL: the SCSI engine needs daemon symbols:"
-	printf '  %s\n' $bad
+	printf '%s\n' "$bad" | sed 's/^/  /'
 	exit 1
 fi
 inc=$(grep -n '#include *"\(\.\./\)*daemon/\|#include *"daemon.h"\|#include *"dbus.h"' \

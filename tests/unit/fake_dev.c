@@ -27,13 +27,13 @@ struct tcmu_device {
 	char serial[320];
 	char cfgstring[340];
 	uint8_t *mem;
-	uint8_t *map;		/* one byte per block: 1 mapped */
+	uint8_t *map; /* one byte per block: 1 mapped */
 	struct scsi_backend_ops ops;
 	struct scsi_dev *scsi;
 	struct fake_stats stats;
 	int refs;
 	int inject_sts;
-	unsigned int inject_skip;	/* backend I/Os to let through first */
+	unsigned int inject_skip; /* backend I/Os to let through first */
 	unsigned int inject_n;
 	void *priv;
 };
@@ -87,14 +87,35 @@ void fake_dev_free(struct tcmu_device *dev)
 	free(dev);
 }
 
-struct scsi_backend_ops *fake_dev_ops(struct tcmu_device *dev) { return &dev->ops; }
-uint8_t *fake_dev_mem(struct tcmu_device *dev) { return dev->mem; }
-struct fake_stats *fake_dev_stats(struct tcmu_device *dev) { return &dev->stats; }
-struct scsi_dev *fake_dev_scsi(struct tcmu_device *dev) { return dev->scsi; }
-int fake_dev_refs(struct tcmu_device *dev) { return dev->refs; }
-bool fake_dev_mapped(struct tcmu_device *dev, uint64_t lba) { return dev->map[lba]; }
+struct scsi_backend_ops *fake_dev_ops(struct tcmu_device *dev)
+{
+	return &dev->ops;
+}
+uint8_t *fake_dev_mem(struct tcmu_device *dev)
+{
+	return dev->mem;
+}
+struct fake_stats *fake_dev_stats(struct tcmu_device *dev)
+{
+	return &dev->stats;
+}
+struct scsi_dev *fake_dev_scsi(struct tcmu_device *dev)
+{
+	return dev->scsi;
+}
+int fake_dev_refs(struct tcmu_device *dev)
+{
+	return dev->refs;
+}
+bool fake_dev_mapped(struct tcmu_device *dev, uint64_t lba)
+{
+	return dev->map[lba];
+}
 
-void fake_dev_set_wp(struct tcmu_device *dev, bool wp) { dev->wp = wp; }
+void fake_dev_set_wp(struct tcmu_device *dev, bool wp)
+{
+	dev->wp = wp;
+}
 
 void fake_dev_inject(struct tcmu_device *dev, int sts, unsigned int n)
 {
@@ -110,45 +131,120 @@ void fake_dev_inject_after(struct tcmu_device *dev, unsigned int skip, int sts, 
 
 /* --- libtcmu accessors ------------------------------------------------ */
 
-char *tcmu_dev_get_cfgstring(struct tcmu_device *dev) { return dev->cfgstring; }
-void tcmu_dev_set_num_lbas(struct tcmu_device *dev, uint64_t n) { dev->num_lbas = n; }
-uint64_t tcmu_dev_get_num_lbas(struct tcmu_device *dev) { return dev->num_lbas; }
-void tcmu_dev_set_block_size(struct tcmu_device *dev, uint32_t b) { dev->block_size = b; }
-uint32_t tcmu_dev_get_block_size(struct tcmu_device *dev) { return dev->block_size; }
-void tcmu_dev_set_max_xfer_len(struct tcmu_device *dev, uint32_t l) { dev->max_xfer_len = l; }
-uint32_t tcmu_dev_get_max_xfer_len(struct tcmu_device *dev) { return dev->max_xfer_len; }
+char *tcmu_dev_get_cfgstring(struct tcmu_device *dev)
+{
+	return dev->cfgstring;
+}
+void tcmu_dev_set_num_lbas(struct tcmu_device *dev, uint64_t n)
+{
+	dev->num_lbas = n;
+}
+uint64_t tcmu_dev_get_num_lbas(struct tcmu_device *dev)
+{
+	return dev->num_lbas;
+}
+void tcmu_dev_set_block_size(struct tcmu_device *dev, uint32_t b)
+{
+	dev->block_size = b;
+}
+uint32_t tcmu_dev_get_block_size(struct tcmu_device *dev)
+{
+	return dev->block_size;
+}
+void tcmu_dev_set_max_xfer_len(struct tcmu_device *dev, uint32_t l)
+{
+	dev->max_xfer_len = l;
+}
+uint32_t tcmu_dev_get_max_xfer_len(struct tcmu_device *dev)
+{
+	return dev->max_xfer_len;
+}
 void tcmu_dev_set_opt_xcopy_rw_len(struct tcmu_device *dev, uint32_t l)
 {
 	dev->opt_xcopy_rw_len = l;
 }
-uint32_t tcmu_dev_get_opt_xcopy_rw_len(struct tcmu_device *dev) { return dev->opt_xcopy_rw_len; }
-void tcmu_dev_set_max_unmap_len(struct tcmu_device *dev, uint32_t l) { dev->max_unmap_len = l; }
-uint32_t tcmu_dev_get_max_unmap_len(struct tcmu_device *dev) { return dev->max_unmap_len; }
+uint32_t tcmu_dev_get_opt_xcopy_rw_len(struct tcmu_device *dev)
+{
+	return dev->opt_xcopy_rw_len;
+}
+void tcmu_dev_set_max_unmap_len(struct tcmu_device *dev, uint32_t l)
+{
+	dev->max_unmap_len = l;
+}
+uint32_t tcmu_dev_get_max_unmap_len(struct tcmu_device *dev)
+{
+	return dev->max_unmap_len;
+}
 void tcmu_dev_set_opt_unmap_gran(struct tcmu_device *dev, uint32_t l, bool split)
 {
 	dev->opt_unmap_gran = l;
 }
-uint32_t tcmu_dev_get_opt_unmap_gran(struct tcmu_device *dev) { return dev->opt_unmap_gran; }
+uint32_t tcmu_dev_get_opt_unmap_gran(struct tcmu_device *dev)
+{
+	return dev->opt_unmap_gran;
+}
 void tcmu_dev_set_unmap_gran_align(struct tcmu_device *dev, uint32_t l)
 {
 	dev->unmap_gran_align = l;
 }
-uint32_t tcmu_dev_get_unmap_gran_align(struct tcmu_device *dev) { return dev->unmap_gran_align; }
-void tcmu_dev_set_write_cache_enabled(struct tcmu_device *dev, bool e) { dev->wce = e; }
-bool tcmu_dev_get_write_cache_enabled(struct tcmu_device *dev) { return dev->wce; }
-void tcmu_dev_set_solid_state_media(struct tcmu_device *dev, bool s) { dev->solid_state = s; }
-bool tcmu_dev_get_solid_state_media(struct tcmu_device *dev) { return dev->solid_state; }
-void tcmu_dev_set_unmap_enabled(struct tcmu_device *dev, bool e) { dev->unmap_enabled = e; }
-bool tcmu_dev_get_unmap_enabled(struct tcmu_device *dev) { return dev->unmap_enabled; }
-void tcmu_dev_set_write_protect_enabled(struct tcmu_device *dev, bool e) { dev->wp = e; }
-bool tcmu_dev_get_write_protect_enabled(struct tcmu_device *dev) { return dev->wp; }
-void tcmu_dev_set_private(struct tcmu_device *dev, void *priv) { dev->priv = priv; }
-void *tcmu_dev_get_private(struct tcmu_device *dev) { return dev->priv; }
+uint32_t tcmu_dev_get_unmap_gran_align(struct tcmu_device *dev)
+{
+	return dev->unmap_gran_align;
+}
+void tcmu_dev_set_write_cache_enabled(struct tcmu_device *dev, bool e)
+{
+	dev->wce = e;
+}
+bool tcmu_dev_get_write_cache_enabled(struct tcmu_device *dev)
+{
+	return dev->wce;
+}
+void tcmu_dev_set_solid_state_media(struct tcmu_device *dev, bool s)
+{
+	dev->solid_state = s;
+}
+bool tcmu_dev_get_solid_state_media(struct tcmu_device *dev)
+{
+	return dev->solid_state;
+}
+void tcmu_dev_set_unmap_enabled(struct tcmu_device *dev, bool e)
+{
+	dev->unmap_enabled = e;
+}
+bool tcmu_dev_get_unmap_enabled(struct tcmu_device *dev)
+{
+	return dev->unmap_enabled;
+}
+void tcmu_dev_set_write_protect_enabled(struct tcmu_device *dev, bool e)
+{
+	dev->wp = e;
+}
+bool tcmu_dev_get_write_protect_enabled(struct tcmu_device *dev)
+{
+	return dev->wp;
+}
+void tcmu_dev_set_private(struct tcmu_device *dev, void *priv)
+{
+	dev->priv = priv;
+}
+void *tcmu_dev_get_private(struct tcmu_device *dev)
+{
+	return dev->priv;
+}
 
 /* configfs: <fake_cfgfs_root>/core/user_1/<serial> */
-const char *tcmu_cfgfs_root(void) { return fake_cfgfs_root; }
-unsigned int tcmu_dev_get_hba_id(struct tcmu_device *dev) { return 1; }
-const char *tcmu_dev_get_dev_name(struct tcmu_device *dev) { return dev->serial; }
+const char *tcmu_cfgfs_root(void)
+{
+	return fake_cfgfs_root;
+}
+unsigned int tcmu_dev_get_hba_id(struct tcmu_device *dev)
+{
+	return 1;
+}
+const char *tcmu_dev_get_dev_name(struct tcmu_device *dev)
+{
+	return dev->serial;
+}
 
 /* The test tree holds regular files: stdio is enough. */
 ssize_t tcmu_cfgfs_read_file(const char *path, char *buf, size_t len)
@@ -269,8 +365,7 @@ static int ram_unmap(void *be, uint64_t off, uint64_t len)
 	return TCMU_STS_OK;
 }
 
-static int ram_writesame(void *be, uint64_t off, uint64_t len, struct iovec *iov,
-			 size_t iov_cnt)
+static int ram_writesame(void *be, uint64_t off, uint64_t len, struct iovec *iov, size_t iov_cnt)
 {
 	struct tcmu_device *dev = be;
 	uint64_t i;

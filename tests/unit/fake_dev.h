@@ -21,7 +21,7 @@ struct fake_stats {
 
 /* Sense of the last command, decoded from fixed format. */
 struct fake_result {
-	int status;		/* SCSI status */
+	int status; /* SCSI status */
 	uint8_t sense[TCMU_SENSE_BUFFERSIZE];
 	uint8_t key, asc, ascq;
 	bool read_len_valid;

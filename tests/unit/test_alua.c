@@ -16,18 +16,18 @@
 #include "engine_priv.h"
 #include "fake_dev.h"
 
-#define SERIAL	"aluadev"
-#define WWN	"naa.5001405aaaaaaaaa"
+#define SERIAL "aluadev"
+#define WWN    "naa.5001405aaaaaaaaa"
 
 static char root[256];
 static uint8_t buf[4096];
 static struct fake_result res;
 
-#define EXPECT_SENSE(k, a)                                 \
-	do {                                               \
-		CHECK_EQ(res.status, SAM_STAT_CHECK_CONDITION); \
-		CHECK_EQ(res.key, (k));                    \
-		CHECK_EQ((res.asc << 8) | res.ascq, (a));  \
+#define EXPECT_SENSE(k, a)                                                                         \
+	do {                                                                                       \
+		CHECK_EQ(res.status, SAM_STAT_CHECK_CONDITION);                                    \
+		CHECK_EQ(res.key, (k));                                                            \
+		CHECK_EQ((res.asc << 8) | res.ascq, (a));                                          \
 	} while (0)
 
 static void mkdirs(const char *rel)
@@ -83,7 +83,11 @@ static void make_group(const char *name, const char *id, const char *state, cons
 
 	snprintf(dir, sizeof(dir), "core/user_1/" SERIAL "/alua/%s", name);
 	mkdirs(dir);
-#define P(f, v) do { snprintf(rel, sizeof(rel), "%s/%s", dir, f); put(rel, v); } while (0)
+#define P(f, v)                                                                                    \
+	do {                                                                                       \
+		snprintf(rel, sizeof(rel), "%s/%s", dir, f);                                       \
+		put(rel, v);                                                                       \
+	} while (0)
 	P("tg_pt_gp_id", id);
 	P("alua_access_state", state);
 	P("alua_access_status", "None\n");
@@ -108,11 +112,9 @@ static void make_port(const char *tpgt, const char *rtpi, const char *enable)
 
 	snprintf(rel, sizeof(rel), "loopback/" WWN "/%s/lun/lun_0/statistics/scsi_port", tpgt);
 	mkdirs(rel);
-	snprintf(rel, sizeof(rel), "loopback/" WWN "/%s/lun/lun_0/statistics/scsi_port/indx",
-		 tpgt);
+	snprintf(rel, sizeof(rel), "loopback/" WWN "/%s/lun/lun_0/statistics/scsi_port/indx", tpgt);
 	put(rel, rtpi);
-	snprintf(rel, sizeof(rel), "loopback/" WWN "/%s/lun/lun_0/statistics/scsi_transport",
-		 tpgt);
+	snprintf(rel, sizeof(rel), "loopback/" WWN "/%s/lun/lun_0/statistics/scsi_transport", tpgt);
 	mkdirs(rel);
 	snprintf(rel, sizeof(rel),
 		 "loopback/" WWN "/%s/lun/lun_0/statistics/scsi_transport/proto_id", tpgt);
@@ -130,11 +132,10 @@ static void build_tree(void)
 	make_group("grp_a", "17\n", "0\n", "Implicit and Explicit\n", "1\n",
 		   "loopback/" WWN "/tpgt_1/lun_0\n");
 	/* Its only port is disabled: never the local group.  No Standby. */
-	make_group("grp_b", "20\n", "1\n", "Explicit\n", "0\n",
-		   "loopback/" WWN "/tpgt_2/lun_0\n");
+	make_group("grp_b", "20\n", "1\n", "Explicit\n", "0\n", "loopback/" WWN "/tpgt_2/lun_0\n");
 	/* Garbled: skipped. */
 	make_group("grp_bad", "not-a-number\n", "0\n", "None\n", "1\n", "");
-	make_port("tpgt_1", "3\n", NULL);	/* tcm_loop: no enable file */
+	make_port("tpgt_1", "3\n", NULL); /* tcm_loop: no enable file */
 	make_port("tpgt_2", "4\n", "0\n");
 	make_port("tpgt_3", "5\n", "1\n");
 	/* The kernel's format: each member line ends with "\n\0". */
@@ -257,8 +258,16 @@ static void test_alua(void)
 {
 	struct tcmu_device *dev;
 	const uint8_t *d;
-	uint8_t rsoc[12] = { MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPERATION_CODES, 0x02,
-			     MAINTENANCE_IN, 0, MI_REPORT_TARGET_PGS, 0, 0, 0, 64 };
+	uint8_t rsoc[12] = { MAINTENANCE_IN,
+			     MI_REPORT_SUPPORTED_OPERATION_CODES,
+			     0x02,
+			     MAINTENANCE_IN,
+			     0,
+			     MI_REPORT_TARGET_PGS,
+			     0,
+			     0,
+			     0,
+			     64 };
 
 	build_tree();
 	dev = fake_dev_new(64, 512, SERIAL);
@@ -271,12 +280,12 @@ static void test_alua(void)
 	STEP("VPD 0x83: relative port, port group and port name designators");
 	inquiry(dev, true, 0x83, 1024);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
-	CHECK(find_desig(3, false) != NULL);	/* the NAA designator is still there */
+	CHECK(find_desig(3, false) != NULL); /* the NAA designator is still there */
 	d = find_desig(4, true);
 	CHECK(d != NULL);
 	if (d) {
-		CHECK_EQ(d[0], 0x61);	/* SAS protocol id, binary */
-		CHECK_EQ(d[1], 0x94);	/* PIV, target port, type 4 */
+		CHECK_EQ(d[0], 0x61); /* SAS protocol id, binary */
+		CHECK_EQ(d[1], 0x94); /* PIV, target port, type 4 */
 		CHECK_EQ(scsi_get_be16(&d[6]), 3);
 	}
 	d = find_desig(5, true);
@@ -286,7 +295,7 @@ static void test_alua(void)
 	d = find_desig(8, true);
 	CHECK(d != NULL);
 	if (d) {
-		CHECK_EQ(d[0] & 0x0f, 3);	/* UTF-8 */
+		CHECK_EQ(d[0] & 0x0f, 3); /* UTF-8 */
 		CHECK_EQ(d[3] % 4, 0);
 		CHECK(!strcmp((const char *)&d[4], WWN ",t,0x0001"));
 	}
@@ -338,13 +347,13 @@ static void test_alua(void)
 	STEP("STPG errors: unknown group, unsupported states");
 	stpg(dev, ALUA_AO, 99);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
-	stpg(dev, ALUA_STANDBY, 20);	/* grp_b has no S_SUP */
+	stpg(dev, ALUA_STANDBY, 20); /* grp_b has no S_SUP */
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
 	stpg(dev, ALUA_TRANSITIONING, 17);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
 	stpg(dev, ALUA_LBA_DEPENDENT, 17);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
-	read10(dev);	/* still standby */
+	read10(dev); /* still standby */
 	EXPECT_SENSE(NOT_READY, ASC_PORT_IN_STANDBY);
 
 	STEP("back to active/optimized");
@@ -361,13 +370,13 @@ static void test_alua(void)
 	rtpg(dev, 0, 512, 512);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	stpg(dev, ALUA_AO, 17);
-	stpg(dev, ALUA_OFFLINE, 3);	/* relative port 3 */
+	stpg(dev, ALUA_OFFLINE, 3); /* relative port 3 */
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	read10(dev);
 	EXPECT_SENSE(NOT_READY, ASC_ALUA_OFFLINE);
 	inquiry(dev, false, 0, 96);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
-	stpg(dev, ALUA_OFFLINE, 77);	/* no such port */
+	stpg(dev, ALUA_OFFLINE, 77); /* no such port */
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
 	stpg(dev, ALUA_AO, 17);
 	read10(dev);
@@ -385,7 +394,7 @@ static void test_alua(void)
 
 	STEP("state changed in configfs is seen on the next INQUIRY");
 	put("core/user_1/" SERIAL "/alua/grp_a/alua_access_state", "2\n");
-	read10(dev);	/* cached: still active */
+	read10(dev); /* cached: still active */
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	inquiry(dev, false, 0, 96);
 	read10(dev);
@@ -405,7 +414,7 @@ int main(void)
 	}
 	test_no_alua();
 	fake_cfgfs_root = root;
-	test_no_alua();		/* the tree exists but has no groups for "plain" */
+	test_no_alua(); /* the tree exists but has no groups for "plain" */
 	test_alua();
 	rm_tree();
 	if (fake_internal_errors)

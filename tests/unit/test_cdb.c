@@ -27,7 +27,7 @@ int main(void)
 	STEP("READ(6): 21-bit LBA, 0 blocks means 256");
 	memset(cdb, 0, sizeof(cdb));
 	cdb[0] = READ_6;
-	cdb[1] = 0xff;	/* upper 3 bits are not LBA */
+	cdb[1] = 0xff; /* upper 3 bits are not LBA */
 	cdb[2] = 0x34;
 	cdb[3] = 0x56;
 	CHECK_EQ(tcmu_cdb_get_lba(cdb), 0x1f3456);

@@ -52,8 +52,8 @@ static void test_inquiry(struct tcmu_device *dev)
 	CHECK_EQ(data[4], 91);
 	CHECK(!memcmp(&data[8], "LIO-ORG ", 8));
 	CHECK(!memcmp(&data[16], "TCMU device     ", 16));
-	CHECK_EQ(scsi_get_be16(&data[60]), 0x0460);	/* SPC-4 descriptor */
-	CHECK(all_zero(&data[96], 255 - 96));		/* padding, not stale */
+	CHECK_EQ(scsi_get_be16(&data[60]), 0x0460); /* SPC-4 descriptor */
+	CHECK(all_zero(&data[96], 255 - 96));	    /* padding, not stale */
 
 	STEP("allocation length honoured, the rest zeroed");
 	CHECK_EQ(inquiry(dev, 0, 0, 5, 64), TCMU_STS_OK);
@@ -107,9 +107,9 @@ static void test_inquiry(struct tcmu_device *dev)
 		serial[300] = '\0';
 		big = fake_dev_new(8, 512, serial);
 		CHECK_EQ(inquiry(big, 1, 0x83, 1024, 1024), TCMU_STS_OK);
-		CHECK_EQ(data[7], 255);		/* T10 designator: 8 + 247 */
+		CHECK_EQ(data[7], 255); /* T10 designator: 8 + 247 */
 		d = &data[4 + 4 + 255];
-		CHECK_EQ(d[1] & 0x0f, 3);	/* NAA follows */
+		CHECK_EQ(d[1] & 0x0f, 3); /* NAA follows */
 		CHECK_EQ(inquiry(big, 1, 0x80, 1024, 1024), TCMU_STS_OK);
 		CHECK_EQ(data[3], 254);
 		fake_dev_free(big);
@@ -118,17 +118,17 @@ static void test_inquiry(struct tcmu_device *dev)
 	STEP("VPD B0: block limits");
 	CHECK_EQ(inquiry(dev, 1, 0xb0, 255, 255), TCMU_STS_OK);
 	CHECK_EQ(scsi_get_be16(&data[2]), 0x3c);
-	CHECK_EQ(data[4] & 1, 1);		/* WSNZ */
-	CHECK_EQ(data[5], 1);			/* max CAW */
+	CHECK_EQ(data[4] & 1, 1); /* WSNZ */
+	CHECK_EQ(data[5], 1);	  /* max CAW */
 	CHECK_EQ(scsi_get_be32(&data[8]), 128);
-	CHECK_EQ(scsi_get_be32(&data[20]), 0);	/* no unmap: no limits */
+	CHECK_EQ(scsi_get_be32(&data[20]), 0); /* no unmap: no limits */
 	CHECK(all_zero(&data[64], 255 - 64));
 	tcmu_dev_set_unmap_enabled(dev, true);
 	tcmu_dev_set_max_unmap_len(dev, 8192);
 	CHECK_EQ(inquiry(dev, 1, 0xb0, 255, 255), TCMU_STS_OK);
 	CHECK_EQ(scsi_get_be32(&data[20]), 8192);
 	CHECK_EQ(scsi_get_be32(&data[24]), SCSI_DEF_MAX_UNMAP_DESC);
-	tcmu_dev_set_max_unmap_len(dev, 0xffffff);	/* libiscsi: <= 1 Mi */
+	tcmu_dev_set_max_unmap_len(dev, 0xffffff); /* libiscsi: <= 1 Mi */
 	CHECK_EQ(inquiry(dev, 1, 0xb0, 255, 255), TCMU_STS_OK);
 	CHECK_EQ(scsi_get_be32(&data[20]), 1024 * 1024);
 
@@ -160,7 +160,7 @@ static void test_capacity(void)
 	CHECK_EQ(scsi_get_be32(&data[4]), 512);
 	CHECK_EQ(tcmu_emulate_read_capacity_10(1ull << 33, 4096, cdb10, iov, 2), TCMU_STS_OK);
 	CHECK_EQ(scsi_get_be32(&data[0]), 0xffffffff);
-	cdb10[5] = 1;	/* LBA without PMI */
+	cdb10[5] = 1; /* LBA without PMI */
 	CHECK_EQ(tcmu_emulate_read_capacity_10(1000, 512, cdb10, iov, 2), TCMU_STS_INVALID_CDB);
 
 	STEP("READ CAPACITY(16) with every short allocation length");
@@ -207,7 +207,7 @@ static void test_mode(struct tcmu_device *dev)
 	CHECK_EQ(scsi_get_be24(&data[9]), 512);
 	CHECK_EQ(data[12], 0x01);
 	CHECK_EQ(data[24], 0x08);
-	CHECK_EQ(data[26] & 0x04, 0x04);	/* WCE */
+	CHECK_EQ(data[26] & 0x04, 0x04); /* WCE */
 	CHECK_EQ(data[44], 0x0a);
 	CHECK(all_zero(&data[56], 255 - 56));
 
@@ -260,10 +260,10 @@ static void test_mode(struct tcmu_device *dev)
 	data[6] &= ~0x04;
 	CHECK_EQ(tcmu_emulate_mode_select(dev, cdb, iov, 2), TCMU_STS_INVALID_PARAM_LIST);
 	memcpy(data, page, 24);
-	data[5] = 0x13;	/* wrong page length */
+	data[5] = 0x13; /* wrong page length */
 	CHECK_EQ(tcmu_emulate_mode_select(dev, cdb, iov, 2), TCMU_STS_INVALID_PARAM_LIST);
 	memcpy(data, page, 24);
-	cdb[4] = 20;	/* page cut short */
+	cdb[4] = 20; /* page cut short */
 	CHECK_EQ(tcmu_emulate_mode_select(dev, cdb, iov, 2), TCMU_STS_INVALID_PARAM_LIST_LEN);
 	cdb[4] = 2;
 	CHECK_EQ(tcmu_emulate_mode_select(dev, cdb, iov, 2), TCMU_STS_INVALID_PARAM_LIST_LEN);
@@ -295,13 +295,13 @@ static void test_misc(struct tcmu_device *dev)
 
 	STEP("START STOP UNIT and TEST UNIT READY");
 	CHECK_EQ(tcmu_emulate_start_stop(dev, cdb), TCMU_STS_OK);
-	cdb[4] = 0x03;	/* LOEJ + START */
+	cdb[4] = 0x03; /* LOEJ + START */
 	CHECK_EQ(tcmu_emulate_start_stop(dev, cdb), TCMU_STS_OK);
-	cdb[4] = 0x00;	/* stop */
+	cdb[4] = 0x00; /* stop */
 	CHECK_EQ(tcmu_emulate_start_stop(dev, cdb), TCMU_STS_OK);
-	cdb[4] = 0x50;	/* reserved power condition */
+	cdb[4] = 0x50; /* reserved power condition */
 	CHECK_EQ(tcmu_emulate_start_stop(dev, cdb), TCMU_STS_INVALID_CDB);
-	cdb[4] = 0x20;	/* IDLE */
+	cdb[4] = 0x20; /* IDLE */
 	CHECK_EQ(tcmu_emulate_start_stop(dev, cdb), TCMU_STS_OK);
 	cdb[0] = TEST_UNIT_READY;
 	CHECK_EQ(tcmu_emulate_test_unit_ready(cdb, iov, 0), TCMU_STS_OK);

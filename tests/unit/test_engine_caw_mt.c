@@ -10,9 +10,9 @@
 #include "../check.h"
 #include "fake_dev.h"
 
-#define BS		512
-#define THREADS		4
-#define ROUNDS		400
+#define BS	512
+#define THREADS 4
+#define ROUNDS	400
 
 static struct tcmu_device *dev;
 

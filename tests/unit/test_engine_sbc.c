@@ -9,19 +9,19 @@
 #include "../check.h"
 #include "fake_dev.h"
 
-#define NBLK	2048
-#define BS	512
+#define NBLK 2048
+#define BS   512
 
 static uint8_t buf[1 << 20];
 static struct fake_result res;
 static struct tcmu_device *dev;
 static uint8_t *mem;
 
-#define EXPECT_SENSE(k, a)                                 \
-	do {                                               \
-		CHECK_EQ(res.status, SAM_STAT_CHECK_CONDITION); \
-		CHECK_EQ(res.key, (k));                    \
-		CHECK_EQ((res.asc << 8) | res.ascq, (a));  \
+#define EXPECT_SENSE(k, a)                                                                         \
+	do {                                                                                       \
+		CHECK_EQ(res.status, SAM_STAT_CHECK_CONDITION);                                    \
+		CHECK_EQ(res.key, (k));                                                            \
+		CHECK_EQ((res.asc << 8) | res.ascq, (a));                                          \
 	} while (0)
 #define EXPECT_GOOD() CHECK_EQ(res.status, SAM_STAT_GOOD)
 
@@ -107,7 +107,7 @@ static void test_rw(void)
 	STEP("transfer length vs Data-Out/Data-In size (iSCSI over/underflow)");
 	memset(mem + 20 * BS, 0, 2 * BS);
 	memset(buf, 0x61, 2 * BS);
-	cmd10(WRITE_10, 0, 20, 2, BS + 100);	/* one whole block fits */
+	cmd10(WRITE_10, 0, 20, 2, BS + 100); /* one whole block fits */
 	EXPECT_GOOD();
 	CHECK(mem[20 * BS + BS - 1] == 0x61 && mem[21 * BS + 99] == 0x61);
 	CHECK(mem[21 * BS + 100] == 0);
@@ -115,17 +115,17 @@ static void test_rw(void)
 	EXPECT_GOOD();
 	CHECK_EQ(res.cls, SCSI_CLASS_DONE);
 	memset(buf, 0, 2 * BS);
-	cmd10(READ_10, 0, 20, 1, 100);		/* EDTL 100 < one block */
+	cmd10(READ_10, 0, 20, 1, 100); /* EDTL 100 < one block */
 	EXPECT_GOOD();
 	CHECK_EQ(res.cls, SCSI_CLASS_SLOW);
 	CHECK(buf[0] == 0x61 && buf[99] == 0x61);
 	CHECK(!res.read_len_valid || res.read_len == 100);
 	memset(buf, 0, 2 * BS);
-	cmd16(READ_16, 0, 20, 2, BS + 7);	/* a block and a bit */
+	cmd16(READ_16, 0, 20, 2, BS + 7); /* a block and a bit */
 	EXPECT_GOOD();
 	CHECK(buf[BS - 1] == 0x61 && buf[BS + 6] == 0x61 && buf[BS + 7] == 0);
 	memset(buf, 0x62, 2 * BS);
-	cmd10(WRITE_10, 0, 20, 2, BS + 200);	/* partial block merged */
+	cmd10(WRITE_10, 0, 20, 2, BS + 200); /* partial block merged */
 	EXPECT_GOOD();
 	CHECK(mem[20 * BS] == 0x62 && mem[21 * BS + 199] == 0x62);
 	CHECK(mem[21 * BS + 200] == 0);
@@ -145,20 +145,20 @@ static void test_rw(void)
 	 * completes without it (docs/scsi-engine.md, "Residuals").
 	 */
 	STEP("READ_LEN only for a Data-In buffer longer than the data");
-	cmd10(READ_10, 0, 0, 2, 2 * BS);	/* exact */
+	cmd10(READ_10, 0, 0, 2, 2 * BS); /* exact */
 	EXPECT_GOOD();
 	CHECK_EQ(res.cls, SCSI_CLASS_READ);
 	CHECK(!res.read_len_valid);
-	cmd16(READ_16, 0, 0, 2, BS);		/* overflow, whole blocks */
+	cmd16(READ_16, 0, 0, 2, BS); /* overflow, whole blocks */
 	EXPECT_GOOD();
 	CHECK(!res.read_len_valid);
-	cmd10(READ_10, 0, 0, 1, 200);		/* overflow inside a block */
+	cmd10(READ_10, 0, 0, 1, 200); /* overflow inside a block */
 	EXPECT_GOOD();
 	CHECK(!res.read_len_valid);
-	cmd10(READ_10, 0, 0, 1, 0);		/* overflow, no buffer */
+	cmd10(READ_10, 0, 0, 1, 0); /* overflow, no buffer */
 	EXPECT_GOOD();
 	CHECK(!res.read_len_valid);
-	cmd10(READ_10, 0, 0, 0, BS);		/* underflow: nothing to read */
+	cmd10(READ_10, 0, 0, 0, BS); /* underflow: nothing to read */
 	EXPECT_GOOD();
 	CHECK(res.read_len_valid && res.read_len == 0);
 }
@@ -216,9 +216,9 @@ static void test_verify(void)
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 	cmd10(VERIFY, 0x02, NBLK - 1, 2, 2 * BS);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
-	cmd10(VERIFY, 0x06, 100, 8, BS - 1);	/* BYTCHK 3 needs one block */
+	cmd10(VERIFY, 0x06, 100, 8, BS - 1); /* BYTCHK 3 needs one block */
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
-	cmd10(VERIFY, 0x20, 0, 1, 0);	/* VRPROTECT */
+	cmd10(VERIFY, 0x20, 0, 1, 0); /* VRPROTECT */
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 	cmd10(VERIFY, 0x02, NBLK, 0, 0);
 	EXPECT_GOOD();
@@ -235,18 +235,18 @@ static void test_verify(void)
 	CHECK_EQ(mem[200 * BS], 0x5a);
 	CHECK_EQ(mem[204 * BS - 1], 0x5a);
 	memset(buf, 0x5b, 4 * BS);
-	cmd12(WRITE_VERIFY_12, 0, 200, 4, 2 * BS);	/* overflow: two blocks */
+	cmd12(WRITE_VERIFY_12, 0, 200, 4, 2 * BS); /* overflow: two blocks */
 	EXPECT_GOOD();
 	CHECK(mem[201 * BS] == 0x5b && mem[202 * BS] == 0x5a);
 	cmd10(WRITE_VERIFY, 0x02, 200, 1, 0);
 	EXPECT_GOOD();
 	memset(buf, 0x5c, 4 * BS);
-	cmd16(WRITE_VERIFY_16, 0x02, 200, 2, 300);	/* partial block merged */
+	cmd16(WRITE_VERIFY_16, 0x02, 200, 2, 300); /* partial block merged */
 	EXPECT_GOOD();
 	CHECK(mem[200 * BS + 299] == 0x5c && mem[200 * BS + 300] == 0x5b);
 	cmd16(WRITE_VERIFY_16, 0, NBLK, 1, BS);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
-	cmd16(WRITE_VERIFY_16, 0x04, 0, 1, BS);	/* bit 2 is not BYTCHK here */
+	cmd16(WRITE_VERIFY_16, 0x04, 0, 1, BS); /* bit 2 is not BYTCHK here */
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 }
 
@@ -310,15 +310,15 @@ static void test_caw(void)
 	caw(0, 300, 1, 2 * BS);
 	EXPECT_SENSE(MISCOMPARE, ASC_MISCOMPARE_DURING_VERIFY_OPERATION);
 	CHECK_EQ(fake_dev_stats(dev)->caws, 2);
-	CHECK_EQ(res.sense[0], 0xf0);	/* offset found by reading back */
+	CHECK_EQ(res.sense[0], 0xf0); /* offset found by reading back */
 	CHECK_EQ(scsi_get_be32(&res.sense[3]), 100);
 	ops->caw = NULL;
 }
 
 static int ws(bool sixteen, uint8_t b1, uint64_t lba, uint32_t nr, size_t len)
 {
-	return sixteen ? cmd16(WRITE_SAME_16, b1, lba, nr, len) :
-			 cmd10(WRITE_SAME, b1, (uint32_t)lba, (uint16_t)nr, len);
+	return sixteen ? cmd16(WRITE_SAME_16, b1, lba, nr, len)
+		       : cmd10(WRITE_SAME, b1, (uint32_t)lba, (uint16_t)nr, len);
 }
 
 static void test_write_same(void)
@@ -369,9 +369,9 @@ static void test_write_same(void)
 	ops->writesame = NULL;
 
 	STEP("WRITE SAME errors");
-	ws(false, 0, 0, 0, BS);		/* WSNZ */
+	ws(false, 0, 0, 0, BS); /* WSNZ */
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
-	ws(false, 0x10, 0, 1, BS);	/* ANCHOR */
+	ws(false, 0x10, 0, 1, BS); /* ANCHOR */
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 	ws(false, 0x18, 0, 1, BS);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
@@ -383,7 +383,7 @@ static void test_write_same(void)
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
 	ws(false, 0, 0x80000000u, 1, BS);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
-	ws(true, 0x04, 0, 1, BS);	/* obsolete LBDATA */
+	ws(true, 0x04, 0, 1, BS); /* obsolete LBDATA */
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 	fake_dev_inject(dev, TCMU_STS_WR_ERR, 1);
 	ws(false, 0, 0, 1, BS);
@@ -395,14 +395,13 @@ static void test_write_same(void)
 		memset(buf, 0, BS);
 		ws(false, 0x08, 0, 1, BS);
 		EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
-		ws(true, 0x01, 0, 1, 0);	/* NDOB alone still works */
+		ws(true, 0x01, 0, 1, 0); /* NDOB alone still works */
 		EXPECT_GOOD();
 		ops->unmap = fake_ram_ops.unmap;
 	}
 }
 
-static int unmap(uint8_t b1, size_t ndesc, const uint64_t *lba, const uint32_t *nr,
-		 size_t list_len)
+static int unmap(uint8_t b1, size_t ndesc, const uint64_t *lba, const uint32_t *nr, size_t list_len)
 {
 	uint8_t cdb[10] = { UNMAP, b1 };
 	size_t i;
@@ -467,7 +466,7 @@ static void test_unmap(void)
 		uint8_t cdb[10] = { UNMAP, 0, 0, 0, 0, 0, 0, 0, 24, 0 };
 
 		memset(buf, 0, 24);
-		scsi_put_be16(&buf[2], 32);	/* claims more than sent */
+		scsi_put_be16(&buf[2], 32); /* claims more than sent */
 		fake_exec(dev, cdb, buf, 24, &res);
 		EXPECT_SENSE(ILLEGAL_REQUEST, ASC_PARAMETER_LIST_LENGTH_ERROR);
 	}
@@ -499,13 +498,13 @@ static void test_unmap(void)
 	fake_dev_inject_after(dev, 1, TCMU_STS_HW_ERR, 1);
 	unmap(0, 3, lba, nr, 8 + 16 * 3);
 	EXPECT_SENSE(HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
-	CHECK_EQ(fake_dev_stats(dev)->unmaps, i + 2);	/* the third never sent */
+	CHECK_EQ(fake_dev_stats(dev)->unmaps, i + 2); /* the third never sent */
 	CHECK(!fake_dev_mapped(dev, 100) && !fake_dev_mapped(dev, 109));
 	CHECK(fake_dev_mapped(dev, 110) && fake_dev_mapped(dev, 119));
 	CHECK(fake_dev_mapped(dev, 120) && fake_dev_mapped(dev, 129));
 	CHECK_EQ(mem[100 * BS], 0);
 	CHECK_EQ(mem[110 * BS], 0x11);
-	unmap(0, 3, lba, nr, 8 + 16 * 3);	/* a retry completes it */
+	unmap(0, 3, lba, nr, 8 + 16 * 3); /* a retry completes it */
 	EXPECT_GOOD();
 	CHECK(!fake_dev_mapped(dev, 110) && !fake_dev_mapped(dev, 129));
 }
@@ -538,7 +537,7 @@ static void test_lba_status(void)
 	lba_status(0, 8);
 	EXPECT_GOOD();
 	CHECK(!res.read_len_valid || res.read_len == 8);
-	CHECK_EQ(scsi_get_be32(buf), 20);	/* full size, truncated data */
+	CHECK_EQ(scsi_get_be32(buf), 20); /* full size, truncated data */
 
 	STEP("GET LBA STATUS from the backend: mapped/deallocated extents");
 	ops->get_lba_status = fake_ram_ops.get_lba_status;
@@ -552,7 +551,7 @@ static void test_lba_status(void)
 	CHECK_EQ(scsi_get_be64(&buf[24]), 16);
 	CHECK_EQ(buf[36], 1);
 	CHECK_EQ(scsi_get_be64(&buf[40]), 32);
-	CHECK_EQ(buf[56], 0xa5);	/* nothing past the allocation length */
+	CHECK_EQ(buf[56], 0xa5); /* nothing past the allocation length */
 	ops->get_lba_status = NULL;
 }
 

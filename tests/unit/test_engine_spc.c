@@ -14,15 +14,15 @@
 static uint8_t buf[65536];
 static struct fake_result res;
 
-#define EXPECT_SENSE(k, a)                                 \
-	do {                                               \
-		CHECK_EQ(res.status, SAM_STAT_CHECK_CONDITION); \
-		CHECK_EQ(res.key, (k));                    \
-		CHECK_EQ((res.asc << 8) | res.ascq, (a));  \
+#define EXPECT_SENSE(k, a)                                                                         \
+	do {                                                                                       \
+		CHECK_EQ(res.status, SAM_STAT_CHECK_CONDITION);                                    \
+		CHECK_EQ(res.key, (k));                                                            \
+		CHECK_EQ((res.asc << 8) | res.ascq, (a));                                          \
 	} while (0)
 
-static int run6(struct tcmu_device *dev, uint8_t op, uint8_t b1, uint8_t b2, uint8_t b3,
-		uint8_t b4, size_t len)
+static int run6(struct tcmu_device *dev, uint8_t op, uint8_t b1, uint8_t b2, uint8_t b3, uint8_t b4,
+		size_t len)
 {
 	uint8_t cdb[6] = { op, b1, b2, b3, b4, 0 };
 
@@ -61,11 +61,11 @@ static void test_ua(struct tcmu_device *dev)
 	STEP("UA per device, not per I_T nexus: first command only");
 	scsi_dev_capacity_changed(fake_dev_scsi(dev));
 	scsi_dev_capacity_changed(fake_dev_scsi(dev));
-	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0);	/* "initiator A" */
+	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0); /* "initiator A" */
 	EXPECT_SENSE(UNIT_ATTENTION, ASC_CAPACITY_DATA_HAS_CHANGED);
-	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0);	/* "initiator B": no UA */
+	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0); /* "initiator B": no UA */
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
-	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0);	/* A again: nothing */
+	run6(dev, TEST_UNIT_READY, 0, 0, 0, 0, 0); /* A again: nothing */
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 
 	STEP("unknown opcode with a pending UA reports the UA first");
@@ -89,7 +89,7 @@ static void test_request_sense(struct tcmu_device *dev)
 	CHECK_EQ(buf[0], 0x72);
 	CHECK_EQ(buf[7], 0);
 	CHECK(res.read_len == 8);
-	CHECK_EQ(buf[8], 0);	/* zero padding, not the 0xa5 fill */
+	CHECK_EQ(buf[8], 0); /* zero padding, not the 0xa5 fill */
 	run6(dev, REQUEST_SENSE, 0, 0, 0, 4, 252);
 	CHECK_EQ(res.read_len, 4);
 	run6(dev, REQUEST_SENSE, 2, 0, 0, 18, 18);
@@ -101,7 +101,7 @@ static void test_cdb_checks(struct tcmu_device *dev)
 	STEP("reserved bits, NACA, unknown opcodes");
 	run6(dev, TEST_UNIT_READY, 0x01, 0, 0, 0, 0);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
-	CHECK_EQ(res.sense[15], 0x80 | 0x40 | 0x08 | 0);	/* SKSV, C/D, BPV, bit 0 */
+	CHECK_EQ(res.sense[15], 0x80 | 0x40 | 0x08 | 0); /* SKSV, C/D, BPV, bit 0 */
 	CHECK_EQ(scsi_get_be16(&res.sense[16]), 1);
 	{
 		uint8_t cdb[6] = { TEST_UNIT_READY, 0, 0, 0, 0, 0x04 };
@@ -109,9 +109,9 @@ static void test_cdb_checks(struct tcmu_device *dev)
 		fake_exec(dev, cdb, buf, 0, &res);
 		EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 	}
-	run6(dev, 0x1d, 0, 0, 0, 0, 0);		/* SEND DIAGNOSTIC */
+	run6(dev, 0x1d, 0, 0, 0, 0, 0); /* SEND DIAGNOSTIC */
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);
-	run6(dev, 0xc0, 0, 0, 0, 0, 0);		/* vendor specific */
+	run6(dev, 0xc0, 0, 0, 0, 0, 0); /* vendor specific */
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);
 	run6(dev, START_STOP, 0, 0, 0, 0x01, 0);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
@@ -165,7 +165,7 @@ static void test_rsoc(struct tcmu_device *dev)
 	CHECK(rsoc_find(UNMAP, -1, false) == NULL);
 	rsoc(dev, 1, UNMAP, 0, 64);
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
-	CHECK_EQ(buf[1] & 7, 1);	/* not supported */
+	CHECK_EQ(buf[1] & 7, 1); /* not supported */
 	{
 		uint8_t cdb[10] = { UNMAP, 0, 0, 0, 0, 0, 0, 0, 24, 0 };
 
@@ -199,7 +199,7 @@ static void test_rsoc(struct tcmu_device *dev)
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 	rsoc(dev, 0x81, COMPARE_AND_WRITE, 0, 64);
 	CHECK_EQ(buf[1], 0x83);
-	CHECK_EQ(buf[5] & 0x18, 0x18);	/* DPO/FUA usage, as DPOFUA is set */
+	CHECK_EQ(buf[5] & 0x18, 0x18); /* DPO/FUA usage, as DPOFUA is set */
 	CHECK_EQ(scsi_get_be16(&buf[20]), 0x0a);
 	rsoc(dev, 5, 0, 0, 64);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
@@ -231,7 +231,7 @@ static void test_mode_select(struct tcmu_device *dev)
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK_EQ(buf[6] & 0x04, 0x04);
 	run6(dev, MODE_SENSE, 0x08, 0x08, 0, 255, 255);
-	CHECK_EQ(buf[2] & 0x10, 0x10);	/* DPOFUA */
+	CHECK_EQ(buf[2] & 0x10, 0x10); /* DPOFUA */
 	memcpy(page, buf, sizeof(page));
 	page[0] = 0;
 	page[6] &= ~0x04;
@@ -245,7 +245,7 @@ static void test_mode_select(struct tcmu_device *dev)
 	run6(dev, MODE_SENSE, 0x08, 0x08, 0, 255, 255);
 	CHECK_EQ(buf[6] & 0x04, 0);
 	CHECK(!tcmu_dev_get_write_cache_enabled(dev));
-	run6(dev, MODE_SENSE, 0x08, 0x88, 0, 255, 255);	/* default values */
+	run6(dev, MODE_SENSE, 0x08, 0x88, 0, 255, 255); /* default values */
 	CHECK_EQ(buf[6] & 0x04, 0x04);
 
 	STEP("with WCE off every write is FUA");
@@ -313,7 +313,7 @@ static void test_format(struct tcmu_device *dev)
 	CHECK_EQ(buf[2], NOT_READY);
 	CHECK_EQ(buf[15], 0x80);
 	CHECK_EQ(scsi_get_be16(&buf[16]), 0x4000);
-	run6(dev, REQUEST_SENSE, 1, 0, 0, 252, 252);	/* descriptor format */
+	run6(dev, REQUEST_SENSE, 1, 0, 0, 252, 252); /* descriptor format */
 	CHECK_EQ(res.status, SAM_STAT_GOOD);
 	CHECK(buf[0] == 0x72 && buf[1] == NOT_READY && buf[2] == 0x04 && buf[3] == 0x04);
 	CHECK_EQ(buf[7], 8);
@@ -335,7 +335,7 @@ static void test_format(struct tcmu_device *dev)
 	STEP("FORMAT UNIT parameter list: IMMED runs in the background");
 	memset(mem, 0x77, 2048 * 512);
 	memset(buf, 0, 4);
-	buf[1] = 0x02;	/* IMMED */
+	buf[1] = 0x02; /* IMMED */
 	{
 		uint8_t cdb[6] = { FORMAT_UNIT, 0x10, 0, 0, 0, 0 };
 
@@ -354,10 +354,10 @@ static void test_format(struct tcmu_device *dev)
 		fake_exec(dev, cdb, buf, 2, &res);
 		EXPECT_SENSE(ILLEGAL_REQUEST, ASC_PARAMETER_LIST_LENGTH_ERROR);
 		memset(buf, 0, 4);
-		buf[3] = 8;	/* a defect list */
+		buf[3] = 8; /* a defect list */
 		fake_exec(dev, cdb, buf, 4, &res);
 		EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
-		cdb[1] = 0x80;	/* FMTPINFO */
+		cdb[1] = 0x80; /* FMTPINFO */
 		fake_exec(dev, cdb, buf, 0, &res);
 		EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 	}
@@ -371,32 +371,32 @@ static void test_cdb_need(void)
 		uint8_t op, b1;
 		enum scsi_need need;
 	} t[] = {
-	    {READ_10, 0, SCSI_NEED_MEDIUM},
-	    {WRITE_16, 0, SCSI_NEED_MEDIUM},
-	    {SYNCHRONIZE_CACHE, 0, SCSI_NEED_MEDIUM},
-	    {UNMAP, 0, SCSI_NEED_MEDIUM},
-	    {COMPARE_AND_WRITE, 0, SCSI_NEED_MEDIUM},
-	    {EXTENDED_COPY, 0, SCSI_NEED_MEDIUM},
-	    {FORMAT_UNIT, 0, SCSI_NEED_MEDIUM},
-	    {SERVICE_ACTION_IN_16, GET_LBA_STATUS, SCSI_NEED_MEDIUM},
-	    {SERVICE_ACTION_IN_16, READ_CAPACITY_16, SCSI_NEED_NONE},
-	    {TEST_UNIT_READY, 0, SCSI_NEED_NONE},
-	    {INQUIRY, 0, SCSI_NEED_NONE},
-	    {REQUEST_SENSE, 0, SCSI_NEED_NONE},
-	    {MODE_SENSE_10, 0, SCSI_NEED_NONE},
-	    {READ_CAPACITY, 0, SCSI_NEED_NONE},
-	    {MAINTENANCE_IN, MI_REPORT_TARGET_PGS, SCSI_NEED_NONE},
-	    {MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPERATION_CODES, SCSI_NEED_NONE},
-	    {MODE_SELECT, 0, SCSI_NEED_BACKEND},
-	    {START_STOP, 0, SCSI_NEED_BACKEND},
-	    {MAINTENANCE_OUT, MO_SET_TARGET_PGS, SCSI_NEED_BACKEND},
-	    {0xc0, 0, SCSI_NEED_BACKEND}, /* unknown to the engine */
+		{ READ_10, 0, SCSI_NEED_MEDIUM },
+		{ WRITE_16, 0, SCSI_NEED_MEDIUM },
+		{ SYNCHRONIZE_CACHE, 0, SCSI_NEED_MEDIUM },
+		{ UNMAP, 0, SCSI_NEED_MEDIUM },
+		{ COMPARE_AND_WRITE, 0, SCSI_NEED_MEDIUM },
+		{ EXTENDED_COPY, 0, SCSI_NEED_MEDIUM },
+		{ FORMAT_UNIT, 0, SCSI_NEED_MEDIUM },
+		{ SERVICE_ACTION_IN_16, GET_LBA_STATUS, SCSI_NEED_MEDIUM },
+		{ SERVICE_ACTION_IN_16, READ_CAPACITY_16, SCSI_NEED_NONE },
+		{ TEST_UNIT_READY, 0, SCSI_NEED_NONE },
+		{ INQUIRY, 0, SCSI_NEED_NONE },
+		{ REQUEST_SENSE, 0, SCSI_NEED_NONE },
+		{ MODE_SENSE_10, 0, SCSI_NEED_NONE },
+		{ READ_CAPACITY, 0, SCSI_NEED_NONE },
+		{ MAINTENANCE_IN, MI_REPORT_TARGET_PGS, SCSI_NEED_NONE },
+		{ MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPERATION_CODES, SCSI_NEED_NONE },
+		{ MODE_SELECT, 0, SCSI_NEED_BACKEND },
+		{ START_STOP, 0, SCSI_NEED_BACKEND },
+		{ MAINTENANCE_OUT, MO_SET_TARGET_PGS, SCSI_NEED_BACKEND },
+		{ 0xc0, 0, SCSI_NEED_BACKEND }, /* unknown to the engine */
 	};
 	size_t i;
 
 	STEP("scsi_cdb_need: medium, engine-only, other");
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		uint8_t cdb[16] = {t[i].op, t[i].b1};
+		uint8_t cdb[16] = { t[i].op, t[i].b1 };
 
 		CHECK_EQ(scsi_cdb_need(cdb), t[i].need);
 	}

@@ -9,16 +9,16 @@
 #include "../check.h"
 #include "fake_dev.h"
 
-#define BS	512
+#define BS 512
 
 static uint8_t buf[8192];
 static struct fake_result res;
 
-#define EXPECT_SENSE(k, a)                                 \
-	do {                                               \
-		CHECK_EQ(res.status, SAM_STAT_CHECK_CONDITION); \
-		CHECK_EQ(res.key, (k));                    \
-		CHECK_EQ((res.asc << 8) | res.ascq, (a));  \
+#define EXPECT_SENSE(k, a)                                                                         \
+	do {                                                                                       \
+		CHECK_EQ(res.status, SAM_STAT_CHECK_CONDITION);                                    \
+		CHECK_EQ(res.key, (k));                                                            \
+		CHECK_EQ((res.asc << 8) | res.ascq, (a));                                          \
 	} while (0)
 #define EXPECT_GOOD() CHECK_EQ(res.status, SAM_STAT_GOOD)
 
@@ -100,7 +100,7 @@ int main(void)
 	CHECK_EQ(scsi_get_be32(&buf[12]), 1024);
 	CHECK_EQ(buf[43], 2);
 	CHECK(buf[44] == 0x02 && buf[45] == 0xe4);
-	CHECK_EQ(buf[46], 0);	/* zero padding */
+	CHECK_EQ(buf[46], 0); /* zero padding */
 	CHECK_EQ(res.read_len, 46);
 	rcr(a, 0x07, 0, 256);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
@@ -120,7 +120,7 @@ int main(void)
 	CHECK_EQ(buf[4], 0x01);
 	CHECK_EQ(scsi_get_be16(&buf[5]), 1);
 	CHECK_EQ(scsi_get_be32(&buf[8]), 64 * BS);
-	rcr(a, RCR_SA_COPY_STATUS, 1, 256);	/* held status is read once */
+	rcr(a, RCR_SA_COPY_STATUS, 1, 256); /* held status is read once */
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 
 	STEP("copy within one LUN, no list id");
@@ -145,7 +145,7 @@ int main(void)
 		many[i] = sa;
 	for (i = 0; i < 40; i++)
 		segs[i] = seg;
-	len = build(3, 0, many, 9, segs, 27);	/* 288 + 756 > 1024 */
+	len = build(3, 0, many, 9, segs, 27); /* 288 + 756 > 1024 */
 	xcopy(a, len, len);
 	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_PARAMETER_LIST_LENGTH_ERROR);
 
@@ -197,9 +197,9 @@ int main(void)
 	}
 	rcr(a, RCR_SA_COPY_STATUS, 1, 256);
 	EXPECT_GOOD();
-	CHECK_EQ(buf[4], 0x02);	/* completed with an error */
+	CHECK_EQ(buf[4], 0x02); /* completed with an error */
 	seg = (struct seg){ 0, 0, 1, 0, 1 };
-	len = build(9, 2, both, 1, &seg, 1);	/* 10b: do not hold */
+	len = build(9, 2, both, 1, &seg, 1); /* 10b: do not hold */
 	xcopy(a, len, len);
 	EXPECT_GOOD();
 	rcr(a, RCR_SA_COPY_STATUS, 9, 256);

@@ -15,7 +15,7 @@ static const struct expect table[] = {
 	{ TCMU_STS_NOT_HANDLED, 2, 0x5, 0x2000 },
 	{ TCMU_STS_OK, 0, 0, 0 },
 	{ TCMU_STS_ASYNC_HANDLED, 2, 0x4, 0x4400 },
-	{ TCMU_STS_PASSTHROUGH_ERR, 2, 0xff, 0 },	/* sense left alone */
+	{ TCMU_STS_PASSTHROUGH_ERR, 2, 0xff, 0 }, /* sense left alone */
 	{ TCMU_STS_NO_RESOURCE, 0x28, 0, 0 },
 	{ TCMU_STS_BUSY, 0x08, 0, 0 },
 	{ TCMU_STS_TIMEOUT, 0x08, 0, 0 },
@@ -74,7 +74,7 @@ int main(void)
 		memset(sb, 0, sizeof(sb));
 		CHECK_EQ(tcmu_sts_to_scsi(e->sts, sb), e->status);
 		if (e->status != SAM_STAT_CHECK_CONDITION || e->key == 0xff) {
-			CHECK_EQ(sb[0], 0);	/* untouched */
+			CHECK_EQ(sb[0], 0); /* untouched */
 			continue;
 		}
 		CHECK_EQ(sb[0], 0x70);
@@ -106,7 +106,7 @@ int main(void)
 	CHECK_EQ(sb[12], 0x11);
 
 	STEP("miscompare offset in INFORMATION survives the mapping");
-	memset(sb, 0xee, sizeof(sb));	/* stale bytes must not leak */
+	memset(sb, 0xee, sizeof(sb)); /* stale bytes must not leak */
 	memset(sb, 0, 18);
 	tcmu_sense_set_info(sb, 0x01020304);
 	CHECK_EQ(tcmu_sts_to_scsi(TCMU_STS_MISCOMPARE, sb), SAM_STAT_CHECK_CONDITION);

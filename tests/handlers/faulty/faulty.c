@@ -101,8 +101,8 @@ static int faulty_open(struct tcmu_device *dev, bool reopen)
 	f->lockheld = suffixed(path, ".lockheld");
 	f->locktag = suffixed(path, ".locktag");
 	f->eventlog = suffixed(path, ".eventlog");
-	if (!f->path || !f->fail || !f->locklost || !f->lockfail || !f->locklog ||
-	    !f->lockheld || !f->locktag || !f->eventlog) {
+	if (!f->path || !f->fail || !f->locklost || !f->lockfail || !f->locklog || !f->lockheld ||
+	    !f->locktag || !f->eventlog) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -200,7 +200,7 @@ static int faulty_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct io
 				continue;
 			if (n < 0)
 				return done(dev, cmd, TCMU_STS_RD_ERR);
-			if (!n) {	/* past the end of the file: zeroes */
+			if (!n) { /* past the end of the file: zeroes */
 				memset((char *)iov[i].iov_base + have, 0, want - have);
 				break;
 			}
@@ -260,7 +260,7 @@ static int faulty_flush(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 /* Ring thread (ASYNC registration); must not block. */
 static void faulty_batch_end(struct tcmu_device *dev)
 {
-	priv(dev);	/* logs if called while closed */
+	priv(dev); /* logs if called while closed */
 }
 
 /* Append one line to the file at path (best effort). */

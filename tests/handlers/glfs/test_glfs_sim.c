@@ -34,7 +34,7 @@ static int add_glfs(const char *cfg, uint64_t size, struct sim_dev **d)
 static int rw16(struct sim_dev *d, uint8_t op, uint8_t flags, uint64_t lba, uint32_t blocks,
 		const void *out, size_t out_len, size_t in_len, struct sim_result *r)
 {
-	uint8_t cdb[16] = {op, flags};
+	uint8_t cdb[16] = { op, flags };
 
 	scsi_put_be64(&cdb[2], lba);
 	scsi_put_be32(&cdb[10], blocks);
@@ -148,7 +148,7 @@ static void t_io(void)
 	CHECK(!ret && r.scsi_status == 0, "write: %d/%d", ret, r.scsi_status);
 	CHECK(read_is(d, 4096, 64, wbuf), "read back");
 	{
-		uint8_t cdb[10] = {SYNCHRONIZE_CACHE};
+		uint8_t cdb[10] = { SYNCHRONIZE_CACHE };
 
 		ret = run(d, cdb, 10, NULL, 0, 0, &r);
 		CHECK(!ret && r.scsi_status == 0, "SYNCHRONIZE CACHE: %d/%d", ret, r.scsi_status);
@@ -178,7 +178,7 @@ static void t_io(void)
 	ret = rw16(d, WRITE_16, 0, 8192, 64, wbuf, sizeof(wbuf), 0, &r);
 	CHECK(!ret && r.scsi_status == 0, "write: %d/%d", ret, r.scsi_status);
 	{
-		uint8_t cdb[10] = {UNMAP}, list[24] = {0, 22, 0, 16};
+		uint8_t cdb[10] = { UNMAP }, list[24] = { 0, 22, 0, 16 };
 
 		scsi_put_be64(&list[8], 8192);
 		scsi_put_be32(&list[16], 64);
@@ -191,7 +191,7 @@ static void t_io(void)
 
 	STEP("resize: the backing file grows, I/O past the old end works");
 	CHECK(!sim_nl_reconfig_size(d, 2 * DEV_SIZE) && !tcmulib_master_fd_ready(ctx) &&
-		  !wait_reply(&nr, 10000) && nr.status == 0,
+		      !wait_reply(&nr, 10000) && nr.status == 0,
 	      "resize reply %d", nr.status);
 	CHECK(file_size("/lun0.img", 2 * DEV_SIZE) == 2 * DEV_SIZE, "file %lld",
 	      (long long)file_size("/lun0.img", 2 * DEV_SIZE));
