@@ -36,15 +36,16 @@ t_setup() {
 }
 
 t_attach() {
-	local q=/sys/block/$(sdname)/queue
+	local q
+	q=/sys/block/$(sdname)/queue
 	sg_inq "$(dev)" | grep -i 'device type' || return 1
 	sg_inq "$(dev)" | grep -qi 'zoned block' || { echo "not type 0x14"; return 1; }
 	sg_vpd -p zbdc "$(dev)" || return 1
-	echo "zoned=$(cat $q/zoned) nr_zones=$(cat $q/nr_zones) chunk_sectors=$(cat $q/chunk_sectors)" \
-		"max_open_zones=$(cat $q/max_open_zones 2>/dev/null)"
-	[ "$(cat $q/zoned)" = host-managed ] || return 1
-	[ "$(cat $q/nr_zones)" = $NZ ] || return 1
-	[ "$(cat $q/chunk_sectors)" = $ZS ] || return 1
+	echo "zoned=$(cat "$q"/zoned) nr_zones=$(cat "$q"/nr_zones) chunk_sectors=$(cat "$q"/chunk_sectors)" \
+		"max_open_zones=$(cat "$q"/max_open_zones 2>/dev/null)"
+	[ "$(cat "$q"/zoned)" = host-managed ] || return 1
+	[ "$(cat "$q"/nr_zones)" = $NZ ] || return 1
+	[ "$(cat "$q"/chunk_sectors)" = $ZS ] || return 1
 }
 
 t_blkzone() {
@@ -72,7 +73,7 @@ t_blkzone() {
 }
 
 t_fio() {
-	local rc
+	local rc n
 	blkzone reset "$(dev)" || return 1
 	timeout -k 10 400 fio --name=zbd --filename="$(dev)" --direct=1 --ioengine=libaio \
 		--iodepth=8 --zonemode=zbd --rw=write --bs=64k --offset=$((4 * ZS * 512)) \
@@ -168,9 +169,9 @@ t_ha() {
 	user_backstore h0 $((256 << 20)) "zbc/model-HA/zsize-8/conv-2@$SCRATCH/h0.zbc" || return 1
 	d=$(loop_lun "$CFS/core/user_1/h0") || return 1
 	q=/sys/block/$(basename "$d")/queue
-	echo "HA LUN $d zoned=$(cat $q/zoned)"
+	echo "HA LUN $d zoned=$(cat "$q"/zoned)"
 	sg_inq "$d" | grep -i 'device type' | grep -qi 'disk' || return 1
-	case $(cat $q/zoned) in host-aware|none) ;; *) return 1 ;; esac
+	case $(cat "$q"/zoned) in host-aware|none) ;; *) return 1 ;; esac
 	sg_rep_zones "$d" | head -20
 	[ "$(sg_rep_zones "$d" | grep -c 'Zone type: sequential write preferred')" = 30 ] || return 1
 	# written anywhere, read back
