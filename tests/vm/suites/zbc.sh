@@ -6,10 +6,11 @@
 #   fio      fio --zonemode=zbd, crc32c verify, sequential writes over 16
 #            zones, iodepth 8 (mq-deadline)
 #   fs       a zoned btrfs (else f2fs): mkfs, mount, write, remount, compare, fsck
-#   kill9    kill -9 during sequential writes, restart: acknowledged blocks read
-#            back and the write pointer is not behind them
 #   ha       the host-aware model: a disk that reports zones, written anywhere
-TESTS="setup attach blkzone fio fs kill9 ha teardown"
+#   kill9    kill -9 during sequential writes, restart: acknowledged blocks read
+#            back and the write pointer is not behind them (last: the daemon it
+#            restarts lives in its session, so it also removes the LUN)
+TESTS="setup attach blkzone fio fs ha kill9 teardown"
 T_TIMEOUT=600
 SZ=$((512 << 20))
 ZS=16384             # sectors per zone (zsize-8)
@@ -40,7 +41,7 @@ t_attach() {
 	q=/sys/block/$(sdname)/queue
 	sg_inq "$(dev)" | grep -i 'device type' || return 1
 	sg_inq "$(dev)" | grep -qi 'zoned block' || { echo "not type 0x14"; return 1; }
-	sg_vpd -p zbdc "$(dev)" || return 1
+	sg_vpd -p zbdch "$(dev)" || return 1
 	echo "zoned=$(cat "$q"/zoned) nr_zones=$(cat "$q"/nr_zones) chunk_sectors=$(cat "$q"/chunk_sectors)" \
 		"max_open_zones=$(cat "$q"/max_open_zones 2>/dev/null)"
 	[ "$(cat "$q"/zoned)" = host-managed ] || return 1
@@ -160,7 +161,8 @@ t_kill9() {
 		       <(dd if="$TT/back" bs=64k skip="$i" count=1 status=none) || bad=$((bad + 1))
 	done
 	echo "$(nacked) acknowledged blocks checked, $bad bad"
-	[ $bad = 0 ]
+	[ $bad = 0 ] || return 1
+	loop_unexport "$CFS/core/user_1/z0" && backstore_delete "$CFS/core/user_1/z0" && stop_runner TERM 30
 }
 
 t_ha() {
@@ -173,7 +175,7 @@ t_ha() {
 	sg_inq "$d" | grep -i 'device type' | grep -qi 'disk' || return 1
 	case $(cat "$q"/zoned) in host-aware|none) ;; *) return 1 ;; esac
 	sg_rep_zones "$d" | head -20
-	[ "$(sg_rep_zones "$d" | grep -c 'Zone type: sequential write preferred')" = 30 ] || return 1
+	[ "$(sg_rep_zones "$d" | grep -ci 'zone type: sequential write preferred')" = 30 ] || return 1
 	# written anywhere, read back
 	head -c 65536 /dev/urandom > "$TT/ha"
 	dd if="$TT/ha" of="$d" bs=64k seek=100 oflag=direct status=none || return 1
@@ -182,7 +184,9 @@ t_ha() {
 }
 
 t_teardown() {
-	loop_unexport "$CFS/core/user_1/z0" || return 1
-	backstore_delete "$CFS/core/user_1/z0" || return 1
+	if [ -d "$CFS/core/user_1/z0" ]; then
+		loop_unexport "$CFS/core/user_1/z0" || return 1
+		backstore_delete "$CFS/core/user_1/z0" || return 1
+	fi
 	stop_runner TERM 30
 }
