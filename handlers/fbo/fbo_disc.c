@@ -3,7 +3,8 @@
  * What describes the disc: one session holding one data track (track 1,
  * from LBA 0) and the lead-out (track AAh) at the end of the medium.
  *   READ CAPACITY (10)          last LBA, 2048
- *   READ TOC/PMA/ATIP (0x43)    formats 0 (TOC) and 1 (session info), LBA or MSF
+ *   READ TOC/PMA/ATIP (0x43)    formats 0 (TOC) and 1 (session info), LBA or MSF;
+ *                               also in the older field (byte 9 bits 7..6)
  *   READ DISC INFORMATION (0x51) complete disc, erasable when writable
  *   READ DVD STRUCTURE (0xAD)   formats 00h (physical) and 01h (copyright)
  *   MECHANISM STATUS (0xBD)     no changer; door state
@@ -63,6 +64,8 @@ int fbo_read_toc(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_
 
 	if (ret != TCMU_STS_OK)
 		return ret;
+	if (!format)
+		format = cdb[9] >> 6;	/* the older format field (Linux's sr uses it) */
 	b[2] = 1;		/* first track (format 0) / first session (format 1) */
 	b[3] = 1;
 	switch (format) {

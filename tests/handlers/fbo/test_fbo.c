@@ -171,6 +171,11 @@ static void test_toc_mode(struct fbo_dev *f)
 	toc[2] = 1;
 	CHECK_EQ(exec(f, toc, 10, 100), TCMU_STS_OK);
 	CHECK_EQ(scsi_get_be16(buf), 10);
+	toc[2] = 0;
+	toc[9] = 0x40;		/* session info in the older format field */
+	CHECK_EQ(exec(f, toc, 10, 100), TCMU_STS_OK);
+	CHECK_EQ(scsi_get_be16(buf), 10);
+	toc[9] = 0;
 	toc[2] = 2;
 	CHECK_EQ(exec(f, toc, 10, 100), TCMU_STS_PASSTHROUGH_ERR);
 	CHECK_EQ(exec(f, ms, 10, 100), TCMU_STS_OK);
