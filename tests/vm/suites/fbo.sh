@@ -41,6 +41,8 @@ wdev() { cat "$TT/wdev"; }
 rdev() { cat "$TT/rdev"; }
 
 t_setup() {
+	modprobe sr_mod || return 1	# vm_init loads sd_mod only
+	modprobe isofs; modprobe udf
 	start_runner || return 1
 	mkiso one TCMUONE && mkiso two TCMUTWO || return 1
 	rm -f "$SCRATCH/w.disc"
