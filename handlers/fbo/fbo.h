@@ -26,50 +26,50 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#define FBO_BLOCK		2048u
+#define FBO_BLOCK 2048u
 
 /* MMC opcodes scsi_defs.h lacks. */
-#define FBO_READ_TOC		0x43
-#define FBO_GET_CONFIGURATION	0x46
-#define FBO_GET_EVENT_STATUS	0x4a
-#define FBO_READ_DISC_INFO	0x51
-#define FBO_READ_DVD_STRUCTURE	0xad
-#define FBO_MECHANISM_STATUS	0xbd
-#define FBO_READ_FORMAT_CAPS	0x23
+#define FBO_READ_TOC	       0x43
+#define FBO_GET_CONFIGURATION  0x46
+#define FBO_GET_EVENT_STATUS   0x4a
+#define FBO_READ_DISC_INFO     0x51
+#define FBO_READ_DVD_STRUCTURE 0xad
+#define FBO_MECHANISM_STATUS   0xbd
+#define FBO_READ_FORMAT_CAPS   0x23
 
 /* GET EVENT STATUS NOTIFICATION media event codes (MMC-6 table 145). */
-#define FBO_EV_NONE		0
-#define FBO_EV_EJECT_REQUEST	1
-#define FBO_EV_NEW_MEDIA	2
-#define FBO_EV_MEDIA_REMOVAL	3
+#define FBO_EV_NONE	     0
+#define FBO_EV_EJECT_REQUEST 1
+#define FBO_EV_NEW_MEDIA     2
+#define FBO_EV_MEDIA_REMOVAL 3
 
 /* MMC profiles. */
-#define FBO_PROFILE_CD_ROM	0x0008
-#define FBO_PROFILE_DVD_ROM	0x0010
-#define FBO_PROFILE_DVD_RAM	0x0012
+#define FBO_PROFILE_CD_ROM  0x0008
+#define FBO_PROFILE_DVD_ROM 0x0010
+#define FBO_PROFILE_DVD_RAM 0x0012
 
-#define FBO_ASC_MEDIUM_CHANGED		0x2800
-#define FBO_ASC_REMOVAL_PREVENTED	0x5302
-#define FBO_ASC_NO_MEDIUM		0x3a00
-#define FBO_ASC_NO_MEDIUM_TRAY_CLOSED	0x3a01
-#define FBO_ASC_NO_MEDIUM_TRAY_OPEN	0x3a02
-#define FBO_ASC_FORMAT_IN_PROGRESS	0x0404
-#define FBO_ASC_MEDIUM_FORMAT_CORRUPT	0x3100
+#define FBO_ASC_MEDIUM_CHANGED	      0x2800
+#define FBO_ASC_REMOVAL_PREVENTED     0x5302
+#define FBO_ASC_NO_MEDIUM	      0x3a00
+#define FBO_ASC_NO_MEDIUM_TRAY_CLOSED 0x3a01
+#define FBO_ASC_NO_MEDIUM_TRAY_OPEN   0x3a02
+#define FBO_ASC_FORMAT_IN_PROGRESS    0x0404
+#define FBO_ASC_MEDIUM_FORMAT_CORRUPT 0x3100
 
 struct fbo_cfg {
 	bool ro;
-	char *path;		/* malloc()ed */
+	char *path; /* malloc()ed */
 };
 
 struct fbo_dev {
 	/* The medium. */
-	char *path;		/* malloc()ed; the file loaded on LOAD */
+	char *path; /* malloc()ed; the file loaded on LOAD */
 	bool ro;
-	int fd;			/* -1: no medium */
+	int fd; /* -1: no medium */
 	uint64_t nblocks;
-	uint64_t new_blocks;	/* size given to a new (empty) writable file */
+	uint64_t new_blocks; /* size given to a new (empty) writable file */
 	bool tray_open;
-	bool prevent;		/* PREVENT ALLOW MEDIUM REMOVAL */
+	bool prevent; /* PREVENT ALLOW MEDIUM REMOVAL */
 	/* Reported once each: a unit attention and a GESN media event. */
 	bool ua_medium_changed;
 	uint8_t media_event;
@@ -106,25 +106,23 @@ int fbo_sync(struct fbo_dev *f, uint8_t *sense);
 int fbo_format_unit(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 		    uint8_t *sense, bool *immed);
 bool fbo_format_step(struct fbo_dev *f);
-int fbo_read_format_caps(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov,
-			 size_t iov_cnt);
+int fbo_read_format_caps(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt);
 void fbo_mode_init(struct fbo_dev *f);
 int fbo_mode_sense(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 		   uint8_t *sense);
 int fbo_mode_select(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 		    uint8_t *sense);
-int fbo_get_configuration(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov,
-			  size_t iov_cnt, uint8_t *sense);
+int fbo_get_configuration(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
+			  uint8_t *sense);
 int fbo_read_capacity(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 		      uint8_t *sense);
 int fbo_read_toc(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 		 uint8_t *sense);
 int fbo_read_disc_info(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 		       uint8_t *sense);
-int fbo_read_dvd_structure(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov,
-			   size_t iov_cnt, uint8_t *sense);
-int fbo_mechanism_status(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov,
-			 size_t iov_cnt);
+int fbo_read_dvd_structure(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
+			   uint8_t *sense);
+int fbo_mechanism_status(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt);
 int fbo_event_status(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 		     uint8_t *sense);
 

@@ -15,30 +15,29 @@
 #include "scsi_defs.h"
 #include "fbo.h"
 
-#define INQ_BUF		256
+#define INQ_BUF 256
 
 static int inquiry(struct fbo_dev *f, uint8_t *cdb, struct iovec *iov, size_t iov_cnt)
 {
-	uint8_t b[INQ_BUF] = { 0 };
+	uint8_t b[INQ_BUF] = {0};
 	int ret;
 
 	if ((cdb[1] & 0x01) || !f->std_inquiry)
-		return TCMU_STS_NOT_HANDLED;	/* VPD pages: generic */
+		return TCMU_STS_NOT_HANDLED; /* VPD pages: generic */
 	if ((cdb[1] & 0xfe) || cdb[2])
 		return TCMU_STS_INVALID_CDB;
 	ret = f->std_inquiry(f->std_inquiry_arg, cdb, b, sizeof(b));
 	if (ret != TCMU_STS_OK)
 		return ret;
-	b[0] = (b[0] & 0xe0) | 0x05;	/* CD/DVD device */
-	b[1] |= 0x80;			/* RMB: removable */
-	b[2] = 0x05;			/* SPC-3, as MMC drives report */
+	b[0] = (b[0] & 0xe0) | 0x05; /* CD/DVD device */
+	b[1] |= 0x80;		     /* RMB: removable */
+	b[2] = 0x05;		     /* SPC-3, as MMC drives report */
 	return fbo_respond(iov, iov_cnt, b, (size_t)b[4] + 5, scsi_get_be16(cdb + 3));
 }
 
-static int request_sense(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov,
-			 size_t iov_cnt)
+static int request_sense(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt)
 {
-	uint8_t s[TCMU_SENSE_BUFFERSIZE] = { 0 };
+	uint8_t s[TCMU_SENSE_BUFFERSIZE] = {0};
 
 	if (fbo_check_ready(f, s) == TCMU_STS_OK)
 		tcmu_set_sense_data(s, NO_SENSE, ASC_NO_ADDITIONAL_SENSE);
@@ -50,7 +49,7 @@ static int start_stop(struct fbo_dev *f, const uint8_t *cdb, uint8_t *sense)
 	bool loej = cdb[4] & 0x02, start = cdb[4] & 0x01;
 
 	if (cdb[4] & 0xf0)
-		return TCMU_STS_OK;	/* power conditions: nothing to do */
+		return TCMU_STS_OK; /* power conditions: nothing to do */
 	if (!loej)
 		return start ? fbo_check_ready(f, sense) : TCMU_STS_OK;
 	if (!start) {

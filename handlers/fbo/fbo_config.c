@@ -17,7 +17,7 @@
 #include "scsi_defs.h"
 #include "fbo.h"
 
-#define CONF_BUF	512
+#define CONF_BUF 512
 
 static uint16_t current_profile(const struct fbo_dev *f)
 {
@@ -39,8 +39,8 @@ static size_t feature(uint8_t *b, uint16_t code, uint8_t version, bool persisten
 /* Descriptor of feature code at b (0 if there is none); *current is set. */
 static size_t put_feature(const struct fbo_dev *f, uint16_t code, uint8_t *b, bool *current)
 {
-	static const uint16_t profiles[] = { FBO_PROFILE_DVD_RAM, FBO_PROFILE_DVD_ROM,
-					     FBO_PROFILE_CD_ROM };
+	static const uint16_t profiles[] = {FBO_PROFILE_DVD_RAM, FBO_PROFILE_DVD_ROM,
+					    FBO_PROFILE_CD_ROM};
 	bool medium = f->fd >= 0, rw = medium && !f->ro;
 	size_t i;
 
@@ -53,23 +53,23 @@ static size_t put_feature(const struct fbo_dev *f, uint16_t code, uint8_t *b, bo
 		*current = true;
 		return feature(b, code, 0, true, true, 12);
 	case 0x0001:
-		scsi_put_be32(b + 4, 1);	/* physical interface: SCSI */
-		b[8] = 0x01;			/* DBE */
+		scsi_put_be32(b + 4, 1); /* physical interface: SCSI */
+		b[8] = 0x01;		 /* DBE */
 		*current = true;
 		return feature(b, code, 2, true, true, 8);
 	case 0x0002:
-		b[4] = 0x02;			/* OCEvent: GESN is supported */
+		b[4] = 0x02; /* OCEvent: GESN is supported */
 		*current = true;
 		return feature(b, code, 1, true, true, 4);
 	case 0x0003:
-		b[4] = 0x20 | 0x08 | 0x01;	/* tray, eject, lock */
+		b[4] = 0x20 | 0x08 | 0x01; /* tray, eject, lock */
 		if (f->prevent)
 			b[4] |= 0x04;
 		*current = true;
 		return feature(b, code, 0, true, true, 4);
 	case 0x0010:
 		scsi_put_be32(b + 4, FBO_BLOCK);
-		scsi_put_be16(b + 8, 16);	/* blocking: one ECC block */
+		scsi_put_be16(b + 8, 16); /* blocking: one ECC block */
 		*current = medium;
 		return feature(b, code, 0, false, medium, 8);
 	case 0x001d:
@@ -104,12 +104,12 @@ static size_t put_feature(const struct fbo_dev *f, uint16_t code, uint8_t *b, bo
 	}
 }
 
-int fbo_get_configuration(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov,
-			  size_t iov_cnt, uint8_t *sense)
+int fbo_get_configuration(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
+			  uint8_t *sense)
 {
-	static const uint16_t codes[] = { 0x0000, 0x0001, 0x0002, 0x0003, 0x0010, 0x001d, 0x001e,
-					  0x001f, 0x0020, 0x0023, 0x0024, 0x0100, 0x0105 };
-	uint8_t b[CONF_BUF] = { 0 }, rt = cdb[1] & 0x03;
+	static const uint16_t codes[] = {0x0000, 0x0001, 0x0002, 0x0003, 0x0010, 0x001d, 0x001e,
+					 0x001f, 0x0020, 0x0023, 0x0024, 0x0100, 0x0105};
+	uint8_t b[CONF_BUF] = {0}, rt = cdb[1] & 0x03;
 	uint16_t start = scsi_get_be16(cdb + 2);
 	size_t len = 8, i, n;
 	bool current = false;

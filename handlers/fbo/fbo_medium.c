@@ -128,7 +128,8 @@ int fbo_check_ready(struct fbo_dev *f, uint8_t *sense)
 		return TCMU_STS_PASSTHROUGH_ERR;
 	}
 	if (f->fd < 0)
-		return fbo_sense(sense, NOT_READY, f->tray_open ? FBO_ASC_NO_MEDIUM_TRAY_OPEN :
-					       FBO_ASC_NO_MEDIUM_TRAY_CLOSED);
+		return fbo_sense(sense, NOT_READY,
+				 f->tray_open ? FBO_ASC_NO_MEDIUM_TRAY_OPEN
+					      : FBO_ASC_NO_MEDIUM_TRAY_CLOSED);
 	return TCMU_STS_OK;
 }

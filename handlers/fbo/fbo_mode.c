@@ -15,33 +15,33 @@
 #include "scsi_defs.h"
 #include "fbo.h"
 
-#define MODE_BUF	256
+#define MODE_BUF 256
 
 void fbo_mode_init(struct fbo_dev *f)
 {
 	memset(f->page01, 0, sizeof(f->page01));
 	memset(f->page08, 0, sizeof(f->page08));
 	memset(f->page1d, 0, sizeof(f->page1d));
-	f->page01[1] = 5;		/* read retry count */
-	f->page08[0] = 0x04;		/* WCE */
-	scsi_put_be16(f->page1d + 4, 0x0064);	/* group 1 timeout: 100 s */
-	scsi_put_be16(f->page1d + 6, 0x0064);	/* group 2 timeout */
+	f->page01[1] = 5;		      /* read retry count */
+	f->page08[0] = 0x04;		      /* WCE */
+	scsi_put_be16(f->page1d + 4, 0x0064); /* group 1 timeout: 100 s */
+	scsi_put_be16(f->page1d + 6, 0x0064); /* group 2 timeout */
 }
 
 /* The 2Ah body (28 bytes after the page header). */
 static void page_2a(const struct fbo_dev *f, uint8_t *b)
 {
-	b[0] = 0x3b;		/* reads CD-R, CD-RW, DVD-ROM, DVD-R, DVD-RAM */
-	b[1] = 0x20;		/* writes DVD-RAM */
+	b[0] = 0x3b; /* reads CD-R, CD-RW, DVD-ROM, DVD-R, DVD-RAM */
+	b[1] = 0x20; /* writes DVD-RAM */
 	b[2] = 0x00;
 	b[3] = 0x00;
 	/* Tray loading mechanism, eject, lock, current lock state. */
 	b[4] = 0x20 | 0x08 | 0x01 | (f->prevent ? 0x02 : 0);
-	scsi_put_be16(b + 6, 0x2b50);	/* maximum read speed (obsolete), kB/s */
-	scsi_put_be16(b + 10, 0x0800);	/* buffer size, KiB */
-	scsi_put_be16(b + 12, 0x2b50);	/* current read speed (obsolete) */
-	scsi_put_be16(b + 16, 0x2b50);	/* maximum write speed (obsolete) */
-	scsi_put_be16(b + 18, 0x2b50);	/* current write speed (obsolete) */
+	scsi_put_be16(b + 6, 0x2b50);  /* maximum read speed (obsolete), kB/s */
+	scsi_put_be16(b + 10, 0x0800); /* buffer size, KiB */
+	scsi_put_be16(b + 12, 0x2b50); /* current read speed (obsolete) */
+	scsi_put_be16(b + 16, 0x2b50); /* maximum write speed (obsolete) */
+	scsi_put_be16(b + 18, 0x2b50); /* current write speed (obsolete) */
 }
 
 /* Append page code (pc: 0 current, 1 changeable, 2 default) at b; its length. */
@@ -80,7 +80,7 @@ static size_t put_page(const struct fbo_dev *f, uint8_t code, uint8_t pc, uint8_
 		else
 			memcpy(b + 2, src->page1d, body);
 		break;
-	default:	/* 0x2a */
+	default: /* 0x2a */
 		body = 28;
 		memset(b + 2, 0, body);
 		if (pc != 1)
@@ -94,9 +94,9 @@ static size_t put_page(const struct fbo_dev *f, uint8_t code, uint8_t pc, uint8_
 int fbo_mode_sense(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 		   uint8_t *sense)
 {
-	static const uint8_t all[] = { 0x01, 0x08, 0x1d, 0x2a };
+	static const uint8_t all[] = {0x01, 0x08, 0x1d, 0x2a};
 	bool ten = cdb[0] == MODE_SENSE_10;
-	uint8_t b[MODE_BUF] = { 0 }, pc = cdb[2] >> 6, code = cdb[2] & 0x3f;
+	uint8_t b[MODE_BUF] = {0}, pc = cdb[2] >> 6, code = cdb[2] & 0x3f;
 	size_t hdr = ten ? 8 : 4, len = hdr, i;
 
 	if (pc == 3)
@@ -134,9 +134,10 @@ static int select_page(struct fbo_dev *f, const uint8_t *p, uint8_t *sense)
 	case 0x1d:
 		memcpy(f->page1d, p + 2, sizeof(f->page1d));
 		break;
-	default:	/* 2Ah: nothing is changeable */
+	default: /* 2Ah: nothing is changeable */
 		if (memcmp(p + 2, cur + 2, p[1]))
-			return fbo_sense(sense, ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
+			return fbo_sense(sense, ILLEGAL_REQUEST,
+					 ASC_INVALID_FIELD_IN_PARAMETER_LIST);
 		break;
 	}
 	return TCMU_STS_OK;
@@ -150,9 +151,9 @@ int fbo_mode_select(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, si
 	uint8_t b[MODE_BUF];
 	int ret;
 
-	if (cdb[1] & 0x01)	/* SP */
+	if (cdb[1] & 0x01) /* SP */
 		return fbo_sense(sense, ILLEGAL_REQUEST, ASC_SAVING_PARAMETERS_NOT_SUPPORTED);
-	if (!(cdb[1] & 0x10))	/* PF */
+	if (!(cdb[1] & 0x10)) /* PF */
 		return fbo_sense(sense, ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 	if (!plen)
 		return TCMU_STS_OK;

@@ -30,8 +30,8 @@ static int file_io(int fd, bool wr, struct iovec *iov, size_t iov_cnt, size_t le
 	if (wr)
 		tcmu_memcpy_from_iovec(buf, len, iov, iov_cnt);
 	while (done < len) {
-		ssize_t r = wr ? pwrite(fd, buf + done, len - done, off + (off_t)done) :
-				 pread(fd, buf + done, len - done, off + (off_t)done);
+		ssize_t r = wr ? pwrite(fd, buf + done, len - done, off + (off_t)done)
+			       : pread(fd, buf + done, len - done, off + (off_t)done);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -39,7 +39,7 @@ static int file_io(int fd, bool wr, struct iovec *iov, size_t iov_cnt, size_t le
 			ret = r < 0 ? -errno : -EIO;
 			goto out;
 		}
-		if (r == 0) {	/* a file shorter than the medium: zeros */
+		if (r == 0) { /* a file shorter than the medium: zeros */
 			memset(buf + done, 0, len - done);
 			break;
 		}
@@ -53,11 +53,11 @@ out:
 }
 
 /* VERIFY with BYTCHK: compare the Data-Out with the medium. */
-static int verify_bytes(struct fbo_dev *f, struct iovec *iov, size_t iov_cnt, size_t len,
-			off_t off, uint8_t *sense)
+static int verify_bytes(struct fbo_dev *f, struct iovec *iov, size_t iov_cnt, size_t len, off_t off,
+			uint8_t *sense)
 {
 	uint8_t *a = malloc(len ? len : 1), *b = malloc(len ? len : 1);
-	struct iovec v = { .iov_base = a, .iov_len = len };
+	struct iovec v = {.iov_base = a, .iov_len = len};
 	int ret = TCMU_STS_OK;
 
 	if (!a || !b) {
@@ -95,7 +95,7 @@ int fbo_rw(struct fbo_dev *f, uint8_t *cdb, struct iovec *iov, size_t iov_cnt, u
 	if (!n)
 		return TCMU_STS_OK;
 	if (verify && !(cdb[1] & 0x02))
-		return TCMU_STS_OK;	/* BYTCHK 0: the medium is always readable */
+		return TCMU_STS_OK; /* BYTCHK 0: the medium is always readable */
 	if ((wr || verify || cdb[0] == READ_6 || cdb[0] == READ_10 || cdb[0] == READ_12) &&
 	    tcmu_iovec_length(iov, iov_cnt) < len)
 		return fbo_sense(sense, ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);

@@ -17,7 +17,7 @@
 
 struct fbo_handle {
 	struct fbo_dev f;
-	pthread_mutex_t lock;	/* f, fmt_running */
+	pthread_mutex_t lock; /* f, fmt_running */
 	pthread_t fmt_thread;
 	bool fmt_running, fmt_joinable;
 };
@@ -35,7 +35,7 @@ static bool fbo_check_config(const char *cfgstring, char **reason)
 /* The device's worker thread, inside fbo_exec: the generic standard INQUIRY. */
 static int fbo_std_inquiry(void *arg, uint8_t *cdb, uint8_t *buf, size_t len)
 {
-	struct iovec v = { .iov_base = buf, .iov_len = len };
+	struct iovec v = {.iov_base = buf, .iov_len = len};
 	uint8_t c[6];
 
 	memcpy(c, cdb, sizeof(c));
@@ -105,8 +105,8 @@ static int fbo_open(struct tcmu_device *dev, bool reopen)
 	tcmu_dev_set_num_lbas(dev, h->f.nblocks);
 	tcmu_dev_set_write_cache_enabled(dev, true);
 	tcmur_dev_set_private(dev, h);
-	tcmu_dev_info(dev, "fbo: %s, %llu blocks%s\n", cfg.path,
-		      (unsigned long long)h->f.nblocks, cfg.ro ? ", read-only" : "");
+	tcmu_dev_info(dev, "fbo: %s, %llu blocks%s\n", cfg.path, (unsigned long long)h->f.nblocks,
+		      cfg.ro ? ", read-only" : "");
 	fbo_cfg_free(&cfg);
 	return 0;
 }
@@ -119,7 +119,7 @@ static void fbo_close(struct tcmu_device *dev)
 	if (!h)
 		return;
 	pthread_mutex_lock(&h->lock);
-	h->f.formatting = false;	/* the format thread stops at its next step */
+	h->f.formatting = false; /* the format thread stops at its next step */
 	pthread_mutex_unlock(&h->lock);
 	fbo_join_format(h);
 	fbo_destroy(&h->f);
@@ -189,16 +189,16 @@ static int fbo_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 }
 
 static struct tcmur_handler fbo_handler = {
-	.name = "File-backed optical drive (MMC)",
-	.subtype = "fbo",
-	.cfg_desc = "[ro/]<path>: a 2048-byte-block medium in a file (created if missing)",
-	.check_config = fbo_check_config,
-	.reconfig = fbo_reconfig,
-	.open = fbo_open,
-	.close = fbo_close,
-	.handle_cmd = fbo_handle_cmd,
-	.nr_threads = 1,
-	.thread_model = TCMUR_THREAD_MODEL_SERIALIZE,
+    .name = "File-backed optical drive (MMC)",
+    .subtype = "fbo",
+    .cfg_desc = "[ro/]<path>: a 2048-byte-block medium in a file (created if missing)",
+    .check_config = fbo_check_config,
+    .reconfig = fbo_reconfig,
+    .open = fbo_open,
+    .close = fbo_close,
+    .handle_cmd = fbo_handle_cmd,
+    .nr_threads = 1,
+    .thread_model = TCMUR_THREAD_MODEL_SERIALIZE,
 };
 
 /* Main thread, when tcmu-runner loads the plugin. */

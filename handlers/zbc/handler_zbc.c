@@ -29,7 +29,7 @@ static bool zbc_check_config(const char *cfgstring, char **reason)
 /* The device's worker thread, inside zbc_exec: the generic standard INQUIRY. */
 static int zbc_std_inquiry(void *arg, uint8_t *cdb, uint8_t *buf, size_t len)
 {
-	struct iovec v = { .iov_base = buf, .iov_len = len };
+	struct iovec v = {.iov_base = buf, .iov_len = len};
 	uint8_t c[6];
 
 	memcpy(c, cdb, sizeof(c));
@@ -67,8 +67,10 @@ static int zbc_open(struct tcmu_device *dev, bool reopen)
 	tcmu_dev_set_num_lbas(dev, z->nr_lbas);
 	tcmu_dev_set_write_cache_enabled(dev, true);
 	tcmur_dev_set_private(dev, z);
-	tcmu_dev_info(dev, "zbc: %s %s, %u zones of %llu LBAs (%u conventional), %u B blocks, "
-		      "%u open max\n", cfg.path, z->ha ? "host-aware" : "host-managed", z->nr_zones,
+	tcmu_dev_info(dev,
+		      "zbc: %s %s, %u zones of %llu LBAs (%u conventional), %u B blocks, "
+		      "%u open max\n",
+		      cfg.path, z->ha ? "host-aware" : "host-managed", z->nr_zones,
 		      (unsigned long long)z->zone_lbas, z->nr_conv, z->lba_size, z->max_open);
 	zbc_cfg_free(&cfg);
 	return 0;
@@ -108,22 +110,21 @@ static int zbc_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 {
 	struct tcmulib_cmd *lc = cmd->lib_cmd;
 
-	return zbc_exec(tcmur_dev_get_private(dev), lc->cdb, lc->iovec, lc->iov_cnt,
-			lc->sense_buf);
+	return zbc_exec(tcmur_dev_get_private(dev), lc->cdb, lc->iovec, lc->iov_cnt, lc->sense_buf);
 }
 
 static struct tcmur_handler zbc_handler = {
-	.name = "ZBC zoned block device emulation",
-	.subtype = "zbc",
-	.cfg_desc = "[opt[/opt]...@]<path>: model-HM|model-HA, lba-512|lba-4096, "
-		    "zsize-<MiB>, conv-<n>, open-<n>",
-	.check_config = zbc_check_config,
-	.reconfig = zbc_reconfig,
-	.open = zbc_open,
-	.close = zbc_close,
-	.handle_cmd = zbc_handle_cmd,
-	.nr_threads = 1,
-	.thread_model = TCMUR_THREAD_MODEL_SERIALIZE,
+    .name = "ZBC zoned block device emulation",
+    .subtype = "zbc",
+    .cfg_desc = "[opt[/opt]...@]<path>: model-HM|model-HA, lba-512|lba-4096, "
+		"zsize-<MiB>, conv-<n>, open-<n>",
+    .check_config = zbc_check_config,
+    .reconfig = zbc_reconfig,
+    .open = zbc_open,
+    .close = zbc_close,
+    .handle_cmd = zbc_handle_cmd,
+    .nr_threads = 1,
+    .thread_model = TCMUR_THREAD_MODEL_SERIALIZE,
 };
 
 /* Main thread, when tcmu-runner loads the plugin. */

@@ -24,63 +24,63 @@
 #include <sys/uio.h>
 
 /* Zone types (ZBC-2 table "ZONE TYPE field"). */
-#define ZBC_TYPE_CONV		0x1
-#define ZBC_TYPE_SEQ_REQ	0x2
-#define ZBC_TYPE_SEQ_PREF	0x3
+#define ZBC_TYPE_CONV	  0x1
+#define ZBC_TYPE_SEQ_REQ  0x2
+#define ZBC_TYPE_SEQ_PREF 0x3
 
 /* Zone conditions. */
-#define ZBC_COND_NOT_WP		0x0
-#define ZBC_COND_EMPTY		0x1
-#define ZBC_COND_IMP_OPEN	0x2
-#define ZBC_COND_EXP_OPEN	0x3
-#define ZBC_COND_CLOSED		0x4
-#define ZBC_COND_FULL		0xe
+#define ZBC_COND_NOT_WP	  0x0
+#define ZBC_COND_EMPTY	  0x1
+#define ZBC_COND_IMP_OPEN 0x2
+#define ZBC_COND_EXP_OPEN 0x3
+#define ZBC_COND_CLOSED	  0x4
+#define ZBC_COND_FULL	  0xe
 
 /* ZBC IN / ZBC OUT service actions. */
-#define ZBC_SA_REPORT_ZONES	0x00
-#define ZBC_SA_CLOSE		0x01
-#define ZBC_SA_FINISH		0x02
-#define ZBC_SA_OPEN		0x03
-#define ZBC_SA_RESET_WP		0x04
+#define ZBC_SA_REPORT_ZONES 0x00
+#define ZBC_SA_CLOSE	    0x01
+#define ZBC_SA_FINISH	    0x02
+#define ZBC_SA_OPEN	    0x03
+#define ZBC_SA_RESET_WP	    0x04
 
 /* ASC/ASCQ of the zoned sense codes, (asc << 8) | ascq. */
-#define ZBC_ASC_UNALIGNED_WRITE		0x2104
-#define ZBC_ASC_WRITE_BOUNDARY		0x2105
-#define ZBC_ASC_READ_INVALID_DATA	0x2106
-#define ZBC_ASC_READ_BOUNDARY		0x2107
-#define ZBC_ASC_INSUFFICIENT_ZONE_RES	0x550e
+#define ZBC_ASC_UNALIGNED_WRITE	      0x2104
+#define ZBC_ASC_WRITE_BOUNDARY	      0x2105
+#define ZBC_ASC_READ_INVALID_DATA     0x2106
+#define ZBC_ASC_READ_BOUNDARY	      0x2107
+#define ZBC_ASC_INSUFFICIENT_ZONE_RES 0x550e
 
-#define ZBC_MIB			(1024u * 1024u)
+#define ZBC_MIB (1024u * 1024u)
 
 /* The cfgstring options, with upstream's defaults filled in by zbc_cfg_parse. */
 struct zbc_cfg {
-	bool ha;		/* model-HA (default model-HM) */
-	uint32_t lba_size;	/* lba-512 (default) or lba-4096 */
-	uint32_t zone_mib;	/* zsize-<MiB>, default 256 */
-	uint32_t conv;		/* conv-<n>; 0 = default (1% of the zones, at least 1) */
-	uint32_t max_open;	/* open-<n>; 0 = default (128, at most half the seq zones) */
-	char *path;		/* malloc()ed */
+	bool ha;	   /* model-HA (default model-HM) */
+	uint32_t lba_size; /* lba-512 (default) or lba-4096 */
+	uint32_t zone_mib; /* zsize-<MiB>, default 256 */
+	uint32_t conv;	   /* conv-<n>; 0 = default (1% of the zones, at least 1) */
+	uint32_t max_open; /* open-<n>; 0 = default (128, at most half the seq zones) */
+	char *path;	   /* malloc()ed */
 };
 
 struct zbc_zone {
-	uint64_t start;		/* first LBA */
-	uint64_t len;		/* LBAs */
-	uint64_t wp;		/* write pointer LBA (sequential zones) */
-	uint8_t type;		/* ZBC_TYPE_* */
-	uint8_t cond;		/* ZBC_COND_* */
-	bool non_seq;		/* HA: written out of order since the last reset */
+	uint64_t start; /* first LBA */
+	uint64_t len;	/* LBAs */
+	uint64_t wp;	/* write pointer LBA (sequential zones) */
+	uint8_t type;	/* ZBC_TYPE_* */
+	uint8_t cond;	/* ZBC_COND_* */
+	bool non_seq;	/* HA: written out of order since the last reset */
 };
 
 struct zbc_dev {
-	int fd;			/* the backing file */
-	uint64_t data_off;	/* byte offset of LBA 0 in the file */
+	int fd;		   /* the backing file */
+	uint64_t data_off; /* byte offset of LBA 0 in the file */
 	bool ha;
-	bool urswrz;		/* reads past the write pointer return zeros */
+	bool urswrz; /* reads past the write pointer return zeros */
 	uint32_t lba_size;
 	uint64_t zone_lbas;
-	uint64_t nr_lbas;	/* nr_zones * zone_lbas */
+	uint64_t nr_lbas; /* nr_zones * zone_lbas */
 	uint32_t nr_zones, nr_conv, max_open;
-	uint32_t nr_imp_open, nr_exp_open;	/* derived from the conditions */
+	uint32_t nr_imp_open, nr_exp_open; /* derived from the conditions */
 	struct zbc_zone *zones;
 	/*
 	 * The standard INQUIRY data of a disk (what the generic SCSI layer

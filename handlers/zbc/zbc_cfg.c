@@ -98,8 +98,8 @@ int zbc_cfg_parse(const char *cfgstring, struct zbc_cfg *cfg, char **reason)
 		*reason = NULL;
 	rest = cfgstring ? strchr(cfgstring, '/') : NULL;
 	if (!rest)
-		return fail(reason, "expected zbc/[opt[/opt]...@]<path>, got", cfgstring ? cfgstring : "",
-			    cfgstring ? strlen(cfgstring) : 0);
+		return fail(reason, "expected zbc/[opt[/opt]...@]<path>, got",
+			    cfgstring ? cfgstring : "", cfgstring ? strlen(cfgstring) : 0);
 	rest++;
 	at = strchr(rest, '@');
 	if (at) {
@@ -108,7 +108,7 @@ int zbc_cfg_parse(const char *cfgstring, struct zbc_cfg *cfg, char **reason)
 			if (!end)
 				end = at;
 			if (end == p)
-				continue;	/* "//" or a trailing '/' */
+				continue; /* "//" or a trailing '/' */
 			ret = parse_opt(p, (size_t)(end - p), cfg, reason);
 			if (ret)
 				return ret;
@@ -116,7 +116,8 @@ int zbc_cfg_parse(const char *cfgstring, struct zbc_cfg *cfg, char **reason)
 		rest = at + 1;
 	}
 	if (rest[0] != '/')
-		return fail(reason, "the backing file path must be absolute, got", rest, strlen(rest));
+		return fail(reason, "the backing file path must be absolute, got", rest,
+			    strlen(rest));
 	cfg->path = strdup(rest);
 	return cfg->path ? 0 : -ENOMEM;
 }

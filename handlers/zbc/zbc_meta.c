@@ -27,13 +27,12 @@
 #include "scsi_defs.h"
 #include "zbc.h"
 
-#define META_MAGIC	"TCMUZBC1"
-#define META_VERSION	1
-#define META_HDR_LEN	4096u
-#define META_REC_LEN	16u
+#define META_MAGIC   "TCMUZBC1"
+#define META_VERSION 1
+#define META_HDR_LEN 4096u
+#define META_REC_LEN 16u
 
-static int say(char **reason, int err, const char *fmt, unsigned long long a,
-	       unsigned long long b)
+static int say(char **reason, int err, const char *fmt, unsigned long long a, unsigned long long b)
 {
 	if (reason && asprintf(reason, fmt, a, b) < 0)
 		*reason = NULL;
@@ -57,8 +56,9 @@ static int meta_geometry(struct zbc_dev *z, const struct zbc_cfg *cfg, uint64_t 
 	z->nr_lbas = nz * z->zone_lbas;
 	z->nr_conv = cfg->conv ? cfg->conv : (z->nr_zones / 100 ? z->nr_zones / 100 : 1);
 	if (z->nr_conv >= z->nr_zones)
-		return say(reason, -EINVAL, "zbc: %llu conventional zones of %llu leave none sequential",
-			   z->nr_conv, z->nr_zones);
+		return say(reason, -EINVAL,
+			   "zbc: %llu conventional zones of %llu leave none sequential", z->nr_conv,
+			   z->nr_zones);
 	nr_seq = z->nr_zones - z->nr_conv;
 	z->max_open = cfg->max_open;
 	if (!z->max_open)
@@ -136,7 +136,7 @@ static int full_pread(int fd, void *buf, size_t len, off_t off)
 			continue;
 		if (n < 0)
 			return -errno;
-		if (!n) {	/* past the end of the file: zeros */
+		if (!n) { /* past the end of the file: zeros */
 			memset(p, 0, len);
 			return 0;
 		}
@@ -149,7 +149,7 @@ static int full_pread(int fd, void *buf, size_t len, off_t off)
 
 int zbc_meta_put_zone(struct zbc_dev *z, const struct zbc_zone *zn)
 {
-	uint8_t rec[META_REC_LEN] = { 0 };
+	uint8_t rec[META_REC_LEN] = {0};
 	uint64_t idx = (uint64_t)(zn - z->zones);
 
 	scsi_put_be64(rec, zn->wp);
@@ -220,7 +220,8 @@ static int meta_load(struct zbc_dev *z, char **reason)
 	for (i = 0; i < z->nr_zones; i++) {
 		struct zbc_zone *zn = &z->zones[i];
 
-		ret = full_pread(z->fd, rec, sizeof(rec), (off_t)(META_HDR_LEN + (uint64_t)i * META_REC_LEN));
+		ret = full_pread(z->fd, rec, sizeof(rec),
+				 (off_t)(META_HDR_LEN + (uint64_t)i * META_REC_LEN));
 		if (ret)
 			return ret;
 		if (zn->type != ZBC_TYPE_CONV) {
@@ -229,8 +230,8 @@ static int meta_load(struct zbc_dev *z, char **reason)
 			zn->non_seq = rec[9] & 1;
 		}
 		if (!meta_zone_ok(zn))
-			return say(reason, -EINVAL, "zbc: zone %llu record is corrupt (condition %llu)",
-				   i, rec[8]);
+			return say(reason, -EINVAL,
+				   "zbc: zone %llu record is corrupt (condition %llu)", i, rec[8]);
 		if (zn->cond == ZBC_COND_IMP_OPEN || zn->cond == ZBC_COND_EXP_OPEN) {
 			zn->cond = zn->wp == zn->start ? ZBC_COND_EMPTY : ZBC_COND_CLOSED;
 			ret = zbc_meta_put_zone(z, zn);

@@ -32,7 +32,7 @@ static bool all_selects(uint8_t sa, const struct zbc_zone *zn)
 		       zn->cond == ZBC_COND_CLOSED;
 	case ZBC_SA_OPEN:
 		return zn->cond == ZBC_COND_CLOSED;
-	default:	/* RESET */
+	default: /* RESET */
 		return zn->cond != ZBC_COND_EMPTY;
 	}
 }

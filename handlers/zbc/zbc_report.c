@@ -14,13 +14,21 @@
 #include "scsi_defs.h"
 #include "zbc.h"
 
-#define RZ_DESC_LEN	64u
+#define RZ_DESC_LEN 64u
 
 /* Reporting options (ZBC-2 table "REPORTING OPTIONS field"). */
 enum {
-	RO_ALL = 0x00, RO_EMPTY = 0x01, RO_IMP_OPEN = 0x02, RO_EXP_OPEN = 0x03,
-	RO_CLOSED = 0x04, RO_FULL = 0x05, RO_READ_ONLY = 0x06, RO_OFFLINE = 0x07,
-	RO_RWP_RECOMMENDED = 0x10, RO_NON_SEQ = 0x11, RO_NOT_WP = 0x3f,
+	RO_ALL = 0x00,
+	RO_EMPTY = 0x01,
+	RO_IMP_OPEN = 0x02,
+	RO_EXP_OPEN = 0x03,
+	RO_CLOSED = 0x04,
+	RO_FULL = 0x05,
+	RO_READ_ONLY = 0x06,
+	RO_OFFLINE = 0x07,
+	RO_RWP_RECOMMENDED = 0x10,
+	RO_NON_SEQ = 0x11,
+	RO_NOT_WP = 0x3f,
 };
 
 static bool ro_valid(uint8_t ro)
@@ -47,7 +55,7 @@ static bool ro_match(uint8_t ro, const struct zbc_zone *zn)
 		return zn->non_seq;
 	case RO_NOT_WP:
 		return zn->cond == ZBC_COND_NOT_WP;
-	default:	/* read only, offline, reset recommended: never */
+	default: /* read only, offline, reset recommended: never */
 		return false;
 	}
 }
@@ -64,8 +72,8 @@ static void put_desc(uint8_t *d, const struct zbc_zone *zn)
 }
 
 /* SAME field over the listed zones (ZBC-2 table "SAME field"). */
-static uint8_t same_field(const struct zbc_zone *first, const struct zbc_zone *last,
-			  bool same_type, bool same_len_but_last, bool same_len)
+static uint8_t same_field(const struct zbc_zone *first, const struct zbc_zone *last, bool same_type,
+			  bool same_len_but_last, bool same_len)
 {
 	if (first == last || (same_type && same_len))
 		return 1;
@@ -94,7 +102,8 @@ int zbc_report_zones(struct zbc_dev *z, const uint8_t *cdb, struct iovec *iov, s
 	if (alloc > total)
 		alloc = (uint32_t)total;
 	room = alloc < RZ_DESC_LEN ? 0 : (alloc - RZ_DESC_LEN) / RZ_DESC_LEN;
-	buf = calloc(1, RZ_DESC_LEN + (size_t)(room < z->nr_zones ? room : z->nr_zones) * RZ_DESC_LEN);
+	buf = calloc(1,
+		     RZ_DESC_LEN + (size_t)(room < z->nr_zones ? room : z->nr_zones) * RZ_DESC_LEN);
 	if (!buf)
 		return TCMU_STS_NO_RESOURCE;
 
@@ -128,7 +137,8 @@ int zbc_report_zones(struct zbc_dev *z, const uint8_t *cdb, struct iovec *iov, s
 
 	tcmu_iovec_zero(iov, iov_cnt);
 	tcmu_memcpy_into_iovec(iov, iov_cnt, buf,
-			       alloc < RZ_DESC_LEN * (1 + listed) ? alloc : RZ_DESC_LEN * (1 + listed));
+			       alloc < RZ_DESC_LEN * (1 + listed) ? alloc
+								  : RZ_DESC_LEN * (1 + listed));
 	free(buf);
 	return TCMU_STS_OK;
 }

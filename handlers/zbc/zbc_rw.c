@@ -24,8 +24,8 @@
 #include "scsi_defs.h"
 #include "zbc.h"
 
-#define IO_VECS		64
-#define WS_CHUNK	(1024u * 1024u)
+#define IO_VECS	 64
+#define WS_CHUNK (1024u * 1024u)
 
 /* len bytes between the file at off and the iovec array; 0 or -errno. */
 static int file_io(struct zbc_dev *z, bool wr, struct iovec *iov, size_t iov_cnt, size_t len,
@@ -50,7 +50,7 @@ static int file_io(struct zbc_dev *z, bool wr, struct iovec *iov, size_t iov_cnt
 			want += l;
 		}
 		if (!cnt)
-			return -EINVAL;	/* the iovec is shorter than the transfer */
+			return -EINVAL; /* the iovec is shorter than the transfer */
 		r = wr ? pwritev(z->fd, v, (int)cnt, off) : preadv(z->fd, v, (int)cnt, off);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -59,7 +59,7 @@ static int file_io(struct zbc_dev *z, bool wr, struct iovec *iov, size_t iov_cnt
 		if (!r) {
 			if (wr)
 				return -EIO;
-			r = (ssize_t)want;	/* past the end of the file */
+			r = (ssize_t)want; /* past the end of the file */
 			for (i = 0; i < cnt; i++)
 				memset(v[i].iov_base, 0, v[i].iov_len);
 		}
@@ -173,7 +173,7 @@ static int write_begin(struct zbc_dev *z, uint64_t lba, uint64_t n, uint8_t *sen
 	if (z->ha) {
 		for (p = zn; p <= last; p++)
 			if (zbc_zone_is_seq(p))
-				(void)zbc_zone_open(z, p, false, sense);	/* best effort */
+				(void)zbc_zone_open(z, p, false, sense); /* best effort */
 		return TCMU_STS_OK;
 	}
 	if (!zbc_zone_is_seq(zn)) {
@@ -239,7 +239,7 @@ int zbc_write_same(struct zbc_dev *z, const uint8_t *cdb, struct iovec *iov, siz
 	uint8_t *chunk;
 	int ret;
 
-	if ((cdb[1] & 0x18) || !n)	/* UNMAP, ANCHOR */
+	if ((cdb[1] & 0x18) || !n) /* UNMAP, ANCHOR */
 		return zbc_sense(sense, ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 	ret = range_check(z, lba, n, ndob ? ~(size_t)0 : n * bs, sense);
 	if (ret != TCMU_STS_OK)
@@ -257,7 +257,7 @@ int zbc_write_same(struct zbc_dev *z, const uint8_t *cdb, struct iovec *iov, siz
 			tcmu_memcpy_from_iovec(chunk + done * bs, bs, iov, iov_cnt);
 	for (done = 0, ret = TCMU_STS_OK; done < n && ret == TCMU_STS_OK; done += per) {
 		uint64_t k = n - done < per ? n - done : per;
-		struct iovec v = { .iov_base = chunk, .iov_len = k * bs };
+		struct iovec v = {.iov_base = chunk, .iov_len = k * bs};
 
 		if (file_io(z, true, &v, 1, k * bs, lba_off(z, lba + done)))
 			ret = TCMU_STS_WR_ERR;

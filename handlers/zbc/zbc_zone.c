@@ -141,5 +141,5 @@ void zbc_zone_written(struct zbc_dev *z, struct zbc_zone *zn, uint64_t first, ui
 	if (zn->wp == zn->start + zn->len)
 		set_cond(z, zn, ZBC_COND_FULL);
 	else if (zn->cond == ZBC_COND_EMPTY)
-		set_cond(z, zn, ZBC_COND_CLOSED);	/* HA, no open slot left */
+		set_cond(z, zn, ZBC_COND_CLOSED); /* HA, no open slot left */
 }

@@ -21,8 +21,8 @@
 #include "scsi_defs.h"
 #include "fbo.h"
 
-#define MEDIUM_BLOCKS	1024u
-#define DATA_MAX	(128 * 1024)
+#define MEDIUM_BLOCKS 1024u
+#define DATA_MAX      (128 * 1024)
 
 static struct fbo_dev fdev[2];
 static bool ready[2];
@@ -62,8 +62,8 @@ static struct fbo_dev *dev_get(int ro)
 static void fuzz_one(const uint8_t *in, size_t size)
 {
 	struct fbo_dev *f;
-	uint8_t cdb[16] = { 0 }, sense[TCMU_SENSE_BUFFERSIZE];
-	struct iovec v = { .iov_base = data, .iov_len = sizeof(data) };
+	uint8_t cdb[16] = {0}, sense[TCMU_SENSE_BUFFERSIZE];
+	struct iovec v = {.iov_base = data, .iov_len = sizeof(data)};
 	size_t n;
 	int ret;
 
@@ -96,8 +96,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 }
 #else
 static const uint8_t opcodes[] = {
-	0x00, 0x03, 0x04, 0x08, 0x0a, 0x12, 0x15, 0x1a, 0x1b, 0x1e, 0x23, 0x25, 0x28, 0x2a,
-	0x2e, 0x2f, 0x35, 0x43, 0x46, 0x4a, 0x51, 0x55, 0x5a, 0xa8, 0xaa, 0xad, 0xae, 0xaf, 0xbd,
+    0x00, 0x03, 0x04, 0x08, 0x0a, 0x12, 0x15, 0x1a, 0x1b, 0x1e, 0x23, 0x25, 0x28, 0x2a, 0x2e,
+    0x2f, 0x35, 0x43, 0x46, 0x4a, 0x51, 0x55, 0x5a, 0xa8, 0xaa, 0xad, 0xae, 0xaf, 0xbd,
 };
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
