@@ -8,6 +8,7 @@
 #  - installs the host packages the VM and the guest tests need (apt, only if
 #    missing): qemu-system-x86 busybox-static kmod cpio fio sg3-utils
 #    libiscsi-bin targetcli-fb glusterfs-server (the glfs suite's volume)
+#    btrfs-progs f2fs-tools (zbc suite) xorriso udftools eject (fbo suite)
 #  - caches Debian's stock amd64 kernel package, unpacked, in $VMCACHE
 #    (default /var/tmp/tcmu-vm) and runs depmod on it
 #  - builds a small initramfs (busybox + virtio/9p/overlay modules) whose init
@@ -26,7 +27,8 @@ if [ "${TCMU_VM_SETUP_LOCKED:-}" != 1 ] && command -v flock >/dev/null 2>&1; the
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-pkgs="qemu-system-x86 busybox-static kmod cpio fio sg3-utils libiscsi-bin targetcli-fb glusterfs-server"
+pkgs="qemu-system-x86 busybox-static kmod cpio fio sg3-utils libiscsi-bin targetcli-fb glusterfs-server\
+	btrfs-progs f2fs-tools xorriso udftools eject"
 need=""
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
+/*
+ * handler_fbo.so in the daemon on the simulated kernel: INQUIRY says
+ * CD/DVD and removable, READ CAPACITY gives the medium, a reconfig with a
+ * new cfgstring changes the medium (unit attention 06/28/00, the new size,
+ * read-only), FORMAT UNIT with IMMED finishes on its thread.
+ * Usage: test_daemon_fbo_sim <folder holding handler_fbo.so>
+ */
+#include <fcntl.h>
+
+#include "dsim.h"
+
+#define DEV_SIZE (8u << 20)
+
+static int read_cap(struct sim_dev *d, uint32_t *last)
+{
+	uint8_t cdb[10] = {READ_CAPACITY};
+	struct sim_result r;
+	int ret = run(d, cdb, 10, NULL, 0, 8, &r);
+
+	if (ret)
+		return ret;
+	if (r.scsi_status)
+		return (r.sense[2] & 0xf) << 16 | r.sense[12] << 8 | r.sense[13];
+	*last = scsi_get_be32(r.data_in);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint8_t inq[6] = {INQUIRY, 0, 0, 0, 36}, fmt[6] = {FORMAT_UNIT, 0x11};
+	uint8_t tur[6] = {TEST_UNIT_READY}, wr[10] = {WRITE_10, 0, 0, 0, 0, 0, 0, 0, 1};
+	uint8_t plist[12] = {0, 0x02, 0, 8}, blk[2048] = {0};
+	struct tcmulib_handler *lh;
+	struct sim_result r;
+	struct sim_dev *d;
+	char cfg[600], iso[400];
+	uint32_t last = 0;
+	size_t n;
+	int ret, i, fd;
+
+	REQUIRE(argc == 2, "usage: test_daemon_fbo_sim <handler dir>");
+	ret = dsim_setup("fbosim");
+	if (ret)
+		return ret;
+	ret = tcmur_load_handlers(argv[1]);
+	REQUIRE(ret >= 1 && tcmur_handler_find("fbo"), "load handler_fbo.so: %d", ret);
+	lh = tcmur_handlers_publish(&n);
+	ctx = tcmulib_initialize(lh, n);
+	REQUIRE(ctx, "tcmulib_initialize");
+
+	STEP("a new writable medium");
+	snprintf(cfg, sizeof(cfg), "fbo/%s/disc", tmp);
+	REQUIRE(dsim_add_dev(NULL, cfg, DEV_SIZE, 1 << 20, &d) == 0, "add %s", cfg);
+	clear_ua(d);
+	ret = run(d, inq, 6, NULL, 0, 36, &r);
+	CHECK(!ret && !r.scsi_status && r.data_in[0] == 0x05 && (r.data_in[1] & 0x80),
+	      "INQUIRY: type 5, removable");
+	CHECK(!read_cap(d, &last) && last == DEV_SIZE / 2048 - 1, "capacity %u", last);
+
+	STEP("FORMAT UNIT with IMMED finishes on its thread");
+	ret = run(d, fmt, 6, plist, sizeof(plist), 0, &r);
+	CHECK(!ret && !r.scsi_status, "FORMAT UNIT: status %d", r.scsi_status);
+	for (i = 0; i < 500; i++) {
+		if (!run(d, tur, 6, NULL, 0, 0, &r) && !r.scsi_status)
+			break;
+		usleep(10000);
+	}
+	CHECK(i < 500, "TEST UNIT READY never GOOD after the format");
+
+	STEP("a reconfig loads another medium: unit attention, new size, read-only");
+	snprintf(iso, sizeof(iso), "%s/one.iso", tmp);
+	fd = open(iso, O_CREAT | O_WRONLY, 0600);
+	REQUIRE(fd >= 0 && ftruncate(fd, 40 * 2048) == 0, "make %s", iso);
+	close(fd);
+	snprintf(cfg, sizeof(cfg), "fbo/ro/%s", iso);
+	{
+		struct sim_nl_reply rep;
+
+		REQUIRE(!sim_nl_reconfig_cfg(d, cfg) && !tcmulib_master_fd_ready(ctx), "reconfig");
+		CHECK(!wait_reply(&rep, 5000) && rep.status == 0, "reconfig reply %d", rep.status);
+	}
+	CHECK(read_cap(d, &last) == 0x062800, "the unit attention comes first");
+	CHECK(!read_cap(d, &last) && last == 39, "new capacity %u", last);
+	ret = run(d, wr, 10, blk, sizeof(blk), 0, &r);
+	CHECK(!ret && r.scsi_status == 2 && (r.sense[2] & 0xf) == DATA_PROTECT,
+	      "write to the read-only medium: DATA PROTECT");
+	CHECK(log_has("medium changed to"), "the log says so");
+	CHECK(dsim_remove_dev(d) == 0, "remove");
+
+	tcmulib_close(ctx);
+	return dsim_finish();
+}
