@@ -19,7 +19,7 @@
 
 static int inquiry(struct fbo_dev *f, uint8_t *cdb, struct iovec *iov, size_t iov_cnt)
 {
-	uint8_t b[INQ_BUF] = {0};
+	uint8_t b[INQ_BUF] = { 0 };
 	int ret;
 
 	if ((cdb[1] & 0x01) || !f->std_inquiry)
@@ -37,7 +37,7 @@ static int inquiry(struct fbo_dev *f, uint8_t *cdb, struct iovec *iov, size_t io
 
 static int request_sense(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt)
 {
-	uint8_t s[TCMU_SENSE_BUFFERSIZE] = {0};
+	uint8_t s[TCMU_SENSE_BUFFERSIZE] = { 0 };
 
 	if (fbo_check_ready(f, s) == TCMU_STS_OK)
 		tcmu_set_sense_data(s, NO_SENSE, ASC_NO_ADDITIONAL_SENSE);

@@ -39,8 +39,8 @@ static size_t feature(uint8_t *b, uint16_t code, uint8_t version, bool persisten
 /* Descriptor of feature code at b (0 if there is none); *current is set. */
 static size_t put_feature(const struct fbo_dev *f, uint16_t code, uint8_t *b, bool *current)
 {
-	static const uint16_t profiles[] = {FBO_PROFILE_DVD_RAM, FBO_PROFILE_DVD_ROM,
-					    FBO_PROFILE_CD_ROM};
+	static const uint16_t profiles[] = { FBO_PROFILE_DVD_RAM, FBO_PROFILE_DVD_ROM,
+					     FBO_PROFILE_CD_ROM };
 	bool medium = f->fd >= 0, rw = medium && !f->ro;
 	size_t i;
 
@@ -107,9 +107,9 @@ static size_t put_feature(const struct fbo_dev *f, uint16_t code, uint8_t *b, bo
 int fbo_get_configuration(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 			  uint8_t *sense)
 {
-	static const uint16_t codes[] = {0x0000, 0x0001, 0x0002, 0x0003, 0x0010, 0x001d, 0x001e,
-					 0x001f, 0x0020, 0x0023, 0x0024, 0x0100, 0x0105};
-	uint8_t b[CONF_BUF] = {0}, rt = cdb[1] & 0x03;
+	static const uint16_t codes[] = { 0x0000, 0x0001, 0x0002, 0x0003, 0x0010, 0x001d, 0x001e,
+					  0x001f, 0x0020, 0x0023, 0x0024, 0x0100, 0x0105 };
+	uint8_t b[CONF_BUF] = { 0 }, rt = cdb[1] & 0x03;
 	uint16_t start = scsi_get_be16(cdb + 2);
 	size_t len = 8, i, n;
 	bool current = false;

@@ -57,7 +57,7 @@ static size_t toc_desc(uint8_t *b, uint8_t track, uint64_t lba, bool msf)
 int fbo_read_toc(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 		 uint8_t *sense)
 {
-	uint8_t b[4 + 3 * 8] = {0}, format = cdb[2] & 0x0f, track = cdb[6];
+	uint8_t b[4 + 3 * 8] = { 0 }, format = cdb[2] & 0x0f, track = cdb[6];
 	bool msf = cdb[1] & 0x02;
 	size_t len = 4;
 	int ret = fbo_check_ready(f, sense);
@@ -89,7 +89,7 @@ int fbo_read_toc(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_
 int fbo_read_disc_info(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 		       uint8_t *sense)
 {
-	uint8_t b[34] = {0};
+	uint8_t b[34] = { 0 };
 	int ret = fbo_check_ready(f, sense);
 
 	if (ret != TCMU_STS_OK)
@@ -112,7 +112,7 @@ int fbo_read_disc_info(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov,
 int fbo_read_dvd_structure(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 			   uint8_t *sense)
 {
-	uint8_t b[4 + 17] = {0};
+	uint8_t b[4 + 17] = { 0 };
 	size_t len;
 	int ret = fbo_check_ready(f, sense);
 
@@ -141,7 +141,7 @@ int fbo_read_dvd_structure(struct fbo_dev *f, const uint8_t *cdb, struct iovec *
 
 int fbo_mechanism_status(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt)
 {
-	uint8_t b[8] = {0};
+	uint8_t b[8] = { 0 };
 
 	b[1] = f->tray_open ? 0x10 : 0x00; /* mechanism idle; door open */
 	return fbo_respond(iov, iov_cnt, b, sizeof(b), scsi_get_be16(cdb + 8));
@@ -150,7 +150,7 @@ int fbo_mechanism_status(struct fbo_dev *f, const uint8_t *cdb, struct iovec *io
 int fbo_event_status(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 		     uint8_t *sense)
 {
-	uint8_t b[8] = {0};
+	uint8_t b[8] = { 0 };
 
 	if (!(cdb[1] & 0x01)) /* asynchronous notification: not supported */
 		return fbo_sense(sense, ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);

@@ -46,7 +46,7 @@ bool fbo_format_step(struct fbo_dev *f)
 int fbo_format_unit(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 		    uint8_t *sense, bool *immed)
 {
-	uint8_t p[12] = {0};
+	uint8_t p[12] = { 0 };
 	int ret = fbo_check_ready(f, sense);
 
 	*immed = false;
@@ -76,7 +76,7 @@ int fbo_format_unit(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, si
 
 int fbo_read_format_caps(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt)
 {
-	uint8_t b[20] = {0};
+	uint8_t b[20] = { 0 };
 	uint64_t blocks = f->fd >= 0 ? f->nblocks : f->new_blocks;
 	size_t len = 12;
 

@@ -94,9 +94,9 @@ static size_t put_page(const struct fbo_dev *f, uint8_t code, uint8_t pc, uint8_
 int fbo_mode_sense(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 		   uint8_t *sense)
 {
-	static const uint8_t all[] = {0x01, 0x08, 0x1d, 0x2a};
+	static const uint8_t all[] = { 0x01, 0x08, 0x1d, 0x2a };
 	bool ten = cdb[0] == MODE_SENSE_10;
-	uint8_t b[MODE_BUF] = {0}, pc = cdb[2] >> 6, code = cdb[2] & 0x3f;
+	uint8_t b[MODE_BUF] = { 0 }, pc = cdb[2] >> 6, code = cdb[2] & 0x3f;
 	size_t hdr = ten ? 8 : 4, len = hdr, i;
 
 	if (pc == 3)

@@ -57,7 +57,7 @@ static int verify_bytes(struct fbo_dev *f, struct iovec *iov, size_t iov_cnt, si
 			uint8_t *sense)
 {
 	uint8_t *a = malloc(len ? len : 1), *b = malloc(len ? len : 1);
-	struct iovec v = {.iov_base = a, .iov_len = len};
+	struct iovec v = { .iov_base = a, .iov_len = len };
 	int ret = TCMU_STS_OK;
 
 	if (!a || !b) {

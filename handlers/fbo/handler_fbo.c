@@ -35,7 +35,7 @@ static bool fbo_check_config(const char *cfgstring, char **reason)
 /* The device's worker thread, inside fbo_exec: the generic standard INQUIRY. */
 static int fbo_std_inquiry(void *arg, uint8_t *cdb, uint8_t *buf, size_t len)
 {
-	struct iovec v = {.iov_base = buf, .iov_len = len};
+	struct iovec v = { .iov_base = buf, .iov_len = len };
 	uint8_t c[6];
 
 	memcpy(c, cdb, sizeof(c));
@@ -189,16 +189,16 @@ static int fbo_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 }
 
 static struct tcmur_handler fbo_handler = {
-    .name = "File-backed optical drive (MMC)",
-    .subtype = "fbo",
-    .cfg_desc = "[ro/]<path>: a 2048-byte-block medium in a file (created if missing)",
-    .check_config = fbo_check_config,
-    .reconfig = fbo_reconfig,
-    .open = fbo_open,
-    .close = fbo_close,
-    .handle_cmd = fbo_handle_cmd,
-    .nr_threads = 1,
-    .thread_model = TCMUR_THREAD_MODEL_SERIALIZE,
+	.name = "File-backed optical drive (MMC)",
+	.subtype = "fbo",
+	.cfg_desc = "[ro/]<path>: a 2048-byte-block medium in a file (created if missing)",
+	.check_config = fbo_check_config,
+	.reconfig = fbo_reconfig,
+	.open = fbo_open,
+	.close = fbo_close,
+	.handle_cmd = fbo_handle_cmd,
+	.nr_threads = 1,
+	.thread_model = TCMUR_THREAD_MODEL_SERIALIZE,
 };
 
 /* Main thread, when tcmu-runner loads the plugin. */

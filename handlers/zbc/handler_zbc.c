@@ -29,7 +29,7 @@ static bool zbc_check_config(const char *cfgstring, char **reason)
 /* The device's worker thread, inside zbc_exec: the generic standard INQUIRY. */
 static int zbc_std_inquiry(void *arg, uint8_t *cdb, uint8_t *buf, size_t len)
 {
-	struct iovec v = {.iov_base = buf, .iov_len = len};
+	struct iovec v = { .iov_base = buf, .iov_len = len };
 	uint8_t c[6];
 
 	memcpy(c, cdb, sizeof(c));
@@ -114,17 +114,17 @@ static int zbc_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 }
 
 static struct tcmur_handler zbc_handler = {
-    .name = "ZBC zoned block device emulation",
-    .subtype = "zbc",
-    .cfg_desc = "[opt[/opt]...@]<path>: model-HM|model-HA, lba-512|lba-4096, "
-		"zsize-<MiB>, conv-<n>, open-<n>",
-    .check_config = zbc_check_config,
-    .reconfig = zbc_reconfig,
-    .open = zbc_open,
-    .close = zbc_close,
-    .handle_cmd = zbc_handle_cmd,
-    .nr_threads = 1,
-    .thread_model = TCMUR_THREAD_MODEL_SERIALIZE,
+	.name = "ZBC zoned block device emulation",
+	.subtype = "zbc",
+	.cfg_desc = "[opt[/opt]...@]<path>: model-HM|model-HA, lba-512|lba-4096, "
+		    "zsize-<MiB>, conv-<n>, open-<n>",
+	.check_config = zbc_check_config,
+	.reconfig = zbc_reconfig,
+	.open = zbc_open,
+	.close = zbc_close,
+	.handle_cmd = zbc_handle_cmd,
+	.nr_threads = 1,
+	.thread_model = TCMUR_THREAD_MODEL_SERIALIZE,
 };
 
 /* Main thread, when tcmu-runner loads the plugin. */

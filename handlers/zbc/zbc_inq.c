@@ -22,7 +22,7 @@
 #define ZBC_TYPE_HM 0x14
 #define INQ_BUF	    256
 
-static const uint8_t vpd_pages[] = {0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2, 0xb6};
+static const uint8_t vpd_pages[] = { 0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2, 0xb6 };
 
 static int respond(struct iovec *iov, size_t iov_cnt, const uint8_t *buf, size_t len, size_t alloc)
 {
@@ -51,7 +51,7 @@ static size_t vpd_b6(const struct zbc_dev *z, uint8_t *b)
 /* TCMU_STS_NOT_HANDLED for what the generic layer answers as is. */
 int zbc_inquiry(struct zbc_dev *z, uint8_t *cdb, struct iovec *iov, size_t iov_cnt)
 {
-	uint8_t b[INQ_BUF] = {0};
+	uint8_t b[INQ_BUF] = { 0 };
 	size_t alloc = scsi_get_be16(cdb + 3), len;
 	int ret;
 
@@ -94,7 +94,7 @@ int zbc_inquiry(struct zbc_dev *z, uint8_t *cdb, struct iovec *iov, size_t iov_c
 /* READ CAPACITY (10) 0x25 and (16) 0x9e/0x10. */
 int zbc_read_capacity(struct zbc_dev *z, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt)
 {
-	uint8_t b[32] = {0};
+	uint8_t b[32] = { 0 };
 	uint64_t last = z->nr_lbas - 1;
 
 	if (cdb[0] == READ_CAPACITY) {

@@ -149,7 +149,7 @@ static int full_pread(int fd, void *buf, size_t len, off_t off)
 
 int zbc_meta_put_zone(struct zbc_dev *z, const struct zbc_zone *zn)
 {
-	uint8_t rec[META_REC_LEN] = {0};
+	uint8_t rec[META_REC_LEN] = { 0 };
 	uint64_t idx = (uint64_t)(zn - z->zones);
 
 	scsi_put_be64(rec, zn->wp);

@@ -257,7 +257,7 @@ int zbc_write_same(struct zbc_dev *z, const uint8_t *cdb, struct iovec *iov, siz
 			tcmu_memcpy_from_iovec(chunk + done * bs, bs, iov, iov_cnt);
 	for (done = 0, ret = TCMU_STS_OK; done < n && ret == TCMU_STS_OK; done += per) {
 		uint64_t k = n - done < per ? n - done : per;
-		struct iovec v = {.iov_base = chunk, .iov_len = k * bs};
+		struct iovec v = { .iov_base = chunk, .iov_len = k * bs };
 
 		if (file_io(z, true, &v, 1, k * bs, lba_off(z, lba + done)))
 			ret = TCMU_STS_WR_ERR;

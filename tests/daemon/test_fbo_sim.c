@@ -14,7 +14,7 @@
 
 static int read_cap(struct sim_dev *d, uint32_t *last)
 {
-	uint8_t cdb[10] = {READ_CAPACITY};
+	uint8_t cdb[10] = { READ_CAPACITY };
 	struct sim_result r;
 	int ret = run(d, cdb, 10, NULL, 0, 8, &r);
 
@@ -28,9 +28,9 @@ static int read_cap(struct sim_dev *d, uint32_t *last)
 
 int main(int argc, char **argv)
 {
-	uint8_t inq[6] = {INQUIRY, 0, 0, 0, 36}, fmt[6] = {FORMAT_UNIT, 0x11};
-	uint8_t tur[6] = {TEST_UNIT_READY}, wr[10] = {WRITE_10, 0, 0, 0, 0, 0, 0, 0, 1};
-	uint8_t plist[12] = {0, 0x02, 0, 8}, blk[2048] = {0};
+	uint8_t inq[6] = { INQUIRY, 0, 0, 0, 36 }, fmt[6] = { FORMAT_UNIT, 0x11 };
+	uint8_t tur[6] = { TEST_UNIT_READY }, wr[10] = { WRITE_10, 0, 0, 0, 0, 0, 0, 0, 1 };
+	uint8_t plist[12] = { 0, 0x02, 0, 8 }, blk[2048] = { 0 };
 	struct tcmulib_handler *lh;
 	struct sim_result r;
 	struct sim_dev *d;

@@ -13,7 +13,7 @@
 
 static int report_wp(struct sim_dev *d, uint64_t zone_lba, uint64_t *wp)
 {
-	uint8_t cdb[16] = {ZBC_IN, 0};
+	uint8_t cdb[16] = { ZBC_IN, 0 };
 	struct sim_result r;
 	int ret;
 
@@ -29,8 +29,8 @@ static int report_wp(struct sim_dev *d, uint64_t zone_lba, uint64_t *wp)
 
 static void t_zbc(const char *cfg)
 {
-	uint8_t inq[6] = {INQUIRY, 0, 0, 0, 36}, rc[16] = {SERVICE_ACTION_IN_16, 0x10};
-	uint8_t wr[16] = {WRITE_16}, data[8 * 512];
+	uint8_t inq[6] = { INQUIRY, 0, 0, 0, 36 }, rc[16] = { SERVICE_ACTION_IN_16, 0x10 };
+	uint8_t wr[16] = { WRITE_16 }, data[8 * 512];
 	struct sim_result r;
 	struct sim_dev *d;
 	uint64_t wp = 0;
@@ -48,7 +48,7 @@ static void t_zbc(const char *cfg)
 	scsi_put_be32(rc + 10, 32);
 	ret = run(d, rc, 16, NULL, 0, 32, &r);
 	CHECK(!ret && !r.scsi_status && scsi_get_be64(r.data_in) == DEV_SIZE / 512 - 1 &&
-		  ((r.data_in[12] >> 4) & 3) == 1,
+		      ((r.data_in[12] >> 4) & 3) == 1,
 	      "READ CAPACITY (16)");
 	memset(data, 0xa5, sizeof(data));
 	scsi_put_be64(wr + 2, 3 * ZL);

@@ -25,7 +25,7 @@
 #define DATA_MAX  (256 * 1024)
 
 static struct zbc_dev zdev[2];
-static int fds[2] = {-1, -1};
+static int fds[2] = { -1, -1 };
 static uint8_t data[DATA_MAX];
 
 static int std_inq(void *arg, uint8_t *cdb, uint8_t *b, size_t len)
@@ -38,7 +38,7 @@ static int std_inq(void *arg, uint8_t *cdb, uint8_t *b, size_t len)
 static struct zbc_dev *dev_get(int ha, bool reformat)
 {
 	const char *cfg =
-	    ha ? "zbc/model-HA/zsize-1/conv-2/open-2@/m" : "zbc/zsize-1/conv-2/open-2@/m";
+		ha ? "zbc/model-HA/zsize-1/conv-2/open-2@/m" : "zbc/zsize-1/conv-2/open-2@/m";
 	struct zbc_cfg c;
 
 	if (fds[ha] >= 0 && !reformat)
@@ -89,8 +89,8 @@ static void check_state(const struct zbc_dev *z)
 static void fuzz_one(const uint8_t *in, size_t size)
 {
 	struct zbc_dev *z;
-	uint8_t cdb[16] = {0}, sense[TCMU_SENSE_BUFFERSIZE];
-	struct iovec v = {.iov_base = data, .iov_len = 0};
+	uint8_t cdb[16] = { 0 }, sense[TCMU_SENSE_BUFFERSIZE];
+	struct iovec v = { .iov_base = data, .iov_len = 0 };
 	size_t n;
 	int ret;
 
@@ -127,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 }
 #else
 static const uint8_t opcodes[] = {
-    0x94, 0x95, 0x28, 0x2a, 0x88, 0x8a, 0xa8, 0xaa, 0x41, 0x93, 0x12, 0x25, 0x9e, 0x35, 0x91,
+	0x94, 0x95, 0x28, 0x2a, 0x88, 0x8a, 0xa8, 0xaa, 0x41, 0x93, 0x12, 0x25, 0x9e, 0x35, 0x91,
 };
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
@@ -157,7 +157,7 @@ int main(int argc, char **argv)
 		if (next_rand() % 4) {
 			/* Plausible fields: zone starts, write pointers, short lengths. */
 			uint64_t lba =
-			    (next_rand() % 9) * zl + (next_rand() % 2 ? 0 : next_rand() % 64);
+				(next_rand() % 9) * zl + (next_rand() % 2 ? 0 : next_rand() % 64);
 
 			memset(in + 2, 0, 15);
 			in[2] = (uint8_t)(next_rand() % 5);

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../unit/check.h"
+#include "../../check.h"
 #include "libtcmu.h"
 #include "scsi_defs.h"
 #include "fbo.h"
@@ -25,8 +25,8 @@ static char p_rw[64], p_iso[64];
 
 static int exec(struct fbo_dev *f, const uint8_t *c, size_t cdb_len, size_t len)
 {
-	uint8_t cdb[16] = {0};
-	struct iovec v = {.iov_base = buf, .iov_len = len};
+	uint8_t cdb[16] = { 0 };
+	struct iovec v = { .iov_base = buf, .iov_len = len };
 
 	memcpy(cdb, c, cdb_len);
 	memset(sense, 0, sizeof(sense));
@@ -40,7 +40,7 @@ static unsigned int kaq(void)
 
 static int rw10(struct fbo_dev *f, uint8_t op, uint32_t lba, uint16_t n)
 {
-	uint8_t c[10] = {op};
+	uint8_t c[10] = { op };
 
 	scsi_put_be32(c + 2, lba);
 	scsi_put_be16(c + 7, n);
@@ -49,14 +49,14 @@ static int rw10(struct fbo_dev *f, uint8_t op, uint32_t lba, uint16_t n)
 
 static int tur(struct fbo_dev *f)
 {
-	uint8_t c[6] = {TEST_UNIT_READY};
+	uint8_t c[6] = { TEST_UNIT_READY };
 
 	return exec(f, c, 6, 0);
 }
 
 static uint8_t gesn_event(struct fbo_dev *f)
 {
-	uint8_t c[10] = {FBO_GET_EVENT_STATUS, 1, 0, 0, 0x10, 0, 0, 0, 8};
+	uint8_t c[10] = { FBO_GET_EVENT_STATUS, 1, 0, 0, 0x10, 0, 0, 0, 8 };
 
 	CHECK_EQ(exec(f, c, 10, 8), TCMU_STS_OK);
 	return buf[4] & 0x0f;
@@ -85,7 +85,7 @@ static void test_cfg(void)
 	struct fbo_cfg c;
 	char *r;
 
-	SECTION("cfgstring");
+	STEP("cfgstring");
 	CHECK_EQ(fbo_cfg_parse("fbo//a/b", &c, &r), 0);
 	CHECK(!c.ro && !strcmp(c.path, "/a/b"));
 	fbo_cfg_free(&c);
@@ -99,10 +99,10 @@ static void test_cfg(void)
 
 static void test_rw(struct fbo_dev *f)
 {
-	uint8_t inq[6] = {INQUIRY, 0, 0, 0, 36}, rc[10] = {READ_CAPACITY};
-	uint8_t vfy[10] = {VERIFY, 0x02, 0, 0, 0, 3, 0, 0, 1};
+	uint8_t inq[6] = { INQUIRY, 0, 0, 0, 36 }, rc[10] = { READ_CAPACITY };
+	uint8_t vfy[10] = { VERIFY, 0x02, 0, 0, 0, 3, 0, 0, 1 };
 
-	SECTION("new writable medium");
+	STEP("new writable medium");
 	CHECK_EQ(exec(f, inq, 6, 36), TCMU_STS_OK);
 	CHECK_EQ(buf[0], 0x05);
 	CHECK_EQ(buf[1] & 0x80, 0x80);
@@ -126,11 +126,11 @@ static void test_rw(struct fbo_dev *f)
 
 static void test_config(struct fbo_dev *f, uint16_t profile, bool rw)
 {
-	uint8_t c[10] = {FBO_GET_CONFIGURATION, 0, 0, 0, 0, 0, 0, 0x02, 0};
+	uint8_t c[10] = { FBO_GET_CONFIGURATION, 0, 0, 0, 0, 0, 0, 0x02, 0 };
 	size_t off;
 	int found = 0;
 
-	SECTION("GET CONFIGURATION");
+	STEP("GET CONFIGURATION");
 	CHECK_EQ(exec(f, c, 10, 512), TCMU_STS_OK);
 	CHECK_EQ(scsi_get_be16(buf + 6), profile);
 	CHECK_EQ(scsi_get_be16(buf + 8), 0x0000); /* profile list first */
@@ -156,11 +156,11 @@ static void test_config(struct fbo_dev *f, uint16_t profile, bool rw)
 
 static void test_toc_mode(struct fbo_dev *f)
 {
-	uint8_t toc[10] = {FBO_READ_TOC, 0, 0, 0, 0, 0, 0, 0, 100};
-	uint8_t ms[10] = {MODE_SENSE_10, 0, 0x2a, 0, 0, 0, 0, 0, 100};
-	uint8_t sel[10] = {MODE_SELECT_10, 0x10, 0, 0, 0, 0, 0, 0, 8 + 20};
+	uint8_t toc[10] = { FBO_READ_TOC, 0, 0, 0, 0, 0, 0, 0, 100 };
+	uint8_t ms[10] = { MODE_SENSE_10, 0, 0x2a, 0, 0, 0, 0, 0, 100 };
+	uint8_t sel[10] = { MODE_SELECT_10, 0x10, 0, 0, 0, 0, 0, 0, 8 + 20 };
 
-	SECTION("READ TOC, MODE SENSE/SELECT");
+	STEP("READ TOC, MODE SENSE/SELECT");
 	CHECK_EQ(exec(f, toc, 10, 100), TCMU_STS_OK);
 	CHECK_EQ(scsi_get_be16(buf), 18);
 	CHECK_EQ(buf[4 + 8 + 2], 0xaa);
@@ -202,11 +202,11 @@ static void test_toc_mode(struct fbo_dev *f)
 
 static void test_eject(struct fbo_dev *f)
 {
-	uint8_t eject[6] = {START_STOP, 0, 0, 0, 0x02}, load[6] = {START_STOP, 0, 0, 0, 0x03};
-	uint8_t prevent[6] = {ALLOW_MEDIUM_REMOVAL, 0, 0, 0, 1};
+	uint8_t eject[6] = { START_STOP, 0, 0, 0, 0x02 }, load[6] = { START_STOP, 0, 0, 0, 0x03 };
+	uint8_t prevent[6] = { ALLOW_MEDIUM_REMOVAL, 0, 0, 0, 1 };
 	struct fbo_cfg c;
 
-	SECTION("eject, load, medium change");
+	STEP("eject, load, medium change");
 	memset(buf, 0x3c, FBO_BLOCK);
 	CHECK_EQ(rw10(f, WRITE_10, 3, 1), TCMU_STS_OK);
 	CHECK_EQ(exec(f, prevent, 6, 0), TCMU_STS_OK);
@@ -231,7 +231,7 @@ static void test_eject(struct fbo_dev *f)
 	CHECK_EQ(rw10(f, READ_10, 3, 1), TCMU_STS_OK); /* the data survived */
 	CHECK_EQ(buf[0], 0x3c);
 
-	SECTION("medium change to a read-only disc");
+	STEP("medium change to a read-only disc");
 	CHECK_EQ(fbo_cfg_parse(p_iso, &c, NULL), 0);
 	CHECK_EQ(fbo_change_medium(f, &c), 0);
 	fbo_cfg_free(&c);
@@ -248,10 +248,10 @@ static void test_eject(struct fbo_dev *f)
 
 static void test_format(struct fbo_dev *f)
 {
-	uint8_t fmt[6] = {FORMAT_UNIT, 0x11}, rs[6] = {REQUEST_SENSE, 0, 0, 0, 18};
-	uint8_t rfc[10] = {FBO_READ_FORMAT_CAPS, 0, 0, 0, 0, 0, 0, 0, 252};
+	uint8_t fmt[6] = { FORMAT_UNIT, 0x11 }, rs[6] = { REQUEST_SENSE, 0, 0, 0, 18 };
+	uint8_t rfc[10] = { FBO_READ_FORMAT_CAPS, 0, 0, 0, 0, 0, 0, 0, 252 };
 
-	SECTION("FORMAT UNIT");
+	STEP("FORMAT UNIT");
 	CHECK_EQ(exec(f, rfc, 10, 252), TCMU_STS_OK);
 	CHECK_EQ(buf[3], 16);
 	CHECK_EQ(scsi_get_be32(buf + 4), NBLK);
@@ -314,5 +314,5 @@ int main(void)
 	snprintf(p_rw, sizeof(p_rw), "%s/disc", dir);
 	unlink(p_rw);
 	rmdir(dir);
-	return check_summary("test_fbo");
+	return check_exit();
 }

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../unit/check.h"
+#include "../../check.h"
 #include "libtcmu.h"
 #include "scsi_defs.h"
 #include "zbc.h"
@@ -24,7 +24,7 @@ static char path[] = "/tmp/test_zbc.XXXXXX";
 
 static int exec(struct zbc_dev *z, uint8_t *cdb, size_t len)
 {
-	struct iovec v = {.iov_base = buf, .iov_len = len};
+	struct iovec v = { .iov_base = buf, .iov_len = len };
 
 	memset(sense, 0, sizeof(sense));
 	return zbc_exec(z, cdb, &v, 1, sense);
@@ -38,7 +38,7 @@ static unsigned int kaq(void)
 
 static int rw(struct zbc_dev *z, uint8_t op, uint64_t lba, uint32_t n)
 {
-	uint8_t cdb[16] = {op};
+	uint8_t cdb[16] = { op };
 
 	if (op == READ_10 || op == WRITE_10) {
 		scsi_put_be32(cdb + 2, (uint32_t)lba);
@@ -52,7 +52,7 @@ static int rw(struct zbc_dev *z, uint8_t op, uint64_t lba, uint32_t n)
 
 static int zone_out(struct zbc_dev *z, uint8_t sa, uint64_t id, bool all)
 {
-	uint8_t cdb[16] = {ZBC_OUT, sa};
+	uint8_t cdb[16] = { ZBC_OUT, sa };
 
 	scsi_put_be64(cdb + 2, id);
 	cdb[14] = all;
@@ -61,7 +61,7 @@ static int zone_out(struct zbc_dev *z, uint8_t sa, uint64_t id, bool all)
 
 static int report(struct zbc_dev *z, uint64_t lba, uint8_t opt, uint32_t alloc)
 {
-	uint8_t cdb[16] = {ZBC_IN, 0};
+	uint8_t cdb[16] = { ZBC_IN, 0 };
 
 	scsi_put_be64(cdb + 2, lba);
 	scsi_put_be32(cdb + 10, alloc);
@@ -97,7 +97,7 @@ static void test_cfg(void)
 	struct zbc_cfg c;
 	char *r;
 
-	SECTION("cfgstring");
+	STEP("cfgstring");
 	CHECK_EQ(zbc_cfg_parse("zbc//var/z", &c, &r), 0);
 	CHECK(!c.ha && c.lba_size == 512 && c.zone_mib == 256 && !strcmp(c.path, "/var/z"));
 	zbc_cfg_free(&c);
@@ -118,7 +118,7 @@ static void test_cfg(void)
 
 static void test_report(struct zbc_dev *z)
 {
-	SECTION("REPORT ZONES");
+	STEP("REPORT ZONES");
 	CHECK_EQ(report(z, 0, 0, 64 + NZ * 64), TCMU_STS_OK);
 	CHECK_EQ(scsi_get_be32(buf), NZ * 64);
 	CHECK_EQ(buf[4] & 0xf, 3); /* same length, types differ */
@@ -152,7 +152,7 @@ static void test_report(struct zbc_dev *z)
 
 static void test_writes(struct zbc_dev *z)
 {
-	SECTION("write pointer rules");
+	STEP("write pointer rules");
 	memset(buf, 0x5a, 8 * 512);
 	CHECK_EQ(rw(z, WRITE_16, 2 * ZL, 8), TCMU_STS_OK);
 	CHECK_EQ(z->zones[2].wp, 2 * ZL + 8);
@@ -169,7 +169,7 @@ static void test_writes(struct zbc_dev *z)
 	CHECK_EQ(rw(z, WRITE_16, NZ * ZL - 1, 2), TCMU_STS_PASSTHROUGH_ERR);
 	CHECK_EQ(kaq(), 0x052100);
 
-	SECTION("reads");
+	STEP("reads");
 	CHECK_EQ(rw(z, READ_16, 2 * ZL - 4, 8), TCMU_STS_PASSTHROUGH_ERR); /* conv + seq */
 	CHECK_EQ(kaq(), 0x052107);
 	memset(buf, 0xee, 16 * 512);
@@ -183,7 +183,7 @@ static void test_writes(struct zbc_dev *z)
 	CHECK_EQ(kaq(), 0x052107);
 	z->urswrz = true;
 
-	SECTION("fill a zone");
+	STEP("fill a zone");
 	CHECK_EQ(rw(z, WRITE_16, 2 * ZL + 8, ZL - 8), TCMU_STS_OK);
 	CHECK_EQ(cond_of(z, 2), ZBC_COND_FULL);
 	CHECK_EQ(rw(z, WRITE_16, 3 * ZL - 8, 8), TCMU_STS_PASSTHROUGH_ERR);
@@ -192,7 +192,7 @@ static void test_writes(struct zbc_dev *z)
 
 static void test_open_limit(struct zbc_dev *z)
 {
-	SECTION("open zone limit (open-3)");
+	STEP("open zone limit (open-3)");
 	CHECK_EQ(rw(z, WRITE_16, 3 * ZL, 1), TCMU_STS_OK);
 	CHECK_EQ(rw(z, WRITE_16, 4 * ZL, 1), TCMU_STS_OK);
 	CHECK_EQ(rw(z, WRITE_16, 5 * ZL, 1), TCMU_STS_OK);
@@ -221,7 +221,7 @@ static void test_open_limit(struct zbc_dev *z)
 
 static void test_actions(struct zbc_dev *z)
 {
-	SECTION("ZBC OUT");
+	STEP("ZBC OUT");
 	CHECK_EQ(zone_out(z, ZBC_SA_CLOSE, 8 * ZL, false), TCMU_STS_OK);
 	CHECK_EQ(cond_of(z, 8), ZBC_COND_EMPTY); /* nothing written */
 	CHECK_EQ(zone_out(z, ZBC_SA_CLOSE, 0, true), TCMU_STS_OK);
@@ -256,7 +256,7 @@ static void test_reload(struct zbc_dev *z, int fd)
 {
 	struct zbc_dev z2;
 
-	SECTION("reload");
+	STEP("reload");
 	CHECK_EQ(rw(z, WRITE_16, 5 * ZL, 24), TCMU_STS_OK);
 	CHECK_EQ(cond_of(z, 5), ZBC_COND_IMP_OPEN);
 	zbc_meta_close(z);
@@ -273,9 +273,9 @@ static void test_reload(struct zbc_dev *z, int fd)
 static void test_ha(int fd)
 {
 	struct zbc_dev z;
-	uint8_t inq[6] = {INQUIRY, 1, 0xb1, 0, 64};
+	uint8_t inq[6] = { INQUIRY, 1, 0xb1, 0, 64 };
 
-	SECTION("host aware");
+	STEP("host aware");
 	CHECK_EQ(ftruncate(fd, 0), 0);
 	CHECK_EQ(dev_open(&z, fd, "zbc/model-HA/zsize-4/conv-1@/x"), 0);
 	CHECK_EQ(z.zones[1].type, ZBC_TYPE_SEQ_PREF);
@@ -306,10 +306,10 @@ static int fake_std(void *arg, uint8_t *cdb, uint8_t *b, size_t len)
 
 static void test_identity(struct zbc_dev *z)
 {
-	uint8_t inq[6] = {INQUIRY, 0, 0, 0, 96}, rc16[16] = {SERVICE_ACTION_IN_16, 0x10};
-	uint8_t vpd[6] = {INQUIRY, 1, 0, 0, 64};
+	uint8_t inq[6] = { INQUIRY, 0, 0, 0, 96 }, rc16[16] = { SERVICE_ACTION_IN_16, 0x10 };
+	uint8_t vpd[6] = { INQUIRY, 1, 0, 0, 64 };
 
-	SECTION("INQUIRY, VPD, READ CAPACITY");
+	STEP("INQUIRY, VPD, READ CAPACITY");
 	z->std_inquiry = fake_std;
 	CHECK_EQ(exec(z, inq, 96), TCMU_STS_OK);
 	CHECK_EQ(buf[0], 0x14);
@@ -339,7 +339,7 @@ int main(void)
 	}
 	unlink(path);
 	test_cfg();
-	SECTION("format");
+	STEP("format");
 	CHECK_EQ(dev_open(&z, fd, "zbc/zsize-4/conv-2/open-3@/x"), 0);
 	CHECK_EQ(z.nr_zones, NZ);
 	CHECK_EQ(z.zone_lbas, ZL);
@@ -352,5 +352,5 @@ int main(void)
 	zbc_meta_close(&z);
 	test_ha(fd);
 	close(fd);
-	return check_summary("test_zbc");
+	return check_exit();
 }
