@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 /*
  * The org.kernel.TCMUService1 DBus service: handler objects for targetcli,
- * RegisterHandler for external libtcmu programs, and device metrics.  Runs on
+ * RegisterHandler for external libtcmu programs, device metrics, and the
+ * Admin1 medium changes (eject, load) of removable-medium devices.  Runs on
  * its own thread and GMainContext; the daemon's loop never sees GLib.
  */
 #include <errno.h>
@@ -22,6 +23,8 @@
 #define HM_PATH		    SVC_PATH "/HandlerManager1"
 #define METRICS_IFACE	    SVC_NAME ".Metrics1"
 #define METRICS_PATH	    SVC_PATH "/Metrics1"
+#define ADMIN_IFACE	    SVC_NAME ".Admin1"
+#define ADMIN_PATH	    SVC_PATH "/Admin1"
 #define OM_IFACE	    "org.freedesktop.DBus.ObjectManager"
 #define ERR_UNKNOWN_DEV	    SVC_NAME ".Error.UnknownDevice"
 #define ERR_UNKNOWN_OBJ	    SVC_NAME ".Error.UnknownObject"
@@ -72,6 +75,19 @@ static const char introspection_xml[] =
 	"  </method>"
 	"  <property name='LatencyBucketsUsec' type='at' access='read'/>"
 	" </interface>"
+	" <interface name='" ADMIN_IFACE "'>"
+	"  <method name='EjectMedium'>"
+	"   <arg name='device' type='s' direction='in'/>"
+	"   <arg name='ok' type='b' direction='out'/>"
+	"   <arg name='reason' type='s' direction='out'/>"
+	"  </method>"
+	"  <method name='LoadMedium'>"
+	"   <arg name='device' type='s' direction='in'/>"
+	"   <arg name='medium' type='s' direction='in'/>"
+	"   <arg name='ok' type='b' direction='out'/>"
+	"   <arg name='reason' type='s' direction='out'/>"
+	"  </method>"
+	" </interface>"
 	"</node>";
 
 /* A handler object: a local plugin or an external program's registration. */
@@ -96,7 +112,7 @@ static struct {
 	GDBusConnection *conn;
 	GDBusNodeInfo *node;
 	GHashTable *objs; /* subtype -> struct hobj */
-	guint om_id, hm_id, metrics_id;
+	guint om_id, hm_id, metrics_id, admin_id;
 } svc;
 
 static pthread_mutex_t svc_lock = PTHREAD_MUTEX_INITIALIZER; /* start/stop */
@@ -579,6 +595,48 @@ static const GDBusInterfaceVTable metrics_vtable = {
 	.get_property = metrics_get_property,
 };
 
+/* ---- Admin1 ------------------------------------------------------------------- */
+
+/* EjectMedium / LoadMedium: the device's handler changes its medium. */
+static void admin_method(GDBusConnection *conn, const char *sender, const char *path,
+			 const char *iface, const char *method, GVariant *params,
+			 GDBusMethodInvocation *inv, gpointer data)
+{
+	const char *dev, *medium = NULL;
+	char *reason = NULL, *msg;
+	int ret;
+
+	if (!strcmp(method, "LoadMedium"))
+		g_variant_get(params, "(&s&s)", &dev, &medium);
+	else
+		g_variant_get(params, "(&s)", &dev);
+	ret = tcmur_dev_change_medium(dev, medium, &reason);
+	if (ret == -ENODEV) {
+		g_dbus_method_invocation_return_dbus_error(inv, ERR_UNKNOWN_DEV, "no such device");
+		free(reason);
+		return;
+	}
+	if (!ret)
+		msg = g_strdup(medium ? "loaded" : "ejected");
+	else if (reason)
+		msg = g_strdup(reason);
+	else if (ret == -EOPNOTSUPP)
+		msg = g_strdup("the device's handler has no removable medium");
+	else if (ret == -EBUSY)
+		msg = g_strdup("the device is not open (opening, closing or recovering)");
+	else
+		msg = g_strdup_printf("%s failed: %s", medium ? "load" : "eject", g_strerror(-ret));
+	tcmu_info("DBus: %s %s%s%s by %s: %s\n", method, dev, medium ? " " : "",
+		  medium ? medium : "", sender ? sender : "?", msg);
+	g_dbus_method_invocation_return_value(inv, g_variant_new("(bs)", ret == 0, msg));
+	g_free(msg);
+	free(reason);
+}
+
+static const GDBusInterfaceVTable admin_vtable = {
+	.method_call = admin_method,
+};
+
 /* ---- lifecycle ------------------------------------------------------------------ */
 
 static void *dbus_thread(void *arg)
@@ -607,13 +665,15 @@ static gboolean teardown(gpointer unused)
 			g_dbus_connection_unregister_object(svc.conn, h->reg_id);
 		g_hash_table_iter_remove(&it);
 	}
+	if (svc.admin_id)
+		g_dbus_connection_unregister_object(svc.conn, svc.admin_id);
 	if (svc.metrics_id)
 		g_dbus_connection_unregister_object(svc.conn, svc.metrics_id);
 	if (svc.hm_id)
 		g_dbus_connection_unregister_object(svc.conn, svc.hm_id);
 	if (svc.om_id)
 		g_dbus_connection_unregister_object(svc.conn, svc.om_id);
-	svc.metrics_id = svc.hm_id = svc.om_id = 0;
+	svc.admin_id = svc.metrics_id = svc.hm_id = svc.om_id = 0;
 	g_main_loop_quit(svc.loop);
 	return G_SOURCE_REMOVE;
 }
@@ -676,7 +736,9 @@ static int connect_and_export(void)
 		svc.hm_id = register_fixed(HM_PATH, HM_IFACE, &hm_vtable, &err);
 	if (svc.hm_id)
 		svc.metrics_id = register_fixed(METRICS_PATH, METRICS_IFACE, &metrics_vtable, &err);
-	if (!svc.metrics_id) {
+	if (svc.metrics_id)
+		svc.admin_id = register_fixed(ADMIN_PATH, ADMIN_IFACE, &admin_vtable, &err);
+	if (!svc.admin_id) {
 		tcmu_warn("DBus: cannot export objects (%s); continuing without DBus\n",
 			  err->message);
 		g_clear_error(&err);

@@ -23,6 +23,9 @@
  *   /org/kernel/TCMUService1/Metrics1        org.kernel.TCMUService1.Metrics1
  *	ListDevices() -> a(sssss), GetMetrics(s dev) -> a{sv},
  *	GetAllMetrics() -> a{sa{sv}}, property LatencyBucketsUsec at
+ *   /org/kernel/TCMUService1/Admin1          org.kernel.TCMUService1.Admin1
+ *	EjectMedium(s dev) -> (b ok, s reason),
+ *	LoadMedium(s dev, s medium) -> (b ok, s reason)
  * Only handler objects are listed by the ObjectManager: targetcli turns every
  * managed object into a "user:<subtype>" backstore.
  */
@@ -99,6 +102,16 @@ int tcmur_handler_check_config(const char *subtype, const char *cfgstring, bool 
  */
 int tcmur_external_handler_add(const char *subtype, const char *cfg_desc);
 void tcmur_external_handler_remove(const char *subtype);
+
+/*
+ * Admin1 EjectMedium / LoadMedium: medium NULL ejects, else it is the
+ * handler's part of a cfgstring ("[ro/]<path>" for fbo) to load.  0 or
+ * -ENODEV (no device of that name), -EBUSY (not open: opening, closing,
+ * recovering), -EOPNOTSUPP (its handler has no change_medium), or the
+ * handler's -errno; *reason is then NULL or a malloc()ed message.  May block
+ * while a command of the device runs in its handler.
+ */
+int tcmur_dev_change_medium(const char *name, const char *medium, char **reason);
 
 typedef void (*tcmur_dbus_device_fn)(const struct tcmur_dbus_device *dev, void *arg);
 /*

@@ -190,6 +190,21 @@ unsigned int tcmur_device_count(void)
 	return n;
 }
 
+/* devices_lock held: a reference on a running device, or NULL if it recovers. */
+static struct tcmu_device *hold_locked(struct tcmur_device *r)
+{
+	if (atomic_load(&r->state) != TCMUR_DEV_RUNNING)
+		return NULL;
+	/* Count first, then check: recovery sets the flag, then reads refs. */
+	atomic_fetch_add(&r->refs, 1);
+	if (tcmur_recovering(r)) {
+		atomic_fetch_sub(&r->refs, 1);
+		pthread_cond_broadcast(&devices_cond);
+		return NULL;
+	}
+	return r->dev;
+}
+
 struct tcmu_device *tcmur_dev_find_by_naa(const uint8_t *naa, size_t len)
 {
 	struct tcmur_device *r;
@@ -201,14 +216,7 @@ struct tcmu_device *tcmur_dev_find_by_naa(const uint8_t *naa, size_t len)
 	for (r = devices; r; r = r->next) {
 		if (r->naa_valid && atomic_load(&r->state) == TCMUR_DEV_RUNNING &&
 		    !memcmp(r->naa, naa, 16)) {
-			/* Count first, then check: recovery sets the flag, then reads refs. */
-			atomic_fetch_add(&r->refs, 1);
-			if (tcmur_recovering(r)) {
-				atomic_fetch_sub(&r->refs, 1);
-				pthread_cond_broadcast(&devices_cond);
-				break;
-			}
-			dev = r->dev;
+			dev = hold_locked(r);
 			break;
 		}
 	}
@@ -259,6 +267,59 @@ void tcmur_for_each_device(tcmur_dbus_device_fn fn, void *arg)
 		fn(&d, arg);
 	}
 	pthread_mutex_unlock(&devices_lock);
+}
+
+/*
+ * The DBus thread: eject (medium NULL) or load a medium on the device
+ * called name, through its handler's change_medium callout.  The device is
+ * held (no close or recovery meanwhile) and, for SERIALIZE handlers, no
+ * other callout runs.  A load that succeeded becomes the device's
+ * cfgstring ("subtype/medium"), as a reconfig would.
+ */
+int tcmur_dev_change_medium(const char *name, const char *medium, char **reason)
+{
+	struct tcmu_device *dev = NULL;
+	struct tcmur_device *r;
+	char *cfg = NULL;
+	bool locked;
+	int ret;
+
+	*reason = NULL;
+	pthread_mutex_lock(&devices_lock);
+	for (r = devices; r; r = r->next) {
+		if (!strcmp(tcmu_dev_get_dev_name(r->dev), name)) {
+			dev = hold_locked(r);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&devices_lock);
+	if (!r)
+		return -ENODEV;
+	if (!dev)
+		return -EBUSY; /* opening, closing or recovering */
+	if (!r->h->change_medium) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	if (medium && asprintf(&cfg, "%s/%s", r->h->subtype, medium) < 0) {
+		cfg = NULL;
+		ret = -ENOMEM;
+		goto out;
+	}
+	locked = tcmur_serial_lock(r);
+	ret = r->h->change_medium(dev, cfg, reason);
+	tcmur_serial_unlock(r, locked);
+	if (!ret && cfg) {
+		pthread_mutex_lock(&devices_lock);
+		free(r->cfgstring);
+		r->cfgstring = cfg;
+		pthread_mutex_unlock(&devices_lock);
+		cfg = NULL;
+	}
+out:
+	free(cfg);
+	tcmur_dev_put(dev);
+	return ret;
 }
 
 static void *setup_thread(void *arg);
@@ -540,9 +601,14 @@ int tcmur_dev_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 	 * no handler should have to implement.
 	 */
 	if (cfg->type == TCMULIB_CFG_DEV_CFGSTR) {
+		bool same;
+
 		ret = tcmur_cfgstring_parse(cfg->data.dev_cfgstring, &opts, &stripped, err,
 					    sizeof(err));
-		if (!ret && rdev->cfgstring && !strcmp(stripped, rdev->cfgstring)) {
+		pthread_mutex_lock(&devices_lock); /* a DBus medium change writes it */
+		same = !ret && rdev->cfgstring && !strcmp(stripped, rdev->cfgstring);
+		pthread_mutex_unlock(&devices_lock);
+		if (same) {
 			rdev->opts = opts;
 			free(stripped);
 			return 0;

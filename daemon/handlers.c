@@ -663,6 +663,7 @@ int tcmur_dump_handler(const char *name)
 	HAS(destroy);
 	HAS(cmd_timed_out);
 	HAS(batch_end);
+	HAS(change_medium);
 #undef HAS
 	return 0;
 }

@@ -202,6 +202,16 @@ struct tcmur_handler {
 	 */
 	int (*completion_fd)(struct tcmu_device *dev);
 	void (*reap)(struct tcmu_device *dev);
+	/*
+	 * Removable-medium handlers (fbo): the administrator changes the
+	 * medium through DBus (Admin1 EjectMedium/LoadMedium; tcmu-stat
+	 * --eject/--load).  cfgstring NULL: eject; else load the medium that
+	 * cfgstring ("subtype/...", as in dev_config) describes.  The DBus
+	 * thread, on an open device, while no other callout of a SERIALIZE
+	 * handler runs; may block briefly (open, fdatasync).  Returns 0 or
+	 * -errno with *reason NULL or a malloc()ed message for the caller.
+	 */
+	int (*change_medium)(struct tcmu_device *dev, const char *cfgstring, char **reason);
 };
 
 /*

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 /*
  * tcmu-stat: list the devices tcmu-runner serves and show their I/O
- * statistics, read from the org.kernel.TCMUService1.Metrics1 DBus interface.
+ * statistics, read from the org.kernel.TCMUService1.Metrics1 DBus interface;
+ * and change the medium of a removable-medium device (fbo) through
+ * org.kernel.TCMUService1.Admin1.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +21,8 @@
 #define SVC_NAME	"org.kernel.TCMUService1"
 #define METRICS_PATH	"/org/kernel/TCMUService1/Metrics1"
 #define METRICS_IFACE	SVC_NAME ".Metrics1"
+#define ADMIN_PATH	"/org/kernel/TCMUService1/Admin1"
+#define ADMIN_IFACE	SVC_NAME ".Admin1"
 #define NR_DIRS		3
 #define MAX_BUCKETS	64
 #define CALL_TIMEOUT_MS 10000
@@ -65,12 +69,18 @@ static double now(void)
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: tcmu-stat [OPTIONS] [DEVICE...]\n"
-		   "Show the devices served by tcmu-runner and their I/O statistics.\n\n"
+		   "       tcmu-stat --eject DEVICE\n"
+		   "       tcmu-stat --load MEDIUM DEVICE\n"
+		   "Show the devices served by tcmu-runner and their I/O statistics, or\n"
+		   "change the medium of a removable-medium device (handler fbo).\n\n"
 		   "  -l, --list          list devices (name, uio, handler, state, cfgstring)\n"
 		   "  -i, --interval SEC  report rates every SEC seconds (default: one report\n"
 		   "                      of the totals since each device was opened)\n"
 		   "  -c, --count N       stop after N interval reports\n"
 		   "  -p, --parsable      print key=value pairs, one device per line\n"
+		   "  -e, --eject         eject DEVICE's medium\n"
+		   "  -L, --load MEDIUM   load MEDIUM in DEVICE: the handler's part of a\n"
+		   "                      cfgstring, for fbo [ro/]<absolute path>\n"
 		   "  -h, --help          show this help\n"
 		   "  -V, --version       show the version\n");
 }
@@ -164,6 +174,48 @@ static bool wanted(const char *name, char **devs, int nr_devs)
 	return false;
 }
 
+/* A failed call: say why, and free err. */
+static void call_failed(const char *method, GError *err)
+{
+	if (g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+	    g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
+		fprintf(stderr,
+			"tcmu-stat: tcmu-runner is not running "
+			"(%s is not on the system bus)\n",
+			SVC_NAME);
+	else
+		fprintf(stderr, "tcmu-stat: %s: %s\n", method, err->message);
+	g_error_free(err);
+}
+
+/* --eject (medium NULL) / --load: 0, or 1 when the daemon refused. */
+static int change_medium(GDBusConnection *conn, const char *dev, const char *medium)
+{
+	const char *method = medium ? "LoadMedium" : "EjectMedium";
+	GError *err = NULL;
+	GVariant *ret;
+	gboolean ok;
+	const char *msg;
+	int rc;
+
+	ret = g_dbus_connection_call_sync(
+		conn, SVC_NAME, ADMIN_PATH, ADMIN_IFACE, method,
+		medium ? g_variant_new("(ss)", dev, medium) : g_variant_new("(s)", dev),
+		G_VARIANT_TYPE("(bs)"), G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, &err);
+	if (!ret) {
+		call_failed(method, err);
+		return 1;
+	}
+	g_variant_get(ret, "(b&s)", &ok, &msg);
+	if (ok)
+		printf("%s: %s\n", dev, msg);
+	else
+		fprintf(stderr, "tcmu-stat: %s: %s\n", dev, msg);
+	rc = ok ? 0 : 1;
+	g_variant_unref(ret);
+	return rc;
+}
+
 static int fetch(GDBusConnection *conn, char **devs, int nr_devs, struct snapshot *snap)
 {
 	GError *err = NULL;
@@ -175,15 +227,7 @@ static int fetch(GDBusConnection *conn, char **devs, int nr_devs, struct snapsho
 					  "GetAllMetrics", NULL, G_VARIANT_TYPE("(a{sa{sv}})"),
 					  G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, &err);
 	if (!ret) {
-		if (g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
-		    g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
-			fprintf(stderr,
-				"tcmu-stat: tcmu-runner is not running "
-				"(%s is not on the system bus)\n",
-				SVC_NAME);
-		else
-			fprintf(stderr, "tcmu-stat: GetAllMetrics: %s\n", err->message);
-		g_error_free(err);
+		call_failed("GetAllMetrics", err);
 		return -EIO;
 	}
 	all = g_variant_get_child_value(ret, 0);
@@ -365,12 +409,15 @@ int main(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "parsable", no_argument, NULL, 'p' },
+		{ "eject", no_argument, NULL, 'e' },
+		{ "load", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct snapshot cur = { 0 }, prev = { 0 };
-	bool list = false, parsable = false;
+	bool list = false, parsable = false, eject = false;
+	const char *load = NULL;
 	double interval = 0;
 	long count = -1, done = 0;
 	GDBusConnection *conn;
@@ -378,8 +425,14 @@ int main(int argc, char **argv)
 	char *end;
 	int c, ret = 1;
 
-	while ((c = getopt_long(argc, argv, "li:c:phV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "li:c:peL:hV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'e':
+			eject = true;
+			break;
+		case 'L':
+			load = optarg;
+			break;
 		case 'l':
 			list = true;
 			break;
@@ -412,11 +465,19 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if ((eject || load) && (eject == !!load || optind != argc - 1 || list || interval)) {
+		fprintf(stderr, "tcmu-stat: --eject or --load MEDIUM, and one DEVICE\n");
+		return 2;
+	}
 	conn = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &err);
 	if (!conn) {
 		fprintf(stderr, "tcmu-stat: cannot connect to the system bus: %s\n", err->message);
 		g_error_free(err);
 		return 1;
+	}
+	if (eject || load) {
+		ret = change_medium(conn, argv[optind], load);
+		goto out;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

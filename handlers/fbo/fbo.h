@@ -91,6 +91,7 @@ void fbo_cfg_free(struct fbo_cfg *cfg);
 void fbo_init(struct fbo_dev *f, const struct fbo_cfg *cfg, uint64_t new_blocks);
 int fbo_load(struct fbo_dev *f, bool announce);
 void fbo_eject(struct fbo_dev *f);
+int fbo_admin_eject(struct fbo_dev *f);
 int fbo_change_medium(struct fbo_dev *f, const struct fbo_cfg *cfg);
 void fbo_destroy(struct fbo_dev *f);
 int fbo_sense(uint8_t *sense, uint8_t key, uint16_t asc_ascq);

@@ -92,10 +92,33 @@ void fbo_eject(struct fbo_dev *f)
 	f->ua_medium_changed = false;
 }
 
-/* A new medium (the admin's reconfig): eject the old one, load the new. */
+/*
+ * The administrator's eject (DBus Admin1, tcmu-stat --eject): refused with
+ * -EBUSY while the initiator prevents medium removal, as a drive's eject
+ * button is; the initiator then sees an EJECT REQUEST event (GESN).
+ */
+int fbo_admin_eject(struct fbo_dev *f)
+{
+	if (f->prevent) {
+		f->media_event = FBO_EV_EJECT_REQUEST;
+		return -EBUSY;
+	}
+	fbo_eject(f);
+	return 0;
+}
+
+/*
+ * A new medium (a reconfig, or the administrator's load): the old one is
+ * ejected (MEDIA REMOVAL), cfg's file is loaded (NEW MEDIA and the unit
+ * attention).  If the file cannot be opened the drive is left empty with its
+ * tray closed: NOT READY, MEDIUM NOT PRESENT - TRAY CLOSED (02/3A/01), no
+ * unit attention; cfg's file is kept as the medium the initiator's next
+ * load (START STOP UNIT) tries.  0 or -errno.
+ */
 int fbo_change_medium(struct fbo_dev *f, const struct fbo_cfg *cfg)
 {
 	char *path = strdup(cfg->path);
+	int ret;
 
 	if (!path)
 		return -ENOMEM;
@@ -103,7 +126,10 @@ int fbo_change_medium(struct fbo_dev *f, const struct fbo_cfg *cfg)
 	free(f->path);
 	f->path = path;
 	f->ro = cfg->ro;
-	return fbo_load(f, true);
+	ret = fbo_load(f, true);
+	if (ret)
+		f->tray_open = false;
+	return ret;
 }
 
 void fbo_destroy(struct fbo_dev *f)

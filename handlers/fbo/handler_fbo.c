@@ -3,12 +3,14 @@
  * handler_fbo.so: the tcmu-runner side of the fbo handler (style a,
  * .handle_cmd).  One worker thread per device (SERIALIZE) runs every
  * command; a FORMAT UNIT with IMMED continues on a thread of its own, and
- * a mutex keeps it and the commands apart.  Changing the medium: write a
- * new cfgstring (dev_config) to the enabled device; reconfig() ejects the
- * old file and loads the new one (docs/fbo.md).
+ * a mutex keeps it and the commands apart.  Changing the medium: tcmu-stat
+ * --eject / --load (DBus Admin1, change_medium()), or a new cfgstring
+ * (dev_config) written to the enabled device (reconfig()); both eject the
+ * old file and load the new one (docs/fbo.md).
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,11 +130,56 @@ static void fbo_close(struct tcmu_device *dev)
 	tcmur_dev_set_private(dev, NULL);
 }
 
+/*
+ * Eject (cfgstring NULL) or load the medium cfgstring names; 0, or -errno
+ * with *reason NULL or a malloc()ed message (logged too).  The calling callout's
+ * thread (reconfig or change_medium); may block (open, fdatasync, the end of
+ * a FORMAT UNIT step).
+ */
+static int fbo_new_medium(struct tcmu_device *dev, struct fbo_handle *h, const char *cfgstring,
+			  char **reason)
+{
+	struct fbo_cfg c = { 0 };
+	char *msg = NULL;
+	int ret, n;
+
+	if (cfgstring) {
+		ret = fbo_cfg_parse(cfgstring, &c, reason);
+		if (ret) {
+			tcmu_dev_err(dev, "%s\n", *reason ? *reason : "fbo: bad cfgstring");
+			return ret;
+		}
+	}
+	pthread_mutex_lock(&h->lock);
+	ret = cfgstring ? fbo_change_medium(&h->f, &c) : fbo_admin_eject(&h->f);
+	pthread_mutex_unlock(&h->lock);
+	fbo_join_format(h);
+	if (!ret) {
+		if (cfgstring)
+			tcmu_dev_info(dev, "fbo: medium changed to %s, %llu blocks%s\n", c.path,
+				      (unsigned long long)h->f.nblocks, c.ro ? ", read-only" : "");
+		else
+			tcmu_dev_info(dev, "fbo: medium ejected by the administrator\n");
+		goto out;
+	}
+	if (!cfgstring)
+		n = asprintf(&msg, "fbo: eject refused: the initiator prevents medium removal");
+	else
+		n = asprintf(&msg, "fbo: cannot load %s: %s; the drive has no medium", c.path,
+			     strerror(-ret));
+	if (n < 0)
+		msg = NULL;
+	tcmu_dev_err(dev, "%s\n", msg ? msg : "fbo: the medium change failed");
+	*reason = msg;
+out:
+	fbo_cfg_free(&c);
+	return ret;
+}
+
 /* Main thread, device quiesced: a new cfgstring is a new medium. */
 static int fbo_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 {
 	struct fbo_handle *h = tcmur_dev_get_private(dev);
-	struct fbo_cfg c;
 	char *reason = NULL;
 	int ret;
 
@@ -140,23 +187,23 @@ static int fbo_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 		return 0;
 	if (cfg->type != TCMULIB_CFG_DEV_CFGSTR || !h)
 		return -EOPNOTSUPP;
-	ret = fbo_cfg_parse(cfg->data.dev_cfgstring, &c, &reason);
-	if (ret) {
-		tcmu_dev_err(dev, "%s\n", reason ? reason : "fbo: bad cfgstring");
-		free(reason);
-		return ret;
-	}
-	pthread_mutex_lock(&h->lock);
-	ret = fbo_change_medium(&h->f, &c);
-	pthread_mutex_unlock(&h->lock);
-	fbo_join_format(h);
-	if (ret)
-		tcmu_dev_err(dev, "fbo: cannot load %s: %s\n", c.path, strerror(-ret));
-	else
-		tcmu_dev_info(dev, "fbo: medium changed to %s, %llu blocks\n", c.path,
-			      (unsigned long long)h->f.nblocks);
-	fbo_cfg_free(&c);
+	ret = fbo_new_medium(dev, h, cfg->data.dev_cfgstring, &reason);
+	free(reason);
 	return ret;
+}
+
+/*
+ * The DBus thread (Admin1 EjectMedium/LoadMedium, tcmu-stat --eject/--load),
+ * on the open device, no command in the handler meanwhile (SERIALIZE); may
+ * block as fbo_new_medium().
+ */
+static int fbo_admin_medium(struct tcmu_device *dev, const char *cfgstring, char **reason)
+{
+	struct fbo_handle *h = tcmur_dev_get_private(dev);
+
+	if (!h)
+		return -ENODEV;
+	return fbo_new_medium(dev, h, cfgstring, reason);
 }
 
 /* The device's one worker thread (SERIALIZE); may block on the file. */
@@ -194,6 +241,7 @@ static struct tcmur_handler fbo_handler = {
 	.cfg_desc = "[ro/]<path>: a 2048-byte-block medium in a file (created if missing)",
 	.check_config = fbo_check_config,
 	.reconfig = fbo_reconfig,
+	.change_medium = fbo_admin_medium,
 	.open = fbo_open,
 	.close = fbo_close,
 	.handle_cmd = fbo_handle_cmd,

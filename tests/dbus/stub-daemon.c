@@ -171,3 +171,28 @@ void tcmur_for_each_device(tcmur_dbus_device_fn fn, void *arg)
 	d.state = "blocked";
 	fn(&d, arg);
 }
+
+/*
+ * Admin1: "cd0" has a removable medium (a load of a path starting with
+ * "/missing" fails as the fbo handler would), "disk0" has none, anything
+ * else is unknown.  The last request is kept for the test.
+ */
+char stub_medium_last[128];
+
+int tcmur_dev_change_medium(const char *name, const char *medium, char **reason)
+{
+	*reason = NULL;
+	pthread_mutex_lock(&stub_lock);
+	snprintf(stub_medium_last, sizeof(stub_medium_last), "%s %s", name,
+		 medium ? medium : "(eject)");
+	pthread_mutex_unlock(&stub_lock);
+	if (!strcmp(name, "disk0"))
+		return -EOPNOTSUPP;
+	if (strcmp(name, "cd0"))
+		return -ENODEV;
+	if (medium && !strncmp(medium, "/missing", 8)) {
+		*reason = strdup("fbo: cannot load /missing: No such file or directory");
+		return -ENOENT;
+	}
+	return 0;
+}

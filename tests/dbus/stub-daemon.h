@@ -5,6 +5,7 @@
 
 extern int stub_warnings;	  /* tcmu_warn() calls seen */
 extern int stub_external_removed; /* tcmur_external_handler_remove() calls */
+extern char stub_medium_last[128]; /* "<device> <medium or (eject)>" */
 
 void stub_add_handler(const char *subtype, const char *cfg_desc);
 

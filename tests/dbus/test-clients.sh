@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 # Description: real clients against the DBus service (stub daemon) on a
-# private bus: tcmu-stat in every mode, and targetcli's own handler listing.
+# private bus: tcmu-stat in every mode (media changes too), and targetcli's
+# own handler listing.
 # Usage: test-clients.sh <test-dbus binary> <tcmu-stat binary>
 set -u
 
@@ -73,6 +74,29 @@ check "interval mode shows rates" grep -Eq "^disk0 +file +open +0\.0 " "$TMP/int
 
 "$STAT" -i 0 >/dev/null 2>&1
 check "bad interval rejected" [ $? -eq 2 ]
+
+# Media changes (Admin1): the stub daemon's "cd0" has a removable medium.
+"$STAT" --eject cd0 >"$TMP/eject.out" 2>&1
+check "eject exits 0" [ $? -eq 0 ]
+check "eject reports" grep -q "^cd0: ejected$" "$TMP/eject.out"
+"$STAT" --load ro//srv/b.iso cd0 >"$TMP/load.out" 2>&1
+check "load exits 0" [ $? -eq 0 ]
+check "load reports" grep -q "^cd0: loaded$" "$TMP/load.out"
+check "the daemon got the medium" grep -q "LoadMedium cd0 ro//srv/b.iso by .*: loaded" \
+	"$TMP/server.err"
+"$STAT" --load /missing.iso cd0 >"$TMP/loadfail.out" 2>&1
+check "a failed load exits 1" [ $? -eq 1 ]
+check "a failed load says why" grep -q "cannot load /missing" "$TMP/loadfail.out"
+"$STAT" --eject disk0 >"$TMP/ejectdisk.out" 2>&1
+check "eject of a disk exits 1" [ $? -eq 1 ]
+check "eject of a disk says why" grep -q "no removable medium" "$TMP/ejectdisk.out"
+"$STAT" --eject nope >"$TMP/ejectnone.out" 2>&1
+check "eject of an unknown device exits 1" [ $? -eq 1 ]
+check "eject of an unknown device says why" grep -q "no such device" "$TMP/ejectnone.out"
+"$STAT" --eject --load /x.iso cd0 >/dev/null 2>&1
+check "eject and load together rejected" [ $? -eq 2 ]
+"$STAT" --eject >/dev/null 2>&1
+check "eject without a device rejected" [ $? -eq 2 ]
 
 # targetcli-fb lists user:<subtype> backstores through this exact code.
 PY=/usr/bin/python3

@@ -2,7 +2,7 @@
 /*
  * Description: the org.kernel.TCMUService1 service on a private dbus-daemon:
  * object tree, CheckConfig, RegisterHandler (proxying, vanishing), metrics,
- * restart, and running without a bus.  "--serve" only runs the service until
+ * Admin1 medium changes, restart, and running without a bus.  "--serve" only runs the service until
  * stdin closes, for the client tests in test-clients.sh.
  */
 #include <stdio.h>
@@ -417,6 +417,49 @@ static void test_metrics(void)
 	g_clear_error(&err);
 }
 
+static void admin_call(const char *method, GVariant *args, bool want_ok, const char *want_msg,
+		       const char *want_last)
+{
+	GError *err = NULL;
+	GVariant *ret;
+	gboolean ok = FALSE;
+	const char *msg = "";
+
+	stub_medium_last[0] = 0;
+	ret = call(SVC, ROOT "/Admin1", SVC ".Admin1", method, args, "(bs)", &err);
+	CHECK(ret, "%s: %s", method, err ? err->message : "");
+	if (ret)
+		g_variant_get(ret, "(b&s)", &ok, &msg);
+	CHECK(ok == want_ok, "%s: ok=%d, want %d", method, ok, want_ok);
+	CHECK(strstr(msg, want_msg), "%s: reason '%s', want '%s'", method, msg, want_msg);
+	CHECK(!strcmp(stub_medium_last, want_last), "%s: daemon got '%s', want '%s'", method,
+	      stub_medium_last, want_last);
+	if (ret)
+		g_variant_unref(ret);
+	g_clear_error(&err);
+}
+
+static void test_admin(void)
+{
+	GError *err = NULL;
+	GVariant *ret;
+
+	admin_call("EjectMedium", g_variant_new("(s)", "cd0"), true, "ejected", "cd0 (eject)");
+	admin_call("LoadMedium", g_variant_new("(ss)", "cd0", "ro//srv/b.iso"), true, "loaded",
+		   "cd0 ro//srv/b.iso");
+	admin_call("LoadMedium", g_variant_new("(ss)", "cd0", "/missing.iso"), false,
+		   "cannot load /missing", "cd0 /missing.iso");
+	admin_call("EjectMedium", g_variant_new("(s)", "disk0"), false, "no removable medium",
+		   "disk0 (eject)");
+	ret = call(SVC, ROOT "/Admin1", SVC ".Admin1", "EjectMedium", g_variant_new("(s)", "nope"),
+		   "(bs)", &err);
+	CHECK(!ret && err && strstr(err->message, "no such device"), "unknown device: %s",
+	      err ? err->message : "no error");
+	g_clear_error(&err);
+	if (ret)
+		g_variant_unref(ret);
+}
+
 static bool name_owned(void)
 {
 	GVariant *ret;
@@ -494,6 +537,7 @@ int main(int argc, char **argv)
 	CHECK(name_owned(), "name owned after start");
 	test_tree();
 	test_metrics();
+	test_admin();
 	test_external();
 	test_resync();
 	tcmur_dbus_stop();

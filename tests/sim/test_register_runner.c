@@ -51,6 +51,12 @@ void tcmur_for_each_device(tcmur_dbus_device_fn fn, void *arg)
 {
 }
 
+int tcmur_dev_change_medium(const char *name, const char *medium, char **reason)
+{
+	*reason = NULL;
+	return -ENODEV;
+}
+
 /* --- the program ----------------------------------------------------------- */
 
 static bool ext_check(const char *cfg, char **reason)
