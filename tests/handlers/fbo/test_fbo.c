@@ -244,6 +244,49 @@ static void test_eject(struct fbo_dev *f)
 	CHECK_EQ(rw10(f, WRITE_10, 0, 1), TCMU_STS_PASSTHROUGH_ERR);
 	CHECK_EQ(kaq(), 0x072700);
 	test_config(f, FBO_PROFILE_DVD_ROM, false);
+
+	STEP("the administrator's eject is refused while removal is prevented");
+	prevent[4] = 1;
+	CHECK_EQ(exec(f, prevent, 6, 0), TCMU_STS_OK);
+	CHECK_EQ(fbo_admin_eject(f), -EBUSY);
+	CHECK_EQ(gesn_event(f), FBO_EV_EJECT_REQUEST);
+	CHECK_EQ(tur(f), TCMU_STS_OK);
+	prevent[4] = 0;
+	CHECK_EQ(exec(f, prevent, 6, 0), TCMU_STS_OK);
+	CHECK_EQ(fbo_admin_eject(f), 0);
+	CHECK_EQ(gesn_event(f), FBO_EV_MEDIA_REMOVAL);
+	CHECK_EQ(tur(f), TCMU_STS_PASSTHROUGH_ERR);
+	CHECK_EQ(kaq(), 0x023a02);
+
+	STEP("fbo failed medium change leaves no medium");
+	CHECK_EQ(fbo_cfg_parse(p_iso, &c, NULL), 0);
+	CHECK_EQ(fbo_change_medium(f, &c), 0);
+	fbo_cfg_free(&c);
+	CHECK_EQ(tur(f), TCMU_STS_PASSTHROUGH_ERR);
+	CHECK_EQ(kaq(), 0x062800);
+	CHECK_EQ(fbo_cfg_parse("fbo/ro//nonexistent/fbo-test.iso", &c, NULL), 0);
+	CHECK_EQ(fbo_change_medium(f, &c), -ENOENT);
+	fbo_cfg_free(&c);
+	CHECK_EQ(gesn_event(f), FBO_EV_MEDIA_REMOVAL);
+	CHECK_EQ(buf[5] & 0x03, 0x00); /* tray closed, no medium */
+	CHECK_EQ(tur(f), TCMU_STS_PASSTHROUGH_ERR); /* no unit attention */
+	CHECK_EQ(kaq(), 0x023a01);
+	CHECK_EQ(rw10(f, READ_10, 0, 1), TCMU_STS_PASSTHROUGH_ERR);
+	CHECK_EQ(kaq(), 0x023a01);
+	{
+		uint8_t gc[10] = { FBO_GET_CONFIGURATION, 0, 0, 0, 0, 0, 0, 0, 8 };
+
+		CHECK_EQ(exec(f, gc, 10, 8), TCMU_STS_OK);
+		CHECK_EQ(scsi_get_be16(buf + 6), 0); /* no current profile */
+	}
+	CHECK_EQ(exec(f, load, 6, 0), TCMU_STS_PASSTHROUGH_ERR); /* the initiator's load retries it */
+	CHECK_EQ(kaq(), 0x023a01);
+	CHECK_EQ(fbo_cfg_parse(p_iso, &c, NULL), 0);
+	CHECK_EQ(fbo_change_medium(f, &c), 0);
+	fbo_cfg_free(&c);
+	CHECK_EQ(tur(f), TCMU_STS_PASSTHROUGH_ERR);
+	CHECK_EQ(kaq(), 0x062800);
+	CHECK_EQ(tur(f), TCMU_STS_OK);
 }
 
 static void test_format(struct fbo_dev *f)
