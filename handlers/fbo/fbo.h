@@ -13,7 +13,7 @@
  *   fbo_mode.c    MODE SENSE/SELECT, pages 01, 08, 1D, 2A
  *   fbo_config.c  GET CONFIGURATION: profiles and features
  *   fbo_disc.c    READ CAPACITY, READ TOC/PMA/ATIP, READ DISC INFORMATION,
- *                 READ DVD STRUCTURE, MECHANISM STATUS, GET EVENT STATUS
+ *                 READ TRACK INFORMATION, READ DVD STRUCTURE, MECHANISM STATUS, GET EVENT STATUS
  *   fbo_cmd.c     the opcode switch, INQUIRY, TEST UNIT READY, REQUEST
  *                 SENSE, START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL
  *   handler_fbo.c the tcmu-runner glue
@@ -33,6 +33,7 @@
 #define FBO_GET_CONFIGURATION  0x46
 #define FBO_GET_EVENT_STATUS   0x4a
 #define FBO_READ_DISC_INFO     0x51
+#define FBO_READ_TRACK_INFO    0x52
 #define FBO_READ_DVD_STRUCTURE 0xad
 #define FBO_MECHANISM_STATUS   0xbd
 #define FBO_READ_FORMAT_CAPS   0x23
@@ -121,6 +122,8 @@ int fbo_read_toc(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_
 		 uint8_t *sense);
 int fbo_read_disc_info(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 		       uint8_t *sense);
+int fbo_read_track_info(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
+			uint8_t *sense);
 int fbo_read_dvd_structure(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 			   uint8_t *sense);
 int fbo_mechanism_status(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt);

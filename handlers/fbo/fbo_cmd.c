@@ -124,6 +124,8 @@ int fbo_exec(struct fbo_dev *f, uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 		return fbo_read_toc(f, cdb, iov, iov_cnt, sense);
 	case FBO_READ_DISC_INFO:
 		return fbo_read_disc_info(f, cdb, iov, iov_cnt, sense);
+	case FBO_READ_TRACK_INFO:
+		return fbo_read_track_info(f, cdb, iov, iov_cnt, sense);
 	case FBO_READ_DVD_STRUCTURE:
 		return fbo_read_dvd_structure(f, cdb, iov, iov_cnt, sense);
 	case FBO_MECHANISM_STATUS:

@@ -6,6 +6,7 @@
  *   READ TOC/PMA/ATIP (0x43)    formats 0 (TOC) and 1 (session info), LBA or MSF;
  *                               also in the older field (byte 9 bits 7..6)
  *   READ DISC INFORMATION (0x51) complete disc, erasable when writable
+ *   READ TRACK INFORMATION (0x52) track 1: the whole medium, complete
  *   READ DVD STRUCTURE (0xAD)   formats 00h (physical) and 01h (copyright)
  *   MECHANISM STATUS (0xBD)     no changer; door state
  *   GET EVENT STATUS NOTIFICATION (0x4A)  polled, media class: the pending
@@ -106,6 +107,44 @@ int fbo_read_disc_info(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov,
 	b[7] = 0x20;		 /* URU: unrestricted use */
 	b[8] = 0x00;		 /* disc type: data */
 	memset(b + 16, 0xff, 8); /* lead-in / last lead-out: not given */
+	return fbo_respond(iov, iov_cnt, b, sizeof(b), scsi_get_be16(cdb + 7));
+}
+
+/*
+ * READ TRACK INFORMATION: byte 1 bits 1..0 say what bytes 2..5 hold: an LBA
+ * (00b, inside the medium), a track number (01b, 1) or a session number
+ * (10b, 1: its first track).  Each names track 1, the whole medium.
+ */
+int fbo_read_track_info(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
+			uint8_t *sense)
+{
+	uint8_t b[48] = { 0 };
+	uint32_t addr = scsi_get_be32(cdb + 2);
+	int ret = fbo_check_ready(f, sense);
+
+	if (ret != TCMU_STS_OK)
+		return ret;
+	switch (cdb[1] & 0x03) {
+	case 0:
+		if (addr >= f->nblocks)
+			return fbo_sense(sense, ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+		break;
+	case 1:
+	case 2:
+		if (addr != 1)
+			return fbo_sense(sense, ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+		break;
+	default:
+		return fbo_sense(sense, ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+	}
+	scsi_put_be16(b, sizeof(b) - 2);
+	b[2] = 1;    /* track number (LSB) */
+	b[3] = 1;    /* session number (LSB) */
+	b[5] = 0x04; /* track mode: data, recorded uninterrupted */
+	b[6] = 0x01; /* data mode 1; not blank, not reserved, no packets */
+	scsi_put_be32(b + 20, 16); /* blocking factor: one ECC block */
+	scsi_put_be32(b + 24, (uint32_t)f->nblocks);	 /* track size */
+	scsi_put_be32(b + 28, (uint32_t)f->nblocks - 1); /* last recorded address */
 	return fbo_respond(iov, iov_cnt, b, sizeof(b), scsi_get_be16(cdb + 7));
 }
 

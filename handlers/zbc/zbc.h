@@ -12,6 +12,7 @@
  *   zbc_out.c    ZBC OUT: OPEN, CLOSE, FINISH, RESET WRITE POINTER
  *   zbc_rw.c     READ, WRITE, WRITE SAME, SYNCHRONIZE CACHE
  *   zbc_inq.c    INQUIRY (standard, VPD 00/B1/B6), READ CAPACITY
+ *   zbc_status.c GET LBA STATUS: mapped up to each zone's write pointer
  *   zbc_cmd.c    the opcode switch
  *   handler_zbc.c the tcmu-runner glue
  */
@@ -128,5 +129,7 @@ int zbc_write_same(struct zbc_dev *z, const uint8_t *cdb, struct iovec *iov, siz
 int zbc_sync(struct zbc_dev *z);
 int zbc_inquiry(struct zbc_dev *z, uint8_t *cdb, struct iovec *iov, size_t iov_cnt);
 int zbc_read_capacity(struct zbc_dev *z, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt);
+int zbc_get_lba_status(struct zbc_dev *z, const uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
+		       uint8_t *sense);
 
 #endif

@@ -41,7 +41,7 @@ int zbc_exec(struct zbc_dev *z, uint8_t *cdb, struct iovec *iov, size_t iov_cnt,
 		if ((cdb[1] & 0x1f) == READ_CAPACITY_16)
 			return zbc_read_capacity(z, cdb, iov, iov_cnt);
 		if ((cdb[1] & 0x1f) == GET_LBA_STATUS)
-			return TCMU_STS_INVALID_CDB;
+			return zbc_get_lba_status(z, cdb, iov, iov_cnt, sense);
 		return TCMU_STS_NOT_HANDLED;
 	case ZBC_IN:
 		if ((cdb[1] & 0x1f) != ZBC_SA_REPORT_ZONES)

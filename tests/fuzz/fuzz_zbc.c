@@ -169,6 +169,12 @@ int main(int argc, char **argv)
 				in[14] = (uint8_t)(next_rand() % 16);
 				in[15] = (uint8_t)(next_rand() % 2 ? 0x01 : next_rand());
 			}
+			if (in[1] == 0x9e) {
+				/* READ CAPACITY (16) or GET LBA STATUS, report type 0. */
+				in[2] = next_rand() % 2 ? 0x10 : 0x12;
+				in[13] = (uint8_t)(next_rand() % 3);
+				in[15] = 0;
+			}
 		}
 		fuzz_one(in, len);
 	}

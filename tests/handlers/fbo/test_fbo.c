@@ -200,6 +200,44 @@ static void test_toc_mode(struct fbo_dev *f)
 	CHECK_EQ(kaq(), 0x052400);
 }
 
+static void test_track_info(struct fbo_dev *f)
+{
+	uint8_t c[10] = { FBO_READ_TRACK_INFO, 0x01, 0, 0, 0, 1, 0, 0, 48 };
+
+	STEP("READ TRACK INFORMATION");
+	CHECK_EQ(exec(f, c, 10, 48), TCMU_STS_OK); /* track 1 */
+	CHECK_EQ(scsi_get_be16(buf), 46);
+	CHECK(buf[2] == 1 && buf[3] == 1);
+	CHECK_EQ(buf[5] & 0x0f, 0x04);
+	CHECK_EQ(buf[6] & 0x40, 0); /* not blank */
+	CHECK_EQ(scsi_get_be32(buf + 8), 0);
+	CHECK_EQ(scsi_get_be32(buf + 24), f->nblocks);
+	CHECK_EQ(scsi_get_be32(buf + 28), f->nblocks - 1);
+	c[1] = 0x00; /* by LBA */
+	scsi_put_be32(c + 2, (uint32_t)f->nblocks - 1);
+	CHECK_EQ(exec(f, c, 10, 48), TCMU_STS_OK);
+	CHECK_EQ(buf[2], 1);
+	scsi_put_be32(c + 2, (uint32_t)f->nblocks);
+	CHECK_EQ(exec(f, c, 10, 48), TCMU_STS_PASSTHROUGH_ERR);
+	CHECK_EQ(kaq(), 0x052100);
+	c[1] = 0x02; /* session 1 */
+	scsi_put_be32(c + 2, 1);
+	c[8] = 8; /* allocation length */
+	memset(buf, 0xee, 48);
+	CHECK_EQ(exec(f, c, 10, 48), TCMU_STS_OK);
+	CHECK(buf[2] == 1 && buf[8] == 0);
+	c[1] = 0x01; /* track 2, and 0xff (the invisible track) do not exist */
+	scsi_put_be32(c + 2, 2);
+	CHECK_EQ(exec(f, c, 10, 48), TCMU_STS_PASSTHROUGH_ERR);
+	CHECK_EQ(kaq(), 0x052400);
+	scsi_put_be32(c + 2, 0xff);
+	CHECK_EQ(exec(f, c, 10, 48), TCMU_STS_PASSTHROUGH_ERR);
+	c[1] = 0x03;
+	scsi_put_be32(c + 2, 1);
+	CHECK_EQ(exec(f, c, 10, 48), TCMU_STS_PASSTHROUGH_ERR);
+	CHECK_EQ(kaq(), 0x052400);
+}
+
 static void test_eject(struct fbo_dev *f)
 {
 	uint8_t eject[6] = { START_STOP, 0, 0, 0, 0x02 }, load[6] = { START_STOP, 0, 0, 0, 0x03 };
@@ -350,6 +388,7 @@ int main(void)
 	test_rw(&f);
 	test_config(&f, FBO_PROFILE_DVD_RAM, true);
 	test_toc_mode(&f);
+	test_track_info(&f);
 	test_format(&f);
 	test_eject(&f);
 	fbo_destroy(&f);

@@ -252,6 +252,54 @@ static void test_actions(struct zbc_dev *z)
 	CHECK_EQ(buf[0], 0);
 }
 
+static int lba_status(struct zbc_dev *z, uint64_t lba, uint32_t alloc)
+{
+	uint8_t cdb[16] = { SERVICE_ACTION_IN_16, GET_LBA_STATUS };
+
+	scsi_put_be64(cdb + 2, lba);
+	scsi_put_be32(cdb + 10, alloc);
+	memset(buf, 0xaa, 4096);
+	return exec(z, cdb, 4096);
+}
+
+/* Descriptor i of the last GET LBA STATUS: LBA, count, status. */
+static bool ls_desc(unsigned int i, uint64_t lba, uint32_t n, uint8_t status)
+{
+	const uint8_t *d = buf + 8 + 16 * i;
+
+	return scsi_get_be64(d) == lba && scsi_get_be32(d + 8) == n && d[12] == status;
+}
+
+static void test_lba_status(struct zbc_dev *z)
+{
+	uint8_t cdb[16] = { SERVICE_ACTION_IN_16, GET_LBA_STATUS };
+
+	STEP("GET LBA STATUS: mapped up to the write pointers");
+	/* Zones 0-1 conventional, 2 FULL, 3 holds 8 blocks, 4.. empty. */
+	CHECK_EQ(zone_out(z, ZBC_SA_FINISH, 2 * ZL, false), TCMU_STS_OK);
+	memset(buf, 0x11, 8 * 512);
+	CHECK_EQ(rw(z, WRITE_16, 3 * ZL, 8), TCMU_STS_OK);
+	CHECK_EQ(lba_status(z, 0, 4096), TCMU_STS_OK);
+	CHECK_EQ(scsi_get_be32(buf), 4 + 2 * 16);
+	CHECK(ls_desc(0, 0, 3 * ZL + 8, 0));		/* conv, conv, full, 8 written */
+	CHECK(ls_desc(1, 3 * ZL + 8, (NZ - 3) * ZL - 8, 1)); /* the rest, deallocated */
+	CHECK_EQ(buf[8 + 32], 0); /* two descriptors only */
+	CHECK_EQ(lba_status(z, 3 * ZL + 2, 4096), TCMU_STS_OK); /* inside an extent */
+	CHECK(ls_desc(0, 3 * ZL + 2, 6, 0));
+	CHECK_EQ(lba_status(z, 5 * ZL, 24), TCMU_STS_OK); /* room for one */
+	CHECK_EQ(scsi_get_be32(buf), 4 + 16);
+	CHECK(ls_desc(0, 5 * ZL, (NZ - 5) * ZL, 1));
+	CHECK_EQ(buf[24], 0); /* nothing past the allocation length */
+	CHECK_EQ(lba_status(z, NZ * ZL, 4096), TCMU_STS_PASSTHROUGH_ERR);
+	CHECK_EQ(kaq(), 0x052100);
+	cdb[14] = 1; /* report types other than 0: 05/24/00 */
+	CHECK_EQ(exec(z, cdb, 4096), TCMU_STS_INVALID_CDB);
+	CHECK_EQ(zone_out(z, ZBC_SA_RESET_WP, 3 * ZL, false), TCMU_STS_OK);
+	CHECK_EQ(lba_status(z, 2 * ZL, 4096), TCMU_STS_OK);
+	CHECK(ls_desc(0, 2 * ZL, ZL, 0) && ls_desc(1, 3 * ZL, (NZ - 3) * ZL, 1));
+	CHECK_EQ(zone_out(z, ZBC_SA_RESET_WP, 0, true), TCMU_STS_OK);
+}
+
 static void test_reload(struct zbc_dev *z, int fd)
 {
 	struct zbc_dev z2;
@@ -347,6 +395,7 @@ int main(void)
 	test_writes(&z);
 	test_open_limit(&z);
 	test_actions(&z);
+	test_lba_status(&z);
 	test_reload(&z, fd);
 	test_identity(&z);
 	zbc_meta_close(&z);

@@ -10,7 +10,12 @@
 #   eject    eject (no medium for the kernel), then load (eject -t): readable
 #   change   a new cfgstring (attrib/dev_config) loads another image: the
 #            kernel sees the new medium (its size and label)
-TESTS="setup attach iso ro udf eject change teardown"
+#   admin    tcmu-stat --eject (DBus Admin1): the kernel sees no medium;
+#            --load of another ISO: the kernel sees it (label, mount, files);
+#            a failed --load (missing file) leaves no medium, logged; the
+#            device's cfgstring follows the loads
+TESTS="setup attach iso ro udf eject change admin teardown"
+STAT=$BUILD/tools/tcmu-stat
 T_TIMEOUT=400
 SZ=$((128 << 20))
 
@@ -129,6 +134,44 @@ t_change() {
 		{ echo "size $(blockdev --getsize64 "$(rdev)"), want $want"; return 1; }
 	blkid "$(rdev)" | grep -q TCMUTWO || { blkid "$(rdev)"; return 1; }
 	grep -q "medium changed to $SCRATCH/two.iso" "$TT/log/tcmu-runner.log" || return 1
+}
+
+# no_medium DEV: reading DEV fails with "No medium found"
+no_medium() {
+	! dd if="$1" of=/dev/null bs=2048 count=1 status=none 2> "$TT/dd.err" &&
+		grep -qi 'no medium' "$TT/dd.err"
+}
+
+# has_label DEV LABEL: the ISO label read from the medium itself (no cache)
+has_label() { blkid -p -o value -s LABEL "$1" 2>/dev/null | grep -qx "$2"; }
+
+t_admin() {
+	local m=/mnt/admin out
+	[ -x "$STAT" ] || { echo "tcmu-stat not built ($STAT)"; return 1; }
+	has_label "$(rdev)" TCMUTWO || { echo "r0 should hold two.iso"; return 1; }
+	"$STAT" --eject r0 || { runner_log_tail; return 1; }
+	wait_for 20 no_medium "$(rdev)" || { cat "$TT/dd.err"; return 1; }
+	"$STAT" --load "ro/$SCRATCH/one.iso" r0 || { runner_log_tail; return 1; }
+	wait_for 20 has_label "$(rdev)" TCMUONE || { blkid -p "$(rdev)"; return 1; }
+	mkdir -p $m
+	mount -t iso9660 -o ro "$(rdev)" $m || { dmesg | tail; return 1; }
+	diff -r "$TT/one.d" $m || { umount $m; return 1; }
+	umount $m || return 1
+	"$STAT" --list r0 | grep -q "fbo/ro/$SCRATCH/one.iso\$" || { "$STAT" --list; return 1; }
+	# A load that fails leaves the drive empty (not the old medium).
+	if out=$("$STAT" --load "ro/$SCRATCH/missing.iso" r0 2>&1); then
+		echo "a load of a missing file succeeded: $out"; return 1
+	fi
+	echo "$out"
+	echo "$out" | grep -q "cannot load" || return 1
+	wait_for 20 no_medium "$(rdev)" || { cat "$TT/dd.err"; return 1; }
+	grep -q "the drive has no medium" "$TT/log/tcmu-runner.log" || return 1
+	"$STAT" --list r0 | grep -q "fbo/ro/$SCRATCH/one.iso\$" || return 1
+	"$STAT" --load "ro/$SCRATCH/two.iso" r0 || return 1
+	wait_for 20 has_label "$(rdev)" TCMUTWO || { blkid -p "$(rdev)"; return 1; }
+	# An unknown device.
+	if "$STAT" --eject w0x 2> "$TT/stat.err"; then return 1; fi
+	grep -q "no such device" "$TT/stat.err" || { cat "$TT/stat.err"; return 1; }
 }
 
 t_teardown() {
