@@ -210,6 +210,7 @@ static void test_track_info(struct fbo_dev *f)
 	CHECK(buf[2] == 1 && buf[3] == 1);
 	CHECK_EQ(buf[5] & 0x0f, 0x04);
 	CHECK_EQ(buf[6] & 0x40, 0); /* not blank */
+	CHECK_EQ(buf[7] & 0x03, 0x02); /* LRA valid, NWA not */
 	CHECK_EQ(scsi_get_be32(buf + 8), 0);
 	CHECK_EQ(scsi_get_be32(buf + 24), f->nblocks);
 	CHECK_EQ(scsi_get_be32(buf + 28), f->nblocks - 1);

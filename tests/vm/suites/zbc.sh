@@ -2,7 +2,8 @@
 # shellcheck shell=bash disable=SC2034
 # zbc: handler_zbc.so as Linux's own zoned block stack sees it (tcm_loop).
 #   attach   sd attaches a host-managed zoned disk (type 0x14, 64 zones)
-#   blkzone  blkzone report/open/close/finish/reset, conditions and WPs
+#   blkzone  blkzone report/open/close/finish/reset, conditions and WPs;
+#            GET LBA STATUS (sg_get_lba_status) maps up to the write pointer
 #   fio      fio --zonemode=zbd, crc32c verify, sequential writes over 16
 #            zones, iodepth 8 (mq-deadline)
 #   fs       a zoned btrfs (else f2fs): mkfs, mount, write, remount, compare, fsck
@@ -49,6 +50,18 @@ t_attach() {
 	[ "$(cat "$q"/chunk_sectors)" = $ZS ] || return 1
 }
 
+# lba_status_wp ZONE_START: GET LBA STATUS (sg_get_lba_status) says the zone
+# is mapped up to its write pointer (16 blocks) and deallocated after it.
+lba_status_wp() {
+	local out l n st l2 st2
+	out=$(sg_get_lba_status -R -b --lba="$1" --maxlen=64 "$(dev)") || return 1
+	echo "$out"
+	read -r l n st _ <<< "$(echo "$out" | sed -n 1p)"
+	read -r l2 _ st2 _ <<< "$(echo "$out" | sed -n 2p)"
+	[ "$((l))" = "$1" ] && [ "$((n))" = 16 ] && [ "$st" = 0 ] &&
+		[ "$((l2))" = $(($1 + 16)) ] && [ "$st2" = 1 ]
+}
+
 t_blkzone() {
 	local z5=$((5 * ZS)) n
 	n=$(blkzone report "$(dev)" | wc -l)
@@ -63,6 +76,7 @@ t_blkzone() {
 	dd if=/dev/urandom of="$(dev)" bs=4k count=2 seek=$((z5 / 8)) oflag=direct status=none || return 1
 	[ "$(zone_cond $z5)" = oi ] || { echo "write did not open implicitly"; return 1; }
 	[ "$(zone_field $z5 wptr)" = 0x000010 ] || { blkzone report -o $z5 -c 1 "$(dev)"; return 1; }
+	lba_status_wp $z5 || return 1
 	blkzone close -o $z5 -c 1 "$(dev)" && [ "$(zone_cond $z5)" = cl ] || return 1
 	blkzone finish -o $z5 -c 1 "$(dev)" && [ "$(zone_cond $z5)" = fu ] || return 1
 	# a write that is not at the write pointer fails
