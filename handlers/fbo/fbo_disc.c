@@ -138,11 +138,11 @@ int fbo_read_track_info(struct fbo_dev *f, const uint8_t *cdb, struct iovec *iov
 		return fbo_sense(sense, ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 	}
 	scsi_put_be16(b, sizeof(b) - 2);
-	b[2] = 1;    /* track number (LSB) */
-	b[3] = 1;    /* session number (LSB) */
-	b[5] = 0x04; /* track mode: data, recorded uninterrupted */
-	b[6] = 0x01; /* data mode 1; not blank, not reserved, no packets */
-	b[7] = 0x02; /* LRA_V: the last recorded address is valid */
+	b[2] = 1;		   /* track number (LSB) */
+	b[3] = 1;		   /* session number (LSB) */
+	b[5] = 0x04;		   /* track mode: data, recorded uninterrupted */
+	b[6] = 0x01;		   /* data mode 1; not blank, not reserved, no packets */
+	b[7] = 0x02;		   /* LRA_V: the last recorded address is valid */
 	scsi_put_be32(b + 20, 16); /* blocking factor: one ECC block */
 	scsi_put_be32(b + 24, (uint32_t)f->nblocks);	 /* track size */
 	scsi_put_be32(b + 28, (uint32_t)f->nblocks - 1); /* last recorded address */

@@ -72,7 +72,7 @@ int zbc_get_lba_status(struct zbc_dev *z, const uint8_t *cdb, struct iovec *iov,
 	}
 	scsi_put_be32(b, (uint32_t)(4 + n * LS_DESC_LEN));
 	tcmu_iovec_zero(iov, iov_cnt);
-	tcmu_memcpy_into_iovec(iov, iov_cnt, b, 8 + n * LS_DESC_LEN < alloc ? 8 + n * LS_DESC_LEN
-									   : alloc);
+	tcmu_memcpy_into_iovec(iov, iov_cnt, b,
+			       8 + n * LS_DESC_LEN < alloc ? 8 + n * LS_DESC_LEN : alloc);
 	return TCMU_STS_OK;
 }

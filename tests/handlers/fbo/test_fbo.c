@@ -209,7 +209,7 @@ static void test_track_info(struct fbo_dev *f)
 	CHECK_EQ(scsi_get_be16(buf), 46);
 	CHECK(buf[2] == 1 && buf[3] == 1);
 	CHECK_EQ(buf[5] & 0x0f, 0x04);
-	CHECK_EQ(buf[6] & 0x40, 0); /* not blank */
+	CHECK_EQ(buf[6] & 0x40, 0);    /* not blank */
 	CHECK_EQ(buf[7] & 0x03, 0x02); /* LRA valid, NWA not */
 	CHECK_EQ(scsi_get_be32(buf + 8), 0);
 	CHECK_EQ(scsi_get_be32(buf + 24), f->nblocks);
@@ -307,7 +307,7 @@ static void test_eject(struct fbo_dev *f)
 	CHECK_EQ(fbo_change_medium(f, &c), -ENOENT);
 	fbo_cfg_free(&c);
 	CHECK_EQ(gesn_event(f), FBO_EV_MEDIA_REMOVAL);
-	CHECK_EQ(buf[5] & 0x03, 0x00); /* tray closed, no medium */
+	CHECK_EQ(buf[5] & 0x03, 0x00);		    /* tray closed, no medium */
 	CHECK_EQ(tur(f), TCMU_STS_PASSTHROUGH_ERR); /* no unit attention */
 	CHECK_EQ(kaq(), 0x023a01);
 	CHECK_EQ(rw10(f, READ_10, 0, 1), TCMU_STS_PASSTHROUGH_ERR);
@@ -318,7 +318,8 @@ static void test_eject(struct fbo_dev *f)
 		CHECK_EQ(exec(f, gc, 10, 8), TCMU_STS_OK);
 		CHECK_EQ(scsi_get_be16(buf + 6), 0); /* no current profile */
 	}
-	CHECK_EQ(exec(f, load, 6, 0), TCMU_STS_PASSTHROUGH_ERR); /* the initiator's load retries it */
+	CHECK_EQ(exec(f, load, 6, 0),
+		 TCMU_STS_PASSTHROUGH_ERR); /* the initiator's load retries it */
 	CHECK_EQ(kaq(), 0x023a01);
 	CHECK_EQ(fbo_cfg_parse(p_iso, &c, NULL), 0);
 	CHECK_EQ(fbo_change_medium(f, &c), 0);

@@ -281,9 +281,9 @@ static void test_lba_status(struct zbc_dev *z)
 	CHECK_EQ(rw(z, WRITE_16, 3 * ZL, 8), TCMU_STS_OK);
 	CHECK_EQ(lba_status(z, 0, 4096), TCMU_STS_OK);
 	CHECK_EQ(scsi_get_be32(buf), 4 + 2 * 16);
-	CHECK(ls_desc(0, 0, 3 * ZL + 8, 0));		/* conv, conv, full, 8 written */
-	CHECK(ls_desc(1, 3 * ZL + 8, (NZ - 3) * ZL - 8, 1)); /* the rest, deallocated */
-	CHECK_EQ(buf[8 + 32], 0); /* two descriptors only */
+	CHECK(ls_desc(0, 0, 3 * ZL + 8, 0));			/* conv, conv, full, 8 written */
+	CHECK(ls_desc(1, 3 * ZL + 8, (NZ - 3) * ZL - 8, 1));	/* the rest, deallocated */
+	CHECK_EQ(buf[8 + 32], 0);				/* two descriptors only */
 	CHECK_EQ(lba_status(z, 3 * ZL + 2, 4096), TCMU_STS_OK); /* inside an extent */
 	CHECK(ls_desc(0, 3 * ZL + 2, 6, 0));
 	CHECK_EQ(lba_status(z, 5 * ZL, 24), TCMU_STS_OK); /* room for one */
