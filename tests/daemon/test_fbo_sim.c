@@ -14,32 +14,36 @@
 
 #define DEV_SIZE (8u << 20)
 
+/* A command without Data-Out: 0, or sense key << 16 | ASC << 8 | ASCQ. */
+static int run_kcq(struct sim_dev *d, const uint8_t *cdb, size_t cdb_len, size_t in,
+		   struct sim_result *r)
+{
+	int ret = run(d, cdb, cdb_len, NULL, 0, in, r);
+
+	if (ret)
+		return ret;
+	if (r->scsi_status)
+		return (r->sense[2] & 0xf) << 16 | r->sense[12] << 8 | r->sense[13];
+	return 0;
+}
+
 static int read_cap(struct sim_dev *d, uint32_t *last)
 {
 	uint8_t cdb[10] = { READ_CAPACITY };
 	struct sim_result r;
-	int ret = run(d, cdb, 10, NULL, 0, 8, &r);
+	int ret = run_kcq(d, cdb, 10, 8, &r);
 
-	if (ret)
-		return ret;
-	if (r.scsi_status)
-		return (r.sense[2] & 0xf) << 16 | r.sense[12] << 8 | r.sense[13];
-	*last = scsi_get_be32(r.data_in);
-	return 0;
+	if (!ret)
+		*last = scsi_get_be32(r.data_in);
+	return ret;
 }
 
-/* TEST UNIT READY: 0, or sense key << 16 | ASC << 8 | ASCQ. */
 static int tur_kcq(struct sim_dev *d)
 {
 	uint8_t cdb[6] = { TEST_UNIT_READY };
 	struct sim_result r;
-	int ret = run(d, cdb, 6, NULL, 0, 0, &r);
 
-	if (ret)
-		return ret;
-	if (r.scsi_status)
-		return (r.sense[2] & 0xf) << 16 | r.sense[12] << 8 | r.sense[13];
-	return 0;
+	return run_kcq(d, cdb, 6, 0, &r);
 }
 
 static void copy_cfgstring(const struct tcmur_dbus_device *dev, void *arg)
