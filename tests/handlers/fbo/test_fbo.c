@@ -239,6 +239,44 @@ static void test_track_info(struct fbo_dev *f)
 	CHECK_EQ(kaq(), 0x052400);
 }
 
+static void test_disc(struct fbo_dev *f)
+{
+	uint8_t di[10] = { FBO_READ_DISC_INFO, 0, 0, 0, 0, 0, 0, 0, 34 };
+	uint8_t ds[12] = { FBO_READ_DVD_STRUCTURE, 0, 0, 0, 0, 0, 0, 0, 0, 64 };
+	uint8_t ms[12] = { FBO_MECHANISM_STATUS, 0, 0, 0, 0, 0, 0, 0, 0, 8 };
+	uint8_t sc[10] = { SYNCHRONIZE_CACHE, 0x02 }, rw12[12] = { WRITE_12 };
+
+	STEP("READ DISC INFORMATION, READ DVD STRUCTURE, MECHANISM STATUS, SYNC, 12-byte I/O");
+	CHECK_EQ(exec(f, di, 10, 34), TCMU_STS_OK);
+	CHECK_EQ(scsi_get_be16(buf), 32);
+	CHECK_EQ(buf[2] & 0x1f, 0x1e); /* erasable, last session and disc complete */
+	CHECK(buf[3] == 1 && buf[4] == 1 && buf[6] == 1);
+	di[1] = 1; /* track resources: not given */
+	CHECK_EQ(exec(f, di, 10, 34), TCMU_STS_PASSTHROUGH_ERR);
+	CHECK_EQ(kaq(), 0x052400);
+	CHECK_EQ(exec(f, ds, 12, 64), TCMU_STS_OK);
+	CHECK_EQ(scsi_get_be16(buf), 19);
+	CHECK_EQ(buf[4], 0x11); /* DVD-RAM book */
+	CHECK_EQ(scsi_get_be32(buf + 12), 0x030000 + NBLK - 1);
+	ds[7] = 0x01;
+	CHECK_EQ(exec(f, ds, 12, 64), TCMU_STS_OK);
+	CHECK_EQ(scsi_get_be16(buf), 6);
+	ds[7] = 0x02;
+	CHECK_EQ(exec(f, ds, 12, 64), TCMU_STS_PASSTHROUGH_ERR);
+	CHECK_EQ(kaq(), 0x052400);
+	CHECK_EQ(exec(f, ms, 12, 8), TCMU_STS_OK);
+	CHECK_EQ(buf[1] & 0x10, 0); /* door closed */
+	CHECK_EQ(exec(f, sc, 10, 0), TCMU_STS_OK);
+	scsi_put_be32(rw12 + 2, 9);
+	scsi_put_be32(rw12 + 6, 2);
+	memset(buf, 0x6b, 2 * FBO_BLOCK);
+	CHECK_EQ(exec(f, rw12, 12, 2 * FBO_BLOCK), TCMU_STS_OK);
+	rw12[0] = READ_12;
+	memset(buf, 0, 2 * FBO_BLOCK);
+	CHECK_EQ(exec(f, rw12, 12, 2 * FBO_BLOCK), TCMU_STS_OK);
+	CHECK(buf[0] == 0x6b && buf[2 * FBO_BLOCK - 1] == 0x6b);
+}
+
 static void test_eject(struct fbo_dev *f)
 {
 	uint8_t eject[6] = { START_STOP, 0, 0, 0, 0x02 }, load[6] = { START_STOP, 0, 0, 0, 0x03 };
@@ -391,6 +429,7 @@ int main(void)
 	test_config(&f, FBO_PROFILE_DVD_RAM, true);
 	test_toc_mode(&f);
 	test_track_info(&f);
+	test_disc(&f);
 	test_format(&f);
 	test_eject(&f);
 	fbo_destroy(&f);
