@@ -300,6 +300,43 @@ static void test_lba_status(struct zbc_dev *z)
 	CHECK_EQ(zone_out(z, ZBC_SA_RESET_WP, 0, true), TCMU_STS_OK);
 }
 
+static void test_same_sync(struct zbc_dev *z)
+{
+	uint8_t ws[16] = { WRITE_SAME_16 }, rc[10] = { READ_CAPACITY };
+	uint8_t sc[10] = { SYNCHRONIZE_CACHE };
+
+	STEP("WRITE SAME, SYNCHRONIZE CACHE, READ CAPACITY (10)");
+	scsi_put_be64(ws + 2, 4 * ZL);
+	scsi_put_be32(ws + 10, 8);
+	memset(buf, 0x4d, 512);
+	CHECK_EQ(exec(z, ws, 512), TCMU_STS_OK);
+	CHECK_EQ(z->zones[4].wp, 4 * ZL + 8);
+	CHECK_EQ(exec(z, ws, 512), TCMU_STS_PASSTHROUGH_ERR); /* not at the WP any more */
+	CHECK_EQ(kaq(), 0x052104);
+	ws[1] = 0x01; /* NDOB: zeros, no Data-Out */
+	scsi_put_be64(ws + 2, 4 * ZL + 8);
+	CHECK_EQ(exec(z, ws, 0), TCMU_STS_OK);
+	CHECK_EQ(z->zones[4].wp, 4 * ZL + 16);
+	memset(buf, 0xee, 16 * 512);
+	CHECK_EQ(rw(z, READ_16, 4 * ZL, 16), TCMU_STS_OK);
+	CHECK(buf[0] == 0x4d && buf[8 * 512 - 1] == 0x4d && buf[8 * 512] == 0 &&
+	      buf[16 * 512 - 1] == 0);
+	ws[1] = 0x08; /* UNMAP */
+	CHECK_EQ(exec(z, ws, 512), TCMU_STS_PASSTHROUGH_ERR);
+	CHECK_EQ(kaq(), 0x052400);
+	ws[1] = 0;
+	scsi_put_be32(ws + 10, 0);
+	CHECK_EQ(exec(z, ws, 512), TCMU_STS_PASSTHROUGH_ERR);
+	CHECK_EQ(kaq(), 0x052400);
+	CHECK_EQ(exec(z, sc, 0), TCMU_STS_OK);
+	CHECK_EQ(exec(z, rc, 8), TCMU_STS_OK);
+	CHECK_EQ(scsi_get_be32(buf), NZ * ZL - 1);
+	CHECK_EQ(scsi_get_be32(buf + 4), 512);
+	scsi_put_be32(rc + 2, 5); /* an LBA without PMI */
+	CHECK_EQ(exec(z, rc, 8), TCMU_STS_INVALID_CDB);
+	CHECK_EQ(zone_out(z, ZBC_SA_RESET_WP, 4 * ZL, false), TCMU_STS_OK);
+}
+
 static void test_reload(struct zbc_dev *z, int fd)
 {
 	struct zbc_dev z2;
@@ -396,6 +433,7 @@ int main(void)
 	test_open_limit(&z);
 	test_actions(&z);
 	test_lba_status(&z);
+	test_same_sync(&z);
 	test_reload(&z, fd);
 	test_identity(&z);
 	zbc_meta_close(&z);
