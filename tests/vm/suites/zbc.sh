@@ -56,8 +56,9 @@ lba_status_wp() {
 	local out l n st l2 st2
 	out=$(sg_get_lba_status -R -b --lba="$1" --maxlen=64 "$(dev)") || return 1
 	echo "$out"
-	read -r l n st _ <<< "$(echo "$out" | sed -n 1p)"
-	read -r l2 _ st2 _ <<< "$(echo "$out" | sed -n 2p)"
+	# one "0x<LBA> 0x<blocks> <status> <additional status>" line a descriptor
+	read -r l n st _ <<< "$(echo "$out" | grep '^0x' | sed -n 1p)"
+	read -r l2 _ st2 _ <<< "$(echo "$out" | grep '^0x' | sed -n 2p)"
 	[ "$((l))" = "$1" ] && [ "$((n))" = 16 ] && [ "$st" = 0 ] &&
 		[ "$((l2))" = $(($1 + 16)) ] && [ "$st2" = 1 ]
 }
