@@ -209,6 +209,10 @@ static int grow_file(struct tcmu_device *dev, struct glfs_dev *gdev, uint64_t si
 
 	if (glfs_fstat(gdev->fd, &st))
 		return -errno;
+	if ((uint64_t)st.st_size > size)
+		tcmu_dev_info(dev,
+			      "%s is %lld bytes, more than the LUN's %llu: the rest is unused\n",
+			      gdev->path, (long long)st.st_size, (unsigned long long)size);
 	if ((uint64_t)st.st_size >= size)
 		return 0;
 	glfs_lock_tag_thread(gdev);

@@ -241,6 +241,21 @@ static void t_io(void)
 	} else {
 		sim_dev_destroy(d);
 	}
+	STEP("a backing file bigger than the LUN: used as it is, never truncated");
+	snprintf(cfg, sizeof(cfg), "glfs/%s@127.0.0.1/lun0.img", vol);
+	ret = add_glfs(cfg, DEV_SIZE / 2, &d);
+	CHECK(ret == 0, "add smaller LUN: %d", ret);
+	if (!ret) {
+		clear_ua(d);
+		CHECK(read_is(d, 200, 8, pat), "the file's data, seen through the smaller LUN");
+		CHECK(log_has("/lun0.img is 33554432 bytes, more than the LUN's 8388608"),
+		      "the log says the file is bigger");
+		CHECK(dsim_remove_dev(d) == 0, "remove");
+	} else {
+		sim_dev_destroy(d);
+	}
+	CHECK(file_size("/lun0.img", 2 * DEV_SIZE) == 2 * DEV_SIZE, "file kept at %lld",
+	      (long long)file_size("/lun0.img", 2 * DEV_SIZE));
 	snprintf(cfg, sizeof(cfg), "connected to volume %s on 127.0.0.1:24007", vol);
 	CHECK(log_count(cfg, 1) == 1, "still one connection: %d", log_count(cfg, 1));
 }
