@@ -17,6 +17,11 @@
 # BENCH_REPS (3), BENCH_HW_MAX_SECTORS (2048, both user backstores),
 # BENCH_BACKENDS ("fileio ours anchor"), BENCH_EXTRA (extra backends run once
 # after the repetitions, e.g. "ours-hw128 ours-dpb"), BENCH_ROWS (all five).
+# Gluster: backends "glfs" (our daemon + glfs handler, a LUN on bench.img in
+# a one-brick loopback volume started in the guest by tests/gluster/gluster.sh)
+# and "fio-gfapi" (fio's gfapi_async engine straight to the same file, no
+# LUN); the volume has performance.strict-o-direct on, so neither client's
+# O_DIRECT writes are acknowledged from write-behind's cache.
 # Experiments: backends "exp" and "exp-async" run the daemon and handlers of
 # another build tree, EXP_BUILD (e.g. a scratch copy with a change to
 # measure); exp-async also sets EXP_ASYNC_MIN=65536 in its environment.
@@ -51,6 +56,22 @@ dd if=/dev/zero of="$RAW" bs=1M count="$SIZE_MB" conv=fsync status=none || die "
 qemu-img create -q -f qcow2 -o preallocation=full "$QC" "${SIZE_MB}M" || die "qemu-img"
 sync
 
+GL=$TESTS_VM/../gluster/gluster.sh
+export GLFS_DIR=$SCRATCH/gluster GLFS_VOL=tcmu
+# gluster_up: the volume and a prefilled bench.img, once per boot.
+gluster_up() {
+	[ -f "$TT/gluster-up" ] && return 0
+	"$GL" stop
+	"$GL" start || { echo "Gluster did not start"; return 1; }
+	timeout 60 gluster --glusterd-sock="$GLFS_DIR/run/glusterd.socket" --mode=script \
+		volume set "$GLFS_VOL" performance.strict-o-direct on > /dev/null ||
+		{ echo "volume set strict-o-direct failed"; return 1; }
+	timeout -k 10 600 fio --name=fill --ioengine=gfapi --volume="$GLFS_VOL" --brick=127.0.0.1 \
+		--filename=bench.img --size="${SIZE_MB}M" --rw=write --bs=1M --direct=1 \
+		> "$TT/gluster-fill.log" 2>&1 || { echo "prefill failed"; tail "$TT/gluster-fill.log"; return 1; }
+	touch "$TT/gluster-up"
+}
+
 emit() { echo "$*"; echo "$*" >> "$RES"; }
 
 # cpu_ticks PID: utime+stime of the process, in clock ticks.
@@ -73,6 +94,10 @@ row_args() {
 # run_rows REP BACKEND DEV BACKSTORE_DIR DAEMON_PID(or "")
 run_rows() {
 	local rep=$1 be=$2 dev=$3 bs=$4 pid=$5 row rw bsz qd c0 c1 n0 n1 b0 b1 js rss
+	local target=(--filename="$dev" --ioengine=libaio)
+	# fio's own gfapi client: no LUN, no daemon (num_cmds gives -1: fio's count is used).
+	[ "${be%@*}" = fio-gfapi ] && target=(--ioengine=gfapi_async --volume="$GLFS_VOL"
+		--brick=127.0.0.1 --filename=bench.img --size="${SIZE_MB}M")
 	for row in $ROWS; do
 		# shellcheck disable=SC2046
 		set -- $(row_args "$row")
@@ -80,8 +105,8 @@ run_rows() {
 		js=/vmout/fio/$rep-$be-$row.json
 		c0=0; [ -n "$pid" ] && c0=$(cpu_ticks "$pid")
 		n0=$(num_cmds "$bs"); b0=$(busy_ticks)
-		timeout -k 10 $((FIO_S + 120)) "${PIN[@]}" fio --name=b --filename="$dev" --direct=1 \
-			--ioengine=libaio --rw="$rw" --bs="$bsz" --iodepth="$qd" \
+		timeout -k 10 $((FIO_S + 120)) "${PIN[@]}" fio --name=b "${target[@]}" --direct=1 \
+			--rw="$rw" --bs="$bsz" --iodepth="$qd" \
 			--runtime="$FIO_S" --time_based --ramp_time=1 --randrepeat=0 \
 			--norandommap --lat_percentiles=1 --output-format=json > "$js" 2> "$js.err"
 		n1=$(num_cmds "$bs"); b1=$(busy_ticks)
@@ -136,6 +161,20 @@ one_backend() {
 	fileio)
 		bsd=$CFS/core/fileio_1/$name
 		fileio_backstore "$name" "$BYTES" "$RAW" || { echo "fileio backstore failed"; return 1; }
+		;;
+	fio-gfapi)
+		gluster_up || return 1
+		log "rep $rep: $be (fio gfapi_async on $GLFS_VOL/bench.img)"
+		run_rows "$rep" "$label" "" "" ""
+		return 0
+		;;
+	glfs)
+		gluster_up || return 1
+		start_daemon ours "$TT/log-$be-$rep" || return 1
+		bsd=$CFS/core/user_1/$name
+		user_backstore "$name" "$BYTES" "glfs/$GLFS_VOL@127.0.0.1/bench.img" 1 \
+			"hw_max_sectors=$HWMAX" ||
+			{ echo "user backstore $be failed"; tail -n 20 "$TT/log-$be-$rep"/*; stop_daemon; return 1; }
 		;;
 	ours|ours-hw128|ours-dpb|anchor|exp|exp-async)
 		case $be in
@@ -194,6 +233,7 @@ for be in $EXTRA; do
 	one_backend 1 "$be" || { echo "backend $be failed"; cleanup_targets; stop_daemon; }
 done
 cleanup_targets
+[ -f "$TT/gluster-up" ] && "$GL" stop
 
 # One RESULT line per row: fio figures + daemon/guest CPU per SCSI command.
 python3 - "$TT/rows.txt" "$HZ" <<'EOP' | tee -a "$RES"

@@ -18,18 +18,12 @@
 #include "glfs_priv.h"
 #include "tcmu-runner.h"
 
-struct glfs_dev {
-	struct glfs_conn *conn;
-	glfs_fd_t *fd;
-	char *path;
-	uint32_t block_size;
-};
-
 enum glfs_op { GOP_READ, GOP_WRITE, GOP_FLUSH, GOP_DISCARD, GOP_ZERO };
 
 /* One queued gfapi call; freed by io_done(). */
 struct glfs_io {
 	struct tcmu_device *dev;
+	struct glfs_dev *gdev;
 	struct tcmur_cmd *cmd;
 	enum glfs_op op;
 	size_t len;
@@ -49,16 +43,6 @@ static bool tg_check_config(const char *cfgstring, char **reason)
 		return false;
 	glfs_cfg_free(&cfg);
 	return true;
-}
-
-/*
- * The volume is gone from under us (brick down, connection reset, fd lost
- * on reconnect): report it so that the daemon answers BUSY and reopens.
- */
-static bool conn_error(int err)
-{
-	return err == ENOTCONN || err == EBADFD || err == EBADF || err == ECONNREFUSED ||
-	       err == ETIMEDOUT || err == ESHUTDOWN || err == EHOSTUNREACH;
 }
 
 /* Zero the bytes of iov past done (a read that came back short: past EOF). */
@@ -89,7 +73,11 @@ static void io_done(glfs_fd_t *fd, ssize_t ret, struct glfs_stat *prestat,
 	if (ret < 0) {
 		tcmu_dev_err(io->dev, "%s of %zu bytes at %llu failed: %s\n", op_name[io->op],
 			     io->len, (unsigned long long)io->off, strerror(err));
-		if (conn_error(err)) {
+		if (glfs_lock_io_error(io->dev, io->gdev, err)) {
+			sts = TCMU_STS_BUSY;
+		} else if (glfs_conn_error(err)) {
+			/* Brick down, connection reset, fd lost on reconnect:
+			 * BUSY, and the daemon reopens the device. */
 			tcmu_notify_conn_lost(io->dev);
 			sts = TCMU_STS_BUSY;
 		} else if (err == EOPNOTSUPP && (io->op == GOP_DISCARD || io->op == GOP_ZERO)) {
@@ -140,7 +128,7 @@ static int queue_failed(struct glfs_io *io)
 	tcmu_dev_err(io->dev, "cannot queue %s at %llu: %s\n", op_name[io->op],
 		     (unsigned long long)io->off, strerror(err));
 	free(io);
-	if (conn_error(err))
+	if (glfs_conn_error(err))
 		return TCMU_STS_BUSY;
 	return err == ENOMEM ? TCMU_STS_NO_RESOURCE : TCMU_STS_HW_ERR;
 }
@@ -154,6 +142,8 @@ static int submit(struct tcmu_device *dev, struct tcmur_cmd *cmd, enum glfs_op o
 
 	if (!io)
 		return TCMU_STS_NO_RESOURCE;
+	io->gdev = gdev;
+	glfs_lock_tag_thread(gdev);
 	switch (op) {
 	case GOP_READ:
 		ret = glfs_preadv_async(gdev->fd, io->iov, (int)io->iov_cnt, (off_t)off, 0, io_done,
@@ -219,8 +209,13 @@ static int grow_file(struct tcmu_device *dev, struct glfs_dev *gdev, uint64_t si
 
 	if (glfs_fstat(gdev->fd, &st))
 		return -errno;
+	if ((uint64_t)st.st_size > size)
+		tcmu_dev_info(dev,
+			      "%s is %lld bytes, more than the LUN's %llu: the rest is unused\n",
+			      gdev->path, (long long)st.st_size, (unsigned long long)size);
 	if ((uint64_t)st.st_size >= size)
 		return 0;
+	glfs_lock_tag_thread(gdev);
 	if (glfs_ftruncate(gdev->fd, (off_t)size, NULL, NULL)) {
 		int ret = -errno;
 
@@ -306,6 +301,9 @@ static int tg_open_dev(struct tcmu_device *dev, bool reopen)
 	ret = open_file(dev, gdev, cfg.volume);
 	if (ret)
 		goto err_put;
+	ret = glfs_lock_open(dev, gdev, reopen);
+	if (ret)
+		goto err_close;
 	ret = grow_file(dev, gdev, tcmu_dev_get_num_lbas(dev) * gdev->block_size);
 	if (ret)
 		goto err_close;
@@ -381,6 +379,9 @@ static struct tcmur_handler tg_handler = {
 	.unmap = tg_unmap,
 	.writesame = tg_writesame,
 	.update_logdir = tg_update_logdir,
+	.lock = glfs_lock_take,
+	.unlock = glfs_lock_release,
+	.get_lock_state = glfs_lock_state,
 	.nr_threads = 0,
 	.thread_model = TCMUR_THREAD_MODEL_ASYNC,
 };

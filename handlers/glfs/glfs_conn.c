@@ -158,6 +158,12 @@ glfs_t *glfs_conn_fs(struct glfs_conn *conn)
 	return conn->fs;
 }
 
+bool glfs_conn_error(int err)
+{
+	return err == ENOTCONN || err == EBADFD || err == EBADF || err == ECONNREFUSED ||
+	       err == ETIMEDOUT || err == ESHUTDOWN || err == EHOSTUNREACH;
+}
+
 void glfs_conn_relog(void)
 {
 	struct glfs_conn *c;

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0 */
 /*
- * The glfs handler's internals: the cfgstring (glfs_cfg.c) and the shared
- * per-volume connections (glfs_conn.c).
+ * The glfs handler's internals: the cfgstring (glfs_cfg.c), the shared
+ * per-volume connections (glfs_conn.c) and the fencing lock (glfs_lock.c).
  */
 #ifndef TCMU_GLFS_PRIV_H
 #define TCMU_GLFS_PRIV_H
 
 #include <glusterfs/api/glfs.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct tcmu_device;
 
 #define GLFS_DEFAULT_PORT 24007
 
@@ -35,7 +40,44 @@ int glfs_conn_get(const struct glfs_cfg *cfg, struct glfs_conn **conn, char **re
  * costs about 10 s), ready for the next device on the same volume. */
 void glfs_conn_put(struct glfs_conn *conn);
 glfs_t *glfs_conn_fs(struct glfs_conn *conn);
+/* err (an errno) means the volume is unreachable: reopen once it is back. */
+bool glfs_conn_error(int err);
 /* Point every connection's gfapi log at the daemon's current log folder. */
 void glfs_conn_relog(void);
+
+/* One open LUN (the device's private data). */
+struct glfs_dev {
+	struct glfs_conn *conn;
+	glfs_fd_t *fd;
+	char *path;
+	uint32_t block_size;
+	/*
+	 * The volume enforces mandatory locks on this file (glfs_lock.c): I/O
+	 * goes through only while this device holds the lock, under its own
+	 * lock owner.
+	 */
+	bool enforced;
+	uint64_t owner; /* lock owner id, unique in the process */
+	atomic_bool locked;
+};
+
+/*
+ * Open-time fencing setup, after the file is open: a lock owner for the fd,
+ * mandatory-lock enforcement if the volume allows it, and the lock itself
+ * unless the device was fenced (reopen after a lost lock).  0 or -errno.
+ * The setup or recovery thread; blocks for a few round trips.
+ */
+int glfs_lock_open(struct tcmu_device *dev, struct glfs_dev *gdev, bool reopen);
+/* Before a gfapi call that sends I/O: tag this thread's requests with the
+ * device's lock owner.  Any thread; never blocks. */
+void glfs_lock_tag_thread(const struct glfs_dev *gdev);
+/* An I/O came back with err: lock lost (EAGAIN, EBUSY; ENOTCONN with the
+ * lock held) is reported with tcmu_notify_lock_lost() and true returned.
+ * gfapi's event thread; never blocks. */
+bool glfs_lock_io_error(struct tcmu_device *dev, struct glfs_dev *gdev, int err);
+/* The handler's lock/unlock/get_lock_state callouts (see tcmu-runner.h). */
+int glfs_lock_take(struct tcmu_device *dev, uint16_t tag);
+int glfs_lock_release(struct tcmu_device *dev);
+int glfs_lock_state(struct tcmu_device *dev);
 
 #endif

@@ -5,7 +5,9 @@
 # handler's tests (host ctest and the VM suite).  No systemd needed.
 #
 #   gluster.sh install      apt-get the server and libgfapi headers (if missing)
-#   gluster.sh start        glusterd (127.0.0.1:24007 only) + volume $GLFS_VOL
+#   gluster.sh start        glusterd (127.0.0.1:24007 only) + volume $GLFS_VOL,
+#                           and volume $GLFS_VOL_LK (default "${GLFS_VOL}lk")
+#                           enforcing mandatory locks (fencing tests)
 #   gluster.sh stop-brick   kill the brick process (glusterd stays)
 #   gluster.sh start-brick  start the brick again (volume start force)
 #   gluster.sh stop         stop everything by pid and remove $GLFS_DIR
@@ -20,6 +22,7 @@ set -euo pipefail
 CMD=${1:-}
 DIR=${GLFS_DIR:-/var/tmp/tcmu-gluster}
 VOL=${GLFS_VOL:-tcmu}
+VOLLK=${GLFS_VOL_LK:-${VOL}lk}
 
 say() { echo "gluster.sh: $*" >&2; }
 cli() {
@@ -58,7 +61,7 @@ do_install() {
 }
 
 volume_online() {
-	cli volume status "$VOL" detail | grep -q 'Online.*: Y'
+	cli volume status "${1:-$VOL}" detail | grep -q 'Online.*: Y'
 }
 
 do_start() {
@@ -92,6 +95,17 @@ VOLEOF
 	cli volume set "$VOL" network.ping-timeout 5 >/dev/null || true
 	cli volume start "$VOL" >/dev/null || { say "volume start failed"; return 1; }
 	poll 120 volume_online || { say "brick not online after 120 s"; return 1; }
+	# A second volume whose bricks enforce mandatory locks on files that ask
+	# for it (the glfs handler's fencing): both options, set before start.
+	cli volume create "$VOLLK" transport tcp "$(brick_host):$DIR/bricks/b1" force >/dev/null ||
+		{ say "volume create $VOLLK failed"; return 1; }
+	cli volume set "$VOLLK" network.ping-timeout 5 >/dev/null || true
+	if ! cli volume set "$VOLLK" locks.mandatory-locking optimal >/dev/null ||
+		! cli volume set "$VOLLK" features.enforce-mandatory-lock on >/dev/null; then
+		say "mandatory-lock options on $VOLLK failed"; return 1
+	fi
+	cli volume start "$VOLLK" >/dev/null || { say "volume start $VOLLK failed"; return 1; }
+	poll 120 volume_online "$VOLLK" || { say "$VOLLK brick not online after 120 s"; return 1; }
 }
 
 brick_pid() {
@@ -120,6 +134,7 @@ do_stop() {
 	[ -d "$DIR" ] || return 0
 	if [ -S "$DIR/run/glusterd.socket" ]; then
 		cli volume stop "$VOL" force >/dev/null 2>&1 || true
+		cli volume stop "$VOLLK" force >/dev/null 2>&1 || true
 	fi
 	while read -r f; do
 		p=$(cat "$f" 2>/dev/null) || continue
@@ -129,7 +144,8 @@ do_stop() {
 	for p in "${pids[@]}"; do
 		poll 15 sh -c "! kill -0 $p" || kill -KILL "$p" 2>/dev/null || true
 	done
-	rm -f "/var/log/glusterfs/bricks/$(echo "${DIR#/}/bricks/b0" | tr / -).log"
+	rm -f "/var/log/glusterfs/bricks/$(echo "${DIR#/}/bricks/b0" | tr / -).log" \
+		"/var/log/glusterfs/bricks/$(echo "${DIR#/}/bricks/b1" | tr / -).log"
 	rm -rf "$DIR"
 }
 

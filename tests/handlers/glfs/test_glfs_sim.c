@@ -4,7 +4,8 @@
  * volume on loopback (tests/gluster/run-test.sh starts it and passes its
  * name): bad cfgstrings, I/O checked through a second gfapi client, WRITE
  * SAME (zero with UNMAP: upstream #702, and a pattern), UNMAP, SYNCHRONIZE
- * CACHE, resize, a shared connection, the gfapi log file.
+ * CACHE, resize, a shared connection, the gfapi log file, a brick outage,
+ * and fencing on the volume "<volume>lk", which enforces mandatory locks.
  * Usage: test_glfs_sim <folder holding handler_glfs.so> <volume>
  */
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #define DEV_SIZE (16u << 20)
 
 static const char *vol;
+static char vol_lk[128];
 static glfs_t *peer; /* the test's own client, to look at the volume */
 
 /* Add a device and wait up to 60 s for the reply (a failed glfs_init takes
@@ -239,6 +241,21 @@ static void t_io(void)
 	} else {
 		sim_dev_destroy(d);
 	}
+	STEP("a backing file bigger than the LUN: used as it is, never truncated");
+	snprintf(cfg, sizeof(cfg), "glfs/%s@127.0.0.1/lun0.img", vol);
+	ret = add_glfs(cfg, DEV_SIZE / 2, &d);
+	CHECK(ret == 0, "add smaller LUN: %d", ret);
+	if (!ret) {
+		clear_ua(d);
+		CHECK(read_is(d, 200, 8, pat), "the file's data, seen through the smaller LUN");
+		CHECK(log_has("/lun0.img is 33554432 bytes, more than the LUN's 8388608"),
+		      "the log says the file is bigger");
+		CHECK(dsim_remove_dev(d) == 0, "remove");
+	} else {
+		sim_dev_destroy(d);
+	}
+	CHECK(file_size("/lun0.img", 2 * DEV_SIZE) == 2 * DEV_SIZE, "file kept at %lld",
+	      (long long)file_size("/lun0.img", 2 * DEV_SIZE));
 	snprintf(cfg, sizeof(cfg), "connected to volume %s on 127.0.0.1:24007", vol);
 	CHECK(log_count(cfg, 1) == 1, "still one connection: %d", log_count(cfg, 1));
 }
@@ -298,6 +315,134 @@ static void t_outage(void)
 	CHECK(dsim_remove_dev(d) == 0, "remove");
 }
 
+/* The daemon's device behind d, found by the NAA in its VPD page 0x83
+ * (tcmur_dev_put() it), or NULL. */
+static struct tcmu_device *daemon_dev(struct sim_dev *d)
+{
+	uint8_t cdb[6] = { INQUIRY, 1, 0x83, 0, 255 };
+	struct sim_result r;
+	size_t i;
+
+	if (run(d, cdb, 6, NULL, 0, 255, &r) || r.scsi_status || r.xfer_len < 4)
+		return NULL;
+	for (i = 4; i + 4 <= r.xfer_len; i += 4 + r.data_in[i + 3])
+		if ((r.data_in[i + 1] & 0x0f) == 3 && r.data_in[i + 3] == 16 &&
+		    i + 20 <= r.xfer_len)
+			return tcmur_dev_find_by_naa(&r.data_in[i + 4], 16);
+	return NULL;
+}
+
+/* Write 8 blocks of byte v at lba: the SCSI status (-1: no answer). */
+static int write8(struct sim_dev *d, uint64_t lba, uint8_t v)
+{
+	static uint8_t buf[8 * BS];
+	struct sim_result r;
+
+	memset(buf, v, sizeof(buf));
+	if (rw16(d, WRITE_16, 0, lba, 8, buf, sizeof(buf), 0, &r))
+		return -1;
+	return r.scsi_status;
+}
+
+static void t_fence(void)
+{
+	/* Aligned: the peer's O_DIRECT I/O reaches the brick's O_DIRECT fd. */
+	static uint8_t a[8 * BS] __attribute__((aligned(4096))),
+		b[8 * BS] __attribute__((aligned(4096))), zero[8 * BS];
+	struct tcmur_handler_rec *h = tcmur_handler_find("glfs");
+	struct sim_dev *da, *db;
+	struct tcmu_device *dev;
+	glfs_t *lk_peer;
+	glfs_fd_t *pfd = NULL;
+	char cfg[256];
+	int ret, i, st, n;
+
+	snprintf(cfg, sizeof(cfg), "glfs/%s@127.0.0.1/fence.img", vol_lk);
+	lk_peer = glfs_new(vol_lk);
+	ENSURE(lk_peer && !glfs_set_volfile_server(lk_peer, "tcp", "127.0.0.1", 24007), "glfs_new");
+	glfs_set_logging(lk_peer, "/dev/null", 0);
+	/* The peer's writes must reach the brick, not write-behind's cache. */
+	glfs_set_xlator_option(lk_peer, "*-write-behind", "strict-O_DIRECT", "on");
+	ENSURE(!glfs_init(lk_peer), "the test's client cannot reach volume %s: %m", vol_lk);
+	glfs_unlink(lk_peer, "/fence.img");
+	memset(a, 0xa1, sizeof(a));
+	memset(b, 0xb2, sizeof(b));
+
+	STEP("volume enforcing mandatory locks: LUN A takes the lock at open, its I/O works");
+	ret = add_glfs(cfg, DEV_SIZE, &da);
+	ENSURE(ret == 0, "add A: %d", ret);
+	clear_ua(da);
+	CHECK(log_count("/fence.img: mandatory lock taken", 1) == 1, "A locked");
+	CHECK(write8(da, 0, 0xa1) == 0, "A writes");
+	CHECK(read_is(da, 0, 8, a), "A reads back");
+
+	STEP("LUN B on the same file (same daemon, same connection) takes the lock: A is fenced");
+	ret = add_glfs(cfg, DEV_SIZE, &db);
+	ENSURE(ret == 0, "add B: %d", ret);
+	clear_ua(db);
+	CHECK(log_count("/fence.img: mandatory lock taken", 2) == 2, "B locked");
+	CHECK(write8(db, 8, 0xb2) == 0, "B writes");
+	CHECK(read_is(db, 0, 8, a), "B reads what A wrote before");
+	st = write8(da, 16, 0xa1);
+	CHECK(st == SAM_STAT_BUSY, "A's write after B took the lock: status 0x%02x (want BUSY)",
+	      st);
+	CHECK(log_has("/fence.img: lock lost (another holder took it)"),
+	      "A reported the lost lock");
+	CHECK(read_is(db, 16, 8, zero), "A's write did not reach the file");
+
+	STEP("A stays fenced after its recovery (no lock without an ALUA request): BUSY");
+	for (i = 0; i < 100 && !log_has("fenced by another lock holder"); i++) {
+		write8(da, 16, 0xa1);
+		usleep(100000);
+	}
+	CHECK(log_has("/fence.img: fenced by another lock holder; not taking the lock back"),
+	      "A reopened without the lock");
+	for (i = 0; i < 5; i++) {
+		st = write8(da, 16, 0xa1);
+		CHECK(st != 0, "fenced A's write %d: status 0x%02x", i, st);
+	}
+	CHECK(read_is(db, 16, 8, zero) && read_is(db, 8, 8, b), "B's view unchanged");
+
+	STEP("another client takes the lock: B is fenced; B's lock() takes it back");
+	pfd = glfs_open(lk_peer, "/fence.img", O_RDWR | O_DIRECT);
+	CHECK(pfd && !glfs_fsetxattr(pfd, "trusted.glusterfs.enforce-mandatory-lock", "set", 4, 0),
+	      "peer open: %m");
+	if (pfd) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+		CHECK(!glfs_file_lock(pfd, F_SETLK, &fl, GLFS_LK_MANDATORY), "peer lock: %m");
+		CHECK(glfs_pwrite(pfd, b, BS, 24 * BS, 0, NULL, NULL) == BS, "peer writes: %m");
+	}
+	sleep(1); /* A's last recovery is over */
+	n = file_count(logpath, "reopened /fence.img");
+	st = write8(db, 32, 0xb2);
+	CHECK(st == SAM_STAT_BUSY, "B's write after the peer took the lock: 0x%02x", st);
+	CHECK(log_count("lock lost (another holder took it)", 2) >= 2, "B reported it");
+	/* B's recovery: reopened without the lock. */
+	for (i = 0; i < 5 && file_count(logpath, "reopened /fence.img") <= n; i++)
+		log_count("reopened /fence.img", n + 1);
+	CHECK(file_count(logpath, "reopened /fence.img") > n, "B reopened");
+	dev = daemon_dev(db);
+	CHECK(dev && h && h->h.lock && h->h.get_lock_state, "B's device and callouts");
+	if (dev && h) {
+		CHECK(h->h.get_lock_state(dev) == TCMUR_DEV_LOCK_UNLOCKED, "B: unlocked");
+		CHECK(h->h.lock(dev, 7) == TCMU_STS_OK, "B's lock(7)");
+		CHECK(h->h.get_lock_state(dev) == TCMUR_DEV_LOCK_WRITE_LOCKED, "B: locked");
+		tcmur_dev_put(dev);
+	}
+	CHECK(write8(db, 32, 0xb2) == 0, "B writes again");
+	CHECK(read_is(db, 32, 8, b), "B reads it back");
+	if (pfd) {
+		errno = 0;
+		CHECK(glfs_pwrite(pfd, a, BS, 40 * BS, 0, NULL, NULL) < 0 &&
+			      (errno == EBUSY || errno == EAGAIN),
+		      "the peer is fenced now: %m");
+		glfs_close(pfd);
+	}
+	CHECK(dsim_remove_dev(db) == 0, "remove B");
+	CHECK(dsim_remove_dev(da) == 0, "remove A");
+}
+
 int main(int argc, char **argv)
 {
 	struct tcmulib_handler *lh;
@@ -306,6 +451,7 @@ int main(int argc, char **argv)
 
 	REQUIRE(argc == 3, "usage: test_glfs_sim <handler dir> <volume>");
 	vol = argv[2];
+	snprintf(vol_lk, sizeof(vol_lk), "%slk", vol);
 	ret = dsim_setup("glfssim");
 	if (ret)
 		return ret;
@@ -324,6 +470,7 @@ int main(int argc, char **argv)
 	t_bad_input();
 	t_io();
 	t_outage();
+	t_fence();
 
 	tcmur_devices_shutdown();
 	tcmulib_close(ctx);

@@ -15,7 +15,10 @@
 #                  acknowledged block reads back
 #   bad_input      missing volume, host that does not resolve, a folder:
 #                  enable fails, the daemon log says why
-TESTS="setup fio_qd1 fio_qd32 ws_unmap unmap resize brick_outage kill9_midwrite bad_input teardown"
+#   fence          two LUNs on one file in volume "tcmulk" (mandatory locks
+#                  enforced): the second takes the lock, the first's writes
+#                  fail (BUSY), never reach the file, and it reports the lock lost
+TESTS="setup fio_qd1 fio_qd32 ws_unmap unmap resize brick_outage kill9_midwrite bad_input fence teardown"
 T_TIMEOUT=300
 T_TIMEOUT_setup=500
 T_TIMEOUT_brick_outage=500
@@ -187,6 +190,38 @@ t_bad_input() {
 	bad_one b3 "glfs/$GLFS_VOL/x.img" "no '<volume>@' before the host" || return 1
 	# and the good LUN still works
 	dd if="$(dev)" of=/dev/null bs=64k count=4 iflag=direct status=none
+}
+
+t_fence() {
+	local fa=$CFS/core/user_1/fa fb=$CFS/core/user_1/fb da db cfg rc
+	local lg=$TT/log/tcmu-runner.log
+	cfg="glfs/${GLFS_VOL}lk@127.0.0.1/fence.img"
+	ensure_runner || return 1
+	user_backstore fa $((16 << 20)) "$cfg" || { runner_log_tail; return 1; }
+	da=$(loop_lun "$fa") || return 1
+	grep -q '/fence.img: mandatory lock taken' "$lg" || { echo "A took no lock"; runner_log_tail; return 1; }
+	head -c 65536 /dev/urandom > "$TT/fa.bin"
+	dd if="$TT/fa.bin" of="$da" bs=64k oflag=direct status=none || { echo "A cannot write"; return 1; }
+	user_backstore fb $((16 << 20)) "$cfg" || { runner_log_tail; return 1; }
+	db=$(loop_lun "$fb") || return 1
+	[ "$(grep -c '/fence.img: mandatory lock taken' "$lg")" = 2 ] || { echo "B took no lock"; return 1; }
+	head -c 65536 /dev/urandom > "$TT/fb.bin"
+	dd if="$TT/fb.bin" of="$db" bs=64k seek=1 oflag=direct status=none || { echo "B cannot write"; return 1; }
+	# A's WRITE(10) of 128 blocks at LBA 256, once, 10 s timeout: BUSY until it gives up.
+	sg_raw -t 10 -s 65536 -i "$TT/fa.bin" "$da" 2a 00 00 00 01 00 00 00 80 00 > "$TT/sg.out" 2>&1
+	rc=$?
+	sed 's/^/  A: /' "$TT/sg.out" | head -5
+	[ $rc != 0 ] || { echo "fenced A's write succeeded"; return 1; }
+	grep -q '/fence.img: lock lost (another holder took it)' "$lg" ||
+		{ echo "A did not report the lost lock"; runner_log_tail; return 1; }
+	dd if="$db" of="$TT/r.bin" bs=64k count=3 iflag=direct status=none || return 1
+	cmp <(head -c 65536 "$TT/r.bin") "$TT/fa.bin" || { echo "A's first write lost"; return 1; }
+	cmp <(tail -c +65537 "$TT/r.bin" | head -c 65536) "$TT/fb.bin" || { echo "B's write lost"; return 1; }
+	cmp <(tail -c 65536 "$TT/r.bin") <(head -c 65536 /dev/zero) ||
+		{ echo "fenced A's write reached the file"; return 1; }
+	echo "lock lost reports: $(grep -c 'lock lost (another' "$lg"), fenced reopens: $(grep -c 'fenced by another lock holder' "$lg")"
+	pid_alive "$(cat "$TT/runner.pid")" || { echo "daemon died"; return 1; }
+	loop_unexport "$fb" && backstore_delete "$fb" && loop_unexport "$fa" && backstore_delete "$fa"
 }
 
 t_teardown() {
