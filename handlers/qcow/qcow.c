@@ -225,16 +225,33 @@ static void qcow_close(struct tcmu_device *dev)
 	tcmur_dev_set_private(dev, NULL);
 }
 
-/* Main thread, device quiesced. */
+/*
+ * Main thread; may block (a few writes and fdatasyncs of the image, after
+ * the I/O in flight).  A new size grows the image; the daemon then tells
+ * the initiator (CAPACITY DATA HAS CHANGED).
+ */
 static int qcow_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 {
+	struct qimg *img = tcmur_dev_get_private(dev);
+	const char *path = cfg_path(tcmu_dev_get_cfgstring(dev));
+	char err[QIMG_ERR_LEN];
+	uint64_t old;
+	int ret;
+
 	switch (cfg->type) {
 	case TCMULIB_CFG_WRITE_CACHE:
 		return 0; /* flush does the fdatasync either way */
 	case TCMULIB_CFG_DEV_SIZE:
-		tcmu_dev_err(dev, "resizing is not supported: resize the image with "
-				  "qemu-img while the LUN is removed\n");
-		return -EOPNOTSUPP;
+		old = qimg_size(img);
+		ret = qimg_grow(img, cfg->data.dev_size, err);
+		if (ret) {
+			tcmu_dev_err(dev, "cannot resize %s to %llu bytes: %s\n", path,
+				     (unsigned long long)cfg->data.dev_size, err);
+			return ret;
+		}
+		tcmu_dev_info(dev, "grew image %s from %llu to %llu bytes\n", path,
+			      (unsigned long long)old, (unsigned long long)cfg->data.dev_size);
+		return 0;
 	default:
 		return -EOPNOTSUPP;
 	}

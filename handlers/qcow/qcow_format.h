@@ -54,6 +54,13 @@ int qimg_write(struct qimg *img, const void *buf, size_t len, uint64_t off);
  * else left alone (UNMAP is advisory).
  */
 int qimg_discard(struct qimg *img, uint64_t off, uint64_t len, bool zero);
+/*
+ * Grow the virtual size to size bytes (the L1 table grows, or moves to new
+ * clusters): the new area reads as zeroes.  Waits for the I/O in flight and
+ * holds off new I/O meanwhile.  Shrinking, qcow v1 images, read-only images
+ * and images smaller than their backing file are refused with a reason in err.
+ */
+int qimg_grow(struct qimg *img, uint64_t size, char err[QIMG_ERR_LEN]);
 /* Make every completed write stable (fdatasync). */
 int qimg_flush(struct qimg *img);
 /*

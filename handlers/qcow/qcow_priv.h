@@ -129,6 +129,9 @@ static inline bool qimg_owned(const struct qimg *img, uint64_t e)
 	return img->version == 1 || (e & img->oflag_copied);
 }
 
+/* qcow_open.c: a refusal's reason into err (QIMG_ERR_LEN bytes); returns ret. */
+int qimg_refuse(char *err, int ret, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* qcow_fileio.c: whole transfers at an offset (short read past EOF = zeroes). */
 int qio_pread(int fd, void *buf, size_t len, uint64_t off);
 int qio_pwrite(int fd, const void *buf, size_t len, uint64_t off);

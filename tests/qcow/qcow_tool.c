@@ -8,6 +8,7 @@
  *   qcow_tool threads IMG MIRROR NTHREADS SEED   parallel random writes
  *   qcow_tool discard IMG OFF LEN           discard (zeroing the edges) on IMG
  *   qcow_tool status IMG                    allocated bytes per qimg_status
+ *   qcow_tool grow IMG SIZE                 grow the virtual size (qimg_grow)
  * MIRROR is a raw file of the virtual size getting the same changes, for
  * 'qemu-img compare'.  Exit 0 on success, 1 with a message otherwise.
  */
@@ -194,6 +195,12 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "discard") && argc == 5) {
 		ret = qimg_discard(img, strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0),
 				   true);
+	} else if (!strcmp(argv[1], "grow") && argc == 4) {
+		char err[QIMG_ERR_LEN];
+
+		ret = qimg_grow(img, strtoull(argv[3], NULL, 0), err);
+		if (ret)
+			fprintf(stderr, "qcow_tool: grow refused: %s\n", err);
 	} else if (!strcmp(argv[1], "status")) {
 		uint64_t off = 0, len, total = 0;
 		bool a;
