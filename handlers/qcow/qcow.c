@@ -69,20 +69,12 @@ static int to_sts(int ret, int fail)
 static int qcow_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
 		     size_t iov_cnt, size_t len, off_t off)
 {
-	struct qimg *img = tcmur_dev_get_private(dev);
-	size_t i;
-	int ret = 0;
+	int ret = qimg_readv(tcmur_dev_get_private(dev), iov, iov_cnt, len, (uint64_t)off);
 
 	(void)cmd;
-	for (i = 0; i < iov_cnt && len && !ret; i++) {
-		size_t n = iov[i].iov_len < len ? iov[i].iov_len : len;
-
-		ret = qimg_read(img, iov[i].iov_base, n, (uint64_t)off);
-		off += (off_t)n;
-		len -= n;
-	}
 	if (ret)
-		tcmu_dev_err(dev, "read at %lld failed: %s\n", (long long)off, strerror(-ret));
+		tcmu_dev_err(dev, "read of %zu bytes at %lld failed: %s\n", len, (long long)off,
+			     strerror(-ret));
 	return to_sts(ret, TCMU_STS_RD_ERR);
 }
 
@@ -90,20 +82,12 @@ static int qcow_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iove
 static int qcow_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
 		      size_t iov_cnt, size_t len, off_t off)
 {
-	struct qimg *img = tcmur_dev_get_private(dev);
-	size_t i;
-	int ret = 0;
+	int ret = qimg_writev(tcmur_dev_get_private(dev), iov, iov_cnt, len, (uint64_t)off);
 
 	(void)cmd;
-	for (i = 0; i < iov_cnt && len && !ret; i++) {
-		size_t n = iov[i].iov_len < len ? iov[i].iov_len : len;
-
-		ret = qimg_write(img, iov[i].iov_base, n, (uint64_t)off);
-		off += (off_t)n;
-		len -= n;
-	}
 	if (ret && ret != -EROFS)
-		tcmu_dev_err(dev, "write at %lld failed: %s\n", (long long)off, strerror(-ret));
+		tcmu_dev_err(dev, "write of %zu bytes at %lld failed: %s\n", len, (long long)off,
+			     strerror(-ret));
 	return to_sts(ret, TCMU_STS_WR_ERR);
 }
 

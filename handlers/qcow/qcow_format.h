@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #define QIMG_ERR_LEN 256
 
@@ -48,6 +49,12 @@ bool qimg_discard_frees(const struct qimg *img); /* e.g. "qcow2 v3, 64 KiB clust
 /* Move len bytes at virtual offset off; off + len must be within the size. */
 int qimg_read(struct qimg *img, void *buf, size_t len, uint64_t off);
 int qimg_write(struct qimg *img, const void *buf, size_t len, uint64_t off);
+/*
+ * The same over the first len bytes of an iovec.  Clusters that follow each
+ * other in the file move in one preadv/pwritev.
+ */
+int qimg_readv(struct qimg *img, const struct iovec *iov, size_t cnt, size_t len, uint64_t off);
+int qimg_writev(struct qimg *img, const struct iovec *iov, size_t cnt, size_t len, uint64_t off);
 /*
  * Deallocate the whole clusters in [off, off + len): they read as zeroes
  * afterwards.  Parts of clusters are written with zeroes when zero is set,

@@ -6,6 +6,7 @@
  * file, copy-on-write of snapshot or compressed clusters) run under it.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,33 +83,173 @@ static bool in_range(const struct qimg *img, size_t len, uint64_t off)
 	return off <= img->size && len <= img->size - off;
 }
 
-int qimg_read(struct qimg *img, void *buf, size_t len, uint64_t off)
+/* A position in an iovec array. */
+struct iovpos {
+	const struct iovec *iov;
+	size_t cnt, i, skip;
+};
+
+/* The next len bytes at p as entries of out (room for p->cnt of them); advances p. */
+static size_t iov_take(struct iovpos *p, size_t len, struct iovec *out)
 {
-	uint8_t *p = buf;
+	size_t n = 0;
+
+	while (len && p->i < p->cnt) {
+		size_t avail = p->iov[p->i].iov_len - p->skip, take = avail < len ? avail : len;
+
+		if (take) {
+			out[n].iov_base = (uint8_t *)p->iov[p->i].iov_base + p->skip;
+			out[n++].iov_len = take;
+		}
+		len -= take;
+		p->skip += take;
+		if (p->skip == p->iov[p->i].iov_len) {
+			p->i++;
+			p->skip = 0;
+		}
+	}
+	return n;
+}
+
+/* Copy between a flat buffer and the next len bytes at p (to_iov: buf -> iovec). */
+static void iov_copy(struct iovpos *p, uint8_t *buf, size_t len, struct iovec *tmp, bool to_iov)
+{
+	size_t n = iov_take(p, len, tmp), i;
+
+	for (i = 0; i < n; i++) {
+		if (to_iov)
+			memcpy(tmp[i].iov_base, buf, tmp[i].iov_len);
+		else
+			memcpy(buf, tmp[i].iov_base, tmp[i].iov_len);
+		buf += tmp[i].iov_len;
+	}
+}
+
+/*
+ * One guest I/O: clusters whose data sits next to each other in the file
+ * are collected into a run and moved with one preadv/pwritev.
+ */
+struct xfer {
+	struct qimg *img;
+	struct iovpos pos, run_pos; /* where the next cluster's bytes, and the run's, start */
+	uint64_t run_host;	    /* file offset of the run, and its length */
+	size_t run_len;
+	struct iovec *tmp; /* room for pos.cnt entries */
+	uint8_t *bounce;   /* one cluster, for anything that is not a plain run */
+	struct iovec stack[32];
+};
+
+static int xfer_init(struct xfer *x, struct qimg *img, const struct iovec *iov, size_t cnt)
+{
+	memset(x, 0, offsetof(struct xfer, stack));
+	x->img = img;
+	x->pos.iov = iov;
+	x->pos.cnt = cnt;
+	x->tmp = cnt <= 32 ? x->stack : malloc(cnt * sizeof(*x->tmp));
+	return x->tmp ? 0 : -ENOMEM;
+}
+
+static void xfer_done(struct xfer *x)
+{
+	if (x->tmp != x->stack)
+		free(x->tmp);
+	free(x->bounce);
+}
+
+static uint8_t *xfer_bounce(struct xfer *x)
+{
+	if (!x->bounce)
+		x->bounce = malloc(x->img->cluster_size);
+	return x->bounce;
+}
+
+static int run_flush(struct xfer *x, bool write)
+{
+	size_t n;
+	int ret;
+
+	if (!x->run_len)
+		return 0;
+	n = iov_take(&x->run_pos, x->run_len, x->tmp);
+	ret = write ? qio_pwritev(x->img->fd, x->tmp, n, x->run_host)
+		    : qio_preadv(x->img->fd, x->tmp, n, x->run_host);
+	x->run_len = 0;
+	return ret;
+}
+
+/* The next len bytes of the I/O go to or come from host offset host. */
+static int run_add(struct xfer *x, uint64_t host, size_t len, bool write)
+{
 	int ret = 0;
+
+	if (!x->run_len || x->run_host + x->run_len != host) {
+		ret = run_flush(x, write);
+		x->run_pos = x->pos;
+		x->run_host = host;
+	}
+	x->run_len += len;
+	iov_take(&x->pos, len, x->tmp);
+	return ret;
+}
+
+int qimg_readv(struct qimg *img, const struct iovec *iov, size_t cnt, size_t len, uint64_t off)
+{
+	struct xfer x;
+	int ret;
 
 	if (!in_range(img, len, off))
 		return -EINVAL;
-	if (img->raw)
-		return qio_pread(img->fd, buf, len, off);
+	ret = xfer_init(&x, img, iov, cnt);
+	if (ret)
+		return ret;
+	if (img->raw) {
+		ret = run_add(&x, off, len, false);
+		ret = ret ? ret : run_flush(&x, false);
+		xfer_done(&x);
+		return ret;
+	}
 	pthread_rwlock_rdlock(&img->io_lock);
 	while (len && !ret) {
 		size_t n = img->cluster_size - (off & (img->cluster_size - 1));
-		uint64_t e;
+		uint64_t e, host;
 
 		if (n > len)
 			n = len;
 		pthread_mutex_lock(&img->meta);
 		ret = lookup(img, off, &e);
 		pthread_mutex_unlock(&img->meta);
-		if (!ret)
-			ret = read_part(img, e, p, n, off);
-		p += n;
+		if (ret)
+			break;
+		host = e & QCOW_OFFSET_MASK;
+		if (classify(img, e) == C_NORMAL) {
+			if (!qmeta_valid_host(img, host, img->cluster_size))
+				ret = -EIO;
+			else
+				ret = run_add(&x, host + (off & (img->cluster_size - 1)), n, false);
+		} else {
+			uint8_t *b = xfer_bounce(&x);
+
+			ret = run_flush(&x, false);
+			if (!ret)
+				ret = b ? read_part(img, e, b, n, off) : -ENOMEM;
+			if (!ret)
+				iov_copy(&x.pos, b, n, x.tmp, true);
+		}
 		off += n;
 		len -= n;
 	}
+	if (!ret)
+		ret = run_flush(&x, false);
 	pthread_rwlock_unlock(&img->io_lock);
+	xfer_done(&x);
 	return ret;
+}
+
+int qimg_read(struct qimg *img, void *buf, size_t len, uint64_t off)
+{
+	struct iovec v = { .iov_base = buf, .iov_len = len };
+
+	return qimg_readv(img, &v, 1, len, off);
 }
 
 /*
@@ -124,7 +265,7 @@ static int write_slow(struct qimg *img, const uint8_t *buf, size_t len, uint64_t
 	uint64_t e, host, *l2;
 	enum ckind k;
 	uint8_t *c;
-	bool in_place, moved;
+	bool in_place, moved, fresh;
 	int ret;
 
 	ret = qmeta_l2_writable(img, l1i, &l2);
@@ -161,8 +302,17 @@ static int write_slow(struct qimg *img, const uint8_t *buf, size_t len, uint64_t
 		if (ret)
 			goto out;
 	}
+	/*
+	 * The new contents are synced before the entry points to them when
+	 * they carry old data (copy-up, copy-on-write, a preallocated cluster
+	 * reused).  A cluster that read as zeroes before needs no sync: a power
+	 * loss can only lose the unflushed write, and the new cluster comes
+	 * from the reserve, whose refcounts are on disk already.
+	 */
+	fresh = !in_place &&
+		(k == C_ZERO || (k == C_UNALLOC && (!img->backing || start >= img->backing->size)));
 	ret = qio_pwrite(img->fd, c, cs, host);
-	if (!ret)
+	if (!ret && !fresh)
 		ret = qio_sync(img->fd);
 	if (!ret)
 		ret = qmeta_l2_set(img, l1i, l2i, host | img->oflag_copied);
@@ -182,46 +332,69 @@ out:
 	return ret;
 }
 
-int qimg_write(struct qimg *img, const void *buf, size_t len, uint64_t off)
+int qimg_writev(struct qimg *img, const struct iovec *iov, size_t cnt, size_t len, uint64_t off)
 {
-	const uint8_t *p = buf;
-	int ret = 0;
+	struct xfer x;
+	int ret;
 
 	if (img->read_only)
 		return -EROFS;
 	if (!in_range(img, len, off))
 		return -EINVAL;
-	if (img->raw)
-		return qio_pwrite(img->fd, buf, len, off);
+	ret = xfer_init(&x, img, iov, cnt);
+	if (ret)
+		return ret;
+	if (img->raw) {
+		ret = run_add(&x, off, len, true);
+		ret = ret ? ret : run_flush(&x, true);
+		xfer_done(&x);
+		return ret;
+	}
 	pthread_rwlock_rdlock(&img->io_lock);
 	while (len && !ret) {
 		size_t n = img->cluster_size - (off & (img->cluster_size - 1));
-		uint64_t e;
+		uint64_t e, host;
 
 		if (n > len)
 			n = len;
 		pthread_mutex_lock(&img->meta);
 		ret = lookup(img, off, &e);
 		if (!ret && classify(img, e) == C_NORMAL && qimg_owned(img, e)) {
-			uint64_t host = e & QCOW_OFFSET_MASK;
-
+			/* Ours alone: the data moves without the mutex. */
 			pthread_mutex_unlock(&img->meta);
+			host = e & QCOW_OFFSET_MASK;
 			if (!qmeta_valid_host(img, host, img->cluster_size))
 				ret = -EIO;
 			else
-				ret = qio_pwrite(img->fd, p, n,
-						 host + (off & (img->cluster_size - 1)));
+				ret = run_add(&x, host + (off & (img->cluster_size - 1)), n, true);
+		} else if (!ret) {
+			uint8_t *b = xfer_bounce(&x);
+
+			/* A run holds bytes that follow each other in the I/O too. */
+			ret = b ? run_flush(&x, true) : -ENOMEM;
+			if (!ret) {
+				iov_copy(&x.pos, b, n, x.tmp, false);
+				ret = write_slow(img, b, n, off);
+			}
+			pthread_mutex_unlock(&img->meta);
 		} else {
-			if (!ret)
-				ret = write_slow(img, p, n, off);
 			pthread_mutex_unlock(&img->meta);
 		}
-		p += n;
 		off += n;
 		len -= n;
 	}
+	if (!ret)
+		ret = run_flush(&x, true);
 	pthread_rwlock_unlock(&img->io_lock);
+	xfer_done(&x);
 	return ret;
+}
+
+int qimg_write(struct qimg *img, const void *buf, size_t len, uint64_t off)
+{
+	struct iovec v = { .iov_base = (void *)buf, .iov_len = len };
+
+	return qimg_writev(img, &v, 1, len, off);
 }
 
 int qimg_flush(struct qimg *img)

@@ -430,6 +430,10 @@ void qimg_close(struct qimg *img)
 	if (!img)
 		return;
 	qimg_close(img->backing);
+	if (img->resv_n) {
+		qmeta_release_reserve(img);
+		qio_sync(img->fd);
+	}
 	qmeta_free_caches(img);
 	pthread_rwlock_destroy(&img->io_lock);
 	pthread_mutex_destroy(&img->meta);

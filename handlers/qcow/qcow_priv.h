@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "qcow_format.h"
 
@@ -14,6 +15,7 @@
 #define QCOW_RT_MAX_BYTES      (64u << 20)
 #define QCOW_L2_CACHE_BYTES    (64u << 20) /* memory cap of the L2 cache */
 #define QCOW_RB_CACHE_BYTES    (16u << 20) /* memory cap of the refcount cache */
+#define QCOW_RESERVE_BYTES     (4u << 20)  /* clusters reserved per refcount sync */
 
 /* Incompatible feature bits. */
 #define QCOW_INCOMPAT_DIRTY	(1ull << 0)
@@ -90,7 +92,9 @@ struct qimg {
 	uint64_t rbc_hand;
 
 	uint64_t free_hint; /* first cluster index that may be free */
-	uint64_t file_end;  /* bytes: allocations never go below this as "unknown" */
+	uint64_t *resv;	    /* reserved clusters (refcount 1 and synced, unused): a stack */
+	uint32_t resv_n, resv_cap;
+	uint64_t file_end; /* bytes: allocations never go below this as "unknown" */
 };
 
 static inline uint64_t be64_get(const uint8_t *p)
@@ -135,6 +139,8 @@ int qimg_refuse(char *err, int ret, const char *fmt, ...) __attribute__((format(
 /* qcow_fileio.c: whole transfers at an offset (short read past EOF = zeroes). */
 int qio_pread(int fd, void *buf, size_t len, uint64_t off);
 int qio_pwrite(int fd, const void *buf, size_t len, uint64_t off);
+int qio_preadv(int fd, struct iovec *v, size_t n, uint64_t off); /* v is consumed */
+int qio_pwritev(int fd, struct iovec *v, size_t n, uint64_t off);
 int qio_sync(int fd);
 void qio_punch(int fd, uint64_t off, uint64_t len);
 
@@ -155,6 +161,8 @@ int qmeta_l2_set(struct qimg *img, uint32_t l1i, uint32_t l2i, uint64_t entry);
 int qmeta_refcount(struct qimg *img, uint64_t cluster, uint64_t *rc);
 int qmeta_refcount_add(struct qimg *img, uint64_t cluster, int delta);
 int qmeta_alloc(struct qimg *img, uint64_t *host);
+int qmeta_alloc_now(struct qimg *img, uint64_t *host);
+void qmeta_release_reserve(struct qimg *img);
 int qmeta_free_entry(struct qimg *img, uint64_t entry);
 void qmeta_free_caches(struct qimg *img);
 bool qmeta_valid_host(struct qimg *img, uint64_t off, uint64_t len);

@@ -33,7 +33,7 @@ static int header_set(struct qimg *img, uint64_t size, uint32_t l1_size, uint64_
 
 /*
  * n free clusters in a row, with refcount 1, after the end of the file.
- * qmeta_alloc() hands out clusters in increasing order from free_hint; a
+ * qmeta_alloc_now() hands out clusters in increasing order from free_hint; a
  * run is broken only where a new refcount block (or table) is placed, so
  * at most a few clusters are given back.  A run can never be longer than
  * one refcount block covers.
@@ -49,7 +49,7 @@ static int alloc_run(struct qimg *img, uint64_t n, uint64_t *first)
 	for (tries = 0; run < n && tries < n + 4 * img->rb_entries; tries++) {
 		uint64_t c;
 
-		ret = qmeta_alloc(img, &host);
+		ret = qmeta_alloc_now(img, &host);
 		if (ret)
 			break;
 		c = host / cs;

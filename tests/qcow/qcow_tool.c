@@ -87,6 +87,25 @@ static int copy(struct qimg *img, const char *raw, bool to_raw)
 	return ret;
 }
 
+/* Move buf with qimg_writev/qimg_readv, cut into up to 6 pieces of random sizes. */
+static int split_io(struct qimg *img, uint8_t *buf, size_t len, uint64_t off, uint64_t *s,
+		    bool write)
+{
+	struct iovec v[6];
+	size_t n = 0, left = len;
+
+	while (left) {
+		size_t piece = n == 5 ? left : (size_t)(rnd(s) % (left + 1));
+
+		if (rnd(s) % 3 == 0)
+			piece = left;
+		v[n].iov_base = buf + (len - left);
+		v[n++].iov_len = piece;
+		left -= piece;
+	}
+	return write ? qimg_writev(img, v, n, len, off) : qimg_readv(img, v, n, len, off);
+}
+
 /* One random write (or discard, 1 in 8) of up to 3 clusters, on both. */
 static int random_op(struct qimg *img, int mfd, uint64_t *s, uint64_t lo, uint64_t hi,
 		     bool discards)
@@ -110,7 +129,16 @@ static int random_op(struct qimg *img, int mfd, uint64_t *s, uint64_t lo, uint64
 
 		for (i = 0; i < len; i++)
 			b[i] = (uint8_t)(v + i * 131 + (i >> 9));
-		ret = qimg_write(img, b, len, off);
+		ret = split_io(img, b, len, off, s, true);
+		/* Read back through another split of the buffer. */
+		if (!ret) {
+			uint8_t *r = malloc(len);
+
+			ret = r ? split_io(img, r, len, off, s, false) : -ENOMEM;
+			if (!ret && memcmp(r, b, len))
+				ret = -EILSEQ;
+			free(r);
+		}
 	}
 	if (!ret)
 		ret = pwrite_all(mfd, b, len, (off_t)off);
