@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "qcow_priv.h"
 
@@ -89,7 +90,10 @@ struct iovpos {
 	size_t cnt, i, skip;
 };
 
-/* The next len bytes at p as entries of out (room for p->cnt of them); advances p. */
+/*
+ * The next len bytes at p as entries of out (room for p->cnt of them), or
+ * just skipped when out is NULL; advances p.
+ */
 static size_t iov_take(struct iovpos *p, size_t len, struct iovec *out)
 {
 	size_t n = 0;
@@ -97,7 +101,7 @@ static size_t iov_take(struct iovpos *p, size_t len, struct iovec *out)
 	while (len && p->i < p->cnt) {
 		size_t avail = p->iov[p->i].iov_len - p->skip, take = avail < len ? avail : len;
 
-		if (take) {
+		if (take && out) {
 			out[n].iov_base = (uint8_t *)p->iov[p->i].iov_base + p->skip;
 			out[n++].iov_len = take;
 		}
@@ -188,7 +192,7 @@ static int run_add(struct xfer *x, uint64_t host, size_t len, bool write)
 		x->run_host = host;
 	}
 	x->run_len += len;
-	iov_take(&x->pos, len, x->tmp);
+	iov_take(&x->pos, len, NULL);
 	return ret;
 }
 
@@ -395,6 +399,106 @@ int qimg_write(struct qimg *img, const void *buf, size_t len, uint64_t off)
 	struct iovec v = { .iov_base = (void *)buf, .iov_len = len };
 
 	return qimg_writev(img, &v, 1, len, off);
+}
+
+/* ---- the fast path: data moved by the caller (io_uring) ------------------ */
+
+static bool fast_enter(struct qimg *img)
+{
+	if (__atomic_load_n(&img->fast_block, __ATOMIC_SEQ_CST))
+		return false;
+	__atomic_add_fetch(&img->fast_io, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&img->fast_block, __ATOMIC_SEQ_CST))
+		return true;
+	__atomic_sub_fetch(&img->fast_io, 1, __ATOMIC_SEQ_CST);
+	return false;
+}
+
+void qimg_fast_done(struct qimg *img)
+{
+	__atomic_sub_fetch(&img->fast_io, 1, __ATOMIC_SEQ_CST);
+}
+
+void qmeta_fast_block(struct qimg *img)
+{
+	__atomic_add_fetch(&img->fast_block, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&img->fast_io, __ATOMIC_SEQ_CST))
+		usleep(50);
+}
+
+void qmeta_fast_unblock(struct qimg *img)
+{
+	__atomic_sub_fetch(&img->fast_block, 1, __ATOMIC_SEQ_CST);
+}
+
+static void ext_add(struct qimg_ext *ext, size_t *n, struct iovec *vbuf, size_t *used,
+		    struct iovpos *at, uint64_t host, size_t len)
+{
+	ext[*n].host = host;
+	ext[*n].len = len;
+	ext[*n].iov = vbuf + *used;
+	ext[*n].cnt = iov_take(at, len, vbuf + *used);
+	*used += ext[*n].cnt;
+	(*n)++;
+}
+
+int qimg_fast_map(struct qimg *img, const struct iovec *iov, size_t cnt, size_t len, uint64_t off,
+		  bool write, struct qimg_ext *ext, size_t max, struct iovec *vbuf, size_t *n)
+{
+	struct iovpos pos = { .iov = iov, .cnt = cnt }, run_pos = pos;
+	uint64_t cs = img->cluster_size, run_host = 0;
+	size_t run_len = 0, used = 0;
+
+	*n = 0;
+	if (!in_range(img, len, off) || !max || (write && img->read_only) || !fast_enter(img))
+		return -EAGAIN;
+	if (img->raw) {
+		ext_add(ext, n, vbuf, &used, &pos, off, len);
+		return 0;
+	}
+	if (pthread_mutex_trylock(&img->meta))
+		goto busy;
+	while (len) {
+		size_t piece = cs - (off & (cs - 1));
+		uint64_t cl = off >> img->cluster_bits, e, host, *l2;
+
+		if (piece > len)
+			piece = len;
+		l2 = img->l2c[cl >> img->l2_bits];
+		if (!l2)
+			goto unlock;
+		e = l2[cl & ((1ull << img->l2_bits) - 1)];
+		host = e & QCOW_OFFSET_MASK;
+		/* Only plain clusters of our own: nothing can free them meanwhile. */
+		if (classify(img, e) != C_NORMAL || !qimg_owned(img, e) ||
+		    !qmeta_valid_host(img, host, cs))
+			goto unlock;
+		host += off & (cs - 1);
+		if (!run_len || run_host + run_len != host) {
+			if (run_len) {
+				if (*n + 1 == max)
+					goto unlock;
+				ext_add(ext, n, vbuf, &used, &run_pos, run_host, run_len);
+			}
+			run_pos = pos;
+			run_host = host;
+			run_len = 0;
+		}
+		run_len += piece;
+		iov_take(&pos, piece, NULL);
+		off += piece;
+		len -= piece;
+	}
+	pthread_mutex_unlock(&img->meta);
+	if (run_len)
+		ext_add(ext, n, vbuf, &used, &run_pos, run_host, run_len);
+	return 0;
+unlock:
+	pthread_mutex_unlock(&img->meta);
+busy:
+	*n = 0;
+	qimg_fast_done(img);
+	return -EAGAIN;
 }
 
 int qimg_flush(struct qimg *img)

@@ -449,6 +449,10 @@ uint32_t qimg_cluster_size(const struct qimg *img)
 {
 	return (uint32_t)img->cluster_size;
 }
+int qimg_fd(const struct qimg *img)
+{
+	return img->fd;
+}
 bool qimg_is_raw(const struct qimg *img)
 {
 	return img->raw;

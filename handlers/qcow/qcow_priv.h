@@ -75,6 +75,8 @@ struct qimg {
 
 	pthread_rwlock_t io_lock; /* shared: read/write; exclusive: discard */
 	pthread_mutex_t meta;	  /* everything below */
+	unsigned int fast_io;	  /* atomic: fast-path I/O in flight (qimg_fast_map) */
+	unsigned int fast_block;  /* atomic: no new fast-path I/O while non-zero */
 
 	uint64_t l1_offset;
 	uint32_t l1_size;
@@ -166,6 +168,10 @@ void qmeta_release_reserve(struct qimg *img);
 int qmeta_free_entry(struct qimg *img, uint64_t entry);
 void qmeta_free_caches(struct qimg *img);
 bool qmeta_valid_host(struct qimg *img, uint64_t off, uint64_t len);
+
+/* qcow_io.c: wait for fast-path I/O to finish and keep new ones out (a discard). */
+void qmeta_fast_block(struct qimg *img);
+void qmeta_fast_unblock(struct qimg *img);
 
 /* qcow_cluster.c: cluster contents. */
 int qdata_read_compressed(struct qimg *img, uint64_t entry, uint8_t *cluster);
