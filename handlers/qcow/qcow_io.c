@@ -268,8 +268,8 @@ static int write_slow(struct qimg *img, const uint8_t *buf, size_t len, uint64_t
 	uint32_t l2i = (uint32_t)(cl & ((1ull << img->l2_bits) - 1));
 	uint64_t e, host, *l2;
 	enum ckind k;
-	uint8_t *c;
-	bool in_place, moved, fresh;
+	uint8_t *c = NULL;
+	bool in_place, moved, fresh, virgin = false;
 	int ret;
 
 	ret = qmeta_l2_writable(img, l1i, &l2);
@@ -277,35 +277,8 @@ static int write_slow(struct qimg *img, const uint8_t *buf, size_t len, uint64_t
 		return ret;
 	e = l2[l2i];
 	k = classify(img, e);
-	c = malloc(cs);
-	if (!c)
-		return -ENOMEM;
-	if (len == cs)
-		ret = 0;
-	else if (k == C_ZERO)
-		memset(c, 0, cs);
-	else
-		ret = read_part(img, e, c,
-				(size_t)(start + cs <= img->size ? cs : img->size - start), start);
-	if (ret)
-		goto out;
-	if (start + cs > img->size)
-		memset(c + (img->size - start), 0, (size_t)(start + cs - img->size));
-	memcpy(c + (off - start), buf, len);
-
 	/* A preallocated zero cluster of ours is reused; anything shared is copied. */
 	in_place = k == C_ZERO && (e & QCOW_OFLAG_COPIED) && (e & QCOW_OFFSET_MASK);
-	if (in_place) {
-		host = e & QCOW_OFFSET_MASK;
-		if (!qmeta_valid_host(img, host, cs)) {
-			ret = -EIO;
-			goto out;
-		}
-	} else {
-		ret = qmeta_alloc(img, &host);
-		if (ret)
-			goto out;
-	}
 	/*
 	 * The new contents are synced before the entry points to them when
 	 * they carry old data (copy-up, copy-on-write, a preallocated cluster
@@ -315,9 +288,45 @@ static int write_slow(struct qimg *img, const uint8_t *buf, size_t len, uint64_t
 	 */
 	fresh = !in_place &&
 		(k == C_ZERO || (k == C_UNALLOC && (!img->backing || start >= img->backing->size)));
-	ret = qio_pwrite(img->fd, c, cs, host);
-	if (!ret && !fresh)
-		ret = qio_sync(img->fd);
+	if (in_place) {
+		host = e & QCOW_OFFSET_MASK;
+		if (!qmeta_valid_host(img, host, cs))
+			return -EIO;
+	} else {
+		ret = qmeta_alloc(img, &host, &virgin);
+		if (ret)
+			return ret;
+	}
+	if (fresh && virgin) {
+		/* All zeroes already: the data, and the cluster's last sector so the file covers it. */
+		uint64_t in = off - start, z = in + len > cs - 512 ? in + len : cs - 512;
+		static const uint8_t zero[512];
+
+		ret = qio_pwrite(img->fd, buf, len, host + in);
+		if (!ret && z < cs)
+			ret = qio_pwrite(img->fd, zero, (size_t)(cs - z), host + z);
+	} else {
+		c = malloc(cs);
+		if (!c)
+			ret = -ENOMEM;
+		else if (len == cs)
+			ret = 0;
+		else if (fresh)
+			memset(c, 0, cs);
+		else
+			ret = read_part(img, e, c,
+					(size_t)(start + cs <= img->size ? cs : img->size - start),
+					start);
+		if (!ret) {
+			if (start + cs > img->size)
+				memset(c + (img->size - start), 0,
+				       (size_t)(start + cs - img->size));
+			memcpy(c + (off - start), buf, len);
+			ret = qio_pwrite(img->fd, c, cs, host);
+		}
+		if (!ret && !fresh)
+			ret = qio_sync(img->fd);
+	}
 	if (!ret)
 		ret = qmeta_l2_set(img, l1i, l2i, host | img->oflag_copied);
 	if (ret) {

@@ -94,7 +94,8 @@ struct qimg {
 	uint64_t rbc_hand;
 
 	uint64_t free_hint; /* first cluster index that may be free */
-	uint64_t *resv;	    /* reserved clusters (refcount 1 and synced, unused): a stack */
+	uint64_t *resv;	    /* reserved clusters (refcount 1 and synced, unused): a stack of
+			     * offsets, bit 0 set when past anything the file ever held */
 	uint32_t resv_n, resv_cap;
 	uint64_t file_end; /* bytes: allocations never go below this as "unknown" */
 };
@@ -162,7 +163,7 @@ int qmeta_l2_writable(struct qimg *img, uint32_t l1i, uint64_t **l2);
 int qmeta_l2_set(struct qimg *img, uint32_t l1i, uint32_t l2i, uint64_t entry);
 int qmeta_refcount(struct qimg *img, uint64_t cluster, uint64_t *rc);
 int qmeta_refcount_add(struct qimg *img, uint64_t cluster, int delta);
-int qmeta_alloc(struct qimg *img, uint64_t *host);
+int qmeta_alloc(struct qimg *img, uint64_t *host, bool *virgin); /* virgin: never written, zeroes */
 int qmeta_alloc_now(struct qimg *img, uint64_t *host);
 void qmeta_release_reserve(struct qimg *img);
 int qmeta_free_entry(struct qimg *img, uint64_t entry);

@@ -256,12 +256,13 @@ int qmeta_alloc_v1(struct qimg *img, uint64_t len, uint64_t *host)
  * the lot, so that a table may point to any reserved cluster without another
  * sync (after a crash, unused reserved clusters are leaks).
  */
-int qmeta_alloc(struct qimg *img, uint64_t *host)
+int qmeta_alloc(struct qimg *img, uint64_t *host, bool *virgin)
 {
 	uint64_t want = QCOW_RESERVE_BYTES / img->cluster_size, got[256];
 	uint32_t n = 0;
 	int ret = 0;
 
+	*virgin = true;
 	if (img->version == 1)
 		return qmeta_alloc_v1(img, img->cluster_size, host);
 	if (!img->resv_n) {
@@ -276,8 +277,14 @@ int qmeta_alloc(struct qimg *img, uint64_t *host)
 			img->resv_cap = 256;
 		}
 		while (n < want && !ret) {
+			uint64_t end = img->file_end;
+
 			ret = qmeta_alloc_now(img, &got[n]);
-			n += !ret;
+			/* Bit 0: past everything the file ever held, so all zeroes (a hole). */
+			if (!ret && got[n] >= end)
+				got[n++] |= 1;
+			else
+				n += !ret;
 		}
 		if (!n)
 			return ret;
@@ -288,7 +295,8 @@ int qmeta_alloc(struct qimg *img, uint64_t *host)
 		if (ret)
 			return ret;
 	}
-	*host = img->resv[--img->resv_n];
+	*host = img->resv[--img->resv_n] & ~1ull;
+	*virgin = img->resv[img->resv_n] & 1;
 	return 0;
 }
 
@@ -296,7 +304,8 @@ int qmeta_alloc(struct qimg *img, uint64_t *host)
 void qmeta_release_reserve(struct qimg *img)
 {
 	while (img->resv_n)
-		if (qmeta_refcount_add(img, img->resv[--img->resv_n] / img->cluster_size, -1))
+		if (qmeta_refcount_add(img, (img->resv[--img->resv_n] & ~1ull) / img->cluster_size,
+				       -1))
 			break;
 	img->resv_n = 0;
 }
