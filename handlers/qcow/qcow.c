@@ -18,10 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifdef HAVE_URING
-#include <liburing.h>
-#endif
-
+#include "../uring_probe.h"
 #include "qcow_async.h"
 #include "qcow_format.h"
 #include "tcmu-runner.h"
@@ -368,27 +365,9 @@ static struct tcmur_handler qcow_handler = {
 	.batch_end = qcow_batch_end,
 };
 
-/* io_uring works here (not refused by the kernel or a sandbox), unless TCMU_QCOW_NO_URING is set. */
-static bool probe_uring(void)
-{
-#ifdef HAVE_URING
-	const char *env = getenv("TCMU_QCOW_NO_URING");
-	struct io_uring ring;
-
-	if (env && *env && strcmp(env, "0"))
-		return false;
-	if (io_uring_queue_init(2, &ring, 0))
-		return false;
-	io_uring_queue_exit(&ring);
-	return true;
-#else
-	return false;
-#endif
-}
-
 __attribute__((visibility("default"))) int handler_init(void)
 {
-	have_uring = probe_uring();
+	have_uring = handler_uring_usable("TCMU_QCOW_NO_URING");
 	if (have_uring) {
 		qcow_handler.thread_model = TCMUR_THREAD_MODEL_ASYNC;
 		qcow_handler.nr_threads = 0;
