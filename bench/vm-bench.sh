@@ -7,6 +7,11 @@
 #   ours    our tcmu-runner + file handler on the same raw.img
 #   anchor  Debian's tcmu-runner (apt package) + its qcow handler on a
 #           qcow2 image made with preallocation=full
+# and, for the qcow handler (not in the default BENCH_BACKENDS):
+#   qcow-pre    our tcmu-runner + qcow handler on that same preallocated
+#               (preallocation=full) qcow2 image
+#   qcow-sparse our tcmu-runner + qcow handler on a sparse qcow2 image,
+#               created afresh for each repetition (writes allocate)
 # Only one daemon serves TCMU at a time: each backend's LUN is created, used
 # and removed (and its daemon stopped) before the next one starts.
 # For each repetition and backend, five fio rows (JSON in /vmout/fio/); at
@@ -176,9 +181,10 @@ one_backend() {
 			"hw_max_sectors=$HWMAX" ||
 			{ echo "user backstore $be failed"; tail -n 20 "$TT/log-$be-$rep"/*; stop_daemon; return 1; }
 		;;
-	ours|ours-hw128|ours-dpb|anchor|exp|exp-async)
+	ours|ours-hw128|ours-dpb|anchor|exp|exp-async|qcow-pre|qcow-sparse)
 		case $be in
 		ours|exp|exp-async) ctl=("hw_max_sectors=$HWMAX") ;;
+		qcow-pre|qcow-sparse) ctl=("hw_max_sectors=$HWMAX") ;;
 		ours-hw128) ctl=() ;;
 		ours-dpb) ctl=("hw_max_sectors=$HWMAX" "data_pages_per_blk=16") ;;
 		anchor) ctl=("hw_max_sectors=$HWMAX") ;;
@@ -189,6 +195,16 @@ one_backend() {
 		elif [ "$be" = exp ] || [ "$be" = exp-async ]; then
 			start_daemon "$be" "$TT/log-$be-$rep" || return 1
 			cfg="file/$RAW"
+		elif [ "$be" = qcow-pre ]; then
+			start_daemon ours "$TT/log-$be-$rep" || return 1
+			cfg="qcow/$QC"
+		elif [ "$be" = qcow-sparse ]; then
+			# A new image each time, so that the write rows allocate.
+			rm -f "$SCRATCH/sparse.qcow2"
+			qemu-img create -q -f qcow2 "$SCRATCH/sparse.qcow2" "${SIZE_MB}M" ||
+				{ echo "qemu-img create (sparse) failed"; return 1; }
+			start_daemon ours "$TT/log-$be-$rep" || return 1
+			cfg="qcow/$SCRATCH/sparse.qcow2"
 		else
 			start_daemon ours "$TT/log-$be-$rep" || return 1
 			cfg="file/$RAW"

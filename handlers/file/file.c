@@ -17,6 +17,7 @@
 #include <liburing.h>
 #endif
 
+#include "../uring_probe.h"
 #include "tcmu-runner.h"
 
 #define FILE_URING_DEPTH      512
@@ -695,26 +696,9 @@ static struct tcmur_handler file_handler = {
 	.caps = TCMUR_CAP_FUA | TCMUR_CAP_LBA_STATUS,
 };
 
-static bool probe_uring(void)
-{
-#ifdef HAVE_URING
-	const char *env = getenv("TCMU_FILE_NO_URING");
-	struct io_uring ring;
-
-	if (env && *env && strcmp(env, "0"))
-		return false;
-	if (io_uring_queue_init(2, &ring, 0))
-		return false;
-	io_uring_queue_exit(&ring);
-	return true;
-#else
-	return false;
-#endif
-}
-
 __attribute__((visibility("default"))) int handler_init(void)
 {
-	have_uring = probe_uring();
+	have_uring = handler_uring_usable("TCMU_FILE_NO_URING");
 	if (have_uring) {
 		file_handler.thread_model = TCMUR_THREAD_MODEL_ASYNC;
 		file_handler.nr_threads = 0;

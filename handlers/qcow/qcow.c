@@ -4,8 +4,11 @@
  * image or a raw file, cfgstring "qcow/<absolute path>".  The format work is in
  * qcow_format.h; this file is the glue to the daemon.
  *
- * PARALLEL thread model: the daemon's worker threads call read, write,
- * flush, unmap and get_lba_status concurrently, and they may block.
+ * Thread model: ASYNC when io_uring works (see qcow_async.h: the ring
+ * thread queues each command to io_uring or to the handler's own workers),
+ * else PARALLEL (the daemon's worker threads call read, write, flush and
+ * unmap concurrently, and they block).  get_lba_status always runs on a
+ * daemon worker and may block.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,10 +18,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../uring_probe.h"
+#include "qcow_async.h"
 #include "qcow_format.h"
 #include "tcmu-runner.h"
 
 #define QCOW_THREADS 4
+
+/* The device's private data. */
+struct qcow_dev {
+	struct qimg *img;
+	struct qasync *as; /* ASYNC thread model; NULL in the PARALLEL one */
+};
+
+static bool have_uring; /* decided once in handler_init() */
+
+static struct qimg *dev_img(struct tcmu_device *dev)
+{
+	return ((struct qcow_dev *)tcmur_dev_get_private(dev))->img;
+}
 
 static const char *cfg_path(const char *cfg)
 {
@@ -65,79 +83,130 @@ static int to_sts(int ret, int fail)
 	return fail;
 }
 
-/* Worker thread; may block. */
-static int qcow_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
-		     size_t iov_cnt, size_t len, off_t off)
+/*
+ * A read, write, flush or unmap to the end.  A worker thread: the daemon's
+ * (PARALLEL model) or the handler's own (ASYNC model); may block.  UNMAP
+ * (also WRITE SAME with UNMAP) leaves the whole range reading as zero:
+ * whole clusters are deallocated, the parts of clusters at the ends are
+ * written with zeroes.
+ */
+static int qcow_run(struct tcmu_device *dev, const struct qjob *j)
 {
-	struct qimg *img = tcmur_dev_get_private(dev);
-	size_t i;
-	int ret = 0;
+	struct qimg *img = dev_img(dev);
+	int ret;
 
-	(void)cmd;
-	for (i = 0; i < iov_cnt && len && !ret; i++) {
-		size_t n = iov[i].iov_len < len ? iov[i].iov_len : len;
-
-		ret = qimg_read(img, iov[i].iov_base, n, (uint64_t)off);
-		off += (off_t)n;
-		len -= n;
+	switch (j->op) {
+	case QJ_READ:
+		ret = qimg_readv(img, j->iov, j->cnt, (size_t)j->len, j->off);
+		if (ret)
+			tcmu_dev_err(dev, "read of %llu bytes at %llu failed: %s\n",
+				     (unsigned long long)j->len, (unsigned long long)j->off,
+				     strerror(-ret));
+		return to_sts(ret, TCMU_STS_RD_ERR);
+	case QJ_WRITE:
+		ret = qimg_writev(img, j->iov, j->cnt, (size_t)j->len, j->off);
+		if (ret && ret != -EROFS)
+			tcmu_dev_err(dev, "write of %llu bytes at %llu failed: %s\n",
+				     (unsigned long long)j->len, (unsigned long long)j->off,
+				     strerror(-ret));
+		return to_sts(ret, TCMU_STS_WR_ERR);
+	case QJ_FLUSH:
+		ret = qimg_flush(img);
+		if (ret)
+			tcmu_dev_err(dev, "flush failed: %s\n", strerror(-ret));
+		return to_sts(ret, TCMU_STS_WR_ERR);
+	case QJ_UNMAP:
+		ret = qimg_discard(img, j->off, j->len, true);
+		if (ret && ret != -EROFS)
+			tcmu_dev_err(dev, "unmap of %llu bytes at %llu failed: %s\n",
+				     (unsigned long long)j->len, (unsigned long long)j->off,
+				     strerror(-ret));
+		return to_sts(ret, TCMU_STS_WR_ERR);
 	}
-	if (ret)
-		tcmu_dev_err(dev, "read at %lld failed: %s\n", (long long)off, strerror(-ret));
-	return to_sts(ret, TCMU_STS_RD_ERR);
-}
-
-/* Worker thread; may block. */
-static int qcow_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
-		      size_t iov_cnt, size_t len, off_t off)
-{
-	struct qimg *img = tcmur_dev_get_private(dev);
-	size_t i;
-	int ret = 0;
-
-	(void)cmd;
-	for (i = 0; i < iov_cnt && len && !ret; i++) {
-		size_t n = iov[i].iov_len < len ? iov[i].iov_len : len;
-
-		ret = qimg_write(img, iov[i].iov_base, n, (uint64_t)off);
-		off += (off_t)n;
-		len -= n;
-	}
-	if (ret && ret != -EROFS)
-		tcmu_dev_err(dev, "write at %lld failed: %s\n", (long long)off, strerror(-ret));
-	return to_sts(ret, TCMU_STS_WR_ERR);
-}
-
-/* Worker thread; may block. */
-static int qcow_flush(struct tcmu_device *dev, struct tcmur_cmd *cmd)
-{
-	int ret = qimg_flush(tcmur_dev_get_private(dev));
-
-	(void)cmd;
-	if (ret)
-		tcmu_dev_err(dev, "flush failed: %s\n", strerror(-ret));
-	return to_sts(ret, TCMU_STS_WR_ERR);
+	return TCMU_STS_HW_ERR;
 }
 
 /*
- * Worker thread; may block.  The whole range reads as zero afterwards (the
- * engine also uses this for WRITE SAME with UNMAP): whole clusters are
- * deallocated, the parts of clusters at the ends are written with zeroes.
+ * The callouts.  ASYNC model: the device's ring thread, never block; the
+ * command is queued (io_uring or a handler worker) and completed later.
+ * PARALLEL model (no io_uring): the daemon's workers, run to the end, may
+ * block.
  */
+static int qcow_queue(struct tcmu_device *dev, const struct qjob *j)
+{
+	struct qcow_dev *qd = tcmur_dev_get_private(dev);
+
+	return qd->as ? qasync_queue(qd->as, j) : qcow_run(dev, j);
+}
+
+static int qcow_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
+		     size_t iov_cnt, size_t len, off_t off)
+{
+	struct qjob j = { .cmd = cmd,
+			  .op = QJ_READ,
+			  .iov = iov,
+			  .cnt = iov_cnt,
+			  .len = len,
+			  .off = (uint64_t)off };
+
+	return qcow_queue(dev, &j);
+}
+
+static int qcow_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
+		      size_t iov_cnt, size_t len, off_t off)
+{
+	struct qjob j = { .cmd = cmd,
+			  .op = QJ_WRITE,
+			  .iov = iov,
+			  .cnt = iov_cnt,
+			  .len = len,
+			  .off = (uint64_t)off };
+
+	return qcow_queue(dev, &j);
+}
+
+static int qcow_flush(struct tcmu_device *dev, struct tcmur_cmd *cmd)
+{
+	struct qjob j = { .cmd = cmd, .op = QJ_FLUSH };
+
+	return qcow_queue(dev, &j);
+}
+
 static int qcow_unmap(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off, uint64_t len)
 {
-	int ret = qimg_discard(tcmur_dev_get_private(dev), off, len, true);
+	struct qjob j = { .cmd = cmd, .op = QJ_UNMAP, .len = len, .off = off };
 
-	(void)cmd;
-	if (ret && ret != -EROFS)
-		tcmu_dev_err(dev, "unmap of %llu bytes at %llu failed: %s\n",
-			     (unsigned long long)len, (unsigned long long)off, strerror(-ret));
-	return to_sts(ret, TCMU_STS_WR_ERR);
+	return qcow_queue(dev, &j);
+}
+
+/* ASYNC model, ring thread, never block: io_uring completions and submission. */
+static int qcow_completion_fd(struct tcmu_device *dev)
+{
+	struct qcow_dev *qd = tcmur_dev_get_private(dev);
+
+	return qd ? qasync_fd(qd->as) : -1;
+}
+
+static void qcow_reap(struct tcmu_device *dev)
+{
+	struct qcow_dev *qd = tcmur_dev_get_private(dev);
+
+	if (qd)
+		qasync_reap(qd->as);
+}
+
+static void qcow_batch_end(struct tcmu_device *dev)
+{
+	struct qcow_dev *qd = tcmur_dev_get_private(dev);
+
+	if (qd)
+		qasync_submit(qd->as);
 }
 
 /* Worker thread; may block. */
 static int qcow_get_lba_status(struct tcmu_device *dev, uint64_t lba, uint64_t *nr_lbas, int *state)
 {
-	struct qimg *img = tcmur_dev_get_private(dev);
+	struct qimg *img = dev_img(dev);
 	uint32_t bs = tcmu_dev_get_block_size(dev);
 	uint64_t len;
 	bool allocated;
@@ -157,6 +226,7 @@ static int qcow_open(struct tcmu_device *dev, bool reopen)
 	uint64_t lio_size = tcmu_dev_get_num_lbas(dev) * tcmu_dev_get_block_size(dev);
 	char err[QIMG_ERR_LEN], *reason = NULL;
 	unsigned int flags = 0;
+	struct qcow_dev *qd;
 	struct qimg *img;
 	int fd, ret;
 
@@ -207,7 +277,22 @@ static int qcow_open(struct tcmu_device *dev, bool reopen)
 			dev, qimg_cluster_size(img) / tcmu_dev_get_block_size(dev), false);
 		tcmu_dev_set_unmap_gran_align(dev, 0);
 	}
-	tcmur_dev_set_private(dev, img);
+	qd = calloc(1, sizeof(*qd));
+	if (!qd) {
+		qimg_close(img);
+		return -ENOMEM;
+	}
+	qd->img = img;
+	if (have_uring) {
+		ret = qasync_start(dev, img, qcow_run, &qd->as);
+		if (ret) {
+			tcmu_dev_err(dev, "cannot start the I/O threads: %s\n", strerror(-ret));
+			qimg_close(img);
+			free(qd);
+			return ret;
+		}
+	}
+	tcmur_dev_set_private(dev, qd);
 	tcmu_dev_info(dev, "%s: %s, %llu bytes\n", path, qimg_describe(img),
 		      (unsigned long long)lio_size);
 	return 0;
@@ -216,25 +301,44 @@ static int qcow_open(struct tcmu_device *dev, bool reopen)
 /* Removing or recovery thread, after every command completed; may block. */
 static void qcow_close(struct tcmu_device *dev)
 {
-	struct qimg *img = tcmur_dev_get_private(dev);
+	struct qcow_dev *qd = tcmur_dev_get_private(dev);
 
-	if (!img)
+	if (!qd)
 		return;
-	qimg_flush(img);
-	qimg_close(img);
+	qasync_stop(qd->as);
+	qimg_flush(qd->img);
+	qimg_close(qd->img);
+	free(qd);
 	tcmur_dev_set_private(dev, NULL);
 }
 
-/* Main thread, device quiesced. */
+/*
+ * Main thread; may block (a few writes and fdatasyncs of the image, after
+ * the I/O in flight).  A new size grows the image; the daemon then tells
+ * the initiator (CAPACITY DATA HAS CHANGED).
+ */
 static int qcow_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 {
+	struct qimg *img = dev_img(dev);
+	const char *path = cfg_path(tcmu_dev_get_cfgstring(dev));
+	char err[QIMG_ERR_LEN];
+	uint64_t old;
+	int ret;
+
 	switch (cfg->type) {
 	case TCMULIB_CFG_WRITE_CACHE:
 		return 0; /* flush does the fdatasync either way */
 	case TCMULIB_CFG_DEV_SIZE:
-		tcmu_dev_err(dev, "resizing is not supported: resize the image with "
-				  "qemu-img while the LUN is removed\n");
-		return -EOPNOTSUPP;
+		old = qimg_size(img);
+		ret = qimg_grow(img, cfg->data.dev_size, err);
+		if (ret) {
+			tcmu_dev_err(dev, "cannot resize %s to %llu bytes: %s\n", path,
+				     (unsigned long long)cfg->data.dev_size, err);
+			return ret;
+		}
+		tcmu_dev_info(dev, "grew image %s from %llu to %llu bytes\n", path,
+			      (unsigned long long)old, (unsigned long long)cfg->data.dev_size);
+		return 0;
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -256,9 +360,17 @@ static struct tcmur_handler qcow_handler = {
 	.unmap = qcow_unmap,
 	.get_lba_status = qcow_get_lba_status,
 	.caps = TCMUR_CAP_LBA_STATUS,
+	.completion_fd = qcow_completion_fd,
+	.reap = qcow_reap,
+	.batch_end = qcow_batch_end,
 };
 
 __attribute__((visibility("default"))) int handler_init(void)
 {
+	have_uring = handler_uring_usable("TCMU_QCOW_NO_URING");
+	if (have_uring) {
+		qcow_handler.thread_model = TCMUR_THREAD_MODEL_ASYNC;
+		qcow_handler.nr_threads = 0;
+	}
 	return tcmur_register_handler(&qcow_handler);
 }

@@ -118,9 +118,11 @@ int qimg_discard(struct qimg *img, uint64_t off, uint64_t len, bool zero)
 		return zero ? zero_part(img, off, len) : 0;
 	}
 	pthread_rwlock_wrlock(&img->io_lock);
+	qmeta_fast_block(img);
 	pthread_mutex_lock(&img->meta);
 	ret = drop_clusters(img, first, last, zero);
 	pthread_mutex_unlock(&img->meta);
+	qmeta_fast_unblock(img);
 	pthread_rwlock_unlock(&img->io_lock);
 	if (ret == -ENOTSUP)
 		return zero_part(img, off, len);

@@ -2,7 +2,9 @@
 /* Whole-buffer pread/pwrite and the other file calls of the qcow format layer. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "qcow_priv.h"
@@ -46,6 +48,59 @@ int qio_pwrite(int fd, const void *buf, size_t len, uint64_t off)
 		p += n;
 		len -= (size_t)n;
 		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Drop done bytes from the front of v[0..*n); returns the new start. */
+static struct iovec *iov_advance(struct iovec *v, size_t *n, size_t done)
+{
+	while (*n && done >= v->iov_len) {
+		done -= v->iov_len;
+		v++;
+		(*n)--;
+	}
+	if (*n) {
+		v->iov_base = (uint8_t *)v->iov_base + done;
+		v->iov_len -= done;
+	}
+	return v;
+}
+
+/* Vectored whole transfers; v is consumed.  Past the end of the file reads as zeroes. */
+int qio_preadv(int fd, struct iovec *v, size_t n, uint64_t off)
+{
+	while (n) {
+		ssize_t r = preadv(fd, v, (int)(n < IOV_MAX ? n : IOV_MAX), (off_t)off);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0) {
+			for (; n; v++, n--)
+				memset(v->iov_base, 0, v->iov_len);
+			return 0;
+		}
+		v = iov_advance(v, &n, (size_t)r);
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+int qio_pwritev(int fd, struct iovec *v, size_t n, uint64_t off)
+{
+	while (n) {
+		ssize_t r = pwritev(fd, v, (int)(n < IOV_MAX ? n : IOV_MAX), (off_t)off);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		v = iov_advance(v, &n, (size_t)r);
+		off += (uint64_t)r;
 	}
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #define QIMG_ERR_LEN 256
 
@@ -39,6 +40,7 @@ void qimg_close(struct qimg *img);
 uint64_t qimg_size(const struct qimg *img);	    /* virtual size in bytes */
 uint32_t qimg_cluster_size(const struct qimg *img); /* 512 for raw */
 bool qimg_is_raw(const struct qimg *img);
+int qimg_fd(const struct qimg *img);	     /* the image file (fast-path I/O) */
 bool qimg_read_only(const struct qimg *img); /* opened so, or marked corrupt */
 bool qimg_has_backing(const struct qimg *img);
 const char *qimg_describe(const struct qimg *img);
@@ -49,11 +51,42 @@ bool qimg_discard_frees(const struct qimg *img); /* e.g. "qcow2 v3, 64 KiB clust
 int qimg_read(struct qimg *img, void *buf, size_t len, uint64_t off);
 int qimg_write(struct qimg *img, const void *buf, size_t len, uint64_t off);
 /*
+ * The same over the first len bytes of an iovec.  Clusters that follow each
+ * other in the file move in one preadv/pwritev.
+ */
+int qimg_readv(struct qimg *img, const struct iovec *iov, size_t cnt, size_t len, uint64_t off);
+int qimg_writev(struct qimg *img, const struct iovec *iov, size_t cnt, size_t len, uint64_t off);
+/*
  * Deallocate the whole clusters in [off, off + len): they read as zeroes
  * afterwards.  Parts of clusters are written with zeroes when zero is set,
  * else left alone (UNMAP is advisory).
  */
 int qimg_discard(struct qimg *img, uint64_t off, uint64_t len, bool zero);
+/*
+ * Grow the virtual size to size bytes (the L1 table grows, or moves to new
+ * clusters): the new area reads as zeroes.  Waits for the I/O in flight and
+ * holds off new I/O meanwhile.  Shrinking, qcow v1 images, read-only images
+ * and images smaller than their backing file are refused with a reason in err.
+ */
+int qimg_grow(struct qimg *img, uint64_t size, char err[QIMG_ERR_LEN]);
+/*
+ * The fast path, for callers that move the data themselves (io_uring): the
+ * file extents of the I/O when every cluster in it is plain data of this
+ * image alone whose L2 table is cached, and the metadata lock is free right
+ * now.  Never blocks.  ext gets up to max extents, each with its part of
+ * iov in vbuf (room for cnt + max entries).  Returns 0, the image then
+ * counts the I/O until qimg_fast_done() (a discard waits for it), or -EAGAIN:
+ * use qimg_readv/qimg_writev.
+ */
+struct qimg_ext {
+	uint64_t host; /* file offset */
+	uint64_t len;
+	struct iovec *iov;
+	size_t cnt;
+};
+int qimg_fast_map(struct qimg *img, const struct iovec *iov, size_t cnt, size_t len, uint64_t off,
+		  bool write, struct qimg_ext *ext, size_t max, struct iovec *vbuf, size_t *n);
+void qimg_fast_done(struct qimg *img);
 /* Make every completed write stable (fdatasync). */
 int qimg_flush(struct qimg *img);
 /*

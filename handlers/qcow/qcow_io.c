@@ -6,8 +6,10 @@
  * file, copy-on-write of snapshot or compressed clusters) run under it.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "qcow_priv.h"
 
@@ -82,33 +84,176 @@ static bool in_range(const struct qimg *img, size_t len, uint64_t off)
 	return off <= img->size && len <= img->size - off;
 }
 
-int qimg_read(struct qimg *img, void *buf, size_t len, uint64_t off)
+/* A position in an iovec array. */
+struct iovpos {
+	const struct iovec *iov;
+	size_t cnt, i, skip;
+};
+
+/*
+ * The next len bytes at p as entries of out (room for p->cnt of them), or
+ * just skipped when out is NULL; advances p.
+ */
+static size_t iov_take(struct iovpos *p, size_t len, struct iovec *out)
 {
-	uint8_t *p = buf;
+	size_t n = 0;
+
+	while (len && p->i < p->cnt) {
+		size_t avail = p->iov[p->i].iov_len - p->skip, take = avail < len ? avail : len;
+
+		if (take && out) {
+			out[n].iov_base = (uint8_t *)p->iov[p->i].iov_base + p->skip;
+			out[n++].iov_len = take;
+		}
+		len -= take;
+		p->skip += take;
+		if (p->skip == p->iov[p->i].iov_len) {
+			p->i++;
+			p->skip = 0;
+		}
+	}
+	return n;
+}
+
+/* Copy between a flat buffer and the next len bytes at p (to_iov: buf -> iovec). */
+static void iov_copy(struct iovpos *p, uint8_t *buf, size_t len, struct iovec *tmp, bool to_iov)
+{
+	size_t n = iov_take(p, len, tmp), i;
+
+	for (i = 0; i < n; i++) {
+		if (to_iov)
+			memcpy(tmp[i].iov_base, buf, tmp[i].iov_len);
+		else
+			memcpy(buf, tmp[i].iov_base, tmp[i].iov_len);
+		buf += tmp[i].iov_len;
+	}
+}
+
+/*
+ * One guest I/O: clusters whose data sits next to each other in the file
+ * are collected into a run and moved with one preadv/pwritev.
+ */
+struct xfer {
+	struct qimg *img;
+	struct iovpos pos, run_pos; /* where the next cluster's bytes, and the run's, start */
+	uint64_t run_host;	    /* file offset of the run, and its length */
+	size_t run_len;
+	struct iovec *tmp; /* room for pos.cnt entries */
+	uint8_t *bounce;   /* one cluster, for anything that is not a plain run */
+	struct iovec stack[32];
+};
+
+static int xfer_init(struct xfer *x, struct qimg *img, const struct iovec *iov, size_t cnt)
+{
+	memset(x, 0, offsetof(struct xfer, stack));
+	x->img = img;
+	x->pos.iov = iov;
+	x->pos.cnt = cnt;
+	x->tmp = cnt <= 32 ? x->stack : malloc(cnt * sizeof(*x->tmp));
+	return x->tmp ? 0 : -ENOMEM;
+}
+
+static void xfer_done(struct xfer *x)
+{
+	if (x->tmp != x->stack)
+		free(x->tmp);
+	free(x->bounce);
+}
+
+static uint8_t *xfer_bounce(struct xfer *x)
+{
+	if (!x->bounce)
+		x->bounce = malloc(x->img->cluster_size);
+	return x->bounce;
+}
+
+static int run_flush(struct xfer *x, bool write)
+{
+	size_t n;
+	int ret;
+
+	if (!x->run_len)
+		return 0;
+	n = iov_take(&x->run_pos, x->run_len, x->tmp);
+	ret = write ? qio_pwritev(x->img->fd, x->tmp, n, x->run_host)
+		    : qio_preadv(x->img->fd, x->tmp, n, x->run_host);
+	x->run_len = 0;
+	return ret;
+}
+
+/* The next len bytes of the I/O go to or come from host offset host. */
+static int run_add(struct xfer *x, uint64_t host, size_t len, bool write)
+{
 	int ret = 0;
+
+	if (!x->run_len || x->run_host + x->run_len != host) {
+		ret = run_flush(x, write);
+		x->run_pos = x->pos;
+		x->run_host = host;
+	}
+	x->run_len += len;
+	iov_take(&x->pos, len, NULL);
+	return ret;
+}
+
+int qimg_readv(struct qimg *img, const struct iovec *iov, size_t cnt, size_t len, uint64_t off)
+{
+	struct xfer x;
+	int ret;
 
 	if (!in_range(img, len, off))
 		return -EINVAL;
-	if (img->raw)
-		return qio_pread(img->fd, buf, len, off);
+	ret = xfer_init(&x, img, iov, cnt);
+	if (ret)
+		return ret;
+	if (img->raw) {
+		ret = run_add(&x, off, len, false);
+		ret = ret ? ret : run_flush(&x, false);
+		xfer_done(&x);
+		return ret;
+	}
 	pthread_rwlock_rdlock(&img->io_lock);
 	while (len && !ret) {
 		size_t n = img->cluster_size - (off & (img->cluster_size - 1));
-		uint64_t e;
+		uint64_t e, host;
 
 		if (n > len)
 			n = len;
 		pthread_mutex_lock(&img->meta);
 		ret = lookup(img, off, &e);
 		pthread_mutex_unlock(&img->meta);
-		if (!ret)
-			ret = read_part(img, e, p, n, off);
-		p += n;
+		if (ret)
+			break;
+		host = e & QCOW_OFFSET_MASK;
+		if (classify(img, e) == C_NORMAL) {
+			if (!qmeta_valid_host(img, host, img->cluster_size))
+				ret = -EIO;
+			else
+				ret = run_add(&x, host + (off & (img->cluster_size - 1)), n, false);
+		} else {
+			uint8_t *b = xfer_bounce(&x);
+
+			ret = run_flush(&x, false);
+			if (!ret)
+				ret = b ? read_part(img, e, b, n, off) : -ENOMEM;
+			if (!ret)
+				iov_copy(&x.pos, b, n, x.tmp, true);
+		}
 		off += n;
 		len -= n;
 	}
+	if (!ret)
+		ret = run_flush(&x, false);
 	pthread_rwlock_unlock(&img->io_lock);
+	xfer_done(&x);
 	return ret;
+}
+
+int qimg_read(struct qimg *img, void *buf, size_t len, uint64_t off)
+{
+	struct iovec v = { .iov_base = buf, .iov_len = len };
+
+	return qimg_readv(img, &v, 1, len, off);
 }
 
 /*
@@ -123,8 +268,8 @@ static int write_slow(struct qimg *img, const uint8_t *buf, size_t len, uint64_t
 	uint32_t l2i = (uint32_t)(cl & ((1ull << img->l2_bits) - 1));
 	uint64_t e, host, *l2;
 	enum ckind k;
-	uint8_t *c;
-	bool in_place, moved;
+	uint8_t *c = NULL;
+	bool in_place, moved, fresh, virgin = false;
 	int ret;
 
 	ret = qmeta_l2_writable(img, l1i, &l2);
@@ -132,38 +277,56 @@ static int write_slow(struct qimg *img, const uint8_t *buf, size_t len, uint64_t
 		return ret;
 	e = l2[l2i];
 	k = classify(img, e);
-	c = malloc(cs);
-	if (!c)
-		return -ENOMEM;
-	if (len == cs)
-		ret = 0;
-	else if (k == C_ZERO)
-		memset(c, 0, cs);
-	else
-		ret = read_part(img, e, c,
-				(size_t)(start + cs <= img->size ? cs : img->size - start), start);
-	if (ret)
-		goto out;
-	if (start + cs > img->size)
-		memset(c + (img->size - start), 0, (size_t)(start + cs - img->size));
-	memcpy(c + (off - start), buf, len);
-
 	/* A preallocated zero cluster of ours is reused; anything shared is copied. */
 	in_place = k == C_ZERO && (e & QCOW_OFLAG_COPIED) && (e & QCOW_OFFSET_MASK);
+	/*
+	 * The new contents are synced before the entry points to them when
+	 * they carry old data (copy-up, copy-on-write, a preallocated cluster
+	 * reused).  A cluster that read as zeroes before needs no sync: a power
+	 * loss can only lose the unflushed write, and the new cluster comes
+	 * from the reserve, whose refcounts are on disk already.
+	 */
+	fresh = !in_place &&
+		(k == C_ZERO || (k == C_UNALLOC && (!img->backing || start >= img->backing->size)));
 	if (in_place) {
 		host = e & QCOW_OFFSET_MASK;
-		if (!qmeta_valid_host(img, host, cs)) {
-			ret = -EIO;
-			goto out;
-		}
+		if (!qmeta_valid_host(img, host, cs))
+			return -EIO;
 	} else {
-		ret = qmeta_alloc(img, &host);
+		ret = qmeta_alloc(img, &host, &virgin);
 		if (ret)
-			goto out;
+			return ret;
 	}
-	ret = qio_pwrite(img->fd, c, cs, host);
-	if (!ret)
-		ret = qio_sync(img->fd);
+	if (fresh && virgin) {
+		/* All zeroes already: the data, and the cluster's last sector so the file covers it. */
+		uint64_t in = off - start, z = in + len > cs - 512 ? in + len : cs - 512;
+		static const uint8_t zero[512];
+
+		ret = qio_pwrite(img->fd, buf, len, host + in);
+		if (!ret && z < cs)
+			ret = qio_pwrite(img->fd, zero, (size_t)(cs - z), host + z);
+	} else {
+		c = malloc(cs);
+		if (!c)
+			ret = -ENOMEM;
+		else if (len == cs)
+			ret = 0;
+		else if (fresh)
+			memset(c, 0, cs);
+		else
+			ret = read_part(img, e, c,
+					(size_t)(start + cs <= img->size ? cs : img->size - start),
+					start);
+		if (!ret) {
+			if (start + cs > img->size)
+				memset(c + (img->size - start), 0,
+				       (size_t)(start + cs - img->size));
+			memcpy(c + (off - start), buf, len);
+			ret = qio_pwrite(img->fd, c, cs, host);
+		}
+		if (!ret && !fresh)
+			ret = qio_sync(img->fd);
+	}
 	if (!ret)
 		ret = qmeta_l2_set(img, l1i, l2i, host | img->oflag_copied);
 	if (ret) {
@@ -182,46 +345,169 @@ out:
 	return ret;
 }
 
-int qimg_write(struct qimg *img, const void *buf, size_t len, uint64_t off)
+int qimg_writev(struct qimg *img, const struct iovec *iov, size_t cnt, size_t len, uint64_t off)
 {
-	const uint8_t *p = buf;
-	int ret = 0;
+	struct xfer x;
+	int ret;
 
 	if (img->read_only)
 		return -EROFS;
 	if (!in_range(img, len, off))
 		return -EINVAL;
-	if (img->raw)
-		return qio_pwrite(img->fd, buf, len, off);
+	ret = xfer_init(&x, img, iov, cnt);
+	if (ret)
+		return ret;
+	if (img->raw) {
+		ret = run_add(&x, off, len, true);
+		ret = ret ? ret : run_flush(&x, true);
+		xfer_done(&x);
+		return ret;
+	}
 	pthread_rwlock_rdlock(&img->io_lock);
 	while (len && !ret) {
 		size_t n = img->cluster_size - (off & (img->cluster_size - 1));
-		uint64_t e;
+		uint64_t e, host;
 
 		if (n > len)
 			n = len;
 		pthread_mutex_lock(&img->meta);
 		ret = lookup(img, off, &e);
 		if (!ret && classify(img, e) == C_NORMAL && qimg_owned(img, e)) {
-			uint64_t host = e & QCOW_OFFSET_MASK;
-
+			/* Ours alone: the data moves without the mutex. */
 			pthread_mutex_unlock(&img->meta);
+			host = e & QCOW_OFFSET_MASK;
 			if (!qmeta_valid_host(img, host, img->cluster_size))
 				ret = -EIO;
 			else
-				ret = qio_pwrite(img->fd, p, n,
-						 host + (off & (img->cluster_size - 1)));
+				ret = run_add(&x, host + (off & (img->cluster_size - 1)), n, true);
+		} else if (!ret) {
+			uint8_t *b = xfer_bounce(&x);
+
+			/* A run holds bytes that follow each other in the I/O too. */
+			ret = b ? run_flush(&x, true) : -ENOMEM;
+			if (!ret) {
+				iov_copy(&x.pos, b, n, x.tmp, false);
+				ret = write_slow(img, b, n, off);
+			}
+			pthread_mutex_unlock(&img->meta);
 		} else {
-			if (!ret)
-				ret = write_slow(img, p, n, off);
 			pthread_mutex_unlock(&img->meta);
 		}
-		p += n;
 		off += n;
 		len -= n;
 	}
+	if (!ret)
+		ret = run_flush(&x, true);
 	pthread_rwlock_unlock(&img->io_lock);
+	xfer_done(&x);
 	return ret;
+}
+
+int qimg_write(struct qimg *img, const void *buf, size_t len, uint64_t off)
+{
+	struct iovec v = { .iov_base = (void *)buf, .iov_len = len };
+
+	return qimg_writev(img, &v, 1, len, off);
+}
+
+/* ---- the fast path: data moved by the caller (io_uring) ------------------ */
+
+static bool fast_enter(struct qimg *img)
+{
+	if (__atomic_load_n(&img->fast_block, __ATOMIC_SEQ_CST))
+		return false;
+	__atomic_add_fetch(&img->fast_io, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&img->fast_block, __ATOMIC_SEQ_CST))
+		return true;
+	__atomic_sub_fetch(&img->fast_io, 1, __ATOMIC_SEQ_CST);
+	return false;
+}
+
+void qimg_fast_done(struct qimg *img)
+{
+	__atomic_sub_fetch(&img->fast_io, 1, __ATOMIC_SEQ_CST);
+}
+
+void qmeta_fast_block(struct qimg *img)
+{
+	__atomic_add_fetch(&img->fast_block, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&img->fast_io, __ATOMIC_SEQ_CST))
+		usleep(50);
+}
+
+void qmeta_fast_unblock(struct qimg *img)
+{
+	__atomic_sub_fetch(&img->fast_block, 1, __ATOMIC_SEQ_CST);
+}
+
+static void ext_add(struct qimg_ext *ext, size_t *n, struct iovec *vbuf, size_t *used,
+		    struct iovpos *at, uint64_t host, size_t len)
+{
+	ext[*n].host = host;
+	ext[*n].len = len;
+	ext[*n].iov = vbuf + *used;
+	ext[*n].cnt = iov_take(at, len, vbuf + *used);
+	*used += ext[*n].cnt;
+	(*n)++;
+}
+
+int qimg_fast_map(struct qimg *img, const struct iovec *iov, size_t cnt, size_t len, uint64_t off,
+		  bool write, struct qimg_ext *ext, size_t max, struct iovec *vbuf, size_t *n)
+{
+	struct iovpos pos = { .iov = iov, .cnt = cnt }, run_pos = pos;
+	uint64_t cs = img->cluster_size, run_host = 0;
+	size_t run_len = 0, used = 0;
+
+	*n = 0;
+	if (!in_range(img, len, off) || !max || (write && img->read_only) || !fast_enter(img))
+		return -EAGAIN;
+	if (img->raw) {
+		ext_add(ext, n, vbuf, &used, &pos, off, len);
+		return 0;
+	}
+	if (pthread_mutex_trylock(&img->meta))
+		goto busy;
+	while (len) {
+		size_t piece = cs - (off & (cs - 1));
+		uint64_t cl = off >> img->cluster_bits, e, host, *l2;
+
+		if (piece > len)
+			piece = len;
+		l2 = img->l2c[cl >> img->l2_bits];
+		if (!l2)
+			goto unlock;
+		e = l2[cl & ((1ull << img->l2_bits) - 1)];
+		host = e & QCOW_OFFSET_MASK;
+		/* Only plain clusters of our own: nothing can free them meanwhile. */
+		if (classify(img, e) != C_NORMAL || !qimg_owned(img, e) ||
+		    !qmeta_valid_host(img, host, cs))
+			goto unlock;
+		host += off & (cs - 1);
+		if (!run_len || run_host + run_len != host) {
+			if (run_len) {
+				if (*n + 1 == max)
+					goto unlock;
+				ext_add(ext, n, vbuf, &used, &run_pos, run_host, run_len);
+			}
+			run_pos = pos;
+			run_host = host;
+			run_len = 0;
+		}
+		run_len += piece;
+		iov_take(&pos, piece, NULL);
+		off += piece;
+		len -= piece;
+	}
+	pthread_mutex_unlock(&img->meta);
+	if (run_len)
+		ext_add(ext, n, vbuf, &used, &run_pos, run_host, run_len);
+	return 0;
+unlock:
+	pthread_mutex_unlock(&img->meta);
+busy:
+	*n = 0;
+	qimg_fast_done(img);
+	return -EAGAIN;
 }
 
 int qimg_flush(struct qimg *img)

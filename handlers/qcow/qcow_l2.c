@@ -117,6 +117,7 @@ static int l1_set(struct qimg *img, uint32_t l1i, uint64_t entry)
 int qmeta_l2_writable(struct qimg *img, uint32_t l1i, uint64_t **l2)
 {
 	uint64_t old = img->l1[l1i], n = img->l2_bytes / 8, host, *t;
+	bool virgin;
 	int ret;
 
 	if (qimg_owned(img, old) && (old & QCOW_OFFSET_MASK))
@@ -132,7 +133,7 @@ int qmeta_l2_writable(struct qimg *img, uint32_t l1i, uint64_t **l2)
 	}
 	/* A v1 L2 table need not be one cluster long. */
 	ret = img->version == 1 ? qmeta_alloc_v1(img, img->l2_bytes, &host)
-				: qmeta_alloc(img, &host);
+				: qmeta_alloc(img, &host, &virgin);
 	if (ret)
 		return ret;
 	ret = qmeta_write_table(img, t, n, host);

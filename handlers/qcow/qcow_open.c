@@ -22,7 +22,7 @@
 	(QCOW_INCOMPAT_DIRTY | QCOW_INCOMPAT_CORRUPT | QCOW_INCOMPAT_DATA_FILE |                   \
 	 QCOW_INCOMPAT_COMPRESS | QCOW_INCOMPAT_EXTL2)
 
-static int refuse(char *err, int ret, const char *fmt, ...)
+int qimg_refuse(char *err, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -65,14 +65,15 @@ static int parse_extensions(struct qimg *img, const uint8_t *h, uint64_t hlen, u
 		if (type == EXT_END)
 			return 0;
 		if (len > hlen - pos - 8)
-			return refuse(err, -EINVAL,
-				      "header extension 0x%08x at %llu runs past "
-				      "the first cluster",
-				      type, (unsigned long long)pos);
+			return qimg_refuse(err, -EINVAL,
+					   "header extension 0x%08x at %llu runs past "
+					   "the first cluster",
+					   type, (unsigned long long)pos);
 		if (type == EXT_BACKING_FORMAT)
 			*backing_raw = len == 3 && !memcmp(h + pos + 8, "raw", 3);
 		if (type == EXT_DATA_FILE)
-			return refuse(err, -EOPNOTSUPP, "external data files are not supported");
+			return qimg_refuse(err, -EOPNOTSUPP,
+					   "external data files are not supported");
 		pos += 8 + (((uint64_t)len + 7) & ~7ull);
 	}
 	(void)img;
@@ -84,29 +85,29 @@ static int check_features(struct qimg *img, const uint8_t *h, uint64_t hlen, cha
 	uint64_t inc = be64_get(h + QH_INCOMPAT);
 
 	if (inc & ~QCOW_KNOWN_INCOMPAT)
-		return refuse(err, -EOPNOTSUPP, "unknown incompatible feature bits 0x%llx",
-			      (unsigned long long)(inc & ~QCOW_KNOWN_INCOMPAT));
+		return qimg_refuse(err, -EOPNOTSUPP, "unknown incompatible feature bits 0x%llx",
+				   (unsigned long long)(inc & ~QCOW_KNOWN_INCOMPAT));
 	if (inc & QCOW_INCOMPAT_DIRTY)
-		return refuse(err, -EOPNOTSUPP,
-			      "the dirty bit is set (lazy refcounts not "
-			      "written back); repair it with 'qemu-img check -r all'");
+		return qimg_refuse(err, -EOPNOTSUPP,
+				   "the dirty bit is set (lazy refcounts not "
+				   "written back); repair it with 'qemu-img check -r all'");
 	if (inc & QCOW_INCOMPAT_DATA_FILE)
-		return refuse(err, -EOPNOTSUPP, "external data files are not supported");
+		return qimg_refuse(err, -EOPNOTSUPP, "external data files are not supported");
 	if (inc & QCOW_INCOMPAT_EXTL2)
-		return refuse(err, -EOPNOTSUPP,
-			      "extended L2 entries (subclusters) are not "
-			      "supported");
+		return qimg_refuse(err, -EOPNOTSUPP,
+				   "extended L2 entries (subclusters) are not "
+				   "supported");
 	if (inc & QCOW_INCOMPAT_COMPRESS) {
 		unsigned int type = hlen > QH_COMPRESSION_TYPE ? h[QH_COMPRESSION_TYPE] : 0;
 
 #ifndef HAVE_ZSTD
 		if (type == 1)
-			return refuse(err, -EOPNOTSUPP,
-				      "zstd compression is not supported "
-				      "(built without libzstd)");
+			return qimg_refuse(err, -EOPNOTSUPP,
+					   "zstd compression is not supported "
+					   "(built without libzstd)");
 #endif
 		if (type > 1)
-			return refuse(err, -EOPNOTSUPP, "unknown compression type %u", type);
+			return qimg_refuse(err, -EOPNOTSUPP, "unknown compression type %u", type);
 		img->compression = type;
 	}
 	if (inc & QCOW_INCOMPAT_CORRUPT)
@@ -120,12 +121,12 @@ static int check_l1(struct qimg *img, uint64_t fsize, char *err)
 	uint64_t l1_need = (img->size + l2_span - 1) / l2_span;
 
 	if (img->l1_size < l1_need || (uint64_t)img->l1_size * 8 > QCOW_L1_MAX_BYTES)
-		return refuse(err, -EINVAL, "L1 table of %u entries for %llu needed", img->l1_size,
-			      (unsigned long long)l1_need);
+		return qimg_refuse(err, -EINVAL, "L1 table of %u entries for %llu needed",
+				   img->l1_size, (unsigned long long)l1_need);
 	if (img->l1_size && ((img->l1_offset & 7) || img->l1_offset < 8 || img->l1_offset > fsize ||
 			     img->l1_size * 8ull > fsize - img->l1_offset))
-		return refuse(err, -EINVAL, "L1 table at %llu is not inside the file",
-			      (unsigned long long)img->l1_offset);
+		return qimg_refuse(err, -EINVAL, "L1 table at %llu is not inside the file",
+				   (unsigned long long)img->l1_offset);
 	return 0;
 }
 
@@ -145,16 +146,17 @@ static int parse_v1(struct qimg *img, const uint8_t *h, uint64_t fsize, char *er
 	img->l2_bits = h[QH1_L2_BITS];
 	if (img->cluster_bits < 9 || img->cluster_bits > 16 || img->l2_bits < 6 ||
 	    img->l2_bits > 13)
-		return refuse(err, -EINVAL, "qcow v1 cluster_bits %u / l2_bits %u out of range",
-			      img->cluster_bits, img->l2_bits);
+		return qimg_refuse(err, -EINVAL,
+				   "qcow v1 cluster_bits %u / l2_bits %u out of range",
+				   img->cluster_bits, img->l2_bits);
 	if (be32_get(h + QH1_CRYPT))
-		return refuse(err, -EOPNOTSUPP, "encrypted images are not supported");
+		return qimg_refuse(err, -EOPNOTSUPP, "encrypted images are not supported");
 	img->cluster_size = 1ull << img->cluster_bits;
 	img->l2_bytes = 8ull << img->l2_bits;
 	img->size = be64_get(h + QH_SIZE);
 	if (img->size > (1ull << 50))
-		return refuse(err, -EINVAL, "virtual size %llu too big",
-			      (unsigned long long)img->size);
+		return qimg_refuse(err, -EINVAL, "virtual size %llu too big",
+				   (unsigned long long)img->size);
 	l2_span = img->cluster_size << img->l2_bits;
 	img->l1_size = (uint32_t)((img->size + l2_span - 1) / l2_span);
 	img->l1_offset = be64_get(h + QH1_L1_OFFSET);
@@ -176,10 +178,11 @@ static int parse_header(struct qimg *img, const uint8_t *h, uint64_t fsize, char
 	if (img->version == 1)
 		return parse_v1(img, h, fsize, err);
 	if (img->version != 2 && img->version != 3)
-		return refuse(err, -EOPNOTSUPP, "unknown qcow version %u", img->version);
+		return qimg_refuse(err, -EOPNOTSUPP, "unknown qcow version %u", img->version);
 	img->cluster_bits = be32_get(h + QH_CLUSTER_BITS);
 	if (img->cluster_bits < 9 || img->cluster_bits > 21)
-		return refuse(err, -EINVAL, "cluster_bits %u outside 9..21", img->cluster_bits);
+		return qimg_refuse(err, -EINVAL, "cluster_bits %u outside 9..21",
+				   img->cluster_bits);
 	img->cluster_size = 1ull << img->cluster_bits;
 	img->l2_bits = img->cluster_bits - 3;
 	img->l2_bytes = img->cluster_size;
@@ -187,24 +190,24 @@ static int parse_header(struct qimg *img, const uint8_t *h, uint64_t fsize, char
 	img->oflag_copied = QCOW_OFLAG_COPIED;
 	crypt = be32_get(h + QH_CRYPT);
 	if (crypt)
-		return refuse(err, -EOPNOTSUPP,
-			      "encrypted images are not supported "
-			      "(crypt_method %llu)",
-			      (unsigned long long)crypt);
+		return qimg_refuse(err, -EOPNOTSUPP,
+				   "encrypted images are not supported "
+				   "(crypt_method %llu)",
+				   (unsigned long long)crypt);
 	img->size = be64_get(h + QH_SIZE);
 	if (img->size > (1ull << 56))
-		return refuse(err, -EINVAL, "virtual size %llu too big",
-			      (unsigned long long)img->size);
+		return qimg_refuse(err, -EINVAL, "virtual size %llu too big",
+				   (unsigned long long)img->size);
 	order = 4;
 	if (img->version == 3) {
 		uint64_t hlen = be32_get(h + QH_HEADER_LENGTH);
 
 		if (hlen < QH_V3_LENGTH || hlen > img->cluster_size)
-			return refuse(err, -EINVAL, "bad header_length %llu",
-				      (unsigned long long)hlen);
+			return qimg_refuse(err, -EINVAL, "bad header_length %llu",
+					   (unsigned long long)hlen);
 		order = be32_get(h + QH_REFCOUNT_ORDER);
 		if (order > 6)
-			return refuse(err, -EINVAL, "refcount_order %u outside 0..6", order);
+			return qimg_refuse(err, -EINVAL, "refcount_order %u outside 0..6", order);
 	}
 	img->refcount_bits = 1u << order;
 	img->refcount_max = order == 6 ? UINT64_MAX : (1ull << img->refcount_bits) - 1;
@@ -216,8 +219,8 @@ static int parse_header(struct qimg *img, const uint8_t *h, uint64_t fsize, char
 	img->l1_size = be32_get(h + QH_L1_SIZE);
 	img->l1_offset = be64_get(h + QH_L1_OFFSET);
 	if (img->l1_offset & (img->cluster_size - 1))
-		return refuse(err, -EINVAL, "L1 table at %llu is not cluster aligned",
-			      (unsigned long long)img->l1_offset);
+		return qimg_refuse(err, -EINVAL, "L1 table at %llu is not cluster aligned",
+				   (unsigned long long)img->l1_offset);
 	ret = check_l1(img, fsize, err);
 	if (ret)
 		return ret;
@@ -226,10 +229,10 @@ static int parse_header(struct qimg *img, const uint8_t *h, uint64_t fsize, char
 	if (!img->rt_clusters || img->rt_clusters * img->cluster_size > QCOW_RT_MAX_BYTES ||
 	    (img->rt_offset & (img->cluster_size - 1)) || !img->rt_offset ||
 	    img->rt_offset > fsize || img->rt_clusters * img->cluster_size > fsize - img->rt_offset)
-		return refuse(err, -EINVAL,
-			      "refcount table (%u clusters at %llu) is not inside "
-			      "the file",
-			      img->rt_clusters, (unsigned long long)img->rt_offset);
+		return qimg_refuse(err, -EINVAL,
+				   "refcount table (%u clusters at %llu) is not inside "
+				   "the file",
+				   img->rt_clusters, (unsigned long long)img->rt_offset);
 	img->rt_entries = img->rt_clusters * img->cluster_size / 8;
 	return 0;
 }
@@ -241,7 +244,7 @@ static int backing_path(const char *path, const uint8_t *name, size_t len, char 
 	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
 
 	if (memchr(name, '\0', len))
-		return refuse(err, -EINVAL, "backing file name holds a NUL byte");
+		return qimg_refuse(err, -EINVAL, "backing file name holds a NUL byte");
 	if (!strncmp((const char *)name, "file:", 5)) {
 		name += 5;
 		len -= 5;
@@ -249,7 +252,7 @@ static int backing_path(const char *path, const uint8_t *name, size_t len, char 
 	if (len && name[0] == '/')
 		dlen = 0;
 	if (dlen + len >= PATH_MAX)
-		return refuse(err, -ENAMETOOLONG, "backing file name too long");
+		return qimg_refuse(err, -ENAMETOOLONG, "backing file name too long");
 	memcpy(out, path, dlen);
 	memcpy(out + dlen, name, len);
 	out[dlen + len] = '\0';
@@ -267,26 +270,26 @@ static int open_backing(struct qimg *img, const uint8_t *h, const char *path, un
 	if (!off)
 		return 0;
 	if (!len || len > 1023 || off > img->cluster_size || len > img->cluster_size - off)
-		return refuse(err, -EINVAL,
-			      "backing file name (%u bytes at %llu) is not in the "
-			      "first cluster",
-			      len, (unsigned long long)off);
+		return qimg_refuse(err, -EINVAL,
+				   "backing file name (%u bytes at %llu) is not in the "
+				   "first cluster",
+				   len, (unsigned long long)off);
 	ret = backing_path(path, h + off, len, bpath, err);
 	if (ret)
 		return ret;
 	if (depth + 1 >= QCOW_MAX_BACKING_DEPTH)
-		return refuse(err, -ELOOP, "backing chain deeper than %d (a loop?)",
-			      QCOW_MAX_BACKING_DEPTH);
+		return qimg_refuse(err, -ELOOP, "backing chain deeper than %d (a loop?)",
+				   QCOW_MAX_BACKING_DEPTH);
 	fd = open(bpath, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return refuse(err, -errno, "cannot open backing file %s: %s", bpath,
-			      strerror(errno));
+		return qimg_refuse(err, -errno, "cannot open backing file %s: %s", bpath,
+				   strerror(errno));
 	ret = open_chain(fd, bpath, QIMG_RDONLY, depth + 1, backing_raw, &img->backing, err);
 	if (ret) {
 		char inner[QIMG_ERR_LEN];
 
 		memcpy(inner, err, QIMG_ERR_LEN);
-		return refuse(err, ret, "backing file %s: %.180s", bpath, inner);
+		return qimg_refuse(err, ret, "backing file %s: %.180s", bpath, inner);
 	}
 	return 0;
 }
@@ -327,11 +330,12 @@ static int open_qcow2(struct qimg *img, const uint8_t *h, uint64_t fsize, const 
 	if (!ret && img->version > 1)
 		ret = read_table(img, img->rt_offset, img->rt_entries, &img->rt);
 	if (ret)
-		return refuse(err, ret, "cannot read the L1 or refcount table: %s", strerror(-ret));
+		return qimg_refuse(err, ret, "cannot read the L1 or refcount table: %s",
+				   strerror(-ret));
 	img->l2c = calloc(img->l1_size ? img->l1_size : 1, sizeof(*img->l2c));
 	img->rbc = calloc(img->rt_entries ? img->rt_entries : 1, sizeof(*img->rbc));
 	if (!img->l2c || !img->rbc)
-		return refuse(err, -ENOMEM, "out of memory");
+		return qimg_refuse(err, -ENOMEM, "out of memory");
 	if (!(flags & QIMG_NO_BACKING)) {
 		ret = open_backing(img, h, path, depth, backing_raw, err);
 		if (ret)
@@ -339,7 +343,7 @@ static int open_qcow2(struct qimg *img, const uint8_t *h, uint64_t fsize, const 
 	}
 	ret = clear_autoclear(img, h);
 	if (ret)
-		return refuse(err, ret, "cannot update the header: %s", strerror(-ret));
+		return qimg_refuse(err, ret, "cannot update the header: %s", strerror(-ret));
 	if (img->version == 1)
 		snprintf(img->desc, sizeof(img->desc), "qcow v1, %llu-byte clusters%s%s",
 			 (unsigned long long)img->cluster_size,
@@ -365,7 +369,7 @@ static int open_chain(int fd, const char *path, unsigned int flags, unsigned int
 	*out = NULL;
 	if (!img) {
 		close(fd);
-		return refuse(err, -ENOMEM, "out of memory");
+		return qimg_refuse(err, -ENOMEM, "out of memory");
 	}
 	img->fd = fd;
 	img->read_only = flags & QIMG_RDONLY;
@@ -380,19 +384,19 @@ static int open_chain(int fd, const char *path, unsigned int flags, unsigned int
 	}
 	pthread_mutex_init(&img->meta, NULL);
 	if (fstat(fd, &st)) {
-		ret = refuse(err, -errno, "fstat: %s", strerror(errno));
+		ret = qimg_refuse(err, -errno, "fstat: %s", strerror(errno));
 		goto fail;
 	}
 	h = calloc(1, 1u << 21);
 	if (!h) {
-		ret = refuse(err, -ENOMEM, "out of memory");
+		ret = qimg_refuse(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	ret = qio_pread(
 		fd, h,
 		(size_t)((uint64_t)st.st_size < (1u << 21) ? (uint64_t)st.st_size : (1u << 21)), 0);
 	if (ret) {
-		refuse(err, ret, "cannot read the header: %s", strerror(-ret));
+		qimg_refuse(err, ret, "cannot read the header: %s", strerror(-ret));
 		goto fail;
 	}
 	if (force_raw || be32_get(h) != QCOW_MAGIC) {
@@ -426,6 +430,10 @@ void qimg_close(struct qimg *img)
 	if (!img)
 		return;
 	qimg_close(img->backing);
+	if (img->resv_n) {
+		qmeta_release_reserve(img);
+		qio_sync(img->fd);
+	}
 	qmeta_free_caches(img);
 	pthread_rwlock_destroy(&img->io_lock);
 	pthread_mutex_destroy(&img->meta);
@@ -440,6 +448,10 @@ uint64_t qimg_size(const struct qimg *img)
 uint32_t qimg_cluster_size(const struct qimg *img)
 {
 	return (uint32_t)img->cluster_size;
+}
+int qimg_fd(const struct qimg *img)
+{
+	return img->fd;
 }
 bool qimg_is_raw(const struct qimg *img)
 {

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "qcow_format.h"
 
@@ -14,6 +15,7 @@
 #define QCOW_RT_MAX_BYTES      (64u << 20)
 #define QCOW_L2_CACHE_BYTES    (64u << 20) /* memory cap of the L2 cache */
 #define QCOW_RB_CACHE_BYTES    (16u << 20) /* memory cap of the refcount cache */
+#define QCOW_RESERVE_BYTES     (4u << 20)  /* clusters reserved per refcount sync */
 
 /* Incompatible feature bits. */
 #define QCOW_INCOMPAT_DIRTY	(1ull << 0)
@@ -73,6 +75,8 @@ struct qimg {
 
 	pthread_rwlock_t io_lock; /* shared: read/write; exclusive: discard */
 	pthread_mutex_t meta;	  /* everything below */
+	unsigned int fast_io;	  /* atomic: fast-path I/O in flight (qimg_fast_map) */
+	unsigned int fast_block;  /* atomic: no new fast-path I/O while non-zero */
 
 	uint64_t l1_offset;
 	uint32_t l1_size;
@@ -90,7 +94,10 @@ struct qimg {
 	uint64_t rbc_hand;
 
 	uint64_t free_hint; /* first cluster index that may be free */
-	uint64_t file_end;  /* bytes: allocations never go below this as "unknown" */
+	uint64_t *resv;	    /* reserved clusters (refcount 1 and synced, unused): a stack of
+			     * offsets, bit 0 set when past anything the file ever held */
+	uint32_t resv_n, resv_cap;
+	uint64_t file_end; /* bytes: allocations never go below this as "unknown" */
 };
 
 static inline uint64_t be64_get(const uint8_t *p)
@@ -129,9 +136,14 @@ static inline bool qimg_owned(const struct qimg *img, uint64_t e)
 	return img->version == 1 || (e & img->oflag_copied);
 }
 
+/* qcow_open.c: a refusal's reason into err (QIMG_ERR_LEN bytes); returns ret. */
+int qimg_refuse(char *err, int ret, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* qcow_fileio.c: whole transfers at an offset (short read past EOF = zeroes). */
 int qio_pread(int fd, void *buf, size_t len, uint64_t off);
 int qio_pwrite(int fd, const void *buf, size_t len, uint64_t off);
+int qio_preadv(int fd, struct iovec *v, size_t n, uint64_t off); /* v is consumed */
+int qio_pwritev(int fd, struct iovec *v, size_t n, uint64_t off);
 int qio_sync(int fd);
 void qio_punch(int fd, uint64_t off, uint64_t len);
 
@@ -151,10 +163,16 @@ int qmeta_l2_writable(struct qimg *img, uint32_t l1i, uint64_t **l2);
 int qmeta_l2_set(struct qimg *img, uint32_t l1i, uint32_t l2i, uint64_t entry);
 int qmeta_refcount(struct qimg *img, uint64_t cluster, uint64_t *rc);
 int qmeta_refcount_add(struct qimg *img, uint64_t cluster, int delta);
-int qmeta_alloc(struct qimg *img, uint64_t *host);
+int qmeta_alloc(struct qimg *img, uint64_t *host, bool *virgin); /* virgin: never written, zeroes */
+int qmeta_alloc_now(struct qimg *img, uint64_t *host);
+void qmeta_release_reserve(struct qimg *img);
 int qmeta_free_entry(struct qimg *img, uint64_t entry);
 void qmeta_free_caches(struct qimg *img);
 bool qmeta_valid_host(struct qimg *img, uint64_t off, uint64_t len);
+
+/* qcow_io.c: wait for fast-path I/O to finish and keep new ones out (a discard). */
+void qmeta_fast_block(struct qimg *img);
+void qmeta_fast_unblock(struct qimg *img);
 
 /* qcow_cluster.c: cluster contents. */
 int qdata_read_compressed(struct qimg *img, uint64_t entry, uint8_t *cluster);

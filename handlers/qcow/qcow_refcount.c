@@ -250,7 +250,68 @@ int qmeta_alloc_v1(struct qimg *img, uint64_t len, uint64_t *host)
 	return 0;
 }
 
-int qmeta_alloc(struct qimg *img, uint64_t *host)
+/*
+ * A new cluster with refcount 1, taken from the reserve.  The reserve is
+ * refilled a few MiB at a time: the refcounts are raised and synced once for
+ * the lot, so that a table may point to any reserved cluster without another
+ * sync (after a crash, unused reserved clusters are leaks).
+ */
+int qmeta_alloc(struct qimg *img, uint64_t *host, bool *virgin)
+{
+	uint64_t want = QCOW_RESERVE_BYTES / img->cluster_size, got[256];
+	uint32_t n = 0;
+	int ret = 0;
+
+	*virgin = true;
+	if (img->version == 1)
+		return qmeta_alloc_v1(img, img->cluster_size, host);
+	if (!img->resv_n) {
+		if (want < 1)
+			want = 1;
+		if (want > 256)
+			want = 256;
+		if (!img->resv) {
+			img->resv = malloc(256 * sizeof(*img->resv));
+			if (!img->resv)
+				return -ENOMEM;
+			img->resv_cap = 256;
+		}
+		while (n < want && !ret) {
+			uint64_t end = img->file_end;
+
+			ret = qmeta_alloc_now(img, &got[n]);
+			/* Bit 0: past everything the file ever held, so all zeroes (a hole). */
+			if (!ret && got[n] >= end)
+				got[n++] |= 1;
+			else
+				n += !ret;
+		}
+		if (!n)
+			return ret;
+		ret = qio_sync(img->fd);
+		/* Lowest cluster on top of the stack. */
+		while (n)
+			img->resv[img->resv_n++] = got[--n];
+		if (ret)
+			return ret;
+	}
+	*host = img->resv[--img->resv_n] & ~1ull;
+	*virgin = img->resv[img->resv_n] & 1;
+	return 0;
+}
+
+/* Give the unused reserved clusters back (closing). */
+void qmeta_release_reserve(struct qimg *img)
+{
+	while (img->resv_n)
+		if (qmeta_refcount_add(img, (img->resv[--img->resv_n] & ~1ull) / img->cluster_size,
+				       -1))
+			break;
+	img->resv_n = 0;
+}
+
+/* A new cluster with refcount 1 (written, not synced): the allocator itself. */
+int qmeta_alloc_now(struct qimg *img, uint64_t *host)
 {
 	uint64_t c = img->free_hint ? img->free_hint : 1, cs = img->cluster_size, rc;
 	uint64_t limit = (QCOW_OFFSET_MASK >> img->cluster_bits);
@@ -348,4 +409,5 @@ void qmeta_free_caches(struct qimg *img)
 	free(img->rbc);
 	free(img->l1);
 	free(img->rt);
+	free(img->resv);
 }

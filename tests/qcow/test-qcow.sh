@@ -159,6 +159,48 @@ v_threads() {
 	check "$T/p.qcow2" && same "$T/p.qcow2" "$T/mirror.raw"
 }
 
+# grow_one NAME SIZE NEWSIZE OPTIONS [snapshot]: qemu-io data (and a snapshot
+# of it), grow with qimg_grow, then qemu-img check clean, qemu-img info gives
+# the new size, the data and a zero new area compare equal, and random writes
+# all over the new size round-trip.
+grow_one() {
+	local vs new
+	new=$(numfmt --from=iec "$3")
+	mkimg "$1" "$2" "$4" || return 1
+	[ -z "${5:-}" ] || qemu-img snapshot -c one "$T/$1" || return 1
+	qemu-img convert -O raw "$T/$1" "$T/grow.raw" || return 1
+	"$TOOL" grow "$T/$1" "$new" || { fail "grow $1 ($4) to $3"; return 1; }
+	truncate -s "$new" "$T/grow.raw"
+	vs=$(qemu-img info --output=json "$T/$1" | sed -n 's/.*"virtual-size": \([0-9]*\).*/\1/p')
+	[ "$vs" = "$new" ] || { fail "qemu-img info: size $vs after growing $1 to $new"; return 1; }
+	check "$T/$1" && same "$T/$1" "$T/grow.raw" && roundtrip "$T/$1" 300 "$RANDOM"
+}
+
+# Growing the virtual size (LUN resize): L1 table relocated (512 B and 4 KiB
+# clusters), grown in place (64 KiB), 1-bit refcounts, a v2 image, an image
+# with a snapshot, an old size that ends inside a cluster; shrinking and a
+# bigger backing file are refused; a raw file is extended.
+v_resize() {
+	local out
+	grow_one a.qcow2 8M 24M cluster_size=512 || return 1
+	grow_one b.qcow2 8M 20M cluster_size=512,refcount_bits=1 || return 1
+	grow_one c.qcow2 8M 40M compat=0.10,cluster_size=4k || return 1
+	grow_one d.qcow2 16M 1100M cluster_size=4k || return 1
+	grow_one e.qcow2 16M 64M compat=1.1 || return 1
+	grow_one f.qcow2 4000256 6M cluster_size=64k || return 1
+	grow_one s.qcow2 8M 16M cluster_size=512 snapshot || return 1
+	out=$("$TOOL" grow "$T/a.qcow2" 8388608 2>&1) && { fail "shrink accepted"; return 1; }
+	grep -q "shrinking" <<<"$out" || { fail "shrink refused without the reason: $out"; return 1; }
+	head -c 16M /dev/urandom >"$T/base.raw"
+	qemu-img create -q -f qcow2 -b "$T/base.raw" -F raw "$T/top.qcow2" 8M || return 1
+	out=$("$TOOL" grow "$T/top.qcow2" 33554432 2>&1) &&
+		{ fail "grow over a bigger backing file accepted"; return 1; }
+	grep -q "backing file" <<<"$out" || { fail "no reason given: $out"; return 1; }
+	head -c 4M /dev/urandom >"$T/r.img"
+	"$TOOL" grow "$T/r.img" 8388608 || { fail "raw grow"; return 1; }
+	[ "$(stat -c %s "$T/r.img")" = 8388608 ] || fail "raw file not extended"
+}
+
 v_raw() {
 	head -c 4M /dev/urandom >"$T/r.img"
 	cp "$T/r.img" "$T/mirror.raw"
@@ -264,7 +306,7 @@ v_refuse() {
 }
 
 ALL="v2_64k v3_64k v2_512 v3_512 v3_2m rc1 rc64 rc8_4k grow chain compressed snapshots
-v2_snapshots discard threads raw v1 zstd crash refuse"
+v2_snapshots discard threads resize raw v1 zstd crash refuse"
 # shellcheck disable=SC2086 # the list splits on purpose
 [ $# -gt 0 ] || set -- $ALL
 for CUR in "$@"; do

@@ -196,7 +196,17 @@ int main(int argc, char **argv)
 		return ret;
 	ret = tcmur_load_handlers(argv[1]);
 	REQUIRE(ret >= 1 && tcmur_handler_find("qcow"), "load handler_qcow.so: %d", ret);
-	CHECK(tcmur_handler_find("qcow")->model == TCMUR_THREAD_MODEL_PARALLEL, "PARALLEL");
+	/* ASYNC (io_uring fast path plus the handler's workers), or PARALLEL without io_uring. */
+	if (getenv("TCMU_QCOW_NO_URING"))
+		CHECK(tcmur_handler_find("qcow")->model == TCMUR_THREAD_MODEL_PARALLEL,
+		      "PARALLEL without io_uring");
+	else
+		CHECK(tcmur_handler_find("qcow")->model == TCMUR_THREAD_MODEL_ASYNC ||
+			      tcmur_handler_find("qcow")->model == TCMUR_THREAD_MODEL_PARALLEL,
+		      "ASYNC or PARALLEL");
+	printf("qcow handler: %s\n", tcmur_handler_find("qcow")->model == TCMUR_THREAD_MODEL_ASYNC
+					     ? "ASYNC (io_uring)"
+					     : "PARALLEL");
 	lh = tcmur_handlers_publish(&n);
 	ctx = tcmulib_initialize(lh, n);
 	REQUIRE(ctx, "tcmulib_initialize");

@@ -15,8 +15,13 @@
 #                   verify passes and the image checks clean
 #   fstrim          ext4 on the LUN: after rm + fstrim the image has fewer
 #                   allocated clusters and uses less disk space
+#   resize          attrib/dev_size of a LUN in use: 64 MiB -> 1.5 GiB (the L1
+#                   table moves); the initiator sees the new capacity, the new
+#                   area reads as zero and takes writes, the old data is intact;
+#                   a shrink is refused with the reason in the log; after
+#                   removal 'qemu-img info' gives the new size, check is clean
 # QCOW_TESTS (passed into the VM with VM_ENV=QCOW_TESTS) runs a subset.
-TESTS=${QCOW_TESTS:-"v3_64k v2 c512 chain snapshots kill9 fstrim"}
+TESTS=${QCOW_TESTS:-"v3_64k v2 c512 chain snapshots kill9 fstrim resize"}
 T_TIMEOUT=600
 
 # qlun NAME IMAGE SIZE: a user:qcow LUN on IMAGE; prints /dev/sdX
@@ -166,4 +171,44 @@ t_fstrim() {
 	qunlun f || return 1
 	stop_runner TERM 30 || return 1
 	qcheck "$img"
+}
+
+t_resize() {
+	local img=$SCRATCH/r.qcow2 dev bs=$CFS/core/user_1/r old=$((64 << 20)) new=$((1536 << 20)) vs
+	qemu-img create -q -f qcow2 -o cluster_size=4k "$img" $old || return 1
+	qemu-io -c "write -P 0x5c 0 8M" "$img" >/dev/null || return 1
+	start_runner || return 1
+	dev=$(qlun r "$img" $old) || { runner_log_tail; return 1; }
+	head -c 4M /dev/urandom > "$TT/w.bin"
+	dd if="$TT/w.bin" of="$dev" bs=1M seek=60 oflag=direct status=none || return 1
+	cfs_write $new "$bs/attrib/dev_size" || { echo "resize refused"; runner_log_tail; return 1; }
+	grep -q "grew image $img from $old to $new bytes" "$TT/log/tcmu-runner.log" ||
+		{ echo "no growth in the daemon log"; runner_log_tail; return 1; }
+	sg_turs "$dev" >/dev/null 2>&1 # the capacity-changed unit attention
+	echo 1 > "/sys/block/${dev#/dev/}/device/rescan"
+	[ "$(blockdev --getsize64 "$dev")" = $new ] ||
+		{ echo "initiator sees $(blockdev --getsize64 "$dev") bytes, not $new"; return 1; }
+	cmp <(dd if="$dev" bs=1M skip=1024 count=8 iflag=direct status=none) <(head -c 8M /dev/zero) ||
+		{ echo "the new area does not read as zero"; return 1; }
+	dd if="$TT/w.bin" of="$dev" bs=1M seek=1400 oflag=direct status=none || return 1
+	cmp <(dd if="$dev" bs=1M skip=1400 count=4 iflag=direct status=none) "$TT/w.bin" ||
+		{ echo "data written to the new area does not read back"; return 1; }
+	cmp <(dd if="$dev" bs=1M skip=60 count=4 iflag=direct status=none) "$TT/w.bin" ||
+		{ echo "data from before the resize changed"; return 1; }
+	fio_verify "$dev" randwrite 4k 16M --offset=1200M || return 1
+	cfs_write $((32 << 20)) "$bs/attrib/dev_size" && { echo "shrink accepted"; return 1; }
+	grep -q "shrinking from $new to $((32 << 20)) bytes is not supported" "$TT/log/tcmu-runner.log" ||
+		{ echo "shrink refused without the reason in the log"; runner_log_tail; return 1; }
+	qunlun r || return 1
+	stop_runner TERM 30 || return 1
+	vs=$(qemu-img info --output=json "$img" | sed -n 's/.*"virtual-size": \([0-9]*\).*/\1/p')
+	[ "$vs" = $new ] || { echo "qemu-img info: virtual size $vs, not $new"; return 1; }
+	qcheck "$img" || return 1
+	qemu-io -c "read -P 0x5c 0 8M" "$img" | grep -q "read 8388608" ||
+		{ echo "qemu-io data from before the resize changed"; return 1; }
+	qemu-img convert -O raw "$img" "$SCRATCH/r.raw" || return 1
+	cmp <(dd if="$SCRATCH/r.raw" bs=1M skip=1400 count=4 status=none) "$TT/w.bin" ||
+		{ echo "qemu reads other data in the new area"; return 1; }
+	rm -f "$SCRATCH/r.raw"
+	log "grown to $new bytes: qemu-img info and check agree"
 }
