@@ -300,7 +300,6 @@ static int wait_reply(struct sim_kernel *k)
 /* Keep qd commands queued until n completed.  Returns completed, or -1. */
 static long drive(struct sim_dev *d, unsigned long n, unsigned long *lba)
 {
-	struct pollfd p = { .fd = sim_kick_fd(d), .events = POLLIN };
 	unsigned long done = 0, submitted = 0, next_rss = 1000000;
 	uint16_t id;
 	int r;
@@ -313,7 +312,7 @@ static long drive(struct sim_dev *d, unsigned long n, unsigned long *lba)
 			submitted++;
 			(*lba)++;
 		}
-		if (poll(&p, 1, 2000) == 0) {
+		if (sim_wait_kick(d, 2000) <= 0) {
 			fprintf(stderr, "no completion for 2 s (%lu of %lu done)\n", done, n);
 			return -1;
 		}

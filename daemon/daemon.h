@@ -107,9 +107,9 @@ const char *tcmur_ring_poll_name(enum tcmur_ring_poll mode);
 #define SPIN_MAX_MISS	  4	       /* empty spins in a row before backing off */
 #define SPIN_MIN_HIT_RATE 256	       /* of 1024: below it only probes spin */
 #define SPIN_PROBE_EVERY  16	       /* idle passes per probe when backed off */
-#define SPIN_WINDOW_NS	  100000000ull /* CPU pressure sampling window */
-#define SPIN_PSI_PERMILLE 100	       /* pressure above 10% of a window: hold off */
-#define SPIN_HOLD_MAX	  32	       /* windows */
+#define SPIN_WINDOW_NS	  100000000ull /* one throughput measurement */
+#define SPIN_EPOCH	  16	       /* windows per A/B: 1 spinning, 1 not, 14 the winner */
+#define SPIN_WIN_PCT	  105	       /* spinning must do 5% more commands to win */
 
 struct tcmur_spin {
 	unsigned int ncpus;
@@ -117,13 +117,15 @@ struct tcmur_spin {
 	uint64_t hit_wait_ns;  /* EWMA of how long those waited */
 	unsigned int miss_run; /* empty spins in a row */
 	unsigned int skipped;  /* idle passes without a spin since the last probe */
-	uint64_t win_start_ns; /* CPU pressure window */
-	uint64_t win_psi_us;
-	unsigned int hold;	/* windows left without spinning */
-	unsigned int hold_next; /* length of the next hold */
-	unsigned int last_stall_permille;
+	/* the A/B: window w of the epoch (0: spinning, 1: not, then the winner) */
+	uint64_t win_start_ns;
+	uint64_t win_cmds; /* commands taken off the ring in this window */
+	unsigned int win;
+	uint64_t rate_on, rate_off; /* commands per second in windows 0 and 1 */
+	bool spin_wins;
 	/* counters for the log line at ring thread exit */
-	uint64_t nr_hit, nr_miss, nr_skipped, nr_held, nr_no_cpu, nr_pressure, nr_windows;
+	uint64_t nr_hit, nr_miss, nr_skipped, nr_no_cpu, nr_off;
+	uint64_t nr_epochs, nr_on_won;
 };
 
 void tcmur_spin_init(struct tcmur_spin *s, unsigned int ncpus);
@@ -138,12 +140,13 @@ void tcmur_spin_hit(struct tcmur_spin *s, uint64_t waited_ns);
 void tcmur_spin_miss(struct tcmur_spin *s);
 /* poll() woke up with commands. */
 void tcmur_spin_woken(struct tcmur_spin *s, enum tcmur_ring_poll mode);
-/* A pressure window ended at now_ns: feed the CPU "some" stall counter (us). */
-bool tcmur_spin_sample_due(const struct tcmur_spin *s, uint64_t now_ns);
-void tcmur_spin_sample(struct tcmur_spin *s, uint64_t now_ns, uint64_t psi_some_us);
-/* /proc/pressure/cpu: first line's total= (us).  0 or -errno. */
-int tcmur_psi_parse(const char *buf, uint64_t *some_us);
-int tcmur_psi_read(int fd, uint64_t *some_us);
+/* A ring pass took n commands. */
+static inline void tcmur_spin_count(struct tcmur_spin *s, unsigned int n)
+{
+	s->win_cmds += n;
+}
+/* The time, on each idle pass (adaptive): ends windows, decides the A/B. */
+void tcmur_spin_clock(struct tcmur_spin *s, uint64_t now_ns);
 
 /* ---- config.c: tcmu.conf ------------------------------------------------ */
 

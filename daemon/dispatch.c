@@ -633,7 +633,6 @@ struct spinner {
 	uint64_t batches, batched; /* ring passes that took commands; commands */
 	unsigned int max_inflight;
 	unsigned int per_ms; /* calibrated iterations per ms */
-	int psi_fd;	     /* /proc/pressure/cpu, -1 without PSI */
 };
 
 static void spinner_init(struct spinner *sp, struct tcmur_device *rdev)
@@ -642,9 +641,6 @@ static void spinner_init(struct spinner *sp, struct tcmur_device *rdev)
 
 	tcmur_spin_init(&sp->rule, n > 0 ? (unsigned int)n : 1);
 	sp->per_ms = spin_calibrate(rdev);
-	sp->psi_fd = open("/proc/pressure/cpu", O_RDONLY | O_CLOEXEC);
-	if (sp->psi_fd < 0)
-		tcmu_dev_dbg(rdev->dev, "no CPU pressure (PSI): spinning ignores other tasks\n");
 }
 
 static void spinner_fini(struct spinner *sp, struct tcmur_device *rdev)
@@ -653,17 +649,15 @@ static void spinner_fini(struct spinner *sp, struct tcmur_device *rdev)
 
 	tcmu_dev_info(rdev->dev,
 		      "ring spin (%s): %llu found work, %llu empty; slept without spinning: "
-		      "%llu backed off, %llu held (CPU pressure in %llu of %llu windows), "
-		      "%llu no CPU to spare; %llu commands in %llu ring passes, at most %u "
-		      "in flight\n",
+		      "%llu backed off, %llu in not-spinning windows, %llu no CPU to spare; "
+		      "spinning won %llu of %llu A/Bs; %llu commands in %llu ring passes, at "
+		      "most %u in flight\n",
 		      tcmur_ring_poll_name(atomic_load(&ring_poll_mode)),
 		      (unsigned long long)s->nr_hit, (unsigned long long)s->nr_miss,
-		      (unsigned long long)s->nr_skipped, (unsigned long long)s->nr_held,
-		      (unsigned long long)s->nr_pressure, (unsigned long long)s->nr_windows,
-		      (unsigned long long)s->nr_no_cpu, (unsigned long long)sp->batched,
+		      (unsigned long long)s->nr_skipped, (unsigned long long)s->nr_off,
+		      (unsigned long long)s->nr_no_cpu, (unsigned long long)s->nr_on_won,
+		      (unsigned long long)s->nr_epochs, (unsigned long long)sp->batched,
 		      (unsigned long long)sp->batches, sp->max_inflight);
-	if (sp->psi_fd >= 0)
-		close(sp->psi_fd);
 }
 
 /* Ring thread, on an idle pass: true if a spin found work. */
@@ -673,16 +667,12 @@ static bool spin_idle(struct spinner *sp, struct tcmur_device *rdev,
 	enum tcmur_ring_poll mode = atomic_load_explicit(&ring_poll_mode, memory_order_relaxed);
 	unsigned int us = atomic_load_explicit(&ring_poll_us, memory_order_relaxed);
 	unsigned int iters, got, others;
-	uint64_t budget, psi;
+	uint64_t budget;
 
 	if (mode == TCMUR_RING_POLL_OFF || !us || !sp->per_ms)
 		return false;
-	if (mode == TCMUR_RING_POLL_ADAPTIVE && sp->psi_fd >= 0) {
-		uint64_t now = tcmur_now_ns(); /* coarse is fine for 100 ms windows */
-
-		if (tcmur_spin_sample_due(&sp->rule, now) && !tcmur_psi_read(sp->psi_fd, &psi))
-			tcmur_spin_sample(&sp->rule, now, psi);
-	}
+	if (mode == TCMUR_RING_POLL_ADAPTIVE)
+		tcmur_spin_clock(&sp->rule, tcmur_now_ns()); /* coarse is fine for 100 ms */
 	others = atomic_fetch_add_explicit(&nr_spinning, 1, memory_order_relaxed);
 	budget = tcmur_spin_budget(&sp->rule, mode, us, others);
 	if (!budget) {
@@ -738,6 +728,7 @@ static void *ring_thread(void *arg)
 		drain_events(rdev, &now);
 		taken = drain_ring(rdev, stopping);
 		if (taken) {
+			tcmur_spin_count(&sp.rule, taken);
 			sp.batches++;
 			sp.batched += taken;
 			if (rdev->nr_inflight > sp.max_inflight)

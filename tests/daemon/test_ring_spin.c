@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 /*
  * The ring thread's spin rule (daemon/ring_spin.c), driven with a fake clock
- * and a fake CPU pressure counter: every decision is checked, no time is
+ * and fake command counts: every decision is checked, no time is
  * measured.
  */
 #include <errno.h>
@@ -12,13 +12,17 @@
 #define US 1000ull
 #define MS 1000000ull
 
-/* Feed one pressure window of len ns with stall ns of "some" pressure. */
-static void window(struct tcmur_spin *s, uint64_t *now, uint64_t *psi, uint64_t len, uint64_t stall)
+/* One A/B window of len ns in which the ring thread took cmds commands. */
+static void window(struct tcmur_spin *s, uint64_t *now, uint64_t len, uint64_t cmds)
 {
+	tcmur_spin_count(s, (unsigned int)cmds);
 	*now += len;
-	*psi += stall / 1000;
-	CHECK(tcmur_spin_sample_due(s, *now), "window of %llu ns is due", (unsigned long long)len);
-	tcmur_spin_sample(s, *now, *psi);
+	tcmur_spin_clock(s, *now);
+}
+
+static bool spins(struct tcmur_spin *s)
+{
+	return tcmur_spin_budget(s, TCMUR_RING_POLL_ADAPTIVE, 50, 0) > 0;
 }
 
 static void test_modes(void)
@@ -134,85 +138,59 @@ static void test_backoff(void)
 	CHECK(tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0) == 0, "backed off");
 }
 
-static void test_pressure(void)
+static void test_ab(void)
 {
 	struct tcmur_spin s;
-	uint64_t now = 5 * 1000 * MS, psi = 777;
-	unsigned int i;
+	uint64_t now = 5000 * MS;
+	unsigned int i, on;
 
-	STEP("the first window only sets the baseline");
+	STEP("the first clock reading opens window 0, which spins");
 	tcmur_spin_init(&s, 2);
-	CHECK(tcmur_spin_sample_due(&s, now), "due at once");
-	tcmur_spin_sample(&s, now, psi);
-	CHECK(!tcmur_spin_sample_due(&s, now + SPIN_WINDOW_NS - 1), "not due within the window");
-	CHECK(s.hold == 0, "no hold");
+	tcmur_spin_clock(&s, now);
+	CHECK(s.win == 0 && spins(&s), "window %u", s.win);
+	window(&s, &now, SPIN_WINDOW_NS - 1, 100);
+	CHECK(s.win == 0, "a window lasts SPIN_WINDOW_NS");
 
-	STEP("pressure at or below 10%% of a window: spinning stays on");
-	window(&s, &now, &psi, SPIN_WINDOW_NS, SPIN_WINDOW_NS / 10);
-	CHECK(s.last_stall_permille == 100 && s.hold == 0, "stall %u hold %u",
-	      s.last_stall_permille, s.hold);
-	CHECK(tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0) > 0, "spins");
-
-	STEP("pressure above it: hold off one window, then two, then four ...");
-	window(&s, &now, &psi, SPIN_WINDOW_NS, SPIN_WINDOW_NS / 2);
-	CHECK(s.hold == 1, "hold %u", s.hold);
-	CHECK(tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0) == 0, "held");
-	CHECK(tcmur_spin_budget(&s, TCMUR_RING_POLL_FIXED, 50, 0) > 0, "fixed ignores pressure");
-	window(&s, &now, &psi, SPIN_WINDOW_NS, 0);
-	CHECK(s.hold == 0, "released after one quiet window");
-	window(&s, &now, &psi, SPIN_WINDOW_NS, SPIN_WINDOW_NS); /* spinning: pressure again */
-	CHECK(s.hold == 2, "second hold %u", s.hold);
-	window(&s, &now, &psi, SPIN_WINDOW_NS, 0);
-	window(&s, &now, &psi, SPIN_WINDOW_NS, 0);
-	window(&s, &now, &psi, SPIN_WINDOW_NS, SPIN_WINDOW_NS);
-	CHECK(s.hold == 4, "third hold %u", s.hold);
-
-	STEP("pressure while held (not ours) keeps the hold; it never grows past SPIN_HOLD_MAX");
-	for (i = 0; i < 10; i++)
-		window(&s, &now, &psi, SPIN_WINDOW_NS, SPIN_WINDOW_NS);
-	CHECK(s.hold == 4, "hold %u unchanged under outside pressure", s.hold);
-	for (i = 0; i < 20; i++) {
-		while (s.hold)
-			window(&s, &now, &psi, SPIN_WINDOW_NS, 0);
-		window(&s, &now, &psi, SPIN_WINDOW_NS, SPIN_WINDOW_NS);
+	STEP("window 1 does not spin; spinning wins with 5%% more commands");
+	window(&s, &now, 1, 0); /* window 0: 100 commands in 100 ms */
+	CHECK(s.win == 1 && !spins(&s), "window %u spins", s.win);
+	window(&s, &now, SPIN_WINDOW_NS, 95); /* window 1: 95 */
+	CHECK(s.spin_wins && s.nr_epochs == 1 && s.nr_on_won == 1, "spin wins %d", s.spin_wins);
+	on = 0;
+	for (i = 2; i < SPIN_EPOCH; i++) {
+		on += spins(&s);
+		window(&s, &now, SPIN_WINDOW_NS, 100);
 	}
-	CHECK(s.hold == SPIN_HOLD_MAX, "hold %u", s.hold);
+	CHECK(on == SPIN_EPOCH - 2, "%u of %u exploiting windows spun", on, SPIN_EPOCH - 2);
+	CHECK(s.win == 0, "a new epoch");
 
-	STEP("quiet windows while spinning shorten the next hold again");
-	while (s.hold)
-		window(&s, &now, &psi, SPIN_WINDOW_NS, 0);
-	for (i = 0; i < 10; i++)
-		window(&s, &now, &psi, SPIN_WINDOW_NS, 0);
-	CHECK(s.hold_next == 1, "next hold %u", s.hold_next);
-	window(&s, &now, &psi, SPIN_WINDOW_NS, SPIN_WINDOW_NS);
-	CHECK(s.hold == 1, "hold %u", s.hold);
+	STEP("fewer than 5%% more: not spinning wins (it costs less CPU)");
+	window(&s, &now, SPIN_WINDOW_NS, 104);
+	window(&s, &now, SPIN_WINDOW_NS, 100);
+	CHECK(!s.spin_wins && s.nr_epochs == 2, "spin wins %d", s.spin_wins);
+	CHECK(!spins(&s), "window 2 does not spin");
 
-	STEP("a longer window is measured by its length; a counter going back resets");
-	tcmur_spin_init(&s, 2);
-	tcmur_spin_sample(&s, now, psi);
-	window(&s, &now, &psi, 4 * SPIN_WINDOW_NS, SPIN_WINDOW_NS / 2); /* 12.5% */
-	CHECK(s.last_stall_permille == 125 && s.hold == 1, "stall %u hold %u",
-	      s.last_stall_permille, s.hold);
-	now += SPIN_WINDOW_NS;
-	tcmur_spin_sample(&s, now, 3);
-	CHECK(s.hold == 1 && s.win_psi_us == 3, "reset to the new counter");
-}
+	STEP("windows are measured by their length (a long sleep stretches one)");
+	while (s.win)
+		window(&s, &now, SPIN_WINDOW_NS, 0);
+	window(&s, &now, 4 * SPIN_WINDOW_NS, 400); /* 1000/s */
+	window(&s, &now, SPIN_WINDOW_NS, 50);	   /* 500/s */
+	CHECK(s.spin_wins && s.rate_on == 1000 && s.rate_off == 500, "on %llu off %llu",
+	      (unsigned long long)s.rate_on, (unsigned long long)s.rate_off);
 
-static void test_psi_parse(void)
-{
-	uint64_t v = 0;
+	STEP("an idle pair keeps the earlier answer");
+	while (s.win)
+		window(&s, &now, SPIN_WINDOW_NS, 0);
+	window(&s, &now, SPIN_WINDOW_NS, 0);
+	window(&s, &now, SPIN_WINDOW_NS, 0);
+	CHECK(s.spin_wins && s.nr_epochs == 3, "kept, epochs %llu",
+	      (unsigned long long)s.nr_epochs);
 
-	STEP("/proc/pressure/cpu: the 'some' line's total");
-	CHECK(!tcmur_psi_parse("some avg10=1.00 avg60=0.50 avg300=0.10 total=123456789\n"
-			       "full avg10=0.00 avg60=0.00 avg300=0.00 total=5\n",
-			       &v) &&
-		      v == 123456789ull,
-	      "total %llu", (unsigned long long)v);
-	CHECK(tcmur_psi_parse("full avg10=0 total=5\n", &v) == -EINVAL, "needs 'some' first");
-	CHECK(tcmur_psi_parse("some avg10=0.00\nfull total=5\n", &v) == -EINVAL,
-	      "total= on the first line only");
-	CHECK(tcmur_psi_parse("some total=x\n", &v) == -EINVAL, "digits");
-	CHECK(tcmur_psi_read(-1, &v) == -EBADF, "no fd");
+	STEP("a clock going back does not end a window");
+	now -= SPIN_WINDOW_NS;
+	i = s.win;
+	tcmur_spin_clock(&s, now);
+	CHECK(s.win == i, "window %u", s.win);
 }
 
 int main(void)
@@ -221,7 +199,6 @@ int main(void)
 	test_cpus();
 	test_budget();
 	test_backoff();
-	test_pressure();
-	test_psi_parse();
+	test_ab();
 	return check_exit();
 }

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -392,9 +394,27 @@ void sim_notify(struct sim_dev *d)
 	pthread_mutex_unlock(&d->k->lock);
 }
 
-int sim_kick_fd(struct sim_dev *d)
+int sim_wait_kick(struct sim_dev *d, int timeout_ms)
 {
-	return d->sim_fd;
+	struct pollfd p = { .fd = d->sim_fd, .events = POLLIN };
+	uint32_t seen = atomic_load_explicit(&d->kick_seen, memory_order_relaxed);
+	struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
+	int ret = 0;
+
+	if (atomic_load(&d->kick_seq) != seen || poll(&p, 1, 0) == 1)
+		return 1;
+	if (d->lib_fd >= SIM_MAX_KICK_FD) /* kicks come as datagrams only */
+		return poll(&p, 1, timeout_ms) == 1;
+	/* Announce the sleep, then look again: a kick in between is not lost. */
+	atomic_fetch_add(&d->kick_sleepers, 1);
+	if (atomic_load(&d->kick_seq) == seen &&
+	    syscall(SYS_futex, &d->kick_seq, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0) &&
+	    errno == ETIMEDOUT)
+		ret = -ETIMEDOUT;
+	atomic_fetch_sub(&d->kick_sleepers, 1);
+	if (ret)
+		return poll(&p, 1, 0) == 1 ? 1 : 0;
+	return atomic_load(&d->kick_seq) != seen || poll(&p, 1, 0) == 1;
 }
 
 /* tcmu_handle_completion(): one response. */
@@ -496,11 +516,17 @@ int sim_reap(struct sim_dev *d, bool force)
 	uint32_t buf;
 	int ret = 0;
 
+	uint32_t seq = atomic_load(&d->kick_seq);
+
 	pthread_mutex_lock(&d->k->lock);
 	while (recv(d->sim_fd, &buf, sizeof(buf), MSG_DONTWAIT) > 0) {
 		kicks++;
 		d->kicks++;
 	}
+	/* Kicks counted in memory (kops.uio_kick), then the completions. */
+	kicks += seq - atomic_load_explicit(&d->kick_seen, memory_order_relaxed);
+	d->kicks += seq - atomic_load_explicit(&d->kick_seen, memory_order_relaxed);
+	atomic_store_explicit(&d->kick_seen, seq, memory_order_relaxed);
 	if (kicks || force)
 		ret = handle_completions(d);
 	pthread_mutex_unlock(&d->k->lock);
@@ -545,7 +571,6 @@ static long now_ms(void)
 int sim_wait(struct sim_dev *d, uint16_t cmd_id, int timeout_ms, struct sim_result *out)
 {
 	long end = now_ms() + timeout_ms;
-	struct pollfd p = { .fd = d->sim_fd, .events = POLLIN };
 	int ret;
 
 	for (;;) {
@@ -558,7 +583,7 @@ int sim_wait(struct sim_dev *d, uint16_t cmd_id, int timeout_ms, struct sim_resu
 
 		if (left <= 0)
 			return -ETIMEDOUT;
-		if (poll(&p, 1, (int)left) == 1) {
+		if (sim_wait_kick(d, (int)left) == 1) {
 			ret = sim_reap(d, false);
 			if (ret < 0)
 				return ret;
