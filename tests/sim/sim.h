@@ -48,6 +48,11 @@ struct sim_dev_opts {
 	uint64_t dev_size;	/* bytes, for configfs info " Size:"; default 1 GiB */
 	uint32_t hw_block_size; /* attrib/hw_block_size; default 512 */
 	uint32_t seed;		/* data block scatter seed; 0 = fixed default */
+	/*
+	 * Benchmarks: Data-In is still gathered (the kernel's copy), but into
+	 * one scratch buffer; results keep no data (sim_result data_in NULL).
+	 */
+	bool discard_data_in;
 };
 
 /*

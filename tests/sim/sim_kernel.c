@@ -368,6 +368,7 @@ static void dev_free(struct sim_dev *d)
 	if (d->map)
 		munmap(d->map, d->map_size);
 	free(d->blk_used);
+	free(d->scratch);
 	if (d->lib_fd < SIM_MAX_KICK_FD)
 		atomic_store(&d->k->by_fd[d->lib_fd], NULL);
 	close(d->lib_fd);
@@ -444,6 +445,7 @@ int sim_dev_create(struct sim_kernel *k, const struct sim_dev_opts *o, struct si
 	d->block_size = blk;
 	d->nblocks = (uint32_t)(data_size / blk);
 	d->rng = o->seed ? o->seed : 0x1234567;
+	d->discard_data_in = o->discard_data_in;
 	d->next_id = 1;
 	d->blk_used = calloc(d->nblocks, 1);
 	if (!d->blk_used) {

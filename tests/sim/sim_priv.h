@@ -71,6 +71,9 @@ struct sim_dev {
 	bool broken;
 	bool blocked;
 	unsigned int kicks;
+	bool discard_data_in;
+	uint8_t *scratch; /* discard_data_in: where Data-In goes */
+	size_t scratch_len;
 	unsigned int warnings;
 	unsigned int inflight;
 	char last_err[256];

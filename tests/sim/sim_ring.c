@@ -445,7 +445,15 @@ static void complete_one(struct sim_dev *d, struct sim_cmd_st *st, struct tcmu_c
 		if (!rl_valid)
 			read_len = 0;
 	}
-	if (read_len && st->data_in_len) {
+	if (read_len && st->data_in_len && d->discard_data_in) {
+		if (d->scratch_len < read_len) {
+			free(d->scratch);
+			d->scratch = malloc(read_len);
+			d->scratch_len = d->scratch ? read_len : 0;
+		}
+		if (d->scratch)
+			copy_blocks(d, st->blks + st->nblk_out, read_len, NULL, d->scratch);
+	} else if (read_len && st->data_in_len) {
 		r->data_in = malloc(read_len);
 		if (r->data_in)
 			copy_blocks(d, st->blks + st->nblk_out, read_len, NULL, r->data_in);
