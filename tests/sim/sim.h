@@ -146,7 +146,7 @@ void sim_notify(struct sim_dev *d);
 
 /*
  * Wait up to timeout_ms for a kick sim_reap has not consumed yet: 1 if there
- * is one, 0 if not, -ETIMEDOUT.  Kicks are a counter in shared memory plus a
+ * is one, 0 if none came.  Kicks are a counter in shared memory plus a
  * futex (kops.uio_kick), so the library's kick costs no system call unless
  * the kernel thread sleeps.
  */

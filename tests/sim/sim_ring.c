@@ -394,27 +394,35 @@ void sim_notify(struct sim_dev *d)
 	pthread_mutex_unlock(&d->k->lock);
 }
 
+static long now_ms(void);
+
 int sim_wait_kick(struct sim_dev *d, int timeout_ms)
 {
 	struct pollfd p = { .fd = d->sim_fd, .events = POLLIN };
 	uint32_t seen = atomic_load_explicit(&d->kick_seen, memory_order_relaxed);
-	struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
-	int ret = 0;
+	long end = now_ms() + timeout_ms, left;
+	struct timespec ts;
 
-	if (atomic_load(&d->kick_seq) != seen || poll(&p, 1, 0) == 1)
-		return 1;
 	if (d->lib_fd >= SIM_MAX_KICK_FD) /* kicks come as datagrams only */
 		return poll(&p, 1, timeout_ms) == 1;
-	/* Announce the sleep, then look again: a kick in between is not lost. */
-	atomic_fetch_add(&d->kick_sleepers, 1);
-	if (atomic_load(&d->kick_seq) == seen &&
-	    syscall(SYS_futex, &d->kick_seq, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0) &&
-	    errno == ETIMEDOUT)
-		ret = -ETIMEDOUT;
-	atomic_fetch_sub(&d->kick_sleepers, 1);
-	if (ret)
-		return poll(&p, 1, 0) == 1 ? 1 : 0;
-	return atomic_load(&d->kick_seq) != seen || poll(&p, 1, 0) == 1;
+	for (;;) {
+		if (atomic_load(&d->kick_seq) != seen || poll(&p, 1, 0) == 1)
+			return 1;
+		left = end - now_ms();
+		if (left <= 0)
+			return 0;
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000L;
+		/*
+		 * Announce the sleep, then look again: a kick in between is not
+		 * lost.  A wake meant for an earlier sleep may end this one
+		 * early; the loop looks again.
+		 */
+		atomic_fetch_add(&d->kick_sleepers, 1);
+		if (atomic_load(&d->kick_seq) == seen)
+			syscall(SYS_futex, &d->kick_seq, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+		atomic_fetch_sub(&d->kick_sleepers, 1);
+	}
 }
 
 /* tcmu_handle_completion(): one response. */
