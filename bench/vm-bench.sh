@@ -17,12 +17,15 @@
 # BENCH_REPS (5), BENCH_HW_MAX_SECTORS (2048, both user backstores),
 # BENCH_BACKENDS ("fileio ours ours-nopoll ours-poll50 anchor"),
 # BENCH_EXTRA (extra backends run once
-# after the repetitions, e.g. "ours-hw128 ours-dpb"), BENCH_ROWS (all five).
+# after the repetitions, e.g. "ours-hw128 ours-dpb"), BENCH_ROWS (all five),
+# BENCH_EXTRA_ROWS (the rows of the extra backends; default BENCH_ROWS).
 # Our daemon's variants (all with our file handler on raw.img): ours (the
 # default: ring_poll = adaptive), ours-nopoll (ring_poll_us = 0), ours-poll50
 # (ring_poll = fixed, 50 us: the rule before adaptive polling), ours-hw128
 # (hw_max_sectors left at 128), ours-dpb (data_pages_per_blk=16), ours-da8
-# (max_data_area_mb=8: room for exactly QD8 x 1 MiB).  Each ours-* daemon
+# (max_data_area_mb=8: room for exactly QD8 x 1 MiB), ours-1m (the same as
+# ours, under another name: with BENCH_EXTRA_ROWS="r1m8 w1m8" its SPIN line
+# tells what the ring thread saw at 1M only).  Each ours-* daemon
 # gets its own tcmu.conf (TCMU_CONFIG_DIR), so no host file leaks in.
 # Experiments: backends "exp" and "exp-async" run the daemon and handlers of
 # another build tree, EXP_BUILD (e.g. a scratch copy with a change to
@@ -40,6 +43,7 @@ HWMAX=${BENCH_HW_MAX_SECTORS:-2048}
 BACKENDS=${BENCH_BACKENDS:-fileio ours ours-nopoll ours-poll50 anchor}
 EXTRA=${BENCH_EXTRA:-}
 ROWS=${BENCH_ROWS:-rr4k1 rr4k32 rw4k32 r1m8 w1m8}
+EXTRA_ROWS=${BENCH_EXTRA_ROWS:-$ROWS}
 ANCHOR_BIN=${ANCHOR_BIN:-/usr/bin/tcmu-runner}
 ANCHOR_HANDLERS=${ANCHOR_HANDLERS:-/usr/lib/x86_64-linux-gnu/tcmu-runner}
 RES=/vmout/results.txt
@@ -151,9 +155,9 @@ one_backend() {
 		bsd=$CFS/core/fileio_1/$name
 		fileio_backstore "$name" "$BYTES" "$RAW" || { echo "fileio backstore failed"; return 1; }
 		;;
-	ours|ours-nopoll|ours-poll50|ours-hw128|ours-dpb|ours-da8|anchor|exp|exp-async)
+	ours|ours-nopoll|ours-poll50|ours-1m|ours-hw128|ours-dpb|ours-da8|anchor|exp|exp-async)
 		case $be in
-		ours|ours-nopoll|ours-poll50|exp|exp-async) ctl=("hw_max_sectors=$HWMAX") ;;
+		ours|ours-nopoll|ours-poll50|ours-1m|exp|exp-async) ctl=("hw_max_sectors=$HWMAX") ;;
 		ours-hw128) ctl=() ;;
 		ours-dpb) ctl=("hw_max_sectors=$HWMAX" "data_pages_per_blk=16") ;;
 		ours-da8) ctl=("hw_max_sectors=$HWMAX" "max_data_area_mb=8") ;;
@@ -209,6 +213,7 @@ for rep in $(seq 1 "$REPS"); do
 		one_backend "$rep" "$be" || { echo "backend $be failed in rep $rep"; cleanup_targets; stop_daemon; }
 	done
 done
+ROWS=$EXTRA_ROWS
 for be in $EXTRA; do
 	one_backend 1 "$be" || { echo "backend $be failed"; cleanup_targets; stop_daemon; }
 done
