@@ -249,7 +249,9 @@ def main():
                   "command (lib-inline: time inside the library calls on one thread, "
                   "including the two UIO syscalls per batch; *core* excludes those two "
                   "syscalls).  Instructions from perf_event_open on those threads (user "
-                  "only, and user+kernel).  The host is a shared, loaded VM where a "
+                  "only, and user+kernel; '-' where the host refuses the counters).  "
+                  "Kicks go through kops.uio_kick: a counter in shared memory plus a "
+                  "futex wake only when the kernel thread sleeps.  The host is a shared, loaded VM where a "
                   "syscall costs microseconds, so the CPU figures are pessimistic; the "
                   "instruction counts are the stable numbers.\n")
         md.append("| path | QD | runs | CPU ns/cmd | cmds/s per core | core ns/cmd (no syscalls) "
@@ -291,8 +293,8 @@ def main():
         first = pts.get(1000000)
         last = pts[max(pts)]
         md.append("RSS over %d M simulated commands (daemon path, ASYNC null handler, QD128; "
-                  "the process includes the simulator, whose per-tag result buffers make up "
-                  "the baseline): %s\n" % (max(pts) // 1000000, ", ".join(
+                  "the process includes the simulator; since 2026-12-07 the benchmark's Data-In "
+                  "goes to one scratch buffer, no longer to per-tag result buffers): %s\n" % (max(pts) // 1000000, ", ".join(
                       "%dM: %.1f MiB" % (c // 1000000, v / 1024) for c, v in sorted(pts.items())
                       if c in (1000000, max(pts)) or c % 5000000 == 0)))
         if first:
