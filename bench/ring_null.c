@@ -19,7 +19,8 @@
  * those threads when the kernel allows it.  Output: one "RESULT" line per run.
  *
  *   bench_ring_null [-m inline|lib|async|parallel|file] [-q QD] [-n COMMANDS]
- *                   [-b BLOCKS] [-H DIR] [-i] [-r]
+ *                   [-b BLOCKS] [-H DIR] [-p adaptive|fixed|off] [-i] [-r]
+ *     -p  the ring thread's ring_poll rule (daemon paths; default adaptive)
  *     -b  512-byte blocks per READ(10) (default 8 = 4 KiB, at most 16)
  *     -r  print VmRSS every 1M commands (RSS flatness)
  *     -i  count instructions per command (perf_event_open); a separate run,
@@ -300,7 +301,6 @@ static int wait_reply(struct sim_kernel *k)
 /* Keep qd commands queued until n completed.  Returns completed, or -1. */
 static long drive(struct sim_dev *d, unsigned long n, unsigned long *lba)
 {
-	struct pollfd p = { .fd = sim_kick_fd(d), .events = POLLIN };
 	unsigned long done = 0, submitted = 0, next_rss = 1000000;
 	uint16_t id;
 	int r;
@@ -313,7 +313,7 @@ static long drive(struct sim_dev *d, unsigned long n, unsigned long *lba)
 			submitted++;
 			(*lba)++;
 		}
-		if (poll(&p, 1, 2000) == 0) {
+		if (sim_wait_kick(d, 2000) <= 0) {
 			fprintf(stderr, "no completion for 2 s (%lu of %lu done)\n", done, n);
 			return -1;
 		}
@@ -392,7 +392,7 @@ static void usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [-m inline|lib|async|parallel|file] [-q QD] [-n COMMANDS] "
-		"[-b BLOCKS] [-H DIR] [-i] [-r]\n",
+		"[-b BLOCKS] [-H DIR] [-p adaptive|fixed|off] [-i] [-r]\n",
 		argv0);
 	exit(2);
 }
@@ -402,7 +402,8 @@ int main(int argc, char **argv)
 	struct sim_dev_opts o = { .dev_size = 256 << 20,
 				  .hw_block_size = 512,
 				  .data_size = 8 << 20,
-				  .cmdr_size = (1 << 20) - 128 };
+				  .cmdr_size = (1 << 20) - 128,
+				  .discard_data_in = true };
 	struct tcmulib_handler *handlers;
 	struct tcmulib_context *ctx;
 	struct counters cnt;
@@ -416,7 +417,7 @@ int main(int argc, char **argv)
 	long done, warm;
 	int c;
 
-	while ((c = getopt(argc, argv, "m:q:n:b:H:ir")) != -1) {
+	while ((c = getopt(argc, argv, "m:q:n:b:H:p:ir")) != -1) {
 		switch (c) {
 		case 'm':
 			if (!strcmp(optarg, "inline"))
@@ -450,6 +451,14 @@ int main(int argc, char **argv)
 		case 'r':
 			rss_trace = true;
 			break;
+		case 'p': {
+			enum tcmur_ring_poll pm;
+
+			if (tcmur_ring_poll_parse(optarg, &pm))
+				usage(argv[0]);
+			tcmur_set_ring_poll(pm);
+			break;
+		}
 		default:
 			usage(argv[0]);
 		}

@@ -9,8 +9,9 @@
 #      QD1 and QD128, three runs each; then, in the background while the VM
 #      runs, the RSS check over BENCH_RSS_CMDS (10M) commands;
 #   3. boots one VM (tests/vm/run.sh bench/vm-bench.sh): kernel fileio vs our
-#      file handler vs Debian's tcmu-runner (qcow handler), five fio rows,
-#      BENCH_REPS (3) repetitions;
+#      file handler (adaptive polling; with BENCH_BACKENDS also polling off
+#      and fixed 50 us) vs Debian's tcmu-runner (qcow handler), five fio rows,
+#      BENCH_REPS (5) repetitions, the backends taking turns in each;
 #   4. prints the table (medians, ratios ours/fileio and ours/anchor, goals)
 #      and writes docs/performance.md.
 #
@@ -19,7 +20,8 @@
 # of an experiment run: vm-bench.sh with backends ours/exp/exp-async and
 # EXP_BUILD=<patched build tree>; repeatable).  Environment: BENCH_OUT
 # (results folder, default /tmp/tcmu-bench.<date>), BENCH_REPS, BENCH_FIO_S,
-# BENCH_SIZE_MB, BENCH_HW_MAX_SECTORS, BENCH_EXTRA (see vm-bench.sh),
+# BENCH_SIZE_MB, BENCH_HW_MAX_SECTORS, BENCH_EXTRA, BENCH_EXTRA_ROWS (see
+# vm-bench.sh),
 # BENCH_RSS_CMDS, VMMEM (default 6144).
 # Needs (host): cmake, a C compiler, qemu-system-x86 (tests/vm/setup.sh), the
 # tcmu-runner and qemu-utils packages (the anchor; installed with apt-get if
@@ -67,7 +69,9 @@ if [ ! -f "$B/CMakeCache.txt" ] || ! grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "
 	cmake -S "$top" -B "$B" -DCMAKE_BUILD_TYPE=Release > "$OUT/build.log" 2>&1 ||
 		{ echo "bench: cmake failed (see $OUT/build.log)"; exit 1; }
 fi
-make -C "$B" -j2 >> "$OUT/build.log" 2>&1 || { echo "bench: build failed (see $OUT/build.log)"; exit 1; }
+# Only what the bench runs: the daemon, the file handler, the microbenchmark.
+make -C "$B" -j2 tcmu-runner handler_file bench_ring_null >> "$OUT/build.log" 2>&1 ||
+	{ echo "bench: build failed (see $OUT/build.log)"; exit 1; }
 BIN=$B/bench/bench_ring_null
 
 # 2. Host microbenchmark.
@@ -109,9 +113,9 @@ if [ "$do_vm" = 1 ]; then
 	if pgrep -x tcmu-runner > /dev/null 2>&1; then
 		echo "bench: warning: a tcmu-runner runs on this host (pid $(pgrep -x tcmu-runner))" >&2
 	fi
-	echo "bench: VM run (fileio / ours / anchor; this takes ~15 minutes under TCG)"
+	echo "bench: VM run (${BENCH_BACKENDS:-fileio ours ours-nopoll ours-poll50 anchor}; 5-7 minutes per repetition under TCG)"
 	BUILD=$B VMOUT=$OUT/vm VMMEM=${VMMEM:-6144} VMQUIET=${VMQUIET:-1} \
-		VM_ENV="BENCH_REPS BENCH_FIO_S BENCH_SIZE_MB BENCH_HW_MAX_SECTORS BENCH_EXTRA BENCH_ROWS BENCH_BACKENDS EXP_BUILD BENCH_CLOCK_PROBE" \
+		VM_ENV="BENCH_REPS BENCH_FIO_S BENCH_SIZE_MB BENCH_HW_MAX_SECTORS BENCH_EXTRA BENCH_EXTRA_ROWS BENCH_ROWS BENCH_BACKENDS EXP_BUILD BENCH_CLOCK_PROBE" \
 		"$top/tests/vm/run.sh" "$here/vm-bench.sh" "${BENCH_VM_TIMEOUT:-3000}"
 	echo "bench: VM rc=$?"
 	cp "$OUT/vm/results.txt" "$OUT/vm.txt" 2>/dev/null ||

@@ -19,9 +19,19 @@
 # THREADS lines (daemon CPU ticks per thread).
 #
 # Environment (all optional): BENCH_SIZE_MB (512), BENCH_FIO_S (8),
-# BENCH_REPS (3), BENCH_HW_MAX_SECTORS (2048, both user backstores),
-# BENCH_BACKENDS ("fileio ours anchor"), BENCH_EXTRA (extra backends run once
-# after the repetitions, e.g. "ours-hw128 ours-dpb"), BENCH_ROWS (all five).
+# BENCH_REPS (5), BENCH_HW_MAX_SECTORS (2048, both user backstores),
+# BENCH_BACKENDS ("fileio ours ours-nopoll ours-poll50 anchor"),
+# BENCH_EXTRA (extra backends run once
+# after the repetitions, e.g. "ours-hw128 ours-dpb"), BENCH_ROWS (all five),
+# BENCH_EXTRA_ROWS (the rows of the extra backends; default BENCH_ROWS).
+# Our daemon's variants (all with our file handler on raw.img): ours (the
+# default: ring_poll = adaptive), ours-nopoll (ring_poll_us = 0), ours-poll50
+# (ring_poll = fixed, 50 us: the rule before adaptive polling), ours-hw128
+# (hw_max_sectors left at 128), ours-dpb (data_pages_per_blk=16), ours-da8
+# (max_data_area_mb=8: room for exactly QD8 x 1 MiB), ours-1m (the same as
+# ours, under another name: with BENCH_EXTRA_ROWS="r1m8 w1m8" its SPIN line
+# tells what the ring thread saw at 1M only).  Each ours-* daemon
+# gets its own tcmu.conf (TCMU_CONFIG_DIR), so no host file leaks in.
 # Gluster: backends "glfs" (our daemon + glfs handler, a LUN on bench.img in
 # a one-brick loopback volume started in the guest by tests/gluster/gluster.sh)
 # and "fio-gfapi" (fio's gfapi_async engine straight to the same file, no
@@ -38,11 +48,12 @@ set -u
 
 SIZE_MB=${BENCH_SIZE_MB:-512}
 FIO_S=${BENCH_FIO_S:-8}
-REPS=${BENCH_REPS:-3}
+REPS=${BENCH_REPS:-5}
 HWMAX=${BENCH_HW_MAX_SECTORS:-2048}
-BACKENDS=${BENCH_BACKENDS:-fileio ours anchor}
+BACKENDS=${BENCH_BACKENDS:-fileio ours ours-nopoll ours-poll50 anchor}
 EXTRA=${BENCH_EXTRA:-}
 ROWS=${BENCH_ROWS:-rr4k1 rr4k32 rw4k32 r1m8 w1m8}
+EXTRA_ROWS=${BENCH_EXTRA_ROWS:-$ROWS}
 ANCHOR_BIN=${ANCHOR_BIN:-/usr/bin/tcmu-runner}
 ANCHOR_HANDLERS=${ANCHOR_HANDLERS:-/usr/lib/x86_64-linux-gnu/tcmu-runner}
 RES=/vmout/results.txt
@@ -124,9 +135,11 @@ run_rows() {
 
 DPID=""
 PIN=()		# (taskset -c CPU) for a backend named NAME@CPU
+CONF=""		# tcmu.conf text of the next ours-* daemon
 start_daemon() {	# start_daemon ours|anchor LOGDIR
 	local logd=$2
-	mkdir -p "$logd"
+	mkdir -p "$logd" "$logd.conf"
+	printf '%b' "$CONF" > "$logd.conf/tcmu.conf"
 	logd_last=$logd
 	if [ "$1" = anchor ]; then
 		"${PIN[@]}" "$ANCHOR_BIN" --handler-path "$ANCHOR_HANDLERS" -l "$logd" > "$logd/stdout" 2>&1 &
@@ -142,7 +155,8 @@ start_daemon() {	# start_daemon ours|anchor LOGDIR
 				> "$logd/stdout" 2>&1 &
 		fi
 	else
-		"${PIN[@]}" "$RUNNER" --handler-path "$(handler_dir)" -l "$logd" > "$logd/stdout" 2>&1 &
+		TCMU_CONFIG_DIR=$logd.conf "${PIN[@]}" "$RUNNER" --handler-path "$(handler_dir)" \
+			-l "$logd" > "$logd/stdout" 2>&1 &
 	fi
 	DPID=$!
 	wait_for 60 nl_listening "$DPID" || {
@@ -158,7 +172,11 @@ stop_daemon() {
 # one_backend REP NAME
 one_backend() {
 	local rep=$1 be=${2%@*} label=$2 bsd dev name=b_${2%@*}_$1 ctl=()
-	PIN=()
+	PIN=() CONF="" DLOG="" logd_last=""
+	case $be in
+	ours-nopoll) CONF='ring_poll_us = 0\n' ;;
+	ours-poll50) CONF='ring_poll = fixed\nring_poll_us = 50\n' ;;
+	esac
 	case $2 in
 	*@*) PIN=(taskset -c "${2#*@}") ;;
 	esac
@@ -181,12 +199,13 @@ one_backend() {
 			"hw_max_sectors=$HWMAX" ||
 			{ echo "user backstore $be failed"; tail -n 20 "$TT/log-$be-$rep"/*; stop_daemon; return 1; }
 		;;
-	ours|ours-hw128|ours-dpb|anchor|exp|exp-async|qcow-pre|qcow-sparse)
+	ours|ours-nopoll|ours-poll50|ours-1m|ours-hw128|ours-dpb|ours-da8|anchor|exp|exp-async|qcow-pre|qcow-sparse)
 		case $be in
-		ours|exp|exp-async) ctl=("hw_max_sectors=$HWMAX") ;;
+		ours|ours-nopoll|ours-poll50|ours-1m|exp|exp-async) ctl=("hw_max_sectors=$HWMAX") ;;
 		qcow-pre|qcow-sparse) ctl=("hw_max_sectors=$HWMAX") ;;
 		ours-hw128) ctl=() ;;
 		ours-dpb) ctl=("hw_max_sectors=$HWMAX" "data_pages_per_blk=16") ;;
+		ours-da8) ctl=("hw_max_sectors=$HWMAX" "max_data_area_mb=8") ;;
 		anchor) ctl=("hw_max_sectors=$HWMAX") ;;
 		esac
 		if [ "$be" = anchor ]; then
@@ -208,6 +227,7 @@ one_backend() {
 		else
 			start_daemon ours "$TT/log-$be-$rep" || return 1
 			cfg="file/$RAW"
+			DLOG=$TT/log-$be-$rep
 		fi
 		bsd=$CFS/core/user_1/$name
 		user_backstore "$name" "$BYTES" "$cfg" 1 "${ctl[@]}" ||
@@ -229,6 +249,9 @@ one_backend() {
 	loop_unexport "$bsd"
 	backstore_delete "$bsd" 60 || echo "backstore $bsd removal failed"
 	stop_daemon
+	# What the ring thread saw (spin decisions, commands per pass, in flight).
+	[ -n "$DLOG" ] && grep -h "ring spin" "$DLOG"/*.log 2>/dev/null | tr -s ' ' |
+		sed "s/^/SPIN rep=$rep backend=$label /" | tee -a "$RES"
 	[ -n "${logd_last:-}" ] && cp -r "$logd_last" /vmout/ 2>/dev/null
 	dmesg_check || true
 }
@@ -245,6 +268,7 @@ for rep in $(seq 1 "$REPS"); do
 		one_backend "$rep" "$be" || { echo "backend $be failed in rep $rep"; cleanup_targets; stop_daemon; }
 	done
 done
+ROWS=$EXTRA_ROWS
 for be in $EXTRA; do
 	one_backend 1 "$be" || { echo "backend $be failed"; cleanup_targets; stop_daemon; }
 done

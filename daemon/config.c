@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 /*
  * tcmu.conf parser: "key = value" lines, '#' comments, quoted strings.
- * Keys: log_level (0..5), log_dir (path), ring_poll_us (0..1000).  A key
+ * Keys: log_level (0..5), log_dir (path), ring_poll_us (0..1000), ring_poll
+ * (adaptive|fixed|off).  A key
  * absent from the file keeps its default, so commenting a key out reverts
  * it on the next reload.
  */
@@ -118,6 +119,13 @@ static void apply_key(const char *key, const char *val, bool has_val, const char
 		}
 		cfg->ring_poll_us = (unsigned int)v;
 		cfg->ring_poll_us_set = true;
+	} else if (!strcmp(key, "ring_poll")) {
+		if (!has_val || tcmur_ring_poll_parse(val, &cfg->ring_poll)) {
+			tcmu_warn("%s:%d: bad ring_poll '%s' (adaptive, fixed or off), ignored\n",
+				  origin, lineno, has_val ? val : "");
+			return;
+		}
+		cfg->ring_poll_set = true;
 	} else {
 		tcmu_warn("%s:%d: unknown key '%s', ignored\n", origin, lineno, key);
 	}

@@ -91,6 +91,63 @@ int tcmur_cfgstring_parse(const char *cfg, struct tcmur_dev_opts *opts, char **s
 #define TCMUR_RING_POLL_US_MAX	   1000
 void tcmur_set_ring_poll_us(unsigned int us);
 
+/* tcmu.conf ring_poll: when to spin (ring_spin.c says how). */
+enum tcmur_ring_poll {
+	TCMUR_RING_POLL_ADAPTIVE, /* the default */
+	TCMUR_RING_POLL_FIXED,	  /* ring_poll_us on every idle pass */
+	TCMUR_RING_POLL_OFF,
+};
+void tcmur_set_ring_poll(enum tcmur_ring_poll mode);
+/* "adaptive", "fixed", "off" -> mode; -EINVAL for anything else. */
+int tcmur_ring_poll_parse(const char *s, enum tcmur_ring_poll *mode);
+const char *tcmur_ring_poll_name(enum tcmur_ring_poll mode);
+
+/* ---- ring_spin.c: the spin rule (pure arithmetic; one per ring thread) ---- */
+
+#define SPIN_MAX_MISS	  4	       /* empty spins in a row before backing off */
+#define SPIN_MIN_HIT_RATE 256	       /* of 1024: below it only probes spin */
+#define SPIN_PROBE_EVERY  16	       /* idle passes per probe when backed off */
+#define SPIN_WINDOW_NS	  100000000ull /* one throughput measurement */
+#define SPIN_EPOCH	  16	       /* windows per A/B: 1 spinning, 1 not, 14 the winner */
+#define SPIN_WIN_PCT	  105	       /* spinning must do 5% more commands to win */
+
+struct tcmur_spin {
+	unsigned int ncpus;
+	unsigned int hit_rate; /* EWMA of spins that found work, of 1024 */
+	uint64_t hit_wait_ns;  /* EWMA of how long those waited */
+	unsigned int miss_run; /* empty spins in a row */
+	unsigned int skipped;  /* idle passes without a spin since the last probe */
+	/* the A/B: window w of the epoch (0: spinning, 1: not, then the winner) */
+	uint64_t win_start_ns;
+	uint64_t win_cmds; /* commands taken off the ring in this window */
+	unsigned int win;
+	uint64_t rate_on, rate_off; /* commands per second in windows 0 and 1 */
+	bool spin_wins;
+	/* counters for the log line at ring thread exit */
+	uint64_t nr_hit, nr_miss, nr_skipped, nr_no_cpu, nr_off;
+	uint64_t nr_epochs, nr_on_won;
+};
+
+void tcmur_spin_init(struct tcmur_spin *s, unsigned int ncpus);
+/*
+ * On an idle pass: how many ns to spin (0: sleep now).  others_spinning:
+ * ring threads spinning right now besides this one.
+ */
+uint64_t tcmur_spin_budget(struct tcmur_spin *s, enum tcmur_ring_poll mode, unsigned int cap_us,
+			   unsigned int others_spinning);
+/* The spin found work after waited_ns / found none. */
+void tcmur_spin_hit(struct tcmur_spin *s, uint64_t waited_ns);
+void tcmur_spin_miss(struct tcmur_spin *s);
+/* poll() woke up with commands. */
+void tcmur_spin_woken(struct tcmur_spin *s, enum tcmur_ring_poll mode);
+/* A ring pass took n commands. */
+static inline void tcmur_spin_count(struct tcmur_spin *s, unsigned int n)
+{
+	s->win_cmds += n;
+}
+/* The time, on each idle pass (adaptive): ends windows, decides the A/B. */
+void tcmur_spin_clock(struct tcmur_spin *s, uint64_t now_ns);
+
 /* ---- config.c: tcmu.conf ------------------------------------------------ */
 
 struct tcmur_config {
@@ -100,6 +157,8 @@ struct tcmur_config {
 	char log_dir[PATH_MAX];
 	bool ring_poll_us_set;
 	unsigned int ring_poll_us;
+	bool ring_poll_set;
+	enum tcmur_ring_poll ring_poll;
 };
 
 /* Parse text (file name for messages); unknown keys and bad values warn. */

@@ -11,6 +11,7 @@
  * blocks waiting for space.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -429,7 +430,8 @@ static bool drain_events(struct tcmur_device *rdev, uint64_t *now)
 	return true;
 }
 
-static void drain_ring(struct tcmur_device *rdev, bool stopping)
+/* Returns how many commands it took off the ring. */
+static unsigned int drain_ring(struct tcmur_device *rdev, bool stopping)
 {
 	struct tcmu_device *dev = rdev->dev;
 	struct tcmulib_cmd *lc;
@@ -438,8 +440,10 @@ static void drain_ring(struct tcmur_device *rdev, bool stopping)
 	/* Implicit-ALUA lock (ha.c): above LOCKED, media commands may wait. */
 	bool ha_hold =
 		atomic_load_explicit(&rdev->ha_state, memory_order_relaxed) > TCMUR_HA_LOCKED;
+	unsigned int taken = 0;
 
 	while ((lc = tcmulib_get_next_command(dev, 0))) {
+		taken++;
 		struct tcmur_cmd_priv *p = cmd_get(rdev);
 		/* libtcmu stamps each command as it takes it off the ring. */
 		uint64_t now = lc->start_ns ? lc->start_ns : tcmur_now_ns();
@@ -482,6 +486,7 @@ static void drain_ring(struct tcmur_device *rdev, bool stopping)
 		dispatch(rdev, p, now);
 	}
 	tcmur_metrics_set_inflight(&rdev->m, rdev->nr_inflight);
+	return taken;
 }
 
 /* Stop deadline passed: complete whatever is left with BUSY. */
@@ -511,23 +516,54 @@ static void force_complete(struct tcmur_device *rdev)
 /* ---- ring thread: busy-poll before sleeping ---------------------------------- */
 
 /*
- * Waking up through the UIO interrupt costs far more than a few tens of
- * microseconds of looking at the mailbox (bench/: QD1 latency halved under
- * qemu TCG with 50 us).  The budget is counted in loop iterations, calibrated
- * once per ring thread, so the loop reads no clock.  After SPIN_MAX_MISS
- * fruitless spins in a row the device is idle and the thread sleeps at once
- * until poll() brings work again.
+ * Waking up through the UIO interrupt can cost far more than a few tens of
+ * microseconds of looking at the mailbox (bench/: QD1 throughput doubled
+ * under qemu TCG with 50 us); but a spin takes a CPU the initiator and the
+ * kernel may need (it cost throughput at QD32 on 2 vCPUs).  ring_spin.c
+ * decides; this part runs the spin.  The budget is counted in loop
+ * iterations, calibrated once per ring thread, so the loop reads no clock.
  */
-#define SPIN_MAX_MISS  4
 #define SPIN_CAL_ITERS 2000
 
 static _Atomic unsigned int ring_poll_us = TCMUR_RING_POLL_US_DEFAULT;
+static _Atomic int ring_poll_mode = TCMUR_RING_POLL_ADAPTIVE;
+/* Ring threads spinning right now (all devices). */
+static _Atomic unsigned int nr_spinning;
 
 void tcmur_set_ring_poll_us(unsigned int us)
 {
 	if (us > TCMUR_RING_POLL_US_MAX)
 		us = TCMUR_RING_POLL_US_MAX;
 	atomic_store_explicit(&ring_poll_us, us, memory_order_relaxed);
+}
+
+void tcmur_set_ring_poll(enum tcmur_ring_poll mode)
+{
+	atomic_store_explicit(&ring_poll_mode, (int)mode, memory_order_relaxed);
+}
+
+static const char *const poll_names[] = {
+	[TCMUR_RING_POLL_ADAPTIVE] = "adaptive",
+	[TCMUR_RING_POLL_FIXED] = "fixed",
+	[TCMUR_RING_POLL_OFF] = "off",
+};
+
+int tcmur_ring_poll_parse(const char *s, enum tcmur_ring_poll *mode)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(poll_names) / sizeof(poll_names[0]); i++)
+		if (!strcmp(s, poll_names[i])) {
+			*mode = (enum tcmur_ring_poll)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *tcmur_ring_poll_name(enum tcmur_ring_poll mode)
+{
+	return (unsigned int)mode < sizeof(poll_names) / sizeof(poll_names[0]) ? poll_names[mode]
+									       : "?";
 }
 
 static inline void cpu_relax(void)
@@ -539,9 +575,9 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Ring thread: true as soon as there is something to do. */
-static bool spin_for_work(struct tcmur_device *rdev, void (*reap)(struct tcmu_device *dev),
-			  unsigned int iters)
+/* Ring thread: iterations spun before there was something to do, or iters. */
+static unsigned int spin_for_work(struct tcmur_device *rdev, void (*reap)(struct tcmu_device *dev),
+				  unsigned int iters)
 {
 	struct tcmu_device *dev = rdev->dev;
 	unsigned int i;
@@ -549,15 +585,15 @@ static bool spin_for_work(struct tcmur_device *rdev, void (*reap)(struct tcmu_de
 	for (i = 0; i < iters; i++) {
 		if (tcmulib_commands_pending(dev) ||
 		    atomic_load_explicit(&rdev->events, memory_order_relaxed))
-			return true;
+			return i;
 		if (reap) {
 			reap(dev); /* a peek at the completion queue */
 			if (rdev->local_head)
-				return true;
+				return i;
 		}
 		cpu_relax();
 	}
-	return false;
+	return iters;
 }
 
 static uint64_t fine_now_ns(void)
@@ -591,6 +627,69 @@ static unsigned int spin_calibrate(struct tcmur_device *rdev)
 	return per_ms ? (unsigned int)per_ms : 1;
 }
 
+struct spinner {
+	struct tcmur_spin rule;
+	/* what the log line at exit reports besides the spin counters */
+	uint64_t batches, batched; /* ring passes that took commands; commands */
+	unsigned int max_inflight;
+	unsigned int per_ms; /* calibrated iterations per ms */
+};
+
+static void spinner_init(struct spinner *sp, struct tcmur_device *rdev)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	tcmur_spin_init(&sp->rule, n > 0 ? (unsigned int)n : 1);
+	sp->per_ms = spin_calibrate(rdev);
+}
+
+static void spinner_fini(struct spinner *sp, struct tcmur_device *rdev)
+{
+	struct tcmur_spin *s = &sp->rule;
+
+	tcmu_dev_info(rdev->dev,
+		      "ring spin (%s): %llu found work, %llu empty; slept without spinning: "
+		      "%llu backed off, %llu in not-spinning windows, %llu no CPU to spare; "
+		      "spinning won %llu of %llu A/Bs; %llu commands in %llu ring passes, at "
+		      "most %u in flight\n",
+		      tcmur_ring_poll_name(atomic_load(&ring_poll_mode)),
+		      (unsigned long long)s->nr_hit, (unsigned long long)s->nr_miss,
+		      (unsigned long long)s->nr_skipped, (unsigned long long)s->nr_off,
+		      (unsigned long long)s->nr_no_cpu, (unsigned long long)s->nr_on_won,
+		      (unsigned long long)s->nr_epochs, (unsigned long long)sp->batched,
+		      (unsigned long long)sp->batches, sp->max_inflight);
+}
+
+/* Ring thread, on an idle pass: true if a spin found work. */
+static bool spin_idle(struct spinner *sp, struct tcmur_device *rdev,
+		      void (*reap)(struct tcmu_device *dev))
+{
+	enum tcmur_ring_poll mode = atomic_load_explicit(&ring_poll_mode, memory_order_relaxed);
+	unsigned int us = atomic_load_explicit(&ring_poll_us, memory_order_relaxed);
+	unsigned int iters, got, others;
+	uint64_t budget;
+
+	if (mode == TCMUR_RING_POLL_OFF || !us || !sp->per_ms)
+		return false;
+	if (mode == TCMUR_RING_POLL_ADAPTIVE)
+		tcmur_spin_clock(&sp->rule, tcmur_now_ns()); /* coarse is fine for 100 ms */
+	others = atomic_fetch_add_explicit(&nr_spinning, 1, memory_order_relaxed);
+	budget = tcmur_spin_budget(&sp->rule, mode, us, others);
+	if (!budget) {
+		atomic_fetch_sub_explicit(&nr_spinning, 1, memory_order_relaxed);
+		return false;
+	}
+	iters = (unsigned int)(budget * sp->per_ms / 1000000u) + 1;
+	got = spin_for_work(rdev, reap, iters);
+	atomic_fetch_sub_explicit(&nr_spinning, 1, memory_order_relaxed);
+	if (got < iters) {
+		tcmur_spin_hit(&sp->rule, (uint64_t)got * 1000000u / sp->per_ms);
+		return true;
+	}
+	tcmur_spin_miss(&sp->rule);
+	return false;
+}
+
 static void *ring_thread(void *arg)
 {
 	struct tcmur_device *rdev = arg;
@@ -605,14 +704,15 @@ static void *ring_thread(void *arg)
 	void (*batch_end)(struct tcmu_device * dev) = async ? rdev->h->batch_end : NULL;
 	void (*reap)(struct tcmu_device * dev) = NULL;
 	nfds_t npfd = 2;
-	unsigned int spin_per_ms, spin_miss = 0;
+	struct spinner sp = { 0 };
+	unsigned int taken;
 	uint64_t deadline = 0, now;
 	unsigned int subio;
 	bool forced = false;
 	int timeout;
 
 	ring_self = rdev;
-	spin_per_ms = spin_calibrate(rdev);
+	spinner_init(&sp, rdev);
 	/* Completions on a pollable fd are reaped here: no thread hop. */
 	if (async && rdev->h->completion_fd && rdev->h->reap) {
 		pfd[2].fd = rdev->h->completion_fd(dev);
@@ -626,7 +726,14 @@ static void *ring_thread(void *arg)
 
 		now = 0; /* read the clock only when something needs it */
 		drain_events(rdev, &now);
-		drain_ring(rdev, stopping);
+		taken = drain_ring(rdev, stopping);
+		if (taken) {
+			tcmur_spin_count(&sp.rule, taken);
+			sp.batches++;
+			sp.batched += taken;
+			if (rdev->nr_inflight > sp.max_inflight)
+				sp.max_inflight = rdev->nr_inflight;
+		}
 		now = 0;
 		drain_events(rdev, &now);
 		flush_work(rdev);
@@ -677,22 +784,16 @@ static void *ring_thread(void *arg)
 		if (rdev->local_head || atomic_load_explicit(&rdev->events, memory_order_relaxed))
 			continue; /* more to do (a wake may be pending too: harmless) */
 
-		if (!stopping && spin_miss < SPIN_MAX_MISS && spin_per_ms) {
-			unsigned int us = atomic_load_explicit(&ring_poll_us, memory_order_relaxed);
-
-			if (us && spin_for_work(rdev, reap, spin_per_ms * us / 1000 + 1)) {
-				spin_miss = 0;
-				continue;
-			}
-			spin_miss++;
-		}
+		if (!stopping && spin_idle(&sp, rdev, reap))
+			continue;
 		if (poll(pfd, npfd, timeout) < 0 && errno != EINTR) {
 			tcmu_dev_err(dev, "poll: %m\n");
 			break;
 		}
 		if (pfd[0].revents & POLLIN) {
 			tcmulib_processing_start(dev);
-			spin_miss = 0; /* busy again: look before the next sleep */
+			tcmur_spin_woken(&sp.rule, atomic_load_explicit(&ring_poll_mode,
+									memory_order_relaxed));
 		}
 		if (reap && (pfd[2].revents & POLLIN))
 			reap(dev);
@@ -707,6 +808,7 @@ static void *ring_thread(void *arg)
 		rdev->need_notify = false;
 		tcmulib_processing_complete(dev);
 	}
+	spinner_fini(&sp, rdev);
 	/* Sub-I/O requests still waited for now are failed by their waiters. */
 	atomic_store(&rdev->ring_dead, true);
 	ring_self = NULL;

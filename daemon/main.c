@@ -96,6 +96,7 @@ static void config_apply(bool started)
 	tcmu_set_log_level(effective_level());
 	tcmur_set_ring_poll_us(g.conf.ring_poll_us_set ? g.conf.ring_poll_us
 						       : TCMUR_RING_POLL_US_DEFAULT);
+	tcmur_set_ring_poll(g.conf.ring_poll_set ? g.conf.ring_poll : TCMUR_RING_POLL_ADAPTIVE);
 	if (!started || (cur && !strcmp(cur, dir)))
 		return;
 	if (!tcmu_log_set_dir(dir))
@@ -108,8 +109,10 @@ static void on_config_event(int fd, uint32_t events, void *arg)
 		return;
 	config_load();
 	config_apply(true);
-	tcmu_info("reloaded %s/%s: log level %d, log dir %s, ring_poll_us %u\n", tcmur_config_dir(),
-		  TCMUR_CONF_NAME, tcmu_get_log_level(), effective_log_dir(),
+	tcmu_info("reloaded %s/%s: log level %d, log dir %s, ring_poll %s, ring_poll_us %u\n",
+		  tcmur_config_dir(), TCMUR_CONF_NAME, tcmu_get_log_level(), effective_log_dir(),
+		  tcmur_ring_poll_name(g.conf.ring_poll_set ? g.conf.ring_poll
+							    : TCMUR_RING_POLL_ADAPTIVE),
 		  g.conf.ring_poll_us_set ? g.conf.ring_poll_us : TCMUR_RING_POLL_US_DEFAULT);
 }
 

@@ -42,6 +42,12 @@ struct tcmu_kops {
 	/* Open /dev/uio<minor> and map exactly size bytes. */
 	int (*uio_open)(void *arg, unsigned int minor, size_t size, int *fd, void **map);
 	void (*uio_close)(void *arg, int fd, void *map, size_t size);
+	/*
+	 * Kick: tell the kernel the ring's tail moved (UIO: a 4-byte write to
+	 * fd).  NULL means write(); a simulated kernel may use shared memory.
+	 * Returns 0 or -errno.
+	 */
+	int (*uio_kick)(void *arg, int fd);
 	/* Write val to a configfs/sysfs attribute file. */
 	int (*attr_write)(void *arg, const char *path, const char *val);
 

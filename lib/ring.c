@@ -497,10 +497,17 @@ void tcmulib_processing_start(struct tcmu_device *dev)
 
 void tcmulib_processing_complete(struct tcmu_device *dev)
 {
+	const struct tcmu_kops *ops = dev->ctx->ops;
 	uint32_t buf = 0;
+	int ret;
 
 	if (!atomic_exchange_explicit(&dev->kick_pending, false, memory_order_acq_rel))
 		return;
-	if (write(dev->fd, &buf, sizeof(buf)) != sizeof(buf))
+	if (ops->uio_kick) {
+		ret = ops->uio_kick(ops->arg, dev->fd);
+		if (ret)
+			tcmu_dev_err(dev, "kick failed: %s\n", strerror(-ret));
+	} else if (write(dev->fd, &buf, sizeof(buf)) != sizeof(buf)) {
 		tcmu_dev_err(dev, "kick of the uio fd failed: %m\n");
+	}
 }

@@ -59,6 +59,16 @@ static void test_conf(void)
 	parse("ring_poll_us = 1001\nring_poll_us = -1\nring_poll_us = 5us\nring_poll_us\n", &c);
 	CHECK(!c.ring_poll_us_set, "bad values ignored");
 
+	STEP("ring_poll: adaptive, fixed or off; anything else ignored");
+	parse("ring_poll = fixed\n", &c);
+	CHECK(c.ring_poll_set && c.ring_poll == TCMUR_RING_POLL_FIXED, "mode %d", c.ring_poll);
+	parse("ring_poll = off\n", &c);
+	CHECK(c.ring_poll_set && c.ring_poll == TCMUR_RING_POLL_OFF, "mode %d", c.ring_poll);
+	parse("ring_poll = adaptive\n", &c);
+	CHECK(c.ring_poll_set && c.ring_poll == TCMUR_RING_POLL_ADAPTIVE, "mode %d", c.ring_poll);
+	parse("ring_poll = sometimes\nring_poll\n", &c);
+	CHECK(!c.ring_poll_set, "bad values ignored");
+
 	STEP("last assignment wins; CRLF tolerated");
 	parse("log_level = 1\r\nlog_level = 2\r\n", &c);
 	CHECK(c.log_level == 2, "level %d", c.log_level);

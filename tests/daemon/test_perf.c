@@ -96,11 +96,7 @@ static int bench(struct sim_kernel *k, struct tcmulib_context *ctx, const char *
 				break;
 			submitted++;
 		}
-		{
-			struct pollfd p = { .fd = sim_kick_fd(d), .events = POLLIN };
-
-			poll(&p, 1, 100);
-		}
+		sim_wait_kick(d, 100);
 		n = sim_reap(d, false);
 		if (n < 0)
 			break;

@@ -48,6 +48,11 @@ struct sim_dev_opts {
 	uint64_t dev_size;	/* bytes, for configfs info " Size:"; default 1 GiB */
 	uint32_t hw_block_size; /* attrib/hw_block_size; default 512 */
 	uint32_t seed;		/* data block scatter seed; 0 = fixed default */
+	/*
+	 * Benchmarks: Data-In is still gathered (the kernel's copy), but into
+	 * one scratch buffer; results keep no data (sim_result data_in NULL).
+	 */
+	bool discard_data_in;
 };
 
 /*
@@ -139,15 +144,20 @@ int sim_submit_raw(struct sim_dev *d, const void *entry, uint32_t len);
 /* Fire the UIO event (no-op if one is already pending). */
 void sim_notify(struct sim_dev *d);
 
-/* fd that becomes readable when the library wrote to its UIO fd (a kick). */
-int sim_kick_fd(struct sim_dev *d);
+/*
+ * Wait up to timeout_ms for a kick sim_reap has not consumed yet: 1 if there
+ * is one, 0 if none came.  Kicks are a counter in shared memory plus a
+ * futex (kops.uio_kick), so the library's kick costs no system call unless
+ * the kernel thread sleeps.
+ */
+int sim_wait_kick(struct sim_dev *d, int timeout_ms);
 /*
  * Consume pending kicks and run tcmu_handle_completions() once if there was
  * at least one (or always when force).  Returns the number of commands
  * completed, or -EIO if the ring is (now) broken.
  */
 int sim_reap(struct sim_dev *d, bool force);
-/* Total kicks (4-byte writes) the library made. */
+/* Total kicks the library made. */
 unsigned int sim_kicks(struct sim_dev *d);
 
 struct sim_result {
@@ -166,7 +176,7 @@ struct sim_result {
  * -ENOENT (unknown id).  Results stay until the id is reused.
  */
 int sim_result(struct sim_dev *d, uint16_t cmd_id, struct sim_result *out);
-/* Reap until cmd_id completes or timeout_ms passes (polls the kick fd). */
+/* Reap until cmd_id completes or timeout_ms passes (waits for kicks). */
 int sim_wait(struct sim_dev *d, uint16_t cmd_id, int timeout_ms, struct sim_result *out);
 /* Commands queued and not yet completed. */
 unsigned int sim_inflight(struct sim_dev *d);

@@ -16,6 +16,8 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
 #include <unistd.h>
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
@@ -105,6 +107,25 @@ static int sim_uio_open(void *arg, unsigned int minor, size_t size, int *fd, voi
 }
 
 static void dev_free(struct sim_dev *d);
+
+/*
+ * The library's kick: where the kernel's uio write handler would run
+ * tcmu_handle_completions(), the simulator counts it in memory and wakes a
+ * kernel thread sleeping on the count.  No system call unless one sleeps.
+ */
+static int sim_uio_kick(void *arg, int fd)
+{
+	struct sim_kernel *k = arg;
+	struct sim_dev *d = fd >= 0 && fd < SIM_MAX_KICK_FD ? atomic_load(&k->by_fd[fd]) : NULL;
+	uint32_t one = 1;
+
+	if (!d) /* not a fast-kick device: the datagram, as before */
+		return write(fd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
+	atomic_fetch_add(&d->kick_seq, 1);
+	if (atomic_load(&d->kick_sleepers))
+		syscall(SYS_futex, &d->kick_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	return 0;
+}
 
 static void sim_uio_close(void *arg, int fd, void *map, size_t size)
 {
@@ -270,6 +291,7 @@ int sim_kernel_create(struct sim_kernel **out)
 	k->ops.uio_open = sim_uio_open;
 	k->ops.uio_close = sim_uio_close;
 	k->ops.attr_write = sim_attr_write;
+	k->ops.uio_kick = sim_uio_kick;
 	k->ops.nl_open = sim_nl_open;
 	k->ops.nl_close = sim_nl_close;
 	k->ops.nl_recv = sim_nl_recv;
@@ -346,6 +368,9 @@ static void dev_free(struct sim_dev *d)
 	if (d->map)
 		munmap(d->map, d->map_size);
 	free(d->blk_used);
+	free(d->scratch);
+	if (d->lib_fd < SIM_MAX_KICK_FD)
+		atomic_store(&d->k->by_fd[d->lib_fd], NULL);
 	close(d->lib_fd);
 	close(d->sim_fd);
 	free(d);
@@ -420,6 +445,7 @@ int sim_dev_create(struct sim_kernel *k, const struct sim_dev_opts *o, struct si
 	d->block_size = blk;
 	d->nblocks = (uint32_t)(data_size / blk);
 	d->rng = o->seed ? o->seed : 0x1234567;
+	d->discard_data_in = o->discard_data_in;
 	d->next_id = 1;
 	d->blk_used = calloc(d->nblocks, 1);
 	if (!d->blk_used) {
@@ -468,6 +494,8 @@ int sim_dev_create(struct sim_kernel *k, const struct sim_dev_opts *o, struct si
 	if (!ret) {
 		d->next = k->devs;
 		k->devs = d;
+		if (d->lib_fd < SIM_MAX_KICK_FD)
+			atomic_store(&k->by_fd[d->lib_fd], d);
 	}
 	pthread_mutex_unlock(&k->lock);
 	if (ret)

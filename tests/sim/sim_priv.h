@@ -8,6 +8,8 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 
 #include "sim.h"
 #include "internal.h"
@@ -26,6 +28,8 @@ struct sim_cmd_st {
 	uint32_t *blks;
 	struct sim_result res;
 };
+
+#define SIM_MAX_KICK_FD 1024
 
 struct sim_dev {
 	struct sim_kernel *k;
@@ -50,6 +54,14 @@ struct sim_dev {
 
 	int lib_fd; /* the library's "/dev/uioN" */
 	int sim_fd;
+	/*
+	 * Kicks through kops.uio_kick: a counter in memory (the futex word) and
+	 * how many kernel threads sleep on it.  kick_seen: the count sim_reap
+	 * consumed (kernel thread).
+	 */
+	_Atomic uint32_t kick_seq;
+	_Atomic uint32_t kick_sleepers;
+	_Atomic uint32_t kick_seen;
 	bool open;
 	bool destroyed; /* freed once the library closes it */
 
@@ -59,6 +71,9 @@ struct sim_dev {
 	bool broken;
 	bool blocked;
 	unsigned int kicks;
+	bool discard_data_in;
+	uint8_t *scratch; /* discard_data_in: where Data-In goes */
+	size_t scratch_len;
 	unsigned int warnings;
 	unsigned int inflight;
 	char last_err[256];
@@ -80,6 +95,8 @@ struct sim_kernel {
 	char *cfglog;
 	size_t cfglog_len;
 	struct sim_dev *devs;
+	/* lib_fd -> device, for the kick (no lock on that path) */
+	struct sim_dev *_Atomic by_fd[SIM_MAX_KICK_FD];
 	unsigned int next_minor;
 	uint32_t next_dev_id;
 };

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -392,9 +394,35 @@ void sim_notify(struct sim_dev *d)
 	pthread_mutex_unlock(&d->k->lock);
 }
 
-int sim_kick_fd(struct sim_dev *d)
+static long now_ms(void);
+
+int sim_wait_kick(struct sim_dev *d, int timeout_ms)
 {
-	return d->sim_fd;
+	struct pollfd p = { .fd = d->sim_fd, .events = POLLIN };
+	uint32_t seen = atomic_load_explicit(&d->kick_seen, memory_order_relaxed);
+	long end = now_ms() + timeout_ms, left;
+	struct timespec ts;
+
+	if (d->lib_fd >= SIM_MAX_KICK_FD) /* kicks come as datagrams only */
+		return poll(&p, 1, timeout_ms) == 1;
+	for (;;) {
+		if (atomic_load(&d->kick_seq) != seen || poll(&p, 1, 0) == 1)
+			return 1;
+		left = end - now_ms();
+		if (left <= 0)
+			return 0;
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000L;
+		/*
+		 * Announce the sleep, then look again: a kick in between is not
+		 * lost.  A wake meant for an earlier sleep may end this one
+		 * early; the loop looks again.
+		 */
+		atomic_fetch_add(&d->kick_sleepers, 1);
+		if (atomic_load(&d->kick_seq) == seen)
+			syscall(SYS_futex, &d->kick_seq, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+		atomic_fetch_sub(&d->kick_sleepers, 1);
+	}
 }
 
 /* tcmu_handle_completion(): one response. */
@@ -425,7 +453,15 @@ static void complete_one(struct sim_dev *d, struct sim_cmd_st *st, struct tcmu_c
 		if (!rl_valid)
 			read_len = 0;
 	}
-	if (read_len && st->data_in_len) {
+	if (read_len && st->data_in_len && d->discard_data_in) {
+		if (d->scratch_len < read_len) {
+			free(d->scratch);
+			d->scratch = malloc(read_len);
+			d->scratch_len = d->scratch ? read_len : 0;
+		}
+		if (d->scratch)
+			copy_blocks(d, st->blks + st->nblk_out, read_len, NULL, d->scratch);
+	} else if (read_len && st->data_in_len) {
 		r->data_in = malloc(read_len);
 		if (r->data_in)
 			copy_blocks(d, st->blks + st->nblk_out, read_len, NULL, r->data_in);
@@ -496,11 +532,17 @@ int sim_reap(struct sim_dev *d, bool force)
 	uint32_t buf;
 	int ret = 0;
 
+	uint32_t seq = atomic_load(&d->kick_seq);
+
 	pthread_mutex_lock(&d->k->lock);
 	while (recv(d->sim_fd, &buf, sizeof(buf), MSG_DONTWAIT) > 0) {
 		kicks++;
 		d->kicks++;
 	}
+	/* Kicks counted in memory (kops.uio_kick), then the completions. */
+	kicks += seq - atomic_load_explicit(&d->kick_seen, memory_order_relaxed);
+	d->kicks += seq - atomic_load_explicit(&d->kick_seen, memory_order_relaxed);
+	atomic_store_explicit(&d->kick_seen, seq, memory_order_relaxed);
 	if (kicks || force)
 		ret = handle_completions(d);
 	pthread_mutex_unlock(&d->k->lock);
@@ -545,7 +587,6 @@ static long now_ms(void)
 int sim_wait(struct sim_dev *d, uint16_t cmd_id, int timeout_ms, struct sim_result *out)
 {
 	long end = now_ms() + timeout_ms;
-	struct pollfd p = { .fd = d->sim_fd, .events = POLLIN };
 	int ret;
 
 	for (;;) {
@@ -558,7 +599,7 @@ int sim_wait(struct sim_dev *d, uint16_t cmd_id, int timeout_ms, struct sim_resu
 
 		if (left <= 0)
 			return -ETIMEDOUT;
-		if (poll(&p, 1, (int)left) == 1) {
+		if (sim_wait_kick(d, (int)left) == 1) {
 			ret = sim_reap(d, false);
 			if (ret < 0)
 				return ret;
