@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define TCMUR_HANDLER_API_MAJOR	  1
-#define TCMUR_HANDLER_API_MINOR	  0
+#define TCMUR_HANDLER_API_MINOR	  1
 #define TCMUR_HANDLER_API_VERSION ((TCMUR_HANDLER_API_MAJOR << 16) | TCMUR_HANDLER_API_MINOR)
 
 enum tcmur_thread_model {

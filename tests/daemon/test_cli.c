@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 
 	STEP("--dump-handler file prints ABI facts; unknown name exits 1");
 	ret = run((char *[]){ "--handler-path", argv[2], "--dump-handler", "file", NULL }, lock);
-	CHECK(ret == 0 && out_has("subtype=file\n") && out_has("api_version=1.0\n") &&
+	CHECK(ret == 0 && out_has("subtype=file\n") && out_has("api_version=1.1\n") &&
 		      out_has("has_unmap=1\n"),
 	      "dump: %d", ret);
 	ret = run((char *[]){ "--handler-path", argv[2], "--dump-handler", "nope", NULL }, lock);

@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 	STEP("--dump-handler prints the ABI facts");
 	capture_dump("tgood", dump, sizeof(dump), &ret);
 	CHECK(ret == 0, "dump ret %d", ret);
-	CHECK(strstr(dump, "api_version=1.0\n") && strstr(dump, "thread_model=parallel\n") &&
+	CHECK(strstr(dump, "api_version=1.1\n") && strstr(dump, "thread_model=parallel\n") &&
 		      strstr(dump, "has_read=1\n") && strstr(dump, "has_handle_cmd=0\n") &&
 		      strstr(dump, "struct_size="),
 	      "dump:\n%s", dump);
