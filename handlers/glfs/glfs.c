@@ -137,9 +137,12 @@ static int submit(struct tcmu_device *dev, struct tcmur_cmd *cmd, enum glfs_op o
 		  const struct iovec *iov, size_t iov_cnt, size_t len, uint64_t off)
 {
 	struct glfs_dev *gdev = tcmur_dev_get_private(dev);
-	struct glfs_io *io = new_io(dev, cmd, op, iov, iov_cnt, len, off);
+	struct glfs_io *io;
 	int ret = -1;
 
+	if (glfs_lock_fenced(gdev))
+		return TCMU_STS_BUSY;
+	io = new_io(dev, cmd, op, iov, iov_cnt, len, off);
 	if (!io)
 		return TCMU_STS_NO_RESOURCE;
 	io->gdev = gdev;

@@ -19,8 +19,9 @@
  * A device takes the lock when it opens.  A device that lost it (its I/O
  * got EAGAIN/EBUSY) reports tcmu_notify_lock_lost(); the daemon reopens it,
  * and that reopen does not take the lock back: the device answers BUSY
- * until the daemon's implicit-ALUA path calls lock() (daemon/ha.c), or it is
- * removed and added again.  A reopen after a lost connection (a brick
+ * (without sending the I/O, so without another recovery) until the daemon's
+ * implicit-ALUA path calls lock() (daemon/ha.c), or it is removed and added
+ * again.  A reopen after a lost connection (a brick
  * restart drops its locks) takes the lock again.
  *
  * On a volume without enforcement the lock is advisory: lock() and
@@ -143,6 +144,7 @@ int glfs_lock_open(struct tcmu_device *dev, struct glfs_dev *gdev, bool reopen)
 	gdev->enforced = true;
 	if (fenced) {
 		fenced_add(dev);
+		gdev->fenced = true;
 		tcmu_dev_warn(dev,
 			      "%s: fenced by another lock holder; not taking the lock back "
 			      "(commands get BUSY until an ALUA lock request or a re-add)\n",
@@ -157,6 +159,11 @@ int glfs_lock_open(struct tcmu_device *dev, struct glfs_dev *gdev, bool reopen)
 	atomic_store(&gdev->locked, true);
 	tcmu_dev_info(dev, "%s: mandatory lock taken (I/O fenced for other holders)\n", gdev->path);
 	return 0;
+}
+
+bool glfs_lock_fenced(const struct glfs_dev *gdev)
+{
+	return gdev->fenced && !atomic_load(&gdev->locked);
 }
 
 void glfs_lock_tag_thread(const struct glfs_dev *gdev)

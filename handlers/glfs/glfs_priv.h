@@ -59,6 +59,7 @@ struct glfs_dev {
 	bool enforced;
 	uint64_t owner; /* lock owner id, unique in the process */
 	atomic_bool locked;
+	bool fenced; /* reopened after losing the lock: no I/O until lock() */
 };
 
 /*
@@ -68,6 +69,10 @@ struct glfs_dev {
  * The setup or recovery thread; blocks for a few round trips.
  */
 int glfs_lock_open(struct tcmu_device *dev, struct glfs_dev *gdev, bool reopen);
+/* Fenced and not locked again: answer BUSY without sending the I/O (the
+ * bricks would refuse it, and each refusal would cost a recovery).  Any
+ * thread; never blocks. */
+bool glfs_lock_fenced(const struct glfs_dev *gdev);
 /* Before a gfapi call that sends I/O: tag this thread's requests with the
  * device's lock owner.  Any thread; never blocks. */
 void glfs_lock_tag_thread(const struct glfs_dev *gdev);
