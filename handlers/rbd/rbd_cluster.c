@@ -51,7 +51,7 @@ static int set_osd_op_timeout(struct rbd_dev *rd, const struct rbd_cfg *cfg)
 			t = floor + 5;
 	}
 	snprintf(buf, sizeof(buf), "%ld", t);
-	tcmu_dev_dbg(rd->dev, "rados_osd_op_timeout %s s\n", buf);
+	tcmu_dev_info(rd->dev, "OSD operations time out after %s s\n", buf);
 	return rados_conf_set(rd->cluster, "rados_osd_op_timeout", buf);
 }
 

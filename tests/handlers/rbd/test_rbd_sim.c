@@ -155,6 +155,11 @@ static void t_bad_input(void)
 	snprintf(cfg, sizeof(cfg), "rbd/rbd/bad;conf=%s", conf);
 	bad_one(cfg, DEV_SIZE, "image rbd/bad is 33554432 bytes but the LUN is 16777216");
 
+	STEP("osd_op_timeout=5 is not above heartbeat grace + interval: 20 + 6 + 5 s instead");
+	snprintf(cfg, sizeof(cfg), "rbd/rbd/bad;osd_op_timeout=5;conf=%s", conf);
+	bad_one(cfg, DEV_SIZE, "osd_op_timeout=5 is not above osd_heartbeat_grace");
+	CHECK(log_has("OSD operations time out after 31 s"), "fallback 31 s");
+
 	STEP("an unreachable cluster fails the add within the connect timeout");
 	snprintf(path, sizeof(path), "%s/unreachable.conf", tmp);
 	f = fopen(path, "w");
@@ -198,6 +203,7 @@ static void t_io(void)
 		CHECK(!ret && r.scsi_status == 0, "SYNCHRONIZE CACHE: %d/%d", ret, r.scsi_status);
 	}
 	CHECK(image_is("lun0", 4096 * BS, wbuf, sizeof(wbuf)), "data in the image");
+	CHECK(log_has("OSD operations time out after 40 s"), "osd_op_timeout=40 applied");
 
 	STEP("VPD B0: unmap granularity and xcopy length from the object size");
 	{
