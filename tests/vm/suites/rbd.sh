@@ -102,7 +102,9 @@ t_unmap_du() {
 	# 8 objects of 4 MiB, at 32 MiB
 	dd if=/dev/urandom of="$(dev)" bs=1M seek=32 count=32 oflag=direct status=none || return 1
 	before=$(du_used)
-	sg_unmap --force --lba=$((32 << 11)) --num=$((32 << 11)) "$(dev)" || { echo "UNMAP failed"; return 1; }
+	# two UNMAPs of 16 MiB: the maximum unmap length is 4 objects
+	sg_unmap --force --lba=$((32 << 11)) --num=$((16 << 11)) "$(dev)" || { echo "UNMAP failed"; return 1; }
+	sg_unmap --force --lba=$((48 << 11)) --num=$((16 << 11)) "$(dev)" || { echo "UNMAP failed"; return 1; }
 	after=$(du_used)
 	echo "rbd du used: $before bytes before UNMAP, $after after"
 	if [ -z "$before" ] || [ -z "$after" ]; then echo "no rbd du figure"; rbdc du rbd/r0; return 1; fi
