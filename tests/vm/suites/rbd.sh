@@ -191,7 +191,7 @@ t_blocklist() {
 	[ -n "$addr" ] || { echo "no client address in the daemon log"; runner_log_tail; return 1; }
 	echo "our client: $addr"
 	timeout -k 10 400 fio --name=b --filename="$(dev)" --direct=1 --ioengine=libaio \
-		--iodepth=8 --rw=randwrite --bs=4k --size=8M --verify=crc32c --do_verify=1 \
+		--iodepth=8 --rw=randwrite --bs=4k --size=16M --verify=crc32c --do_verify=1 \
 		--verify_fatal=1 --randrepeat=0 > "$TT/fio.out" 2>&1 &
 	fpid=$!
 	sleep 3
