@@ -13,8 +13,9 @@
 #
 # Environment: CEPH_DIR (default /var/tmp/tcmu-ceph; keep it short, the admin
 # socket paths must stay under 107 bytes), CEPH_MEM (OSD capacity in bytes,
-# default 1 GiB of RAM), CEPH_MGR=1 (also start ceph-mgr: needed to see the
-# service map, costs ~300 MB and several seconds).
+# default 1 GiB of RAM), CEPH_MGR=1 (also start ceph-mgr, from the ceph-mgr
+# package, which "install" leaves out: needed to see the service map, costs
+# ~300 MB and several seconds).
 # Listens on 127.0.0.1 only: ports 3300 and 6789 (monitor), 6800-6809 (OSD),
 # so one cluster per machine or VM; callers serialise with flock on
 # $CEPH_DIR.lock.  Every failure prints its reason and the relevant log tail.
