@@ -176,7 +176,7 @@ one_backend() {
 			--max-sectors "$HWMAX" --handler-path "$(handler_dir)" "file/$RAW" \
 			> "$TT/ublk.dev" 2> "$TT/ublk.err" || { echo "tcmu-ublk add failed"; cat "$TT/ublk.err"; return 1; }
 		dev=$(cat "$TT/ublk.dev")
-		DPID=$("$UBLK" list | awk -v d="$dev" '$2 == d { print $6 }')
+		DPID=$("$UBLK" list | awk -v d="$dev" '$2 == d { print $7 }')
 		wait_for 10 test -b "$dev" || { echo "$dev missing"; return 1; }
 		;;
 	*) echo "unknown backend $be"; return 1 ;;

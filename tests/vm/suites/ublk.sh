@@ -41,7 +41,7 @@ ublk_del_all() {
 suite_cleanup() { ublk_del_all; }
 
 # server_pid ID: the pid serving /dev/ublkbID
-server_pid() { "$UBLK" list | awk -v id="$1" '$1 == id { print $6 }'; }
+server_pid() { "$UBLK" list | awk -v id="$1" '$1 == id { print $7 }'; }
 
 t_fio_qd1() {
 	local dev
@@ -52,6 +52,7 @@ t_fio_qd1() {
 	"$UBLK" list
 	FIO_QD=1 fio_verify "$dev" randwrite 4k 24M || return 1
 	"$UBLK" del "file/$SCRATCH/u1.img" || return 1
+	rm -f "$SCRATCH/u1.img"
 	[ "$(ublk_count)" = 0 ] || { echo "device left after del"; return 1; }
 }
 
@@ -67,7 +68,7 @@ t_fio_qd32() {
 	"$UBLK" del qd32 || return 1
 	cmp -s <(head -c 1M "$SCRATCH/u2.img") <(dd if=/dev/zero bs=1M count=1 status=none) &&
 		{ echo "backing file still zero"; return 1; }
-	return 0
+	rm -f "$SCRATCH/u2.img"
 }
 
 t_xfs_dbench() {
@@ -86,7 +87,7 @@ t_xfs_dbench() {
 	[ $rc = 0 ] || { echo "dbench rc=$rc"; return 1; }
 	xfs_repair -n "$dev" > "$TT/repair.out" 2>&1 || { cat "$TT/repair.out"; return 1; }
 	log "xfs_repair -n: clean"
-	"$UBLK" del xfs
+	"$UBLK" del xfs && rm -f "$SCRATCH/u3.img"
 }
 
 t_fstrim() {
@@ -108,7 +109,7 @@ t_fstrim() {
 	umount /mnt/ut
 	log "backing file: ${before} KiB allocated before fstrim, ${after} KiB after"
 	[ "$after" -lt $((before - 150 * 1024)) ] || { echo "fstrim did not free the blocks"; return 1; }
-	"$UBLK" del trim
+	"$UBLK" del trim && rm -f "$SCRATCH/u4.img"
 }
 
 t_kill9_recover() {
@@ -134,7 +135,7 @@ t_kill9_recover() {
 	grep -c . "$TT/fio.out" > /dev/null
 	[ $rc = 0 ] || { echo "fio failed across the recovery (rc=$rc)"; return 1; }
 	log "fio verify passed across kill -9 and recovery"
-	"$UBLK" del rec
+	"$UBLK" del rec && rm -f "$SCRATCH/u5.img"
 }
 
 t_bad_input() {
