@@ -99,17 +99,44 @@ static int ctrl_open_verbose(struct tublk_ctrl *c)
 
 /* ---- the server ---- */
 
+/*
+ * A background server lets go of the caller's terminal and pipes once the
+ * device is live: its messages go to <rundir>/<id>.log from then on.
+ */
+static void detach_stdio(uint32_t id)
+{
+	char path[4200];
+	int fd, nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	snprintf(path, sizeof(path), "%s/%u.log", tublk_rundir(), id);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fd = nul;
+	if (nul >= 0)
+		dup2(nul, STDIN_FILENO);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+	}
+	if (fd >= 0 && fd != nul)
+		close(fd);
+	if (nul >= 0)
+		close(nul);
+}
+
 static void report(bool ok, uint32_t id)
 {
 	char msg[32];
 	int n = snprintf(msg, sizeof(msg), "%s %u\n", ok ? "OK" : "ERR", id);
 
-	if (report_fd >= 0) {
-		if (write(report_fd, msg, (size_t)n) < 0)
-			perror("tcmu-ublk: report");
-		close(report_fd);
-		report_fd = -1;
-	}
+	if (report_fd < 0)
+		return;
+	if (write(report_fd, msg, (size_t)n) < 0)
+		perror("tcmu-ublk: report");
+	close(report_fd);
+	report_fd = -1;
+	if (ok)
+		detach_stdio(id);
 }
 
 static int open_cdev(uint32_t id)
