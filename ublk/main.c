@@ -535,10 +535,7 @@ static int cmd_add(int argc, char **argv)
 			st.name, fa.id);
 		return 1;
 	}
-	c = serve_detached(&st, false, fg);
-	if (!c && !fg)
-		printf("\n");
-	return c;
+	return serve_detached(&st, false, fg);
 }
 
 static int cmd_recover(int argc, char **argv)
@@ -557,10 +554,7 @@ static int cmd_recover(int argc, char **argv)
 			tublk_rundir(), strerror(-ret));
 		return 1;
 	}
-	ret = serve_detached(&st, true, fg);
-	if (!ret && !fg)
-		printf("\n");
-	return ret;
+	return serve_detached(&st, true, fg);
 }
 
 static bool pid_alive(pid_t pid)
