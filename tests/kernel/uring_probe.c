@@ -64,11 +64,21 @@ static int print_probe(void)
 	return 0;
 }
 
+/* Run the prepared SQE, print its result, 0 if it returned WANT, else -errno. */
+static int step(struct io_uring *ring, const char *what, int want)
+{
+	int ret = run_one(ring);
+
+	printf("uring_probe: %s: %d\n", what, ret);
+	if (ret == want)
+		return 0;
+	return ret < 0 ? ret : -EIO;
+}
+
 /* Write, fsync, read back and compare one block of FD through RING. */
 static int block_io(struct io_uring *ring, int fd)
 {
 	unsigned char *wbuf = NULL, *rbuf = NULL;
-	struct io_uring_sqe *sqe;
 	int ret, i;
 
 	if (posix_memalign((void **)&wbuf, BLK, BLK) || posix_memalign((void **)&rbuf, BLK, BLK)) {
@@ -79,33 +89,22 @@ static int block_io(struct io_uring *ring, int fd)
 		wbuf[i] = (unsigned char)(i * 7 + 3);
 	memset(rbuf, 0, BLK);
 
-	sqe = io_uring_get_sqe(ring);
-	io_uring_prep_write(sqe, fd, wbuf, BLK, 0);
-	ret = run_one(ring);
-	printf("uring_probe: O_DIRECT write: %d\n", ret);
-	if (ret != BLK)
-		goto fail;
-
-	sqe = io_uring_get_sqe(ring);
-	io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
-	ret = run_one(ring);
-	printf("uring_probe: fdatasync: %d\n", ret);
+	/* The ring has 8 entries and holds one at a time: get_sqe cannot fail. */
+	io_uring_prep_write(io_uring_get_sqe(ring), fd, wbuf, BLK, 0);
+	ret = step(ring, "O_DIRECT write", BLK);
 	if (ret)
-		goto fail;
-
-	sqe = io_uring_get_sqe(ring);
-	io_uring_prep_read(sqe, fd, rbuf, BLK, 0);
-	ret = run_one(ring);
-	printf("uring_probe: O_DIRECT read: %d\n", ret);
-	if (ret != BLK)
-		goto fail;
+		goto out;
+	io_uring_prep_fsync(io_uring_get_sqe(ring), fd, IORING_FSYNC_DATASYNC);
+	ret = step(ring, "fdatasync", 0);
+	if (ret)
+		goto out;
+	io_uring_prep_read(io_uring_get_sqe(ring), fd, rbuf, BLK, 0);
+	ret = step(ring, "O_DIRECT read", BLK);
+	if (ret)
+		goto out;
 
 	ret = memcmp(wbuf, rbuf, BLK) ? -EIO : 0;
 	printf("uring_probe: data %s\n", ret ? "DIFFERS" : "matches");
-	goto out;
-fail:
-	if (ret >= 0)
-		ret = -EIO;
 out:
 	free(wbuf);
 	free(rbuf);
