@@ -186,8 +186,9 @@ if [ $VM = 1 ]; then
 	else suites="smoke-consumer+smoke-daemon+recovery+lifecycle+integrity+targetcli+alua+reconnect+ha+compat+qcow zbc+fbo+glfs"
 		# The same TCMU suites on Debian's 6.12 kernel ("K:" picks the
 		# kernel of that VM; its lines read "PASS 6.12:suite/test"), plus
-		# kfeatures (ublk_drv, io_uring, the TCMU mailbox flags).
-		suites="$suites 6.12:smoke-consumer+smoke-daemon+integrity+recovery+kfeatures"
+		# kfeatures (ublk_drv, io_uring, the TCMU mailbox flags) and ublk
+		# (tcmu-ublk; the 6.1 kernel has no ublk).
+		suites="$suites 6.12:smoke-consumer+smoke-daemon+integrity+recovery+kfeatures+ublk"
 	fi
 	# The kernel fileio reference run of conformance is informational and
 	# costs ~13 min more: off in CI (CONF_REF=1 turns it on).
