@@ -12,6 +12,10 @@
 #               (preallocation=full) qcow2 image
 #   qcow-sparse our tcmu-runner + qcow handler on a sparse qcow2 image,
 #               created afresh for each repetition (writes allocate)
+# and, when named in BENCH_BACKENDS (no tcm_loop; Linux 6.0+ for ublk):
+#   loop    the kernel loop device with --direct-io=on on raw.img
+#   ublk    tcmu-ublk + our file handler on raw.img, one queue per CPU
+#           (ublk-q1: one queue)
 # Only one daemon serves TCMU at a time: each backend's LUN is created, used
 # and removed (and its daemon stopped) before the next one starts.
 # For each repetition and backend, five fio rows (JSON in /vmout/fio/); at
@@ -57,6 +61,7 @@ EXTRA_ROWS=${BENCH_EXTRA_ROWS:-$ROWS}
 ANCHOR_BIN=${ANCHOR_BIN:-/usr/bin/tcmu-runner}
 ANCHOR_HANDLERS=${ANCHOR_HANDLERS:-/usr/lib/x86_64-linux-gnu/tcmu-runner}
 RES=/vmout/results.txt
+UBLK=${UBLK:-$BUILD/ublk/tcmu-ublk}
 HZ=$(getconf CLK_TCK)
 
 vm_init || die "vm_init"
@@ -171,7 +176,7 @@ stop_daemon() {
 
 # one_backend REP NAME
 one_backend() {
-	local rep=$1 be=${2%@*} label=$2 bsd dev name=b_${2%@*}_$1 ctl=()
+	local rep=$1 be=${2%@*} label=$2 bsd="" dev="" name=b_${2%@*}_$1 ctl=()
 	PIN=() CONF="" DLOG="" logd_last=""
 	case $be in
 	ours-nopoll) CONF='ring_poll_us = 0\n' ;;
@@ -233,9 +238,25 @@ one_backend() {
 		user_backstore "$name" "$BYTES" "$cfg" 1 "${ctl[@]}" ||
 			{ echo "user backstore $be failed"; tail -n 20 "$TT/log-$be-$rep"/*; stop_daemon; return 1; }
 		;;
+	loop)
+		# the kernel loop device, direct I/O on the same file
+		dev=$(losetup --direct-io=on --show -f "$RAW") || { echo "losetup failed"; return 1; }
+		;;
+	ublk|ublk-q1)
+		# our file handler over ublk (tcmu-ublk), one queue per guest CPU
+		local nq=1
+		[ "$be" = ublk ] && nq=$(nproc)
+		modprobe ublk_drv || { echo "no ublk_drv in $(uname -r)"; return 1; }
+		"${PIN[@]}" "$UBLK" add --name "$name" --queues "$nq" --depth 128 \
+			--max-sectors "$HWMAX" --handler-path "$(handler_dir)" "file/$RAW" \
+			> "$TT/ublk.dev" 2> "$TT/ublk.err" || { echo "tcmu-ublk add failed"; cat "$TT/ublk.err"; return 1; }
+		dev=$(cat "$TT/ublk.dev")
+		DPID=$("$UBLK" list | awk -v d="$dev" '$2 == d { print $7 }')
+		wait_for 10 test -b "$dev" || { echo "$dev missing"; return 1; }
+		;;
 	*) echo "unknown backend $be"; return 1 ;;
 	esac
-	dev=$(loop_lun "$bsd") || { echo "no LUN for $be"; return 1; }
+	[ -n "$dev" ] || dev=$(loop_lun "$bsd") || { echo "no LUN for $be"; return 1; }
 	# Warm the page cache the same way for every backend (once per boot is
 	# enough: 6 GiB guest, 2 x SIZE_MB of images).
 	[ -f "$TT/warm" ] || { cat "$RAW" "$QC" > /dev/null; touch "$TT/warm"; }
@@ -246,8 +267,14 @@ one_backend() {
 	[ -n "$DPID" ] && emit "THREADS rep=$rep backend=$label" $(for t in /proc/"$DPID"/task/*; do
 		printf '%s:%s ' "$(tr ' ' '_' < "$t/comm")" "$(awk '{ print $14 + $15 }' "$t/stat")"
 	done)
-	loop_unexport "$bsd"
-	backstore_delete "$bsd" 60 || echo "backstore $bsd removal failed"
+	case $be in
+	loop) losetup -d "$dev" ;;
+	ublk|ublk-q1) "$UBLK" del "$name" || echo "tcmu-ublk del $name failed"; DPID="" ;;
+	*)
+		loop_unexport "$bsd"
+		backstore_delete "$bsd" 60 || echo "backstore $bsd removal failed"
+		;;
+	esac
 	stop_daemon
 	# What the ring thread saw (spin decisions, commands per pass, in flight).
 	[ -n "$DLOG" ] && grep -h "ring spin" "$DLOG"/*.log 2>/dev/null | tr -s ' ' |

@@ -208,6 +208,8 @@ enum tcmur_work {
 #define TCMUR_CMD_FORCED     (1u << 4) /* BUSY at stop while the handler had it */
 #define TCMUR_CMD_COMPLETED  (1u << 5) /* the handler called tcmur_cmd_complete() */
 #define TCMUR_CMD_IN_CALLOUT (1u << 6) /* a worker is in a callout that returns the status */
+/* Another frontend's command (tcmu-ublk): tcmur_cmd_complete() calls tc.done. */
+#define TCMUR_CMD_FOREIGN (1u << 7)
 
 enum tcmur_io_op {
 	TCMUR_IO_READ,

@@ -79,6 +79,10 @@ void tcmur_cmd_complete(struct tcmu_device *dev, void *data, int rc)
 
 	if (!p)
 		return;
+	if (atomic_load(&p->flags) & TCMUR_CMD_FOREIGN) {
+		p->tc.done(dev, &p->tc, rc);
+		return;
+	}
 	if (atomic_load(&p->flags) & TCMUR_CMD_FORCED) {
 		/*
 		 * Completed with BUSY at stop time while the handler still had it;

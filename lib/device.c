@@ -98,6 +98,43 @@ void tcmu_dev_close(struct tcmu_device *dev)
 	free(dev);
 }
 
+/*
+ * A device with no kernel TCMU ring behind it, for other frontends
+ * (tcmu-ublk): the handler-facing accessors work, the ring functions must
+ * not be called.  Any thread.
+ */
+int tcmu_dev_new_detached(const char *name, const char *cfgstring, uint32_t block_size,
+			  uint64_t num_lbas, struct tcmu_device **out)
+{
+	struct tcmu_device *dev = calloc(1, sizeof(*dev));
+
+	if (!dev)
+		return -ENOMEM;
+	dev->fd = -1;
+	dev->hm_cmd_size = -1;
+	dev->block_size = block_size;
+	dev->num_lbas = num_lbas;
+	pthread_mutex_init(&dev->lock, NULL);
+	snprintf(dev->dev_name, sizeof(dev->dev_name), "%s", name);
+	dev->cfgstring = strdup(cfgstring);
+	if (!dev->cfgstring) {
+		pthread_mutex_destroy(&dev->lock);
+		free(dev);
+		return -ENOMEM;
+	}
+	*out = dev;
+	return 0;
+}
+
+void tcmu_dev_free_detached(struct tcmu_device *dev)
+{
+	if (!dev)
+		return;
+	pthread_mutex_destroy(&dev->lock);
+	free(dev->cfgstring);
+	free(dev);
+}
+
 int tcmu_dev_get_fd(struct tcmu_device *dev)
 {
 	return dev->fd;

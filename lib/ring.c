@@ -74,6 +74,10 @@ int tcmu_ring_init(struct tcmu_device *dev)
 	if (dev->data_off > dev->map_size)
 		dev->data_off = dev->map_size;
 	dev->mb_flags = tcmu_mb_flags(mb);
+	/* The kernel's capabilities, for comparing kernels (VM suite kfeatures). */
+	tcmu_dev_dbg(dev, "mailbox version %u flags 0x%x, ring %u bytes, data area %llu bytes\n",
+		     tcmu_mb_version(mb), dev->mb_flags, size,
+		     (unsigned long long)(dev->map_size - dev->data_off));
 
 	tail = tcmu_mb_load_tail(mb);
 	if (tail >= size || tail % TCMU_OP_ALIGN_SIZE) {

@@ -11,7 +11,8 @@
 #   3. build-asan/  ASan+UBSan (-DSANITIZE=ON), then ctest
 #   4. build-fuzz/  libFuzzer targets with clang (-DFUZZ=ON), each run for
 #                   FUZZ_SECONDS (default 60; 15 with --quick)
-#   5. the real-kernel VM suites (tests/vm/run-suites.sh) against build/
+#   5. the real-kernel VM suites (tests/vm/run-suites.sh) against build/,
+#      on Debian 12's 6.1 kernel and (smoke, integrity, recovery) on 6.12
 # and ends with "N passed, N failed" over all of it (ctest tests + fuzz
 # targets + VM tests; a build that fails counts as one failure).  Exit status
 # is non-zero if anything failed.
@@ -36,7 +37,7 @@ for a in "$@"; do
 	--quick) QUICK=1; CONFORMANCE=0 ;;
 	--conformance) CONFORMANCE=1 ;;	# the default; kept for old scripts
 	--no-conformance) CONFORMANCE=0 ;;
-	-h|--help) sed -n '3,28p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,29p' "$0"; exit 0 ;;
 	*) echo "unknown option: $a" >&2; exit 2 ;;
 	esac
 done
@@ -183,6 +184,11 @@ if [ $VM = 1 ]; then
 	# "a+b": one VM for several suites (each boot + vm_init costs about a minute)
 	elif [ $QUICK = 1 ]; then suites="smoke-consumer+smoke-daemon"
 	else suites="smoke-consumer+smoke-daemon+recovery+lifecycle+integrity+targetcli+alua+reconnect+ha+compat+qcow zbc+fbo+glfs rbd"
+		# The same TCMU suites on Debian's 6.12 kernel ("K:" picks the
+		# kernel of that VM; its lines read "PASS 6.12:suite/test"), plus
+		# kfeatures (ublk_drv, io_uring, the TCMU mailbox flags) and ublk
+		# (tcmu-ublk; the 6.1 kernel has no ublk).
+		suites="$suites 6.12:smoke-consumer+smoke-daemon+integrity+recovery+kfeatures+ublk"
 	fi
 	# The kernel fileio reference run of conformance is informational and
 	# costs ~13 min more: off in CI (CONF_REF=1 turns it on).

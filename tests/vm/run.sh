@@ -12,6 +12,7 @@
 #            guest.log, console.log, dmesg.log, rc and anything the guest
 #            writes to /vmout.  Several runs may go on at once, each with its
 #            own VMOUT.
+#   VMKERNEL 6.1 (default) or 6.12: the Debian kernel to boot (kernel.sh)
 #   VMCACHE  kernel/initramfs cache (default /var/tmp/tcmu-vm)
 #   VMMEM    guest RAM in MiB (default 4096); VMCPUS (default 2)
 #   VMCPU    qemu CPU model for TCG (default: qemu's own, qemu64); "max" for
@@ -26,15 +27,17 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-C=${VMCACHE:-/var/tmp/tcmu-vm}
+# shellcheck source=tests/vm/kernel.sh
+. "$here/kernel.sh"
+export VMKERNEL
 [ $# -ge 1 ] || { echo "usage: $0 GUEST_SCRIPT [TIMEOUT_S]" >&2; exit 2; }
 G=$(readlink -f "$1")
 T=${2:-900}
 [ -f "$G" ] || { echo "run.sh: no such guest script: $1" >&2; exit 2; }
-if [ ! -f "$C/initrd.gz" ] || [ ! -d "$C/k/boot" ]; then
+if [ ! -f "$KC/initrd.gz" ] || [ ! -d "$KC/k/boot" ]; then
 	"$here/setup.sh" || exit 2
 fi
-KV=$(cat "$C/kver" 2>/dev/null || ls "$C/k/lib/modules")
+KV=$(cat "$KC/kver" 2>/dev/null || ls "$KC/k/lib/modules")
 
 if [ -n "${VMOUT:-}" ]; then
 	mkdir -p "$VMOUT"
@@ -69,8 +72,8 @@ accel="-accel ${VMACCEL:-tcg}"
 # shellcheck disable=SC2086 # $accel holds several words
 timeout -k 10 "$T" qemu-system-x86_64 $accel -m "${VMMEM:-4096}" \
 	-smp "${VMCPUS:-2}" -nographic -no-reboot -nodefaults -serial stdio \
-	-kernel "$C/k/boot/vmlinuz-$KV" -initrd "$C/initrd.gz" \
-	-append "console=ttyS0 quiet panic=-1 GUEST=$G KMODDIR=$C/k/lib/modules/$KV" \
+	-kernel "$KC/k/boot/vmlinuz-$KV" -initrd "$KC/initrd.gz" \
+	-append "console=ttyS0 quiet panic=-1 GUEST=$G KMODDIR=$KC/k/lib/modules/$KV" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$VMOUT",mount_tag=out,security_model=none \
 	-device virtio-rng-pci < /dev/null > "$VMOUT/console.log" 2>&1 &

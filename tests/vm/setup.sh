@@ -10,17 +10,25 @@
 #    libiscsi-bin targetcli-fb glusterfs-server (the glfs suite's volume)
 #    btrfs-progs f2fs-tools (zbc suite) xorriso udftools eject (fbo suite)
 #    ceph-mon ceph-osd ceph-common uuid-runtime (the rbd suite's cluster)
-#  - caches Debian's stock amd64 kernel package, unpacked, in $VMCACHE
-#    (default /var/tmp/tcmu-vm) and runs depmod on it
-#  - builds a small initramfs (busybox + virtio/9p/overlay modules) whose init
-#    mounts the host root over 9p, adds a tmpfs overlay and runs the guest
-#    script named on the kernel command line (see run.sh)
+#    xz-utils (6.12's modules are .ko.xz)
+#  - caches the Debian amd64 kernel package picked by VMKERNEL (6.1, the
+#    default: Debian 12's own; 6.12: the newest linux-image-6.12.*+deb12-
+#    amd64-unsigned), unpacked, in $VMCACHE (default /var/tmp/tcmu-vm; 6.12
+#    in its 6.12/ subfolder, see kernel.sh) and runs depmod on it
+#  - builds a small initramfs for that kernel (busybox + the virtio/9p/overlay
+#    modules and their dependencies, as modprobe resolves them in that
+#    kernel's tree, decompressed) whose init mounts the host root over 9p,
+#    adds a tmpfs overlay and runs the guest script named on the kernel
+#    command line (see run.sh)
 #
 # Idempotent and safe to call before every run; serialised with flock.
 set -eu
 
+here=$(cd "$(dirname "$0")" && pwd)
 C=${VMCACHE:-/var/tmp/tcmu-vm}
-mkdir -p "$C"
+# shellcheck source=tests/vm/kernel.sh
+. "$here/kernel.sh"
+mkdir -p "$C" "$KC"
 
 # Serialise concurrent setups (several engineers/CI jobs may share the cache).
 if [ "${TCMU_VM_SETUP_LOCKED:-}" != 1 ] && command -v flock >/dev/null 2>&1; then
@@ -29,7 +37,8 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 pkgs="qemu-system-x86 busybox-static kmod cpio fio sg3-utils libiscsi-bin targetcli-fb glusterfs-server\
-	btrfs-progs f2fs-tools xorriso udftools eject ceph-mon ceph-osd ceph-common uuid-runtime"
+	btrfs-progs f2fs-tools xorriso udftools eject ceph-mon ceph-osd ceph-common uuid-runtime\
+	xz-utils xfsprogs dbench"
 need=""
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
@@ -64,37 +73,50 @@ if ! dpkg -s tcmu-runner >/dev/null 2>&1 || ! dpkg -s qemu-utils >/dev/null 2>&1
 	if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
-if [ ! -d "$C/k/boot" ]; then
-	echo "setup: fetching the Debian kernel package"
-	tmp=$(mktemp -d "$C/dl.XXXXXX")
-	pkg=$(apt-cache depends linux-image-amd64 |
-		awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-	[ -n "$pkg" ] || { echo "setup: no linux-image package found" >&2; exit 1; }
+if [ ! -d "$KC/k/boot" ]; then
+	echo "setup: fetching the Debian $VMKERNEL kernel package"
+	pkg=$(kernel_pkg)
+	if [ -z "$pkg" ]; then
+		timeout 600 apt-get update -q >/dev/null
+		pkg=$(kernel_pkg)
+	fi
+	[ -n "$pkg" ] || { echo "setup: no linux-image package found for $VMKERNEL" >&2; exit 1; }
+	echo "setup: $pkg"
+	tmp=$(mktemp -d "$KC/dl.XXXXXX")
 	(cd "$tmp" && timeout 600 apt-get download "$pkg" >/dev/null 2>&1) ||
 		{ timeout 600 apt-get update -q >/dev/null;
 		  (cd "$tmp" && timeout 600 apt-get download "$pkg" >/dev/null); }
 	dpkg -x "$tmp"/"$pkg"_*.deb "$tmp/k"
-	rm -rf "$C/k"
-	mv "$tmp/k" "$C/k"
+	rm -rf "$KC/k"
+	mv "$tmp/k" "$KC/k"
 	rm -rf "$tmp"
 fi
-KV=$(ls "$C/k/lib/modules")
-[ -f "$C/k/lib/modules/$KV/modules.dep" ] || depmod -b "$C/k" "$KV"
-KD="$C/k/lib/modules/$KV/kernel"
+KV=$(ls "$KC/k/lib/modules")
+[ -f "$KC/k/lib/modules/$KV/modules.dep" ] || depmod -b "$KC/k" "$KV"
 
-# initramfs
-ir=$(mktemp -d "$C/ir.XXXXXX")
+# initramfs: the modules init needs to mount the host root, in load order
+# (modprobe --show-depends prints dependencies first; "builtin" lines are
+# built into this kernel: virtio is in 6.12, a module in 6.1).  busybox's
+# insmod takes plain .ko files only, so compressed ones are unpacked here.
+ir=$(mktemp -d "$KC/ir.XXXXXX")
 mkdir -p "$ir/bin" "$ir/mods" "$ir/dev" "$ir/proc" "$ir/sys"
 cp /bin/busybox "$ir/bin/"
-for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
-	 drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
-	 drivers/virtio/virtio_pci fs/netfs/netfs fs/fscache/fscache \
-	 net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p fs/overlayfs/overlay; do
-	if [ -f "$KD/$m.ko" ]; then
-		cp "$KD/$m.ko" "$ir/mods/"
-	elif [ -f "$KD/$m.ko.xz" ]; then
-		xz -dc "$KD/$m.ko.xz" > "$ir/mods/$(basename "$m").ko"
-	fi
+: > "$ir/mods/order"
+for want in virtio_pci 9pnet_virtio 9p overlay; do
+	deps=$(modprobe -d "$KC/k" -S "$KV" --show-depends "$want") ||
+		{ echo "setup: $want: not in kernel $KV" >&2; exit 1; }
+	for f in $(echo "$deps" | awk '$1 == "insmod" { print $2 }'); do
+		m=$(basename "$f"); m=${m%%.ko*}
+		grep -qx "$m" "$ir/mods/order" && continue
+		case $f in
+		*.ko) cp "$f" "$ir/mods/$m.ko" ;;
+		*.ko.xz) xz -dc "$f" > "$ir/mods/$m.ko" ;;
+		*.ko.zst) zstd -qdc "$f" > "$ir/mods/$m.ko" ;;
+		*.ko.gz) gzip -dc "$f" > "$ir/mods/$m.ko" ;;
+		*) echo "setup: $f: unknown module format" >&2; exit 1 ;;
+		esac
+		echo "$m" >> "$ir/mods/order"
+	done
 done
 # The kernel passes unknown command-line words of the form K=V to init as
 # environment: GUEST (script to run) and KMODDIR (kernel module tree).
@@ -103,10 +125,7 @@ cat > "$ir/init" <<'EOI'
 /bin/busybox --install -s /bin
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci \
-	netfs fscache 9pnet 9pnet_virtio 9p overlay; do
-	[ -f /mods/$m.ko ] && insmod /mods/$m.ko
-done
+for m in $(cat /mods/order); do insmod /mods/$m.ko; done
 mkdir -p /lower /rw /newroot
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=${VM9PCACHE:-loose} hostroot /lower || poweroff -f
 mount -t tmpfs -o size=60% tmpfs /rw; mkdir -p /rw/u /rw/w
@@ -129,8 +148,9 @@ sync
 poweroff -f'
 EOI
 chmod +x "$ir/init"
-(cd "$ir" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$C/initrd.gz.new")
-mv "$C/initrd.gz.new" "$C/initrd.gz"
+(cd "$ir" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$KC/initrd.gz.new")
+mv "$KC/initrd.gz.new" "$KC/initrd.gz"
+mods=$(tr '\n' ' ' < "$ir/mods/order")
 rm -rf "$ir"
-echo "$KV" > "$C/kver"
-echo "setup: ready: $C (kernel $KV)"
+echo "$KV" > "$KC/kver"
+echo "setup: ready: $KC (kernel $KV; initramfs modules: $mods)"
