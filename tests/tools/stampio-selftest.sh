@@ -12,9 +12,19 @@ fail() { echo "FAIL: $*"; exit 1; }
 truncate -s 1M "$D/img"
 "$S" write "$D/img" "$D/ack" -b 64 -n > "$D/w.out" &
 W=$!
-sleep 0.5
+acks() { grep -c '^ack' "$D/ack" 2>/dev/null || echo 0; }
+# Wait for writes, snapshot, then wait until every block was rewritten twice.
+wait_acks() {
+	local n=0
+	while [ "$n" -lt 300 ]; do
+		[ "$(acks)" -ge "$1" ] && return 0
+		sleep 0.1; n=$((n + 1))
+	done
+	fail "fewer than $1 writes after 30 s"
+}
+wait_acks 70
 cp "$D/img" "$D/old"
-sleep 0.5
+wait_acks $(($(acks) + 130))
 kill -TERM "$W"
 wait "$W" || fail "writer exit status $? ($(cat "$D/w.out"))"
 cat "$D/w.out"
