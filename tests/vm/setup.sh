@@ -28,7 +28,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 pkgs="qemu-system-x86 busybox-static kmod cpio fio sg3-utils libiscsi-bin targetcli-fb glusterfs-server\
-	btrfs-progs f2fs-tools xorriso udftools eject"
+	btrfs-progs f2fs-tools xorriso udftools eject dmsetup"
 need=""
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
