@@ -25,7 +25,16 @@ IMG=$SCRATCH/gw.img
 NBLK=1024 # the writer's region: 4 MiB
 MP=gwmp
 
+GW_SUITE=gateways
+GW_OWNPATH_READ=1 # after the restart, read back through the restarted gateway's path
+
 bsdir() { echo "$CFS/core/user_1/gw_$1"; }
+# gw_backstore G SERIAL: create gateway G's device (the rbd-ha suite redefines it)
+gw_backstore() { TCMU_SERIAL=$2 user_backstore "gw_$1" $SZ "file/$IMG"; }
+# gw_after_export G: once gateway G's device is exported (the rbd-ha suite redefines it)
+gw_after_export() { return 0; }
+# gw_round_checks N VICTIM SURVIVOR: more checks after a failover (none here)
+gw_round_checks() { return 0; }
 pathdev() { cat "$TT/dev.$1"; }
 gw_start() { start_gateway "$1" --devices "gw_$1" "${@:2}"; }
 # gw_ensure: both gateways running (what a test starts dies with it)
@@ -39,19 +48,22 @@ gw_ensure() {
 suite_cleanup() { stop_gateway a KILL 5; stop_gateway b KILL 5; }
 region_sum() { timeout 60 dd if="$1" bs=4k count=$NBLK iflag=direct status=none | md5sum | cut -d' ' -f1; }
 
+# gw_prepare: what the devices need before they exist (the rbd-ha suite redefines it)
+gw_prepare() { rm -f "$IMG" && truncate -s $SZ "$IMG"; }
+
 t_setup() {
 	local g serial u pa pb
-	rm -f "$IMG"
-	truncate -s $SZ "$IMG"
+	gw_prepare || return 1
 	gw_start a || return 1
 	gw_start b || return 1
 	serial=$(cat /proc/sys/kernel/random/uuid)
 	for g in a b; do
 		# the first reply to ADDED wins: the other daemon must stay silent
-		TCMU_SERIAL=$serial user_backstore "gw_$g" $SZ "file/$IMG" ||
+		gw_backstore "$g" "$serial" ||
 			{ echo "creating gw_$g failed (reply stolen?)"; return 1; }
 		cfs_write 5 "$(bsdir "$g")/attrib/cmd_time_out" || return 1
 		loop_lun "$(bsdir "$g")" > "$TT/dev.$g" || return 1
+		gw_after_export "$g" || return 1
 		log "gw_$g: $(uio_of "$(bsdir "$g")") exported as $(pathdev "$g")"
 	done
 	for g in a b; do
@@ -112,12 +124,13 @@ failover_round() {
 	stamp_stop "r$n" > "$TT/r$n.sum"
 	rc=$?
 	cat "$TT/r$n.sum"
-	sed -n "s/^stampio write: /STALL gateways round $n: /p" "$TT/r$n.sum"
+	sed -n "s/^stampio write: /STALL $GW_SUITE round $n: /p" "$TT/r$n.sum"
 	[ $rc -eq 0 ] || { echo "the writer saw failed writes (rc $rc)"; return 1; }
 	log "paths: $dv $(mpath_path_state $MP "$dv"), $ds $(mpath_path_state $MP "$ds")"
 	[ "$(mpath_path_state $MP "$dv")" = F ] || { echo "path $dv was not failed"; return 1; }
 	[ "$(mpath_path_state $MP "$ds")" = A ] || { echo "path $ds not active"; return 1; }
 	stamp_verify "/dev/mapper/$MP" "r$n" || return 1
+	gw_round_checks "$n" "$v" "$s" || return 1
 	sum1=$(region_sum "/dev/mapper/$MP")
 
 	log "round $n: restart gateway $v"
@@ -126,7 +139,9 @@ failover_round() {
 	sum2=$(region_sum "/dev/mapper/$MP")
 	[ "$sum1" = "$sum2" ] || { echo "data changed after gateway $v restarted"; return 1; }
 	# the restarted gateway serves the current data on its own path
-	stamp_verify "$dv" "r$n" || { echo "stale data through $dv after the restart"; return 1; }
+	if [ "$GW_OWNPATH_READ" = 1 ]; then
+		stamp_verify "$dv" "r$n" || { echo "stale data through $dv after the restart"; return 1; }
+	fi
 	mpath_remove $MP
 }
 
