@@ -5,7 +5,7 @@
 set -eu
 PKGS="cmake make gcc clang pkg-config libnl-3-dev libnl-genl-3-dev liburing-dev libkmod-dev
 libglib2.0-dev libglib2.0-bin zlib1g-dev libclang-rt-14-dev dbus rpm shellcheck clang-format
-qemu-utils libzstd-dev libglusterfs-dev glusterfs-server"
+qemu-utils libzstd-dev libglusterfs-dev glusterfs-server librbd-dev librados-dev"
 command -v dpkg >/dev/null || { echo "deps.sh: not a Debian system; install the equivalents of: $PKGS" >&2; exit 0; }
 need=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"; done

@@ -12,6 +12,8 @@
 #   A SUITE argument "a+b" runs suites a and b in the same VM.
 #   VM_SUITE_TIMEOUT  per-VM deadline in s (default: 900 per suite, 3000 for
 #                     conformance)
+#   A VM running the rbd or rbd-ha suite (a Ceph cluster in the guest) gets VMCPU=max and
+#   at least 6144 MiB unless VMCPU / VMMEM say otherwise.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 all="smoke-consumer smoke-daemon integrity recovery lifecycle conformance"
@@ -34,10 +36,14 @@ for s in $all; do
 		esac
 	done
 	tmo=${VM_SUITE_TIMEOUT:-$tmo}
+	cpu=${VMCPU:-}; mem=${VMMEM:-}
+	case "+$s+" in
+	*+rbd+* | *+rbd-ha+*) cpu=${VMCPU:-max}; mem=${VMMEM:-6144} ;;
+	esac
 	out=$base/$s
 	t0=$(date +%s)
 	echo "# VM $s (out: $out)"
-	SUITES=$list VMOUT=$out VM_ENV="SUITES ${VM_ENV:-}" "$here/run.sh" "$here/guest-suites.sh" "$tmo" \
+	SUITES=$list VMOUT=$out VMCPU=$cpu VMMEM=${mem:-4096} VM_ENV="SUITES ${VM_ENV:-}" "$here/run.sh" "$here/guest-suites.sh" "$tmo" \
 		> "$base/$s.host.log" 2>&1 &
 	rpid=$!
 	# show the PASS/FAIL lines (and failure details) as they come

@@ -14,6 +14,8 @@
 #            own VMOUT.
 #   VMCACHE  kernel/initramfs cache (default /var/tmp/tcmu-vm)
 #   VMMEM    guest RAM in MiB (default 4096); VMCPUS (default 2)
+#   VMCPU    qemu CPU model for TCG (default: qemu's own, qemu64); "max" for
+#            guests running Ceph (ceph-mon dies of SIGILL on qemu64)
 #   VM_ENV   names of extra environment variables to pass into the guest
 #            (BUILD and TESTS_VM are always passed)
 #   VMACCEL  tcg (default) or kvm
@@ -61,6 +63,7 @@ done
 # TCG by default: on the CI machines /dev/kvm exists but nested KVM does not
 # get through the firmware.  VMACCEL=kvm to try it where it works.
 accel="-accel ${VMACCEL:-tcg}"
+[ -n "${VMCPU:-}" ] && accel="$accel -cpu $VMCPU"
 [ "${VMACCEL:-tcg}" = kvm ] && accel="-accel kvm -cpu host"
 
 # shellcheck disable=SC2086 # $accel holds several words

@@ -9,6 +9,7 @@
 #    missing): qemu-system-x86 busybox-static kmod cpio fio sg3-utils
 #    libiscsi-bin targetcli-fb glusterfs-server (the glfs suite's volume)
 #    btrfs-progs f2fs-tools (zbc suite) xorriso udftools eject (fbo suite)
+#    ceph-mon ceph-osd ceph-common uuid-runtime (the rbd suite's cluster)
 #  - caches Debian's stock amd64 kernel package, unpacked, in $VMCACHE
 #    (default /var/tmp/tcmu-vm) and runs depmod on it
 #  - builds a small initramfs (busybox + virtio/9p/overlay modules) whose init
@@ -28,7 +29,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 pkgs="qemu-system-x86 busybox-static kmod cpio fio sg3-utils libiscsi-bin targetcli-fb glusterfs-server\
-	btrfs-progs f2fs-tools xorriso udftools eject dmsetup"
+	btrfs-progs f2fs-tools xorriso udftools eject dmsetup ceph-mon ceph-osd ceph-common uuid-runtime"
 need=""
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
