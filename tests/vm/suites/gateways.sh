@@ -33,6 +33,8 @@ bsdir() { echo "$CFS/core/user_1/gw_$1"; }
 gw_backstore() { TCMU_SERIAL=$2 user_backstore "gw_$1" $SZ "file/$IMG"; }
 # gw_after_export G: once gateway G's device is exported (the rbd-ha suite redefines it)
 gw_after_export() { return 0; }
+# gw_before_kill N VICTIM SURVIVOR: just before the kill (none here)
+gw_before_kill() { return 0; }
 # gw_round_checks N VICTIM SURVIVOR: more checks after a failover (none here)
 gw_round_checks() { return 0; }
 pathdev() { cat "$TT/dev.$1"; }
@@ -112,6 +114,7 @@ failover_round() {
 	stamp_start "/dev/mapper/$MP" "r$n" -b $NBLK || return 1
 	stamp_wait "r$n" 100 60 || { echo "the writer did not get going"; cat "$TT/r$n.out"; return 1; }
 	[ "$(mpath_path_state $MP "$dv")" = A ] || { echo "path $dv not active"; return 1; }
+	gw_before_kill "$n" "$v" "$s" || return 1
 	a0=$(stamp_acks "r$n")
 	log "round $n: kill -9 gateway $v (path $dv) after $a0 acknowledged writes"
 	kill -KILL "$(gateway_pid "$v")"
