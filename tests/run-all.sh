@@ -182,7 +182,7 @@ if [ $VM = 1 ]; then
 	if [ -n "${VM_SUITES:-}" ]; then suites=$VM_SUITES
 	# "a+b": one VM for several suites (each boot + vm_init costs about a minute)
 	elif [ $QUICK = 1 ]; then suites="smoke-consumer+smoke-daemon"
-	else suites="smoke-consumer+smoke-daemon+recovery+lifecycle+integrity+targetcli+alua+reconnect+ha+compat+qcow zbc+fbo+glfs"
+	else suites="smoke-consumer+smoke-daemon+recovery+lifecycle+integrity+targetcli+alua+reconnect+ha+compat+qcow zbc+fbo+glfs rbd"
 	fi
 	# The kernel fileio reference run of conformance is informational and
 	# costs ~13 min more: off in CI (CONF_REF=1 turns it on).

@@ -379,7 +379,8 @@ static void *size_thread(void *arg)
 		rd->size_kick = false;
 		pthread_mutex_unlock(&rd->size_lock);
 		lio = tcmu_dev_get_num_lbas(rd->dev) * rd->block_size;
-		if (!rbd_get_size(rd->image, &size) && size != lio && size % rd->block_size == 0) {
+		if (!rbd_get_size(rd->image, &size) && size != lio && size % rd->block_size == 0 &&
+		    size != atomic_load(&rd->reconfig_size)) {
 			tcmu_dev_info(rd->dev, "image %s/%s resized from %llu to %llu bytes\n",
 				      rd->pool, rd->name, (unsigned long long)lio,
 				      (unsigned long long)size);
@@ -617,6 +618,7 @@ static int tr_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 				     (unsigned long long)size);
 			return -EINVAL;
 		}
+		atomic_store(&rd->reconfig_size, cfg->data.dev_size);
 		ret = rbd_resize(rd->image, cfg->data.dev_size);
 		if (ret)
 			tcmu_dev_err(dev, "cannot grow %s/%s to %llu bytes: %s\n", rd->pool,

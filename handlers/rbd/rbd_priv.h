@@ -69,6 +69,8 @@ struct rbd_dev {
 	pthread_cond_t size_cond;
 	bool size_kick;
 	bool size_stop;
+	/* The size reconfig() is growing the image to: LIO has it already. */
+	_Atomic uint64_t reconfig_size;
 };
 
 /*
