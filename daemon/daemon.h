@@ -66,6 +66,24 @@ const char *tcmur_thread_model_name(int model);
 /* log_dir changed: call every handler's update_logdir (main thread). */
 void tcmur_handlers_update_logdir(void);
 
+/* ---- devfilter.c: which devices this daemon serves (--devices, --handlers) -- */
+
+/*
+ * Comma-separated lists, appended to (each option may be given more than
+ * once): device globs (fnmatch(3); with a '/' matched against
+ * "user_<hba>/<name>", otherwise against <name>) and handler subtypes.  0,
+ * -EINVAL (an empty word; a subtype with '/' or ';'), -E2BIG (more than 32).
+ */
+int tcmur_devfilter_add_devices(const char *spec);
+int tcmur_devfilter_add_handlers(const char *spec);
+void tcmur_devfilter_clear(void);
+bool tcmur_devfilter_active(void);
+/* A device is ours when it matches a glob (if any) and its subtype is listed (if any). */
+bool tcmur_devfilter_match(unsigned int hba, const char *dev_name, const char *subtype);
+/* Hand the matcher to libtcmu (or none when inactive); before tcmulib_initialize(). */
+void tcmur_devfilter_install(void);
+void tcmur_devfilter_describe(char *buf, size_t len);
+
 /* ---- cfgstring.c: ";tcmur_...=N" daemon options --------------------------- */
 
 struct tcmur_dev_opts {

@@ -36,8 +36,10 @@ static struct {
 	bool debug;
 	const char *opt_log_dir; /* -l */
 	const char *handler_dir;
-	const char *dump;     /* --dump-handler */
-	unsigned long nofile; /* -f, 0: leave the limit alone */
+	const char *dump;      /* --dump-handler */
+	const char *lock_file; /* --lock-file */
+	bool no_dbus;	       /* --no-dbus */
+	unsigned long nofile;  /* -f, 0: leave the limit alone */
 	struct tcmur_config conf;
 	struct tcmulib_context *ctx;
 } g;
@@ -52,8 +54,13 @@ static void usage(FILE *f, const char *prog)
 		"  -f, --nofile N              raise the open file limit to N\n"
 		"      --handler-path DIR      load handler_*.so from DIR (default %s)\n"
 		"  -l, --tcmu-log-dir DIR      write tcmu-runner.log in DIR\n"
-		"      --dump-handler NAME     print the ABI facts of a handler and exit\n",
-		prog, TCMU_HANDLER_DIR);
+		"      --dump-handler NAME     print the ABI facts of a handler and exit\n"
+		"      --devices GLOB[,GLOB]   serve only devices whose configfs name matches\n"
+		"                              (GLOB with a '/': user_<hba>/<name>)\n"
+		"      --handlers SUBTYPE[,..] serve only devices of these handler subtypes\n"
+		"      --lock-file PATH        single-instance lock (default %s)\n"
+		"      --no-dbus               do not offer org.kernel.TCMUService1\n",
+		prog, TCMU_HANDLER_DIR, TCMUR_LOCK_FILE);
 }
 
 /* Effective settings: tcmu.conf > command line > environment > defaults. */
@@ -163,7 +170,7 @@ static void on_netlink(int fd, uint32_t events, void *arg)
 
 static int take_lock(void)
 {
-	const char *path = getenv("TCMU_LOCK_FILE");
+	const char *path = g.lock_file ? g.lock_file : getenv("TCMU_LOCK_FILE");
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	char pid[32];
 	int fd, len;
@@ -241,6 +248,16 @@ static void set_module_param(const char *name, const char *val)
 	close(fd);
 }
 
+static void log_filter(void)
+{
+	char desc[512];
+
+	if (!tcmur_devfilter_active())
+		return;
+	tcmur_devfilter_describe(desc, sizeof(desc));
+	tcmu_info("device filter: %s (other TCMU devices are left to other processes)\n", desc);
+}
+
 static void print_counts(void)
 {
 	unsigned int nh = tcmur_handler_count(), nd = tcmur_device_count();
@@ -251,6 +268,27 @@ static void print_counts(void)
 }
 
 /* ---- start-up -------------------------------------------------------------- */
+
+/* --devices / --handlers: false after telling the user what is wrong. */
+static bool filter_option(const char *opt, const char *spec)
+{
+	int ret = strcmp(opt, "--devices") ? tcmur_devfilter_add_handlers(spec)
+					   : tcmur_devfilter_add_devices(spec);
+
+	if (!ret)
+		return true;
+	if (ret == -E2BIG)
+		fprintf(stderr, "tcmu-runner: %s: more than 32 entries\n", opt);
+	else if (ret == -ENOMEM)
+		fprintf(stderr, "tcmu-runner: %s: out of memory\n", opt);
+	else
+		fprintf(stderr,
+			"tcmu-runner: %s wants a comma-separated list without empty entries%s, "
+			"got '%s'\n",
+			opt, strcmp(opt, "--devices") ? " (subtypes, without '/' or ';')" : "",
+			spec);
+	return false;
+}
 
 /* The command line into g.  False: exit now with *exit_code. */
 static bool parse_options(int argc, char **argv, int *exit_code)
@@ -263,6 +301,10 @@ static bool parse_options(int argc, char **argv, int *exit_code)
 		{ "handler-path", required_argument, NULL, 'H' },
 		{ "tcmu-log-dir", required_argument, NULL, 'l' },
 		{ "dump-handler", required_argument, NULL, 'D' },
+		{ "devices", required_argument, NULL, 'E' },
+		{ "handlers", required_argument, NULL, 'S' },
+		{ "lock-file", required_argument, NULL, 'L' },
+		{ "no-dbus", no_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -301,6 +343,17 @@ static bool parse_options(int argc, char **argv, int *exit_code)
 			break;
 		case 'D':
 			g.dump = optarg;
+			break;
+		case 'E':
+		case 'S':
+			if (!filter_option(c == 'E' ? "--devices" : "--handlers", optarg))
+				return false;
+			break;
+		case 'L':
+			g.lock_file = optarg;
+			break;
+		case 'B':
+			g.no_dbus = true;
 			break;
 		default:
 			usage(stderr, argv[0]);
@@ -369,8 +422,14 @@ static void start_logging(void)
 static void load_module_and_handlers(void)
 {
 	load_module();
-	set_module_param("block_netlink", "1");
-	set_module_param("reset_netlink", "1");
+	/*
+	 * Blocking and resetting netlink is global: it would fail the requests
+	 * other daemons are answering.  A filtered daemon leaves it alone.
+	 */
+	if (!tcmur_devfilter_active()) {
+		set_module_param("block_netlink", "1");
+		set_module_param("reset_netlink", "1");
+	}
 	if (tcmur_load_handlers(g.handler_dir) < 0)
 		tcmu_warn("no handlers loaded from %s\n", g.handler_dir);
 }
@@ -385,8 +444,10 @@ static int connect_kernel(void)
 	lh = tcmur_handlers_publish(&nlh);
 	/* We are the service external programs register with: never register ourselves. */
 	tcmulib_set_dbus_registration(false);
+	tcmur_devfilter_install();
 	g.ctx = tcmulib_initialize(lh, nlh);
-	set_module_param("block_netlink", "0");
+	if (!tcmur_devfilter_active())
+		set_module_param("block_netlink", "0");
 	if (!g.ctx) {
 		tcmu_err("cannot connect to the kernel (netlink TCM-USER); is target_core_user "
 			 "loaded and are we root?\n");
@@ -417,6 +478,10 @@ static int watch_signals(const sigset_t *mask)
 
 static void start_dbus(void)
 {
+	if (g.no_dbus) {
+		tcmu_info("--no-dbus: org.kernel.TCMUService1 is not offered by this daemon\n");
+		return;
+	}
 #ifdef TCMUR_HAVE_DBUS
 	if (tcmur_dbus_start())
 		tcmu_warn("DBus service failed to start; continuing without it\n");
@@ -462,6 +527,7 @@ static int serve(const sigset_t *mask)
 		tcmu_err("epoll: %s\n", strerror(-ret));
 		goto out_handlers;
 	}
+	log_filter();
 	if (connect_kernel())
 		goto out_loop;
 	sfd = watch_signals(mask);
@@ -507,5 +573,6 @@ int main(int argc, char **argv)
 	tcmu_info("tcmu-runner exits (%d)\n", exit_code);
 	tcmu_destroy_log();
 	close(lock_fd);
+	tcmur_devfilter_clear();
 	return exit_code;
 }

@@ -169,6 +169,27 @@ void tcmulib_event_done(struct tcmu_device *dev, int status);
  */
 void tcmulib_set_dbus_registration(bool enable);
 
+/*
+ * Added in this implementation: a device filter, for several processes
+ * serving disjoint sets of TCMU devices on one host (one daemon per handler,
+ * per container or per gateway).  Every process receives every netlink
+ * event, while the kernel takes the first reply to each request and the UIO
+ * device opens only once; so a device the filter turns down is left
+ * entirely alone: not opened, not adopted at startup, and no event about it
+ * is answered (its ADDED, REMOVED and RECONFIG requests are the owner's).
+ * fn is called on the thread that calls tcmulib_initialize(),
+ * tcmulib_register() and tcmulib_master_fd_ready() with the configfs HBA
+ * number (user_<hba>), the device name, the handler subtype ("" when the
+ * cfgstring names none) and the whole cfgstring ("<subtype>/<config>",
+ * maybe after ";daemon args;"), before the handler is looked up; it must
+ * not block.  True: the device is ours.  Process-wide;
+ * set it before tcmulib_initialize().  NULL (the default) takes every
+ * device.
+ */
+typedef bool (*tcmulib_dev_filter_fn)(unsigned int hba, const char *dev_name, const char *subtype,
+				      const char *cfgstring, void *arg);
+void tcmulib_set_device_filter(tcmulib_dev_filter_fn fn, void *arg);
+
 /* --- clock ------------------------------------------------------------- */
 
 /*

@@ -20,6 +20,30 @@ void tcmulib_set_dbus_registration(bool enable)
 	tcmu_dbus_registration = enable;
 }
 
+/* The device filter (tcmulib_set_device_filter), read on the main thread only. */
+static tcmulib_dev_filter_fn dev_filter;
+static void *dev_filter_arg;
+
+void tcmulib_set_device_filter(tcmulib_dev_filter_fn fn, void *arg)
+{
+	dev_filter = fn;
+	dev_filter_arg = arg;
+}
+
+/* Ask the filter about a device; the subtype is "" when cfg has none. */
+static bool ctx_filter_match(unsigned int hba, const char *dname, const char *cfg)
+{
+	char subtype[64] = "";
+	const char *sub;
+	size_t len;
+
+	if (!tcmu_cfgstr_subtype(cfg, &sub, &len) && len < sizeof(subtype)) {
+		memcpy(subtype, sub, len);
+		subtype[len] = '\0';
+	}
+	return dev_filter(hba, dname, subtype, cfg, dev_filter_arg);
+}
+
 #ifndef TCMU_HAVE_GIO
 /* Built without GIO: nothing to announce handlers with. */
 void tcmu_register_start(struct tcmulib_context *ctx)
@@ -307,6 +331,15 @@ static int ctx_add_device(struct tcmulib_context *ctx, unsigned int minor, const
 		tcmu_err("uio%u: bad device name \"%s\"\n", minor, name);
 		ret = -EINVAL;
 		goto err_reply;
+	}
+	if (dev_filter && !ctx_filter_match(hba, dname, cfg)) {
+		/*
+		 * Another process serves it: no open, no reply (the kernel takes
+		 * the first reply to a request, so one from us would be stolen).
+		 */
+		tcmu_dbg("uio%u (user_%u/%s) does not match the device filter, left alone\n", minor,
+			 hba, dname);
+		return -ENOENT;
 	}
 	h = tcmu_ctx_find_handler(ctx, cfg);
 	if (only && h != only)

@@ -99,6 +99,27 @@ int main(int argc, char **argv)
 	ret = run((char *[]){ "--handler-path", argv[2], "--dump-handler", "nope", NULL }, lock);
 	CHECK(ret == 1 && out_has("no handler named 'nope'"), "dump unknown: %d", ret);
 
+	STEP("--devices / --handlers: empty entries and subtypes with '/' exit 1 with a message");
+	ret = run((char *[]){ "--devices", "a,,b", NULL }, lock);
+	CHECK(ret == 1 && out_has("--devices wants a comma-separated list"), "devices: %d", ret);
+	ret = run((char *[]){ "--handlers", "file/x", NULL }, lock);
+	CHECK(ret == 1 && out_has("--handlers wants"), "handlers: %d", ret);
+
+	STEP("--lock-file names the lock instead of TCMU_LOCK_FILE");
+	{
+		char other[320];
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+		snprintf(other, sizeof(other), "%s/other.lock", tmp);
+		fd = open(other, O_RDWR | O_CREAT, 0644);
+		REQUIRE(fd >= 0 && !fcntl(fd, F_SETLK, &fl), "take lock");
+		ret = run((char *[]){ "--lock-file", other, "-l", logdir, NULL }, lock);
+		CHECK(ret == 1 && out_has("another tcmu-runner is already running") &&
+			      out_has("other.lock"),
+		      "--lock-file: %d", ret);
+		close(fd);
+	}
+
 	STEP("a held /run/tcmu.lock means another instance: clear error, exit 1");
 	fd = open(lock, O_RDWR | O_CREAT, 0644);
 	{

@@ -120,9 +120,10 @@ dmesg_check() {
 
 # set_serial DIR: give the device a unit serial number as targetcli does (a
 # UUID); without one LIO and the daemon report no NAA designator in VPD 0x83.
+# TCMU_SERIAL=<uuid> gives that one instead (two paths of one disk share it).
 set_serial() {
 	[ -e "$1/wwn/vpd_unit_serial" ] || return 0
-	cfs_write "$(cat /proc/sys/kernel/random/uuid)" "$1/wwn/vpd_unit_serial" 10 ||
+	cfs_write "${TCMU_SERIAL:-$(cat /proc/sys/kernel/random/uuid)}" "$1/wwn/vpd_unit_serial" 10 ||
 		echo "set_serial: cannot set $1/wwn/vpd_unit_serial" >&2
 	return 0
 }
@@ -385,6 +386,117 @@ start_consumer() {
 		return 1; }
 }
 stop_consumer() { stop_pid "$(cat "$TT/consumer.pid" 2>/dev/null)" "${1:-TERM}" "${2:-30}"; local rc=$?; rm -f "$TT/consumer.pid"; return $rc; }
+
+# --- gateways: several daemons, one disk over dm-multipath ---------------------
+
+# start_gateway NAME [ARGS...]: one more tcmu-runner, called NAME, with its own
+# lock file, log folder $TT/log/gw-NAME (kept with the test's logs; log_level 4 through a tcmu.conf of its
+# own, so "left alone" lines are logged) and ARGS (its device filter:
+# --devices ..., --handlers ...).  Waits until it listens to netlink and holds
+# GW_NDEV (default 0) /dev/uio* open.  The pid goes to $TT/gw-NAME.pid.
+start_gateway() {
+	local name=$1 hd d pid; shift
+	[ -x "$RUNNER" ] || { echo "start_gateway: $RUNNER not built" >&2; return 1; }
+	hd=$(handler_dir)
+	d=$TT/log/gw-$name
+	mkdir -p "$d/conf"
+	echo "log_level = 4" > "$d/conf/tcmu.conf"
+	TCMU_CONFIG_DIR=$d/conf ${TCMU_RUNNER_WRAP:-} "$RUNNER" --handler-path "$hd" -l "$d" \
+		--lock-file "$d/lock" "$@" >> "$d/stdout" 2>&1 &
+	pid=$!
+	echo "$pid" > "$TT/gw-$name.pid"
+	if ! wait_for 30 nl_listening "$pid"; then
+		echo "start_gateway $name: not listening on netlink after 30s" >&2
+		gateway_log_tail "$name" >&2
+		return 1
+	fi
+	if [ "${GW_NDEV:-0}" -gt 0 ] && ! wait_for 30 uio_opened "$pid" "$GW_NDEV"; then
+		echo "start_gateway $name: did not open its ${GW_NDEV} device(s)" >&2
+		return 1
+	fi
+	return 0
+}
+gateway_pid() { cat "$TT/gw-$1.pid" 2>/dev/null; }
+gateway_log() { echo "$TT/log/gw-$1/tcmu-runner.log"; }
+# stop_gateway NAME [SIGNAL] [SECONDS]
+stop_gateway() { stop_pid "$(gateway_pid "$1")" "${2:-TERM}" "${3:-30}"; local rc=$?; rm -f "$TT/gw-$1.pid"; return $rc; }
+gateway_log_tail() {
+	local f
+	for f in "$TT/log/gw-$1/tcmu-runner.log" "$TT/log/gw-$1/stdout"; do
+		[ -s "$f" ] && { echo "--- tail $f"; tail -n "${2:-30}" "$f"; }
+	done
+	return 0
+}
+# uio_names PID: the uio devices PID holds open ("uio0 uio3"), sorted
+uio_names() {
+	find "/proc/$1/fd" -lname '/dev/uio*' -printf '%l\n' 2>/dev/null | sed 's|/dev/||' | sort | tr '\n' ' '
+}
+# uio_of BACKSTORE_DIR: the uioN of a TCMU device (core/user_<hba>/<name>)
+uio_of() {
+	local hba name u n
+	name=${1##*/}
+	hba=${1%/*}; hba=${hba##*/user_}
+	for u in /sys/class/uio/uio*; do
+		n=$(cat "$u/name" 2>/dev/null) || continue
+		case $n in "tcm-user/$hba/$name/"*) echo "${u##*/}"; return 0 ;; esac
+	done
+	return 1
+}
+
+# mpath_create NAME DEV_FIRST DEV_SECOND: /dev/mapper/NAME, a dm-multipath
+# device over two paths in two priority groups (failover: the first path
+# carries the I/O until it fails, then the second).  Hand-built table, no
+# multipathd: a failed path stays failed (mpath_reinstate puts it back).
+# No queue_if_no_path: with both paths failed, I/O fails instead of hanging.
+mpath_create() {
+	local name=$1 a=$2 b=$3 sz dm
+	modprobe dm_multipath || return 1
+	sz=$(blockdev --getsz "$a") || return 1
+	[ "$sz" = "$(blockdev --getsz "$b")" ] || { echo "mpath_create: $a and $b differ in size" >&2; return 1; }
+	echo "0 $sz multipath 0 0 2 1 round-robin 0 1 1 $a 1 round-robin 0 1 1 $b 1" |
+		DM_DISABLE_UDEV=1 timeout 30 dmsetup create "$name" || return 1
+	wait_for 10 test -b "/dev/mapper/$name" || return 1
+	# No I/O scheduler on the map: 6.1's mq-deadline miscounts requests
+	# dm-multipath requeues after a path failure and WARNs when the map goes.
+	dm=$(DM_DISABLE_UDEV=1 dmsetup info -c --noheadings -o blkdevname "$name") &&
+		echo none > "/sys/block/$dm/queue/scheduler"
+}
+mpath_remove() { DM_DISABLE_UDEV=1 timeout 60 dmsetup remove --retry "$1"; }
+# mpath_path_state NAME DEV: A (active) or F (failed), from dmsetup status
+mpath_path_state() {
+	local mm
+	mm=$(($(stat -c '0x%t' "$2"))):$(($(stat -c '0x%T' "$2")))
+	DM_DISABLE_UDEV=1 dmsetup status "$1" | tr ' ' '\n' | awk -v mm="$mm" 'f { print; exit } $0 == mm { f = 1 }'
+}
+mpath_reinstate() { DM_DISABLE_UDEV=1 dmsetup message "$1" 0 reinstate_path "$2"; }
+# dev_wwid /dev/sdX: the identifier multipath groups paths by
+dev_wwid() { cat "/sys/block/$(basename "$1")/device/wwid" 2>/dev/null; }
+
+# stamp_start DEV TAG [ARGS...]: stampio writer on DEV in the background
+# (acks in $TT/TAG.ack, summary in $TT/TAG.out, pid in $TT/TAG.pid).
+STAMPIO=${STAMPIO:-$BUILD/tests/tools/stampio}
+stamp_start() {
+	local dev=$1 tag=$2; shift 2
+	[ -x "$STAMPIO" ] || { echo "stamp_start: $STAMPIO not built" >&2; return 1; }
+	"$STAMPIO" write "$dev" "$TT/$tag.ack" "$@" > "$TT/$tag.out" 2>&1 &
+	echo $! > "$TT/$tag.pid"
+}
+# stamp_acks TAG: acknowledged writes so far
+stamp_acks() { grep -c '^ack' "$TT/$1.ack" 2>/dev/null || echo 0; }
+# stamp_wait TAG N SECONDS: until N writes were acknowledged
+stamp_wait() { wait_for "$3" eval "[ \"\$(stamp_acks $1)\" -ge $2 ]"; }
+# stamp_stop TAG: stop the writer; its exit status (3: some writes failed)
+stamp_stop() {
+	local pid rc
+	pid=$(cat "$TT/$1.pid" 2>/dev/null) || return 1
+	kill -TERM "$pid" 2>/dev/null
+	timeout 120 tail --pid="$pid" -f /dev/null
+	wait "$pid" 2>/dev/null; rc=$?
+	cat "$TT/$1.out"
+	return $rc
+}
+# stamp_verify DEV TAG: every acknowledged write reads back
+stamp_verify() { timeout 120 "$STAMPIO" verify "$1" "$TT/$2.ack"; }
 
 # --- I/O helpers -----------------------------------------------------------
 

@@ -15,7 +15,7 @@
 #   of a VM on a kernel other than 6.1 read "PASS K:suite/test".
 #   VM_SUITE_TIMEOUT  per-VM deadline in s (default: 900 per suite, 3000 for
 #                     conformance)
-#   A VM running the rbd suite (a Ceph cluster in the guest) gets VMCPU=max and
+#   A VM running the rbd or rbd-ha suite (a Ceph cluster in the guest) gets VMCPU=max and
 #   at least 6144 MiB unless VMCPU / VMMEM say otherwise.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -62,7 +62,7 @@ for s in $all; do
 	tmo=${VM_SUITE_TIMEOUT:-$tmo}
 	cpu=${VMCPU:-}; mem=${VMMEM:-}
 	case "+${s#*:}+" in
-	*+rbd+*) cpu=${VMCPU:-max}; mem=${VMMEM:-6144} ;;
+	*+rbd+* | *+rbd-ha+*) cpu=${VMCPU:-max}; mem=${VMMEM:-6144} ;;
 	esac
 	name=$(echo "$s" | tr ':' '-')
 	out=$base/$name

@@ -37,7 +37,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 pkgs="qemu-system-x86 busybox-static kmod cpio fio sg3-utils libiscsi-bin targetcli-fb glusterfs-server\
-	btrfs-progs f2fs-tools xorriso udftools eject ceph-mon ceph-osd ceph-common uuid-runtime\
+	btrfs-progs f2fs-tools xorriso udftools eject dmsetup ceph-mon ceph-osd ceph-common uuid-runtime\
 	xz-utils xfsprogs dbench"
 need=""
 for p in $pkgs; do
