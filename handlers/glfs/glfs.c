@@ -140,8 +140,21 @@ static int submit(struct tcmu_device *dev, struct tcmur_cmd *cmd, enum glfs_op o
 	struct glfs_io *io;
 	int ret = -1;
 
-	if (glfs_lock_fenced(gdev))
-		return TCMU_STS_BUSY;
+	/*
+	 * Fenced: data commands get BUSY without reaching the bricks.  A flush
+	 * is answered GOOD at once: this device has acknowledged no write since
+	 * it lost the lock, its earlier writes went through write-behind
+	 * (strict O_DIRECT) to the bricks, and the file now belongs to the new
+	 * lock holder, whose flushes cover it.  A BUSY flush would hold the
+	 * initiator's cache sync (sd sends one when the disk goes away) for
+	 * minutes.
+	 */
+	if (glfs_lock_fenced(gdev)) {
+		if (op != GOP_FLUSH)
+			return TCMU_STS_BUSY;
+		tcmur_cmd_complete(dev, cmd, TCMU_STS_OK);
+		return TCMU_STS_OK; /* "queued": the completion above stands */
+	}
 	io = new_io(dev, cmd, op, iov, iov_cnt, len, off);
 	if (!io)
 		return TCMU_STS_NO_RESOURCE;

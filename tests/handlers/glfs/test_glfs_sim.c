@@ -402,6 +402,15 @@ static void t_fence(void)
 		CHECK(st != 0, "fenced A's write %d: status 0x%02x", i, st);
 	}
 	CHECK(read_is(db, 16, 8, zero) && read_is(db, 8, 8, b), "B's view unchanged");
+	{
+		/* sd syncs the cache when the disk goes away: never BUSY for it */
+		uint8_t cdb[10] = { SYNCHRONIZE_CACHE };
+		struct sim_result r;
+		int rc = run(da, cdb, 10, NULL, 0, 0, &r);
+
+		CHECK(!rc && r.scsi_status == 0, "fenced A's SYNCHRONIZE CACHE: %d/%d", rc,
+		      r.scsi_status);
+	}
 
 	STEP("another client takes the lock: B is fenced; B's lock() takes it back");
 	pfd = glfs_open(lk_peer, "/fence.img", O_RDWR | O_DIRECT);
