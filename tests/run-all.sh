@@ -183,7 +183,7 @@ if [ $VM = 1 ]; then
 	if [ -n "${VM_SUITES:-}" ]; then suites=$VM_SUITES
 	# "a+b": one VM for several suites (each boot + vm_init costs about a minute)
 	elif [ $QUICK = 1 ]; then suites="smoke-consumer+smoke-daemon"
-	else suites="smoke-consumer+smoke-daemon+recovery+lifecycle+integrity+targetcli+alua+reconnect+ha+compat+qcow zbc+fbo+glfs rbd+gateways"
+	else suites="smoke-consumer+smoke-daemon+recovery+lifecycle+integrity+targetcli+alua+reconnect+ha+compat+qcow zbc+fbo+glfs+gateways"
 		# The same TCMU suites on Debian's 6.12 kernel ("K:" picks the
 		# kernel of that VM; its lines read "PASS 6.12:suite/test"), plus
 		# kfeatures (ublk_drv, io_uring, the TCMU mailbox flags) and ublk

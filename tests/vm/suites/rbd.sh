@@ -201,8 +201,24 @@ t_blocklist() {
 	wait "$fpid"; rc=$?
 	grep -E 'err=|verify' "$TT/fio.out"
 	[ $rc = 0 ] || { tail -20 "$TT/fio.out"; runner_log_tail; return 1; }
+	# fio may be past its writes (verifying: reads) when the new OSD map
+	# takes effect, and reads of a blocklisted client were seen to succeed:
+	# keep writing (past fio's 16 MiB) until the daemon notices, up to 60 s.
+	local i
+	for i in $(seq 60); do
+		grep -q 'reopened image rbd/r0' "$TT/log/tcmu-runner.log" && break
+		timeout 60 dd if=/dev/zero of="$(dev)" bs=64k count=1 seek=$((640 + i)) oflag=direct \
+			status=none
+		sleep 1
+	done
 	grep -q 'reopened image rbd/r0' "$TT/log/tcmu-runner.log" ||
 		{ echo "the blocklisting was not noticed (no reopen in the daemon log)"; runner_log_tail; return 1; }
+	# I/O resumes after the recovery: a pattern written now reads back.
+	head -c 1048576 /dev/urandom > "$TT/bl.bin"
+	dd if="$TT/bl.bin" of="$(dev)" bs=1M seek=8 oflag=direct status=none ||
+		{ echo "write after the recovery failed"; runner_log_tail; return 1; }
+	cmp <(dd if="$(dev)" bs=1M skip=8 count=1 iflag=direct status=none) "$TT/bl.bin" ||
+		{ echo "data written after the recovery does not read back"; return 1; }
 	grep -q "removed my old address $addr from the OSD blocklist" "$TT/log/tcmu-runner.log" ||
 		{ echo "old address not removed from the blocklist"; runner_log_tail; return 1; }
 	timeout 60 ceph osd blocklist ls 2>/dev/null | grep -F "$addr" && { echo "still blocklisted"; return 1; }
