@@ -17,6 +17,7 @@
 
 #include "glfs_priv.h"
 #include "tcmu-runner.h"
+#include "../iovec_clip.h"
 
 enum glfs_op { GOP_READ, GOP_WRITE, GOP_FLUSH, GOP_DISCARD, GOP_ZERO };
 
@@ -100,7 +101,6 @@ static struct glfs_io *new_io(struct tcmu_device *dev, struct tcmur_cmd *cmd, en
 			      const struct iovec *iov, size_t iov_cnt, size_t len, uint64_t off)
 {
 	struct glfs_io *io = calloc(1, sizeof(*io) + iov_cnt * sizeof(*iov));
-	size_t i, left = len;
 
 	if (!io)
 		return NULL;
@@ -109,14 +109,7 @@ static struct glfs_io *new_io(struct tcmu_device *dev, struct tcmur_cmd *cmd, en
 	io->op = op;
 	io->len = len;
 	io->off = off;
-	/* A copy ending at len: the iovec may run past it (engine sub-I/O). */
-	for (i = 0; i < iov_cnt && left; i++) {
-		io->iov[i] = iov[i];
-		if (io->iov[i].iov_len > left)
-			io->iov[i].iov_len = left;
-		left -= io->iov[i].iov_len;
-	}
-	io->iov_cnt = i;
+	io->iov_cnt = handler_iovec_clip(io->iov, iov, iov_cnt, len);
 	return io;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "rbd_priv.h"
+#include "../iovec_clip.h"
 
 enum rbd_op { ROP_READ, ROP_WRITE, ROP_FLUSH, ROP_DISCARD, ROP_ZERO, ROP_WRITESAME, ROP_CAW };
 
@@ -145,7 +146,6 @@ static struct rbd_io *new_io(struct tcmu_device *dev, struct tcmur_cmd *cmd, enu
 			     const struct iovec *iov, size_t iov_cnt, size_t len, uint64_t off)
 {
 	struct rbd_io *io = calloc(1, sizeof(*io) + iov_cnt * sizeof(*iov));
-	size_t i, left = len;
 
 	if (!io)
 		return NULL;
@@ -156,18 +156,10 @@ static struct rbd_io *new_io(struct tcmu_device *dev, struct tcmur_cmd *cmd, enu
 	io->off = off;
 	atomic_init(&io->pending, 0);
 	atomic_init(&io->sts, TCMU_STS_OK);
-	/* A copy ending at len: the iovec may run past it (engine sub-I/O). */
-	for (i = 0; i < iov_cnt && left; i++) {
-		io->iov[i] = iov[i];
-		if (io->iov[i].iov_len > left)
-			io->iov[i].iov_len = left;
-		left -= io->iov[i].iov_len;
-	}
-	io->iov_cnt = i;
+	io->iov_cnt = handler_iovec_clip(io->iov, iov, iov_cnt, len);
 	return io;
 }
 
-/* Copy len bytes of iov from byte skip into a new buffer. */
 static char *flatten(const struct iovec *iov, size_t cnt, size_t skip, size_t len)
 {
 	char *buf = malloc(len ? len : 1);
