@@ -148,9 +148,18 @@ failover_round() {
 	mpath_remove $MP
 }
 
-t_failover1() { failover_round 1 a b; }
-t_failover2() { failover_round 2 b a; }
-t_failover3() { failover_round 3 a b; }
+# A failed round stops its writer and removes the multipath map, so that the
+# next round starts clean instead of failing on a busy map.
+failover_clean() {
+	failover_round "$@" && return 0
+	[ -f "$TT/r$1.pid" ] && kill -0 "$(cat "$TT/r$1.pid")" 2> /dev/null &&
+		stamp_stop "r$1" > /dev/null 2>&1
+	[ -b "/dev/mapper/$MP" ] && mpath_remove "$MP"
+	return 1
+}
+t_failover1() { failover_clean 1 a b; }
+t_failover2() { failover_clean 2 b a; }
+t_failover3() { failover_clean 3 a b; }
 
 t_teardown() {
 	local g rc=0

@@ -74,10 +74,12 @@ gw_after_export() {
 
 # Before the kill: where this round starts in the survivor's log.
 # blocklist_n: entries in the OSD blocklist
-blocklist_n() { timeout 60 ceph osd blocklist ls 2> /dev/null | grep -c . ; }
+# (grep -c exits 1 on a count of 0: an empty blocklist is not a failure)
+blocklist_n() { timeout 60 ceph osd blocklist ls 2> /dev/null | grep -c . || true; }
 gw_before_kill() {
-	wc -l < "$(gateway_log "$3")" > "$TT/round.from"
+	wc -l < "$(gateway_log "$3")" > "$TT/round.from" || { echo "no log of gateway $3"; return 1; }
 	blocklist_n > "$TT/round.bl"
+	log "round $1: $(cat "$TT/round.bl") blocklist entries before the kill"
 }
 
 gw_round_checks() {

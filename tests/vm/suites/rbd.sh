@@ -182,7 +182,22 @@ t_kill9_midwrite() {
 }
 
 # our client's address, as the daemon logged it at its last open
-our_addr() { sed -n 's/.*opened image rbd\/r0 (client address \([^)]*\)).*/\1/p' "$TT/log/tcmu-runner.log" | tail -1; }
+# our_addr: the client address of the running daemon's image, from its own
+# "opened image" log line (lines carry the pid; the logger writes behind, so
+# a daemon just restarted may not have logged yet: wait up to 30 s).  An
+# older daemon's line would name an address nobody uses any more.
+our_addr() {
+	local pid a i
+	pid=$(cat "$TT/runner.pid" 2>/dev/null)
+	[ -n "$pid" ] || return 1
+	for i in $(seq 60); do
+		a=$(sed -n "s/.* $pid \[INFO\] .*opened image rbd\/r0 (client address \([^)]*\)).*/\1/p" \
+			"$TT/log/tcmu-runner.log" | tail -1)
+		[ -n "$a" ] && { echo "$a"; return 0; }
+		sleep 0.5
+	done
+	return 1
+}
 
 t_blocklist() {
 	local fpid rc addr
