@@ -38,6 +38,7 @@
 # gets its own tcmu.conf (TCMU_CONFIG_DIR), so no host file leaks in.
 # Gluster: backends "glfs" (our daemon + glfs handler, a LUN on bench.img in
 # a one-brick loopback volume started in the guest by tests/gluster/gluster.sh)
+# ("glfs-dpb": the same with data_pages_per_blk=16 on the LUN)
 # and "fio-gfapi" (fio's gfapi_async engine straight to the same file, no
 # LUN); the volume has performance.strict-o-direct on, so neither client's
 # O_DIRECT writes are acknowledged from write-behind's cache.
@@ -196,12 +197,13 @@ one_backend() {
 		run_rows "$rep" "$label" "" "" ""
 		return 0
 		;;
-	glfs)
+	glfs|glfs-dpb)
 		gluster_up || return 1
 		start_daemon ours "$TT/log-$be-$rep" || return 1
 		bsd=$CFS/core/user_1/$name
-		user_backstore "$name" "$BYTES" "glfs/$GLFS_VOL@127.0.0.1/bench.img" 1 \
-			"hw_max_sectors=$HWMAX" ||
+		ctl=("hw_max_sectors=$HWMAX")
+		[ "$be" = glfs-dpb ] && ctl+=("data_pages_per_blk=16")
+		user_backstore "$name" "$BYTES" "glfs/$GLFS_VOL@127.0.0.1/bench.img" 1 "${ctl[@]}" ||
 			{ echo "user backstore $be failed"; tail -n 20 "$TT/log-$be-$rep"/*; stop_daemon; return 1; }
 		;;
 	ours|ours-nopoll|ours-poll50|ours-1m|ours-hw128|ours-dpb|ours-da8|anchor|exp|exp-async|qcow-pre|qcow-sparse)
