@@ -38,7 +38,8 @@
 # gets its own tcmu.conf (TCMU_CONFIG_DIR), so no host file leaks in.
 # Gluster: backends "glfs" (our daemon + glfs handler, a LUN on bench.img in
 # a one-brick loopback volume started in the guest by tests/gluster/gluster.sh)
-# ("glfs-dpb": the same with data_pages_per_blk=16 on the LUN)
+# ("glfs-dpb": the same with data_pages_per_blk=16 on the LUN; "glfs-nopoll":
+# with ring_poll_us = 0)
 # and "fio-gfapi" (fio's gfapi_async engine straight to the same file, no
 # LUN); the volume has performance.strict-o-direct on, so neither client's
 # O_DIRECT writes are acknowledged from write-behind's cache.
@@ -180,7 +181,7 @@ one_backend() {
 	local rep=$1 be=${2%@*} label=$2 bsd="" dev="" name=b_${2%@*}_$1 ctl=()
 	PIN=() CONF="" DLOG="" logd_last=""
 	case $be in
-	ours-nopoll) CONF='ring_poll_us = 0\n' ;;
+	ours-nopoll|glfs-nopoll) CONF='ring_poll_us = 0\n' ;;
 	ours-poll50) CONF='ring_poll = fixed\nring_poll_us = 50\n' ;;
 	esac
 	case $2 in
@@ -197,12 +198,13 @@ one_backend() {
 		run_rows "$rep" "$label" "" "" ""
 		return 0
 		;;
-	glfs|glfs-dpb)
+	glfs|glfs-dpb|glfs-nopoll)
 		gluster_up || return 1
 		start_daemon ours "$TT/log-$be-$rep" || return 1
 		bsd=$CFS/core/user_1/$name
 		ctl=("hw_max_sectors=$HWMAX")
 		[ "$be" = glfs-dpb ] && ctl+=("data_pages_per_blk=16")
+		DLOG=$TT/log-$be-$rep
 		user_backstore "$name" "$BYTES" "glfs/$GLFS_VOL@127.0.0.1/bench.img" 1 "${ctl[@]}" ||
 			{ echo "user backstore $be failed"; tail -n 20 "$TT/log-$be-$rep"/*; stop_daemon; return 1; }
 		;;
