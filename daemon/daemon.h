@@ -122,19 +122,15 @@ const char *tcmur_ring_poll_name(enum tcmur_ring_poll mode);
 
 /* ---- ring_spin.c: the spin rule (pure arithmetic; one per ring thread) ---- */
 
-#define SPIN_MAX_MISS	  4	       /* empty spins in a row before backing off */
-#define SPIN_MIN_HIT_RATE 256	       /* of 1024: below it only probes spin */
-#define SPIN_PROBE_EVERY  16	       /* idle passes per probe when backed off */
-#define SPIN_WINDOW_NS	  100000000ull /* one throughput measurement */
-#define SPIN_EPOCH	  16	       /* windows per A/B: 1 spinning, 1 not, 14 the winner */
-#define SPIN_WIN_PCT	  105	       /* spinning must do 5% more commands to win */
+#define SPIN_MAX_MISS  4	    /* empty spins in a row: none until the next wake-up */
+#define SPIN_WINDOW_NS 100000000ull /* one throughput measurement */
+#define SPIN_EPOCH     16	    /* windows per A/B: 1 spinning, 1 not, 14 the winner */
+#define SPIN_WIN_PCT   105	    /* spinning must do 5% more commands to win */
 
 struct tcmur_spin {
 	unsigned int ncpus;
-	unsigned int hit_rate; /* EWMA of spins that found work, of 1024 */
-	uint64_t hit_wait_ns;  /* EWMA of how long those waited */
-	unsigned int miss_run; /* empty spins in a row */
-	unsigned int skipped;  /* idle passes without a spin since the last probe */
+	uint64_t hit_wait_ns;  /* EWMA of how long successful spins waited */
+	unsigned int miss_run; /* empty spins since the last hit or wake-up */
 	/* the A/B: window w of the epoch (0: spinning, 1: not, then the winner) */
 	uint64_t win_start_ns;
 	uint64_t win_cmds; /* commands taken off the ring in this window */
@@ -156,8 +152,8 @@ uint64_t tcmur_spin_budget(struct tcmur_spin *s, enum tcmur_ring_poll mode, unsi
 /* The spin found work after waited_ns / found none. */
 void tcmur_spin_hit(struct tcmur_spin *s, uint64_t waited_ns);
 void tcmur_spin_miss(struct tcmur_spin *s);
-/* poll() woke up with commands. */
-void tcmur_spin_woken(struct tcmur_spin *s, enum tcmur_ring_poll mode);
+/* poll() woke up with commands: spinning may start again. */
+void tcmur_spin_woken(struct tcmur_spin *s);
 /* A ring pass took n commands. */
 static inline void tcmur_spin_count(struct tcmur_spin *s, unsigned int n)
 {

@@ -7,8 +7,8 @@
  * woken and the CPU it burns is not needed by the initiator or the kernel.
  * Neither is known in advance (a wake-up costs a few us on bare metal and
  * hundreds under emulation; the CPU pressure a guest sees says little about
- * who needs the CPU), so the rule (tcmu.conf(5), ring_poll = adaptive)
- * measures what spinning gives this device, and asks on each idle pass:
+ * who needs the CPU), so the rule (tcmu.conf(5), ring_poll = adaptive) is
+ * the fixed rule below, switched off where it does not pay:
  *
  *  1. Is there a CPU to spare?  Spinners together never take more than all
  *     CPUs but one (the initiator and the kernel need one): none at all on
@@ -19,15 +19,18 @@
  *     in each; the other windows of the epoch spin only if the spinning
  *     window did SPIN_WIN_PCT % of the other's commands or more.  An idle
  *     pair (no command in either) keeps the earlier answer.
- *  3. Does spinning find work?  An EWMA of the share of spins that found
- *     work before their budget ran out.  Below SPIN_MIN_HIT_RATE, or after
- *     SPIN_MAX_MISS empty spins in a row, only one idle pass in
- *     SPIN_PROBE_EVERY spins, so an idle device costs no CPU.
- *  4. How long?  Three times the recent wait of a successful spin, at least
- *     half of ring_poll_us and at most ring_poll_us.
+ *  3. Otherwise, as fixed: spin ring_poll_us on each idle pass, and after
+ *     SPIN_MAX_MISS empty spins in a row not again until a wake-up (or a
+ *     spin) brings work, so an idle device costs at most SPIN_MAX_MISS
+ *     spins per wake-up.
  *
- * ring_poll = fixed is the earlier rule: spin ring_poll_us on every idle pass,
- * stop after SPIN_MAX_MISS empty spins in a row until a wake-up brings work.
+ * An earlier version also stopped spinning when fewer than a quarter of the
+ * recent spins found work, and kept backing off across wake-ups.  At QD1
+ * under emulation that left the A/B's spinning window hardly spinning, so
+ * the A/B compared two ways of not spinning: 4k QD1 ran at a third of
+ * the fixed rule's rate (docs/performance.md, 2026-12-07).
+ *
+ * ring_poll = fixed is the same without 1 and 2.
  *
  * Everything here is arithmetic on the values passed in (times in ns), so
  * tests drive it with a fake clock.
@@ -36,14 +39,11 @@
 
 #include "daemon.h"
 
-#define RATE_ONE 1024u /* hit_rate scale */
-
 void tcmur_spin_init(struct tcmur_spin *s, unsigned int ncpus)
 {
 	memset(s, 0, sizeof(*s));
 	s->ncpus = ncpus;
-	s->hit_rate = RATE_ONE; /* optimistic: the first spins decide */
-	s->spin_wins = true;	/* until the first A/B says otherwise */
+	s->spin_wins = true; /* until the first A/B says otherwise */
 }
 
 /* Window w of the epoch: spin in it? */
@@ -88,59 +88,45 @@ void tcmur_spin_clock(struct tcmur_spin *s, uint64_t now_ns)
 uint64_t tcmur_spin_budget(struct tcmur_spin *s, enum tcmur_ring_poll mode, unsigned int cap_us,
 			   unsigned int others_spinning)
 {
-	uint64_t cap = (uint64_t)cap_us * 1000u, b;
+	uint64_t cap = (uint64_t)cap_us * 1000u;
 
 	if (mode == TCMUR_RING_POLL_OFF || !cap)
 		return 0;
-	if (mode == TCMUR_RING_POLL_FIXED)
-		return s->miss_run < SPIN_MAX_MISS ? cap : 0;
-
-	/* 1. a CPU to spare */
-	if (s->ncpus < 2 || others_spinning + 1 > s->ncpus - 1) {
-		s->nr_no_cpu++;
-		return 0;
-	}
-	/* 2. the A/B */
-	if (!window_spins(s)) {
-		s->nr_off++;
-		return 0;
-	}
-	/* 3. spins that find nothing: probe now and then */
-	if (s->hit_rate < SPIN_MIN_HIT_RATE || s->miss_run >= SPIN_MAX_MISS) {
-		if (++s->skipped < SPIN_PROBE_EVERY) {
-			s->nr_skipped++;
+	if (mode == TCMUR_RING_POLL_ADAPTIVE) {
+		/* 1. a CPU to spare */
+		if (s->ncpus < 2 || others_spinning + 1 > s->ncpus - 1) {
+			s->nr_no_cpu++;
 			return 0;
 		}
-		s->skipped = 0;
+		/* 2. the A/B */
+		if (!window_spins(s)) {
+			s->nr_off++;
+			return 0;
+		}
 	}
-	/* 4. how long */
-	b = 3 * s->hit_wait_ns;
-	if (b < cap / 2)
-		b = cap / 2;
-	if (b > cap)
-		b = cap;
-	return b;
+	/* 3. empty spins in a row: wait for a wake-up */
+	if (s->miss_run >= SPIN_MAX_MISS) {
+		s->nr_skipped++;
+		return 0;
+	}
+	return cap;
 }
 
 void tcmur_spin_hit(struct tcmur_spin *s, uint64_t waited_ns)
 {
-	s->hit_rate += (RATE_ONE - s->hit_rate) / 8;
-	/* EWMA, weight 1/8 */
+	/* EWMA, weight 1/8 (the log line reports it) */
 	s->hit_wait_ns = s->hit_wait_ns - s->hit_wait_ns / 8 + waited_ns / 8;
 	s->miss_run = 0;
-	s->skipped = 0;
 	s->nr_hit++;
 }
 
 void tcmur_spin_miss(struct tcmur_spin *s)
 {
-	s->hit_rate -= s->hit_rate / 8;
 	s->miss_run++;
 	s->nr_miss++;
 }
 
-void tcmur_spin_woken(struct tcmur_spin *s, enum tcmur_ring_poll mode)
+void tcmur_spin_woken(struct tcmur_spin *s)
 {
-	if (mode == TCMUR_RING_POLL_FIXED)
-		s->miss_run = 0; /* the fixed rule: look again after each wake-up */
+	s->miss_run = 0;
 }

@@ -43,7 +43,7 @@ static void test_modes(void)
 		tcmur_spin_miss(&s);
 	}
 	CHECK(tcmur_spin_budget(&s, TCMUR_RING_POLL_FIXED, 50, 0) == 0, "backed off");
-	tcmur_spin_woken(&s, TCMUR_RING_POLL_FIXED);
+	tcmur_spin_woken(&s);
 	CHECK(tcmur_spin_budget(&s, TCMUR_RING_POLL_FIXED, 50, 0) == 50 * US, "after wake-up");
 }
 
@@ -68,74 +68,58 @@ static void test_cpus(void)
 static void test_budget(void)
 {
 	struct tcmur_spin s;
-	uint64_t b;
 	int i;
 
-	STEP("adaptive budget: half of ring_poll_us at first, 3x the recent hit wait, capped");
+	STEP("adaptive budget: all of ring_poll_us, a new value at once");
 	tcmur_spin_init(&s, 2);
-	b = tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0);
-	CHECK(b == 25 * US, "first budget %llu", (unsigned long long)b);
+	CHECK(tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0) == 50 * US, "first");
 	for (i = 0; i < 64; i++)
 		tcmur_spin_hit(&s, 12 * US);
-	b = tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0);
-	CHECK(b > 30 * US && b <= 36 * US, "hits at 12 us: budget %llu", (unsigned long long)b);
-	for (i = 0; i < 64; i++)
-		tcmur_spin_hit(&s, 40 * US);
-	b = tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0);
-	CHECK(b == 50 * US, "hits at 40 us: capped at ring_poll_us, %llu", (unsigned long long)b);
-	b = tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 20, 0);
-	CHECK(b == 20 * US, "new ring_poll_us applies at once, %llu", (unsigned long long)b);
-	for (i = 0; i < 64; i++)
-		tcmur_spin_hit(&s, 1 * US);
-	b = tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0);
-	CHECK(b == 25 * US, "hits at 1 us: floor of half, %llu", (unsigned long long)b);
+	CHECK(tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0) == 50 * US, "after hits");
+	CHECK(s.hit_wait_ns > 10 * US && s.hit_wait_ns <= 12 * US, "mean hit wait %llu",
+	      (unsigned long long)s.hit_wait_ns);
+	CHECK(tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 20, 0) == 20 * US, "20 us");
 }
 
 static void test_backoff(void)
 {
 	struct tcmur_spin s;
-	int i, spins;
+	int i, n;
 
-	STEP("adaptive: after SPIN_MAX_MISS empty spins only every SPIN_PROBE_EVERY-th pass spins");
+	STEP("adaptive: after SPIN_MAX_MISS empty spins no spin until a wake-up");
 	tcmur_spin_init(&s, 2);
 	for (i = 0; i < SPIN_MAX_MISS; i++) {
 		CHECK(tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0) > 0, "spin %d", i);
 		tcmur_spin_miss(&s);
 	}
-	tcmur_spin_woken(&s, TCMUR_RING_POLL_ADAPTIVE); /* a wake-up alone changes nothing */
-	spins = 0;
-	for (i = 0; i < 4 * SPIN_PROBE_EVERY; i++)
-		if (tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0)) {
-			spins++;
-			tcmur_spin_miss(&s);
-		}
-	CHECK(spins == 4, "%d probes in %d passes", spins, 4 * SPIN_PROBE_EVERY);
-	CHECK(s.nr_skipped == (uint64_t)(4 * SPIN_PROBE_EVERY - 4), "skipped %llu",
+	n = 0;
+	for (i = 0; i < 100; i++)
+		n += tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0) > 0;
+	CHECK(n == 0 && s.nr_skipped == 100, "%d spins, %llu skipped", n,
 	      (unsigned long long)s.nr_skipped);
+	tcmur_spin_woken(&s);
+	CHECK(tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0) == 50 * US, "woken: spins");
 
-	STEP("a probe that finds work brings spinning back at once");
-	for (i = 0; i < SPIN_PROBE_EVERY; i++)
-		if (tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0))
-			break;
-	CHECK(i == SPIN_PROBE_EVERY - 1, "probe on pass %d", i);
-	for (i = 0; i < 12; i++)
-		tcmur_spin_hit(&s, 5 * US); /* hit rate climbs back above the floor */
-	CHECK(s.hit_rate >= SPIN_MIN_HIT_RATE, "hit rate %u", s.hit_rate);
-	for (i = 0; i < 5; i++)
-		CHECK(tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0) > 0, "pass %d spins",
-		      i);
-
-	STEP("a low hit rate alone backs off too (misses interleaved with hits)");
+	STEP("a hit resets the run of misses; misses between hits never back off");
 	tcmur_spin_init(&s, 2);
-	for (i = 0; i < 40; i++) {
-		if (i % 4 == 0)
+	for (i = 0; i < 400; i++) {
+		CHECK(tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0) > 0, "pass %d", i);
+		if (i % SPIN_MAX_MISS == 0)
 			tcmur_spin_hit(&s, 5 * US);
 		else
 			tcmur_spin_miss(&s);
 	}
-	CHECK(s.miss_run < SPIN_MAX_MISS && s.hit_rate < SPIN_MIN_HIT_RATE, "rate %u run %u",
-	      s.hit_rate, s.miss_run);
-	CHECK(tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0) == 0, "backed off");
+	CHECK(s.nr_hit == 100 && s.nr_miss == 300, "hits %llu misses %llu",
+	      (unsigned long long)s.nr_hit, (unsigned long long)s.nr_miss);
+
+	STEP("a wake-up does not override the A/B or the CPU rule");
+	tcmur_spin_init(&s, 1);
+	tcmur_spin_woken(&s);
+	CHECK(tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0) == 0, "1 CPU");
+	tcmur_spin_init(&s, 2);
+	s.win = 1;
+	tcmur_spin_woken(&s);
+	CHECK(tcmur_spin_budget(&s, TCMUR_RING_POLL_ADAPTIVE, 50, 0) == 0, "window 1");
 }
 
 static void test_ab(void)
