@@ -13,7 +13,9 @@
 #      and fixed 50 us) vs Debian's tcmu-runner (qcow handler), five fio rows,
 #      BENCH_REPS (5) repetitions, the backends taking turns in each;
 #   4. prints the table (medians, ratios ours/fileio and ours/anchor, goals)
-#      and writes docs/performance.md.
+#      and writes docs/performance.md; with the rbd backends (BENCH_BACKENDS=
+#      "rbd anchor-rbd fio-rbd") also bench/rbd-report.py's table, printed and
+#      saved as rbd-report.md in the results folder.
 #
 # Options: --no-vm, --no-micro, --no-rss, --report-only DIR (re-render a past
 # run), --out FILE (default docs/performance.md), --exp RESULTS (add the table
@@ -51,6 +53,10 @@ report() {	# report DIR
 	python3 "$here/report.py" --micro "$1/micro.txt" --insn "$1/insn.txt" --vm "$1/vm.txt" \
 		--threads "$1/vm/results.txt" --out "$OUTMD" "${exps[@]}" \
 		--notes "$here/notes.md"
+	# The rbd backends' own table (issue 17), when the run had them.
+	if grep -qE '^RESULT .*backend=(rbd|anchor-rbd|fio-rbd) ' "$1/vm.txt" 2> /dev/null; then
+		python3 "$here/rbd-report.py" "$1/vm.txt" > "$1/rbd-report.md" && cat "$1/rbd-report.md"
+	fi
 }
 
 if [ -n "$report_only" ]; then
