@@ -126,7 +126,8 @@ ceph_up() {
 	log "Ceph cluster up in $((SECONDS - t0)) s"
 	timeout 120 rbd create --size "${SIZE_MB}M" "rbd/$RBD_IMG" || { echo "rbd create failed"; return 1; }
 	emit "INFO rbd_image=rbd/$RBD_IMG features=$(timeout 60 rbd info --format json "rbd/$RBD_IMG" |
-		python3 -c 'import json, sys; print(",".join(json.load(sys.stdin)["features"]))')"
+		python3 -c 'import json, sys; print(",".join(json.load(sys.stdin)["features"]))')" \
+		"rbd_cache=$(ceph-conf -c "$CEPH_CONF" --name client.admin --lookup rbd_cache)"
 	timeout -k 10 1800 fio --name=fill --ioengine=rbd --pool=rbd --rbdname="$RBD_IMG" --clientname=admin \
 		--size="${SIZE_MB}M" --rw=write --bs=4M --iodepth=4 > "$TT/rbd-fill.log" 2>&1 ||
 		{ echo "prefill failed"; tail "$TT/rbd-fill.log"; return 1; }
