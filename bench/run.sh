@@ -13,7 +13,9 @@
 #      and fixed 50 us) vs Debian's tcmu-runner (qcow handler), five fio rows,
 #      BENCH_REPS (5) repetitions, the backends taking turns in each;
 #   4. prints the table (medians, ratios ours/fileio and ours/anchor, goals)
-#      and writes docs/performance.md.
+#      and writes docs/performance.md; with the rbd backends (BENCH_BACKENDS=
+#      "rbd anchor-rbd fio-rbd") also bench/rbd-report.py's table, printed and
+#      saved as rbd-report.md in the results folder.
 #
 # Options: --no-vm, --no-micro, --no-rss, --report-only DIR (re-render a past
 # run), --out FILE (default docs/performance.md), --exp RESULTS (add the table
@@ -51,6 +53,10 @@ report() {	# report DIR
 	python3 "$here/report.py" --micro "$1/micro.txt" --insn "$1/insn.txt" --vm "$1/vm.txt" \
 		--threads "$1/vm/results.txt" --out "$OUTMD" "${exps[@]}" \
 		--notes "$here/notes.md"
+	# The rbd backends' own table (issue 17), when the run had them.
+	if grep -qE '^RESULT .*backend=(rbd|anchor-rbd|fio-rbd) ' "$1/vm.txt" 2> /dev/null; then
+		python3 "$here/rbd-report.py" "$1/vm.txt" > "$1/rbd-report.md" && cat "$1/rbd-report.md"
+	fi
 }
 
 if [ -n "$report_only" ]; then
@@ -69,8 +75,14 @@ if [ ! -f "$B/CMakeCache.txt" ] || ! grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "
 	cmake -S "$top" -B "$B" -DCMAKE_BUILD_TYPE=Release > "$OUT/build.log" 2>&1 ||
 		{ echo "bench: cmake failed (see $OUT/build.log)"; exit 1; }
 fi
-# Only what the bench runs: the daemon, the file handler, the microbenchmark.
-make -C "$B" -j2 tcmu-runner handler_file bench_ring_null >> "$OUT/build.log" 2>&1 ||
+# Only what the bench runs: the daemon, the file handler, the microbenchmark
+# (and the rbd handler when an rbd backend is named).
+targets=(tcmu-runner handler_file bench_ring_null)
+rbd_named=0
+case " ${BENCH_BACKENDS:-} ${BENCH_EXTRA:-} " in
+*" rbd"[@\ ]* | *" anchor-rbd"[@\ ]* | *" fio-rbd"[@\ ]*) rbd_named=1; targets+=(handler_rbd) ;;
+esac
+make -C "$B" -j2 "${targets[@]}" >> "$OUT/build.log" 2>&1 ||
 	{ echo "bench: build failed (see $OUT/build.log)"; exit 1; }
 BIN=$B/bench/bench_ring_null
 
@@ -100,7 +112,9 @@ fi
 if [ "$do_vm" = 1 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	need=""
-	for p in tcmu-runner qemu-utils fio python3; do
+	pkgs=(tcmu-runner qemu-utils fio python3)
+	[ "$rbd_named" = 1 ] && pkgs+=(ceph-mon ceph-osd ceph-common)
+	for p in "${pkgs[@]}"; do
 		dpkg -s "$p" > /dev/null 2>&1 || need="$need $p"
 	done
 	if [ -n "$need" ]; then
@@ -114,7 +128,10 @@ if [ "$do_vm" = 1 ]; then
 		echo "bench: warning: a tcmu-runner runs on this host (pid $(pgrep -x tcmu-runner))" >&2
 	fi
 	echo "bench: VM run (${BENCH_BACKENDS:-fileio ours ours-nopoll ours-poll50 anchor}; 5-7 minutes per repetition under TCG)"
-	BUILD=$B VMOUT=$OUT/vm VMMEM=${VMMEM:-6144} VMQUIET=${VMQUIET:-1} \
+	# A Ceph cluster in the guest (rbd backends): ceph-mon needs -cpu max.
+	cpu=${VMCPU:-}
+	[ "$rbd_named" = 1 ] && cpu=${VMCPU:-max}
+	BUILD=$B VMOUT=$OUT/vm VMMEM=${VMMEM:-6144} VMQUIET=${VMQUIET:-1} VMCPU=$cpu \
 		VM_ENV="BENCH_REPS BENCH_FIO_S BENCH_SIZE_MB BENCH_HW_MAX_SECTORS BENCH_EXTRA BENCH_EXTRA_ROWS BENCH_ROWS BENCH_BACKENDS EXP_BUILD BENCH_CLOCK_PROBE" \
 		"$top/tests/vm/run.sh" "$here/vm-bench.sh" "${BENCH_VM_TIMEOUT:-3000}"
 	echo "bench: VM rc=$?"

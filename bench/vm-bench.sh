@@ -43,6 +43,16 @@
 # and "fio-gfapi" (fio's gfapi_async engine straight to the same file, no
 # LUN); the volume has performance.strict-o-direct on, so neither client's
 # O_DIRECT writes are acknowledged from write-behind's cache.
+# Ceph: backends "rbd" (our daemon + rbd handler, a LUN on the rbd image
+# rbd/bench over tcm_loop), "anchor-rbd" (Debian's tcmu-runner + its
+# handler_rbd.so on the same image) and "fio-rbd" (fio's rbd engine straight
+# to the same image through librbd, no LUN), all on one single-node cluster
+# (one monitor, one memstore OSD) started once per boot in the guest by
+# tests/ceph/ceph.sh; the image (BENCH_SIZE_MB) is prefilled once by fio.
+# The guest needs -cpu max (VMCPU=max; bench/run.sh sets it when an rbd
+# backend is named) and 6 GiB.  The cluster's ceph.conf gets "rbd cache =
+# false" for all clients: our handler turns the cache off itself, so with it
+# every client acknowledges a write only once the OSD has it.
 # Experiments: backends "exp" and "exp-async" run the daemon and handlers of
 # another build tree, EXP_BUILD (e.g. a scratch copy with a change to
 # measure); exp-async also sets EXP_ASYNC_MIN=65536 in its environment.
@@ -95,6 +105,37 @@ gluster_up() {
 	touch "$TT/gluster-up"
 }
 
+CEPH_SH=$TESTS_VM/../ceph/ceph.sh
+export CEPH_DIR=/var/tmp/tcmu-ceph
+export CEPH_CONF=$CEPH_DIR/ceph.conf
+RBD_IMG=bench
+RBD_CFG="rbd/rbd/$RBD_IMG;conf=$CEPH_CONF"
+# ceph_up: the cluster and the prefilled image rbd/bench, once per boot.
+ceph_up() {
+	local t0=$SECONDS mem=$((SIZE_MB * 2 > 1024 ? SIZE_MB * 2 : 1024))
+	[ -f "$TT/ceph-up" ] && return 0
+	[ -f "$TT/ceph-failed" ] && { echo "the cluster or the prefill failed earlier in this boot"; return 1; }
+	touch "$TT/ceph-failed"
+	command -v ceph-mon > /dev/null || { echo "ceph-mon not installed on the host (tests/ceph/ceph.sh install)"; return 1; }
+	# the OSD's crush location needs a host name that resolves
+	getent hosts "$(hostname)" > /dev/null || echo "127.0.0.1 $(hostname)" >> /etc/hosts
+	"$CEPH_SH" stop
+	CEPH_MEM=$((mem << 20)) "$CEPH_SH" start > "$TT/ceph-start.log" 2>&1 ||
+		{ echo "Ceph did not start"; tail "$TT/ceph-start.log"; return 1; }
+	printf '\n[client]\nrbd cache = false\n' >> "$CEPH_CONF"
+	log "Ceph cluster up in $((SECONDS - t0)) s"
+	timeout 120 rbd create --size "${SIZE_MB}M" "rbd/$RBD_IMG" || { echo "rbd create failed"; return 1; }
+	emit "INFO rbd_image=rbd/$RBD_IMG features=$(timeout 60 rbd info --format json "rbd/$RBD_IMG" |
+		python3 -c 'import json, sys; print(",".join(json.load(sys.stdin)["features"]))')" \
+		"rbd_cache=$(ceph-conf -c "$CEPH_CONF" --name client.admin --lookup rbd_cache)"
+	timeout -k 10 1800 fio --name=fill --ioengine=rbd --pool=rbd --rbdname="$RBD_IMG" --clientname=admin \
+		--size="${SIZE_MB}M" --rw=write --bs=4M --iodepth=4 > "$TT/rbd-fill.log" 2>&1 ||
+		{ echo "prefill failed"; tail "$TT/rbd-fill.log"; return 1; }
+	log "rbd/$RBD_IMG prefilled; $((SECONDS - t0)) s since the cluster start began"
+	rm -f "$TT/ceph-failed"
+	touch "$TT/ceph-up"
+}
+
 emit() { echo "$*"; echo "$*" >> "$RES"; }
 
 # cpu_ticks PID: utime+stime of the process, in clock ticks.
@@ -121,6 +162,9 @@ run_rows() {
 	# fio's own gfapi client: no LUN, no daemon (num_cmds gives -1: fio's count is used).
 	[ "${be%@*}" = fio-gfapi ] && target=(--ioengine=gfapi_async --volume="$GLFS_VOL"
 		--brick=127.0.0.1 --filename=bench.img --size="${SIZE_MB}M")
+	# fio's own librbd client: no LUN, no daemon either.
+	[ "${be%@*}" = fio-rbd ] && target=(--ioengine=rbd --pool=rbd --rbdname="$RBD_IMG"
+		--clientname=admin --size="${SIZE_MB}M")
 	for row in $ROWS; do
 		# shellcheck disable=SC2046
 		set -- $(row_args "$row")
@@ -197,6 +241,24 @@ one_backend() {
 		log "rep $rep: $be (fio gfapi_async on $GLFS_VOL/bench.img)"
 		run_rows "$rep" "$label" "" "" ""
 		return 0
+		;;
+	fio-rbd)
+		ceph_up || return 1
+		log "rep $rep: $be (fio rbd engine on rbd/$RBD_IMG)"
+		run_rows "$rep" "$label" "" "" ""
+		return 0
+		;;
+	rbd|anchor-rbd)
+		ceph_up || return 1
+		if [ "$be" = rbd ]; then
+			start_daemon ours "$TT/log-$be-$rep" || return 1
+			DLOG=$TT/log-$be-$rep
+		else
+			start_daemon anchor "$TT/log-$be-$rep" || return 1
+		fi
+		bsd=$CFS/core/user_1/$name
+		user_backstore "$name" "$BYTES" "$RBD_CFG" 1 "hw_max_sectors=$HWMAX" ||
+			{ echo "user backstore $be failed"; tail -n 20 "$TT/log-$be-$rep"/*; stop_daemon; return 1; }
 		;;
 	glfs|glfs-dpb|glfs-nopoll)
 		gluster_up || return 1
@@ -305,6 +367,7 @@ for be in $EXTRA; do
 done
 cleanup_targets
 [ -f "$TT/gluster-up" ] && "$GL" stop
+[ -f "$TT/ceph-up" ] && "$CEPH_SH" stop
 
 # One RESULT line per row: fio figures + daemon/guest CPU per SCSI command.
 python3 - "$TT/rows.txt" "$HZ" <<'EOP' | tee -a "$RES"
