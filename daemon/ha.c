@@ -113,7 +113,7 @@ static void ha_log_owner(struct tcmur_device *rdev)
 	ret = rdev->h->get_lock_tag(rdev->dev, &owner);
 	tcmur_serial_unlock(rdev, locked);
 	if (ret == TCMU_STS_OK)
-		tcmu_dev_info(rdev->dev, "implicit ALUA: the lock is held by tag %u\n", owner);
+		tcmu_dev_info(rdev->dev, "ALUA: the lock is held by tag %u\n", owner);
 }
 
 /* Recovery or teardown thread: the lock changed hands; tell the handler. */
@@ -128,10 +128,16 @@ static void ha_report(struct tcmur_device *rdev)
 	ret = rdev->h->report_event(rdev->dev);
 	tcmur_serial_unlock(rdev, locked);
 	if (ret)
-		tcmu_dev_warn(rdev->dev, "implicit ALUA: report_event failed: %d\n", ret);
+		tcmu_dev_warn(rdev->dev, "ALUA: report_event failed: %d\n", ret);
 }
 
-void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag)
+/*
+ * Recovery thread, ha_state LOCKING: lock(tag) (unless get_lock_state says
+ * this node holds it already), then LOCKED, or UNLOCKED on failure (FENCED:
+ * reopen, TIMEOUT: connection lost).  what names the path in the log.
+ * TCMU_STS_OK when the lock is held on return.
+ */
+static int ha_take(struct tcmur_device *rdev, uint16_t tag, const char *what)
 {
 	struct tcmu_device *dev = rdev->dev;
 	int expect = TCMUR_HA_LOCKING;
@@ -139,8 +145,6 @@ void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag)
 	bool locked, owner;
 	int ret;
 
-	if (atomic_load(&rdev->ha_state) != TCMUR_HA_LOCKING)
-		return; /* lost or reopened since it was queued */
 	locked = tcmur_serial_lock(rdev);
 	owner = ha_already_owner(rdev);
 	ret = owner ? TCMU_STS_OK : rdev->h->lock(dev, tag);
@@ -150,32 +154,102 @@ void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag)
 			ha_set(rdev, TCMUR_HA_LOCKED);
 			if (owner)
 				tcmu_dev_info(dev,
-					      "implicit ALUA: this node holds the lock "
+					      "%s: this node holds the lock "
 					      "already (tag %u)\n",
-					      tag);
+					      what, tag);
 			else
 				tcmu_dev_info(
-					dev, "implicit ALUA: lock acquired (tag %u) in %llu ms\n",
-					tag,
+					dev, "%s: lock acquired (tag %u) in %llu ms\n", what, tag,
 					(unsigned long long)((tcmur_now_ns() - t0) / 1000000ull));
 			ha_report(rdev);
-		} else {
-			tcmu_dev_warn(dev, "implicit ALUA: lock acquired but reported lost "
-					   "meanwhile; the next command takes it again\n");
+			return TCMU_STS_OK;
 		}
-		return;
+		tcmu_dev_warn(dev, "%s: lock acquired but reported lost meanwhile\n", what);
+		return TCMU_STS_BUSY;
 	}
 	if (atomic_compare_exchange_strong(&rdev->ha_state, &expect, TCMUR_HA_UNLOCKED))
 		ha_set(rdev, TCMUR_HA_UNLOCKED);
-	tcmu_dev_warn(dev,
-		      "implicit ALUA: lock (tag %u) failed with status %d; "
-		      "retried on a later command\n",
-		      tag, ret);
+	tcmu_dev_warn(dev, "%s: lock (tag %u) failed with status %d\n", what, tag, ret);
 	ha_log_owner(rdev);
 	if (ret == TCMU_STS_FENCED)
 		tcmu_notify_lock_lost(dev); /* fenced: reopen */
 	else if (ret == TCMU_STS_TIMEOUT)
 		tcmu_notify_conn_lost(dev);
+	return ret;
+}
+
+void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag)
+{
+	if (atomic_load(&rdev->ha_state) != TCMUR_HA_LOCKING)
+		return; /* lost or reopened since it was queued */
+	if (ha_take(rdev, tag, "implicit ALUA") == TCMU_STS_BUSY)
+		tcmu_dev_warn(rdev->dev, "implicit ALUA: the next command takes it again\n");
+}
+
+/* Ring thread, never blocks: STPG needs the lock taken (or released) first. */
+int tcmur_ha_stpg(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
+{
+	if (atomic_load(&rdev->ha_state) == TCMUR_HA_NONE)
+		return TCMU_STS_HW_ERR; /* the engine asks only when armed */
+	if (p->cls == SCSI_CLASS_LOCK && p->ha_locked) {
+		/* Locked for it, then lost before it ran again. */
+		tcmu_dev_warn(rdev->dev, "explicit ALUA: the lock was lost again before SET "
+					 "TARGET PORT GROUPS took effect\n");
+		return TCMU_STS_EXPL_TRANSITION_ERR;
+	}
+	if (tcmur_recovery_request_stpg(rdev, p))
+		return TCMU_STS_BUSY;
+	return TCMU_STS_ASYNC_HANDLED;
+}
+
+/* Recovery thread: release the lock for an STPG to Standby/Unavailable. */
+static int ha_unlock(struct tcmur_device *rdev, const char *why)
+{
+	struct tcmu_device *dev = rdev->dev;
+	bool locked;
+	int ret;
+
+	if (atomic_load(&rdev->ha_state) != TCMUR_HA_LOCKED)
+		return TCMU_STS_OK;
+	ha_set(rdev, TCMUR_HA_UNLOCKED);
+	if (!rdev->h->unlock || rdev->hclosed)
+		return TCMU_STS_OK;
+	locked = tcmur_serial_lock(rdev);
+	ret = rdev->h->unlock(dev);
+	tcmur_serial_unlock(rdev, locked);
+	if (ret != TCMU_STS_OK) {
+		tcmu_dev_warn(dev, "%s: unlock failed with status %d\n", why, ret);
+		return ret;
+	}
+	tcmu_dev_info(dev, "%s: lock released\n", why);
+	ha_report(rdev);
+	return TCMU_STS_OK;
+}
+
+void tcmur_ha_stpg_run(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
+{
+	int ret;
+
+	if (p->cls == SCSI_CLASS_UNLOCK) {
+		/* Applied already: the STPG succeeds even if unlock() did not. */
+		ha_unlock(rdev, "explicit ALUA (SET TARGET PORT GROUPS)");
+		tcmur_cmd_finish_async(rdev, p, TCMU_STS_OK);
+		return;
+	}
+	/* SCSI_CLASS_LOCK; an implicit lock() may have taken it meanwhile. */
+	if (atomic_load(&rdev->ha_state) == TCMUR_HA_LOCKED) {
+		ret = TCMU_STS_OK;
+	} else {
+		atomic_store(&rdev->ha_state, TCMUR_HA_LOCKING);
+		ret = ha_take(rdev, p->rw.ha_tag, "explicit ALUA (SET TARGET PORT GROUPS)");
+	}
+	if (ret != TCMU_STS_OK) {
+		tcmur_cmd_finish_async(rdev, p, TCMU_STS_EXPL_TRANSITION_ERR);
+		return;
+	}
+	/* Held: the ring thread dispatches it again, and the engine applies it. */
+	p->ha_locked = true;
+	tcmur_ring_push(rdev, p, TCMUR_STAGE_GENERIC);
 }
 
 void tcmur_ha_lost(struct tcmur_device *rdev)
@@ -187,22 +261,5 @@ void tcmur_ha_lost(struct tcmur_device *rdev)
 
 void tcmur_ha_release(struct tcmur_device *rdev)
 {
-	struct tcmu_device *dev = rdev->dev;
-	bool locked;
-	int ret;
-
-	if (atomic_load(&rdev->ha_state) != TCMUR_HA_LOCKED)
-		return;
-	ha_set(rdev, TCMUR_HA_UNLOCKED);
-	if (!rdev->h->unlock || rdev->hclosed)
-		return;
-	locked = tcmur_serial_lock(rdev);
-	ret = rdev->h->unlock(dev);
-	tcmur_serial_unlock(rdev, locked);
-	if (ret != TCMU_STS_OK) {
-		tcmu_dev_warn(dev, "implicit ALUA: unlock at close failed with status %d\n", ret);
-		return;
-	}
-	tcmu_dev_info(dev, "implicit ALUA: lock released\n");
-	ha_report(rdev);
+	ha_unlock(rdev, "ALUA at close");
 }

@@ -125,6 +125,42 @@ out:
 	return ret;
 }
 
+int tcmur_recovery_request_stpg(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
+{
+	struct tcmur_recovery *r = &rdev->rec;
+	int ret = -ESHUTDOWN;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->stop || atomic_load(&rdev->state) != TCMUR_DEV_RUNNING)
+		goto out;
+	ret = start_thread_locked(rdev, "SET TARGET PORT GROUPS lock");
+	if (ret)
+		goto out;
+	p->next = NULL;
+	if (r->stpg_tail)
+		r->stpg_tail->next = p;
+	else
+		r->stpg_head = p;
+	r->stpg_tail = p;
+	pthread_cond_signal(&r->cond);
+out:
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+/* r->lock held: the oldest queued STPG, or NULL. */
+static struct tcmur_cmd_priv *stpg_pop_locked(struct tcmur_recovery *r)
+{
+	struct tcmur_cmd_priv *p = r->stpg_head;
+
+	if (p) {
+		r->stpg_head = p->next;
+		if (!r->stpg_head)
+			r->stpg_tail = NULL;
+	}
+	return p;
+}
+
 void tcmur_recovery_request(struct tcmur_device *rdev, unsigned int why)
 {
 	struct tcmur_recovery *r = &rdev->rec;
@@ -345,10 +381,19 @@ static void *recovery_thread(void *arg)
 	for (;;) {
 		uint16_t tag;
 
-		while (!r->pending && !r->lock_pending && !r->stop)
+		while (!r->pending && !r->lock_pending && !r->stpg_head && !r->stop)
 			pthread_cond_wait(&r->cond, &r->lock);
 		if (r->stop)
 			break;
+		if (!r->pending && r->stpg_head) {
+			/* SET TARGET PORT GROUPS (ha.c): also never while a recovery is due. */
+			struct tcmur_cmd_priv *p = stpg_pop_locked(r);
+
+			pthread_mutex_unlock(&r->lock);
+			tcmur_ha_stpg_run(rdev, p);
+			pthread_mutex_lock(&r->lock);
+			continue;
+		}
 		if (!r->pending) {
 			/* Implicit ALUA (ha.c): never while a recovery is due. */
 			r->lock_pending = false;
@@ -365,6 +410,9 @@ static void *recovery_thread(void *arg)
 		recover(rdev, gen, why);
 		pthread_mutex_lock(&r->lock);
 	}
+	/* Closing: queued STPGs end BUSY (the ring thread still runs). */
+	for (struct tcmur_cmd_priv *p; (p = stpg_pop_locked(r));)
+		tcmur_cmd_finish_async(rdev, p, TCMU_STS_BUSY);
 	pthread_mutex_unlock(&r->lock);
 	return NULL;
 }

@@ -187,6 +187,6 @@ t_teardown() {
 	echo "# lock log:"; cat "$LOCKLOG"
 	grep -E 'lock released|unlock' "$RLOG"
 	[ "$(tail -1 "$LOCKLOG")" = unlock ] || { echo "no unlock at close"; return 1; }
-	log_wait 'implicit ALUA: lock released' || { echo "no 'lock released' in the daemon log"; return 1; }
+	log_wait 'ALUA at close: lock released' || { echo "no 'lock released' in the daemon log"; return 1; }
 	stop_runner TERM 30 || { echo "runner did not exit on SIGTERM"; return 1; }
 }
