@@ -407,9 +407,8 @@ static void stpg_apply(struct scsi_ctx *c, const struct alua_info *info,
  * wins, like the order stpg_apply() runs them in.  Offline is per port: the
  * group's state and the lock stay.
  */
-static bool stpg_ha(struct scsi_ctx *c, const struct alua_info *info,
-		    const struct stpg_change *ch, unsigned int n, struct scsi_rw *rw,
-		    enum scsi_class *cls)
+static bool stpg_ha(struct scsi_ctx *c, const struct alua_info *info, const struct stpg_change *ch,
+		    unsigned int n, struct scsi_rw *rw, enum scsi_class *cls)
 {
 	int ha = atomic_load_explicit(&c->sd->ha_lock, memory_order_relaxed);
 	int state = -1;
