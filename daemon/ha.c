@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 /*
- * Implicit-ALUA lock acquisition for HA handlers (those with a lock
- * callout, e.g. rbd, glfs): only the node holding the image's exclusive
- * lock writes, and a node takes the lock when an initiator starts using
- * its path.
+ * ALUA lock acquisition for HA handlers (those with a lock callout, e.g.
+ * rbd, glfs): only the node holding the image's exclusive lock writes, and
+ * a node takes the lock when an initiator starts using its path (implicit
+ * ALUA) or moves its target port group to an active state with SET TARGET
+ * PORT GROUPS (explicit ALUA).
  *
- * Armed only when the handler has lock() and the device's local target
- * port group has an alua_access_type including Implicit (as the SCSI
- * engine last read it from configfs).  Then:
+ * Implicit: armed only when the handler has lock() and the device's local
+ * target port group has an alua_access_type including Implicit and is
+ * Active/Optimized or Active/Non-optimized (as the SCSI engine last read it
+ * from configfs, with STPG changes).  Then:
  *   - the first media command (read, write, flush, unmap, ...) while the
  *     lock is not held queues lock(dev, tag) on the device's recovery
  *     thread (recovery.c), tag = the local group id;
@@ -19,7 +21,36 @@
  *   - a failed lock() leaves the device unlocked; the next media command
  *     retries, at most once a second.  FENCED from lock() reports the lock
  *     lost and TIMEOUT the connection lost: the device is reopened;
- *   - tcmu_notify_lock_lost()/conn_lost() (any recovery) make it unlocked;
+ *   - tcmu_notify_lock_lost()/conn_lost() (any recovery) make it unlocked.
+ *
+ * Explicit (SET TARGET PORT GROUPS, alua_access_type Explicit or Implicit
+ * and Explicit), whenever the handler has lock():
+ *   - an STPG that makes the local group Active/Optimized or Active/Non-
+ *     optimized while the lock is not held is not applied on the ring
+ *     thread: the engine answers SCSI_CLASS_LOCK, the command is queued on
+ *     the recovery thread, which takes the lock (tag = the local group id)
+ *     and hands the command back to the ring thread; dispatched again, the
+ *     engine applies it and it ends GOOD.  When the lock is held already,
+ *     the STPG is applied at once;
+ *   - a failed lock() ends the STPG with CHECK CONDITION, HARDWARE ERROR,
+ *     SET TARGET PORT GROUPS COMMAND FAILED (04/67/0A), nothing applied.
+ *     67h/0Ah is SPC-4's additional sense code for this failure (the
+ *     existing TCMU_STS_EXPL_TRANSITION_ERR); Linux treats a HARDWARE
+ *     ERROR as final (no midlayer retry; scsi_dh_alua logs "stpg
+ *     failed" and re-reads the port groups), where ABORTED COMMAND or
+ *     02/04/0A would be retried at once, each retry calling lock() again;
+ *   - an STPG that makes the local group Standby or Unavailable while the
+ *     lock is held is applied on the ring thread (media commands are
+ *     refused from then on), then unlock() runs on the recovery thread and
+ *     the STPG ends GOOD (also when unlock() failed: logged).  Commands
+ *     already with the handler are not drained first;
+ *   - Offline (a per port state) and changes to other groups do not touch
+ *     the lock;
+ *   - losing the lock later (tcmu_notify_lock_lost) does not change the
+ *     state STPG set: writes keep reaching the handler, as without a lock
+ *     callout, until the next STPG to an active state takes the lock again.
+ *
+ * Both paths:
  *   - before lock(), get_lock_state() (if any): a node that holds the
  *     lock already does not take it again;
  *   - after a failed lock(), get_lock_tag() (if any) names the owner's
@@ -28,12 +59,14 @@
  *     report_event() (if any);
  *   - at close, unlock() when the lock is held.
  * Every handler HA callout runs on the device's recovery thread, except
- * unlock() and the report_event() after it, on its teardown thread; each
- * under the SERIALIZE lock if the handler has that model; all may block.
+ * unlock() at close and the report_event() after it, on its teardown
+ * thread; each under the SERIALIZE lock if the handler has that model; all
+ * may block.  The recovery thread runs lock()/unlock() for one STPG at a
+ * time, in arrival order, never while a reopen is due.
  * Commands the engine answers itself (INQUIRY, RTPG, TUR, ...) always run.
  * In-flight commands are not drained before lock(): while the lock is not
- * held no media command reaches the handler, and losing it while held goes
- * through a recovery, which drains.
+ * held no media command reaches the handler (implicit), and losing it while
+ * held goes through a recovery, which drains.
  *
  * Cost when not armed: the ring thread's one relaxed load per batch of
  * ha_state, which stays NONE.
