@@ -101,11 +101,12 @@ static int start_thread_locked(struct tcmur_device *rdev, const char *what)
 }
 
 /*
- * ha.c, from the ring thread: queue lock(tag) on the recovery thread and
- * mark the device LOCKING.  Never blocks (one short leaf lock).  0, or
- * -errno when nothing was queued (the device stays UNLOCKED).
+ * ha.c, from the ring thread: queue work for the recovery thread, lock(tag)
+ * (p NULL: mark the device LOCKING) or the STPG p.  Never blocks (one short
+ * leaf lock).  0, or -errno when nothing was queued (the device stays
+ * UNLOCKED).
  */
-int tcmur_recovery_request_lock(struct tcmur_device *rdev, uint16_t tag)
+static int request_ha(struct tcmur_device *rdev, uint16_t tag, struct tcmur_cmd_priv *p)
 {
 	struct tcmur_recovery *r = &rdev->rec;
 	int ret = -ESHUTDOWN;
@@ -113,39 +114,35 @@ int tcmur_recovery_request_lock(struct tcmur_device *rdev, uint16_t tag)
 	pthread_mutex_lock(&r->lock);
 	if (r->stop || atomic_load(&rdev->state) != TCMUR_DEV_RUNNING)
 		goto out;
-	ret = start_thread_locked(rdev, "implicit ALUA lock");
+	ret = start_thread_locked(rdev, p ? "SET TARGET PORT GROUPS lock" : "implicit ALUA lock");
 	if (ret)
 		goto out;
-	atomic_store(&rdev->ha_state, TCMUR_HA_LOCKING);
-	r->lock_pending = true;
-	r->lock_tag = tag;
+	if (p) {
+		p->next = NULL;
+		if (r->stpg_tail)
+			r->stpg_tail->next = p;
+		else
+			r->stpg_head = p;
+		r->stpg_tail = p;
+	} else {
+		atomic_store(&rdev->ha_state, TCMUR_HA_LOCKING);
+		r->lock_pending = true;
+		r->lock_tag = tag;
+	}
 	pthread_cond_signal(&r->cond);
 out:
 	pthread_mutex_unlock(&r->lock);
 	return ret;
 }
 
+int tcmur_recovery_request_lock(struct tcmur_device *rdev, uint16_t tag)
+{
+	return request_ha(rdev, tag, NULL);
+}
+
 int tcmur_recovery_request_stpg(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 {
-	struct tcmur_recovery *r = &rdev->rec;
-	int ret = -ESHUTDOWN;
-
-	pthread_mutex_lock(&r->lock);
-	if (r->stop || atomic_load(&rdev->state) != TCMUR_DEV_RUNNING)
-		goto out;
-	ret = start_thread_locked(rdev, "SET TARGET PORT GROUPS lock");
-	if (ret)
-		goto out;
-	p->next = NULL;
-	if (r->stpg_tail)
-		r->stpg_tail->next = p;
-	else
-		r->stpg_head = p;
-	r->stpg_tail = p;
-	pthread_cond_signal(&r->cond);
-out:
-	pthread_mutex_unlock(&r->lock);
-	return ret;
+	return request_ha(rdev, 0, p);
 }
 
 /* r->lock held: the oldest queued STPG, or NULL. */
