@@ -258,6 +258,7 @@ struct tcmur_cmd_priv {
 	uint8_t cls;	   /* enum scsi_class */
 	uint8_t dir;	   /* enum tcmur_metrics_dir */
 	bool fua_pending;  /* async write: flush before completing */
+	bool ha_locked;	   /* STPG: the lock was taken for it (ha.c) */
 	int sts;
 	int hsts; /* tcmur_cmd_complete() during IN_CALLOUT */
 	struct scsi_rw rw;
@@ -287,6 +288,8 @@ struct tcmur_recovery {
 	unsigned int why;  /* TCMUR_REC_* seen since it started */
 	bool lock_pending; /* ha.c: the thread should call lock() */
 	uint16_t lock_tag; /* its tag (the local group id) */
+	/* ha.c: SET TARGET PORT GROUPS waiting for lock()/unlock(), FIFO via next */
+	struct tcmur_cmd_priv *stpg_head, *stpg_tail;
 };
 
 #define TCMUR_REC_CONN_LOST (1u << 0)
@@ -521,7 +524,7 @@ static inline bool tcmur_ring_recovering(struct tcmur_device *rdev)
 /* Ring thread: while recovering, must this command get BUSY? */
 bool tcmur_recovery_busy(const struct tcmur_device *rdev, const struct tcmulib_cmd *lc);
 
-/* ha.c: implicit-ALUA lock acquisition for handlers with a lock callout */
+/* ha.c: ALUA lock acquisition (implicit and STPG) for handlers with a lock callout */
 enum tcmur_ha_state {
 	TCMUR_HA_NONE,	 /* no lock callout: nothing to do */
 	TCMUR_HA_LOCKED, /* this node holds the lock */
@@ -538,12 +541,26 @@ void tcmur_ha_init(struct tcmur_device *rdev);
 bool tcmur_ha_hold(struct tcmur_device *rdev, const struct tcmulib_cmd *lc, uint64_t now);
 /* Recovery thread: the queued lock() call.  Blocks in the handler. */
 void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag);
+/*
+ * Ring thread, never blocks: the engine answered an STPG with
+ * SCSI_CLASS_LOCK/UNLOCK (p->cls).  Queues it on the recovery thread and
+ * returns TCMU_STS_ASYNC_HANDLED, or the status to end it with now.
+ */
+int tcmur_ha_stpg(struct tcmur_device *rdev, struct tcmur_cmd_priv *p);
+/*
+ * Recovery thread: the queued STPG's lock() or unlock(); blocks in the
+ * handler.  Completes p, or hands it back to the ring thread
+ * (TCMUR_STAGE_GENERIC) to be dispatched again with the lock held.
+ */
+void tcmur_ha_stpg_run(struct tcmur_device *rdev, struct tcmur_cmd_priv *p);
 /* Any thread, never blocks: the lock is gone (lost, or handler reopened). */
 void tcmur_ha_lost(struct tcmur_device *rdev);
 /* Teardown thread, ring and workers stopped, handler open: unlock() if held. */
 void tcmur_ha_release(struct tcmur_device *rdev);
 /* ha.c -> recovery.c: queue lock(tag) on the device's recovery thread. */
 int tcmur_recovery_request_lock(struct tcmur_device *rdev, uint16_t tag);
+/* ha.c -> recovery.c, ring thread: queue an STPG for tcmur_ha_stpg_run().  0 or -errno. */
+int tcmur_recovery_request_stpg(struct tcmur_device *rdev, struct tcmur_cmd_priv *p);
 
 /* timeout.c */
 /* Ring thread: flag commands past their time out; returns ms to the next check. */

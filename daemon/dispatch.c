@@ -330,6 +330,13 @@ void tcmur_generic_dispatch(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
 	case SCSI_CLASS_SLOW:
 		queue_work(rdev, p, TCMUR_WORK_SLOW);
 		return;
+	case SCSI_CLASS_LOCK:
+	case SCSI_CLASS_UNLOCK:
+		/* STPG and the HA lock (ha.c): lock()/unlock() on the recovery thread. */
+		sts = tcmur_ha_stpg(rdev, p);
+		if (sts == TCMU_STS_ASYNC_HANDLED)
+			return;
+		break;
 	default:
 		sts = TCMU_STS_HW_ERR;
 		break;
@@ -374,6 +381,8 @@ static void process_event(struct tcmur_device *rdev, struct tcmur_cmd_priv *p, u
 		finish(rdev, p, p->sts, now);
 		break;
 	case TCMUR_STAGE_GENERIC:
+		if (atomic_load(&p->flags) & TCMUR_CMD_DONE)
+			break; /* forced at stop meanwhile */
 		tcmur_generic_dispatch(rdev, p);
 		break;
 	case TCMUR_STAGE_FUA_FLUSH:

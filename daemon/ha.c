@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 /*
- * Implicit-ALUA lock acquisition for HA handlers (those with a lock
- * callout, e.g. rbd, glfs): only the node holding the image's exclusive
- * lock writes, and a node takes the lock when an initiator starts using
- * its path.
+ * ALUA lock acquisition for HA handlers (those with a lock callout, e.g.
+ * rbd, glfs): only the node holding the image's exclusive lock writes, and
+ * a node takes the lock when an initiator starts using its path (implicit
+ * ALUA) or moves its target port group to an active state with SET TARGET
+ * PORT GROUPS (explicit ALUA).
  *
- * Armed only when the handler has lock() and the device's local target
- * port group has an alua_access_type including Implicit (as the SCSI
- * engine last read it from configfs).  Then:
+ * Implicit: armed only when the handler has lock() and the device's local
+ * target port group has an alua_access_type including Implicit and is
+ * Active/Optimized or Active/Non-optimized (as the SCSI engine last read it
+ * from configfs, with STPG changes).  Then:
  *   - the first media command (read, write, flush, unmap, ...) while the
  *     lock is not held queues lock(dev, tag) on the device's recovery
  *     thread (recovery.c), tag = the local group id;
@@ -19,7 +21,36 @@
  *   - a failed lock() leaves the device unlocked; the next media command
  *     retries, at most once a second.  FENCED from lock() reports the lock
  *     lost and TIMEOUT the connection lost: the device is reopened;
- *   - tcmu_notify_lock_lost()/conn_lost() (any recovery) make it unlocked;
+ *   - tcmu_notify_lock_lost()/conn_lost() (any recovery) make it unlocked.
+ *
+ * Explicit (SET TARGET PORT GROUPS, alua_access_type Explicit or Implicit
+ * and Explicit), whenever the handler has lock():
+ *   - an STPG that makes the local group Active/Optimized or Active/Non-
+ *     optimized while the lock is not held is not applied on the ring
+ *     thread: the engine answers SCSI_CLASS_LOCK, the command is queued on
+ *     the recovery thread, which takes the lock (tag = the local group id)
+ *     and hands the command back to the ring thread; dispatched again, the
+ *     engine applies it and it ends GOOD.  When the lock is held already,
+ *     the STPG is applied at once;
+ *   - a failed lock() ends the STPG with CHECK CONDITION, HARDWARE ERROR,
+ *     SET TARGET PORT GROUPS COMMAND FAILED (04/67/0A), nothing applied.
+ *     67h/0Ah is SPC-4's additional sense code for this failure (the
+ *     existing TCMU_STS_EXPL_TRANSITION_ERR); Linux treats a HARDWARE
+ *     ERROR as final (no midlayer retry; scsi_dh_alua logs "stpg
+ *     failed" and re-reads the port groups), where ABORTED COMMAND or
+ *     02/04/0A would be retried at once, each retry calling lock() again;
+ *   - an STPG that makes the local group Standby or Unavailable while the
+ *     lock is held is applied on the ring thread (media commands are
+ *     refused from then on), then unlock() runs on the recovery thread and
+ *     the STPG ends GOOD (also when unlock() failed: logged).  Commands
+ *     already with the handler are not drained first;
+ *   - Offline (a per port state) and changes to other groups do not touch
+ *     the lock;
+ *   - losing the lock later (tcmu_notify_lock_lost) does not change the
+ *     state STPG set: writes keep reaching the handler, as without a lock
+ *     callout, until the next STPG to an active state takes the lock again.
+ *
+ * Both paths:
  *   - before lock(), get_lock_state() (if any): a node that holds the
  *     lock already does not take it again;
  *   - after a failed lock(), get_lock_tag() (if any) names the owner's
@@ -28,12 +59,14 @@
  *     report_event() (if any);
  *   - at close, unlock() when the lock is held.
  * Every handler HA callout runs on the device's recovery thread, except
- * unlock() and the report_event() after it, on its teardown thread; each
- * under the SERIALIZE lock if the handler has that model; all may block.
+ * unlock() at close and the report_event() after it, on its teardown
+ * thread; each under the SERIALIZE lock if the handler has that model; all
+ * may block.  The recovery thread runs lock()/unlock() for one STPG at a
+ * time, in arrival order, never while a reopen is due.
  * Commands the engine answers itself (INQUIRY, RTPG, TUR, ...) always run.
  * In-flight commands are not drained before lock(): while the lock is not
- * held no media command reaches the handler, and losing it while held goes
- * through a recovery, which drains.
+ * held no media command reaches the handler (implicit), and losing it while
+ * held goes through a recovery, which drains.
  *
  * Cost when not armed: the ring thread's one relaxed load per batch of
  * ha_state, which stays NONE.
@@ -113,7 +146,7 @@ static void ha_log_owner(struct tcmur_device *rdev)
 	ret = rdev->h->get_lock_tag(rdev->dev, &owner);
 	tcmur_serial_unlock(rdev, locked);
 	if (ret == TCMU_STS_OK)
-		tcmu_dev_info(rdev->dev, "implicit ALUA: the lock is held by tag %u\n", owner);
+		tcmu_dev_info(rdev->dev, "ALUA: the lock is held by tag %u\n", owner);
 }
 
 /* Recovery or teardown thread: the lock changed hands; tell the handler. */
@@ -128,10 +161,16 @@ static void ha_report(struct tcmur_device *rdev)
 	ret = rdev->h->report_event(rdev->dev);
 	tcmur_serial_unlock(rdev, locked);
 	if (ret)
-		tcmu_dev_warn(rdev->dev, "implicit ALUA: report_event failed: %d\n", ret);
+		tcmu_dev_warn(rdev->dev, "ALUA: report_event failed: %d\n", ret);
 }
 
-void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag)
+/*
+ * Recovery thread, ha_state LOCKING: lock(tag) (unless get_lock_state says
+ * this node holds it already), then LOCKED, or UNLOCKED on failure (FENCED:
+ * reopen, TIMEOUT: connection lost).  what names the path in the log.
+ * TCMU_STS_OK when the lock is held on return.
+ */
+static int ha_take(struct tcmur_device *rdev, uint16_t tag, const char *what)
 {
 	struct tcmu_device *dev = rdev->dev;
 	int expect = TCMUR_HA_LOCKING;
@@ -139,8 +178,6 @@ void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag)
 	bool locked, owner;
 	int ret;
 
-	if (atomic_load(&rdev->ha_state) != TCMUR_HA_LOCKING)
-		return; /* lost or reopened since it was queued */
 	locked = tcmur_serial_lock(rdev);
 	owner = ha_already_owner(rdev);
 	ret = owner ? TCMU_STS_OK : rdev->h->lock(dev, tag);
@@ -150,32 +187,102 @@ void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag)
 			ha_set(rdev, TCMUR_HA_LOCKED);
 			if (owner)
 				tcmu_dev_info(dev,
-					      "implicit ALUA: this node holds the lock "
+					      "%s: this node holds the lock "
 					      "already (tag %u)\n",
-					      tag);
+					      what, tag);
 			else
 				tcmu_dev_info(
-					dev, "implicit ALUA: lock acquired (tag %u) in %llu ms\n",
-					tag,
+					dev, "%s: lock acquired (tag %u) in %llu ms\n", what, tag,
 					(unsigned long long)((tcmur_now_ns() - t0) / 1000000ull));
 			ha_report(rdev);
-		} else {
-			tcmu_dev_warn(dev, "implicit ALUA: lock acquired but reported lost "
-					   "meanwhile; the next command takes it again\n");
+			return TCMU_STS_OK;
 		}
-		return;
+		tcmu_dev_warn(dev, "%s: lock acquired but reported lost meanwhile\n", what);
+		return TCMU_STS_BUSY;
 	}
 	if (atomic_compare_exchange_strong(&rdev->ha_state, &expect, TCMUR_HA_UNLOCKED))
 		ha_set(rdev, TCMUR_HA_UNLOCKED);
-	tcmu_dev_warn(dev,
-		      "implicit ALUA: lock (tag %u) failed with status %d; "
-		      "retried on a later command\n",
-		      tag, ret);
+	tcmu_dev_warn(dev, "%s: lock (tag %u) failed with status %d\n", what, tag, ret);
 	ha_log_owner(rdev);
 	if (ret == TCMU_STS_FENCED)
 		tcmu_notify_lock_lost(dev); /* fenced: reopen */
 	else if (ret == TCMU_STS_TIMEOUT)
 		tcmu_notify_conn_lost(dev);
+	return ret;
+}
+
+void tcmur_ha_acquire(struct tcmur_device *rdev, uint16_t tag)
+{
+	if (atomic_load(&rdev->ha_state) != TCMUR_HA_LOCKING)
+		return; /* lost or reopened since it was queued */
+	if (ha_take(rdev, tag, "implicit ALUA") == TCMU_STS_BUSY)
+		tcmu_dev_warn(rdev->dev, "implicit ALUA: the next command takes it again\n");
+}
+
+/* Ring thread, never blocks: STPG needs the lock taken (or released) first. */
+int tcmur_ha_stpg(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
+{
+	if (atomic_load(&rdev->ha_state) == TCMUR_HA_NONE)
+		return TCMU_STS_HW_ERR; /* the engine asks only when armed */
+	if (p->cls == SCSI_CLASS_LOCK && p->ha_locked) {
+		/* Locked for it, then lost before it ran again. */
+		tcmu_dev_warn(rdev->dev, "explicit ALUA: the lock was lost again before SET "
+					 "TARGET PORT GROUPS took effect\n");
+		return TCMU_STS_EXPL_TRANSITION_ERR;
+	}
+	if (tcmur_recovery_request_stpg(rdev, p))
+		return TCMU_STS_BUSY;
+	return TCMU_STS_ASYNC_HANDLED;
+}
+
+/* Recovery thread: release the lock for an STPG to Standby/Unavailable. */
+static int ha_unlock(struct tcmur_device *rdev, const char *why)
+{
+	struct tcmu_device *dev = rdev->dev;
+	bool locked;
+	int ret;
+
+	if (atomic_load(&rdev->ha_state) != TCMUR_HA_LOCKED)
+		return TCMU_STS_OK;
+	ha_set(rdev, TCMUR_HA_UNLOCKED);
+	if (!rdev->h->unlock || rdev->hclosed)
+		return TCMU_STS_OK;
+	locked = tcmur_serial_lock(rdev);
+	ret = rdev->h->unlock(dev);
+	tcmur_serial_unlock(rdev, locked);
+	if (ret != TCMU_STS_OK) {
+		tcmu_dev_warn(dev, "%s: unlock failed with status %d\n", why, ret);
+		return ret;
+	}
+	tcmu_dev_info(dev, "%s: lock released\n", why);
+	ha_report(rdev);
+	return TCMU_STS_OK;
+}
+
+void tcmur_ha_stpg_run(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
+{
+	int ret;
+
+	if (p->cls == SCSI_CLASS_UNLOCK) {
+		/* Applied already: the STPG succeeds even if unlock() did not. */
+		ha_unlock(rdev, "explicit ALUA (SET TARGET PORT GROUPS)");
+		tcmur_cmd_finish_async(rdev, p, TCMU_STS_OK);
+		return;
+	}
+	/* SCSI_CLASS_LOCK; an implicit lock() may have taken it meanwhile. */
+	if (atomic_load(&rdev->ha_state) == TCMUR_HA_LOCKED) {
+		ret = TCMU_STS_OK;
+	} else {
+		atomic_store(&rdev->ha_state, TCMUR_HA_LOCKING);
+		ret = ha_take(rdev, p->rw.ha_tag, "explicit ALUA (SET TARGET PORT GROUPS)");
+	}
+	if (ret != TCMU_STS_OK) {
+		tcmur_cmd_finish_async(rdev, p, TCMU_STS_EXPL_TRANSITION_ERR);
+		return;
+	}
+	/* Held: the ring thread dispatches it again, and the engine applies it. */
+	p->ha_locked = true;
+	tcmur_ring_push(rdev, p, TCMUR_STAGE_GENERIC);
 }
 
 void tcmur_ha_lost(struct tcmur_device *rdev)
@@ -187,22 +294,5 @@ void tcmur_ha_lost(struct tcmur_device *rdev)
 
 void tcmur_ha_release(struct tcmur_device *rdev)
 {
-	struct tcmu_device *dev = rdev->dev;
-	bool locked;
-	int ret;
-
-	if (atomic_load(&rdev->ha_state) != TCMUR_HA_LOCKED)
-		return;
-	ha_set(rdev, TCMUR_HA_UNLOCKED);
-	if (!rdev->h->unlock || rdev->hclosed)
-		return;
-	locked = tcmur_serial_lock(rdev);
-	ret = rdev->h->unlock(dev);
-	tcmur_serial_unlock(rdev, locked);
-	if (ret != TCMU_STS_OK) {
-		tcmu_dev_warn(dev, "implicit ALUA: unlock at close failed with status %d\n", ret);
-		return;
-	}
-	tcmu_dev_info(dev, "implicit ALUA: lock released\n");
-	ha_report(rdev);
+	ha_unlock(rdev, "ALUA at close");
 }

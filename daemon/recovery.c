@@ -101,11 +101,12 @@ static int start_thread_locked(struct tcmur_device *rdev, const char *what)
 }
 
 /*
- * ha.c, from the ring thread: queue lock(tag) on the recovery thread and
- * mark the device LOCKING.  Never blocks (one short leaf lock).  0, or
- * -errno when nothing was queued (the device stays UNLOCKED).
+ * ha.c, from the ring thread: queue work for the recovery thread, lock(tag)
+ * (p NULL: mark the device LOCKING) or the STPG p.  Never blocks (one short
+ * leaf lock).  0, or -errno when nothing was queued (the device stays
+ * UNLOCKED).
  */
-int tcmur_recovery_request_lock(struct tcmur_device *rdev, uint16_t tag)
+static int request_ha(struct tcmur_device *rdev, uint16_t tag, struct tcmur_cmd_priv *p)
 {
 	struct tcmur_recovery *r = &rdev->rec;
 	int ret = -ESHUTDOWN;
@@ -113,16 +114,48 @@ int tcmur_recovery_request_lock(struct tcmur_device *rdev, uint16_t tag)
 	pthread_mutex_lock(&r->lock);
 	if (r->stop || atomic_load(&rdev->state) != TCMUR_DEV_RUNNING)
 		goto out;
-	ret = start_thread_locked(rdev, "implicit ALUA lock");
+	ret = start_thread_locked(rdev, p ? "SET TARGET PORT GROUPS lock" : "implicit ALUA lock");
 	if (ret)
 		goto out;
-	atomic_store(&rdev->ha_state, TCMUR_HA_LOCKING);
-	r->lock_pending = true;
-	r->lock_tag = tag;
+	if (p) {
+		p->next = NULL;
+		if (r->stpg_tail)
+			r->stpg_tail->next = p;
+		else
+			r->stpg_head = p;
+		r->stpg_tail = p;
+	} else {
+		atomic_store(&rdev->ha_state, TCMUR_HA_LOCKING);
+		r->lock_pending = true;
+		r->lock_tag = tag;
+	}
 	pthread_cond_signal(&r->cond);
 out:
 	pthread_mutex_unlock(&r->lock);
 	return ret;
+}
+
+int tcmur_recovery_request_lock(struct tcmur_device *rdev, uint16_t tag)
+{
+	return request_ha(rdev, tag, NULL);
+}
+
+int tcmur_recovery_request_stpg(struct tcmur_device *rdev, struct tcmur_cmd_priv *p)
+{
+	return request_ha(rdev, 0, p);
+}
+
+/* r->lock held: the oldest queued STPG, or NULL. */
+static struct tcmur_cmd_priv *stpg_pop_locked(struct tcmur_recovery *r)
+{
+	struct tcmur_cmd_priv *p = r->stpg_head;
+
+	if (p) {
+		r->stpg_head = p->next;
+		if (!r->stpg_head)
+			r->stpg_tail = NULL;
+	}
+	return p;
 }
 
 void tcmur_recovery_request(struct tcmur_device *rdev, unsigned int why)
@@ -345,10 +378,19 @@ static void *recovery_thread(void *arg)
 	for (;;) {
 		uint16_t tag;
 
-		while (!r->pending && !r->lock_pending && !r->stop)
+		while (!r->pending && !r->lock_pending && !r->stpg_head && !r->stop)
 			pthread_cond_wait(&r->cond, &r->lock);
 		if (r->stop)
 			break;
+		if (!r->pending && r->stpg_head) {
+			/* SET TARGET PORT GROUPS (ha.c): also never while a recovery is due. */
+			struct tcmur_cmd_priv *p = stpg_pop_locked(r);
+
+			pthread_mutex_unlock(&r->lock);
+			tcmur_ha_stpg_run(rdev, p);
+			pthread_mutex_lock(&r->lock);
+			continue;
+		}
 		if (!r->pending) {
 			/* Implicit ALUA (ha.c): never while a recovery is due. */
 			r->lock_pending = false;
@@ -365,6 +407,9 @@ static void *recovery_thread(void *arg)
 		recover(rdev, gen, why);
 		pthread_mutex_lock(&r->lock);
 	}
+	/* Closing: queued STPGs end BUSY (the ring thread still runs). */
+	for (struct tcmur_cmd_priv *p; (p = stpg_pop_locked(r));)
+		tcmur_cmd_finish_async(rdev, p, TCMU_STS_BUSY);
 	pthread_mutex_unlock(&r->lock);
 	return NULL;
 }

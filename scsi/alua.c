@@ -16,6 +16,10 @@
  * then wins over the configfs value until the daemon exits.  Offline is a
  * secondary (per port) state: it is kept per relative port id and cleared
  * by any primary state change of the port's group.
+ *
+ * With an HA handler's lock (daemon/ha.c), STPG moving the local group to
+ * an active state waits for the lock, and moving it to Standby or
+ * Unavailable releases it (stpg_ha(), SCSI_CLASS_LOCK/UNLOCK in engine.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -96,7 +100,8 @@ static void cache_local_state(struct scsi_dev *sd, const struct alua_info *info)
 	if (info->local_group >= 0) {
 		g = &info->groups[info->local_group];
 		state = g->state;
-		if (g->type & ALUA_TYPE_IMPLICIT)
+		/* Standby/Unavailable (set by STPG or configfs): no implicit lock. */
+		if ((g->type & ALUA_TYPE_IMPLICIT) && (state == ALUA_AO || state == ALUA_ANO))
 			impl = g->id;
 		if (port_offline(sd, g->ports[info->local_port].rtpi))
 			state = ALUA_OFFLINE;
@@ -393,6 +398,37 @@ static void stpg_apply(struct scsi_ctx *c, const struct alua_info *info,
 		      g->name, g->id, ch->state);
 }
 
+/*
+ * An HA handler's lock follows the local group (daemon/ha.c): a change to
+ * Active/Optimized or Active/Non-optimized while the lock is not held waits
+ * for it (SCSI_CLASS_LOCK, nothing applied; true), a change to Standby or
+ * Unavailable while it is held is applied, then the lock released
+ * (SCSI_CLASS_UNLOCK; false).  The last descriptor naming the local group
+ * wins, like the order stpg_apply() runs them in.  Offline is per port: the
+ * group's state and the lock stay.
+ */
+static bool stpg_ha(struct scsi_ctx *c, const struct alua_info *info, const struct stpg_change *ch,
+		    unsigned int n, struct scsi_rw *rw, enum scsi_class *cls)
+{
+	int ha = atomic_load_explicit(&c->sd->ha_lock, memory_order_relaxed);
+	int state = -1;
+	unsigned int i;
+
+	if (ha == SCSI_HA_NONE)
+		return false;
+	for (i = 0; i < n; i++)
+		if (ch[i].group == info->local_group && ch[i].state != ALUA_OFFLINE)
+			state = ch[i].state;
+	rw->ha_tag = info->groups[info->local_group].id;
+	if ((state == ALUA_AO || state == ALUA_ANO) && ha == SCSI_HA_UNLOCKED) {
+		*cls = SCSI_CLASS_LOCK;
+		return true;
+	}
+	if ((state == ALUA_STANDBY || state == ALUA_UNAVAILABLE) && ha == SCSI_HA_LOCKED)
+		*cls = SCSI_CLASS_UNLOCK;
+	return false;
+}
+
 int scsi_fast_stpg(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls)
 {
 	uint32_t list_len = scsi_get_be32(&c->cdb[6]);
@@ -451,9 +487,11 @@ int scsi_fast_stpg(struct scsi_ctx *c, struct scsi_rw *rw, enum scsi_class *cls)
 		ch[n].state = state;
 		n++;
 	}
+	ret = TCMU_STS_OK;
+	if (stpg_ha(c, info, ch, n, rw, cls))
+		goto out; /* the lock first: applied when dispatched again */
 	for (i = 0; i < n; i++)
 		stpg_apply(c, info, &ch[i]);
-	ret = TCMU_STS_OK;
 out:
 	free(list);
 	free(info);

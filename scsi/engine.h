@@ -43,12 +43,26 @@ enum scsi_class {
 	SCSI_CLASS_WRITE, /* caller writes; rw->fua set for FUA */
 	SCSI_CLASS_FLUSH, /* caller flushes (SYNCHRONIZE CACHE) */
 	SCSI_CLASS_SLOW,  /* run scsi_exec_slow() on a worker */
+	/*
+	 * SET TARGET PORT GROUPS with an HA lock (scsi_dev_set_ha_lock() not
+	 * NONE).  LOCK: the command makes the local group Active/Optimized or
+	 * Active/Non-optimized while the lock is not held; nothing is applied.
+	 * The caller takes the lock (tag rw->ha_tag, the group id) off the ring
+	 * thread, reports it held, then runs scsi_dispatch() on the command
+	 * again, which applies it; or ends it with TCMU_STS_EXPL_TRANSITION_ERR
+	 * when the lock cannot be taken.  UNLOCK: the command moved the local
+	 * group to Standby or Unavailable while the lock is held; it is applied.
+	 * The caller releases the lock off the ring thread, then ends it GOOD.
+	 */
+	SCSI_CLASS_LOCK,
+	SCSI_CLASS_UNLOCK,
 };
 
 struct scsi_rw {
 	uint64_t off; /* bytes */
 	size_t len;   /* bytes; equals the command's iovec length */
 	bool fua;
+	uint16_t ha_tag; /* SCSI_CLASS_LOCK/UNLOCK: the local group id */
 };
 
 /*
@@ -109,14 +123,16 @@ bool scsi_dev_naa(struct scsi_dev *sd, uint8_t naa[16]);
 void scsi_dev_capacity_changed(struct scsi_dev *sd);
 
 /*
- * Implicit-ALUA lock of an HA handler (daemon/ha.c).  Any thread, never
+ * The ALUA lock of an HA handler (daemon/ha.c).  Any thread, never
  * block (one atomic each).  scsi_dev_set_ha_lock(): SCSI_HA_NONE (the
  * handler has no lock callout), SCSI_HA_UNLOCKED or SCSI_HA_LOCKED; while
  * not NONE, the local group of an implicit ALUA configuration is reported
  * Active/Optimized when locked and Active/Non-optimized when not (unless
  * configfs holds an inaccessible state for it).  scsi_dev_implicit_group():
- * the local group's id when its alua_access_type includes Implicit, else
- * -1; as of the last INQUIRY/RTPG/STPG (or device creation).
+ * the local group's id when its alua_access_type includes Implicit and it
+ * is Active/Optimized or Active/Non-optimized, else -1; as of the last
+ * INQUIRY/RTPG/STPG (or device creation).  SET TARGET PORT GROUPS on the
+ * local group asks for the lock (SCSI_CLASS_LOCK/UNLOCK above).
  */
 #define SCSI_HA_NONE	 0
 #define SCSI_HA_UNLOCKED 1

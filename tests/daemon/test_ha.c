@@ -13,6 +13,12 @@
  * The query callouts: get_lock_state() saying this node holds the lock
  * already spares the lock() call; a failed lock() logs the owner's tag from
  * get_lock_tag(); report_event() follows every lock and unlock.
+ * SET TARGET PORT GROUPS, in a group with alua_access_type Explicit and one
+ * with Implicit and Explicit: to Active/Optimized or Active/Non-optimized
+ * it calls lock(7) once before answering GOOD (none when held already), a
+ * failing lock() makes it CHECK CONDITION 04/67/0A with the state kept, and
+ * to Standby or Unavailable it calls unlock() when held; no lock() while
+ * the group is Standby.
  * Usage: test_daemon_ha <handler_faulty.so folder>
  */
 #include <errno.h>
@@ -426,6 +432,125 @@ static void t_lock_queries(void)
 	unlink(img);
 }
 
+/* SET TARGET PORT GROUPS: group 7 to state; SCSI status, *kcq as wr(). */
+static int stpg(struct sim_dev *d, uint8_t state, uint32_t *kcq)
+{
+	uint8_t cdb[12] = { MAINTENANCE_OUT, MO_SET_TARGET_PGS, 0, 0, 0, 0, 0, 0, 0, 8 };
+	uint8_t list[8] = { 0, 0, 0, 0, state, 0, 0, 7 };
+	struct sim_result r;
+	int ret;
+
+	*kcq = 0;
+	ret = run(d, cdb, 12, list, sizeof(list), 0, &r);
+	if (ret)
+		return ret;
+	if (r.scsi_status == SAM_CHECK)
+		*kcq = (uint32_t)(r.sense[2] & 0x0f) << 16 | (uint32_t)r.sense[12] << 8 |
+		       r.sense[13];
+	return r.scsi_status;
+}
+
+#define KCQ_STANDBY	0x02040b
+#define KCQ_STPG_FAILED 0x04670a
+#define ALUA_ST_AO	0
+#define ALUA_ST_ANO	1
+#define ALUA_ST_STANDBY 2
+#define ALUA_ST_UNAVAIL 3
+
+/* STPG to state answers GOOD, and RTPG then reports want. */
+static void stpg_good(struct sim_dev *d, uint8_t state, int want, const char *what)
+{
+	uint32_t kcq;
+	int st = stpg(d, state, &kcq);
+
+	CHECK(st == 0, "%s: STPG to %u: status %d sense %06x", what, state, st, kcq);
+	CHECK(rtpg_state(d) == want, "%s: RTPG state %d (want %d)", what, rtpg_state(d), want);
+}
+
+/* Explicit ALUA (alua_access_type 2, and 3 with implicit): STPG moves the lock. */
+static void t_stpg(const char *type, const char *name)
+{
+	char cfg[400], img[300], lk[320], fail[320];
+	bool impl = strstr(type, "Implicit") != NULL;
+	int st, trans = 0, busy = 0, other = 0, ret;
+	struct sim_dev *a;
+	uint32_t kcq;
+	double took;
+
+	snprintf(img, sizeof(img), "%s/%s.img", tmp, name);
+	snprintf(lk, sizeof(lk), "%s.locklog", img);
+	snprintf(fail, sizeof(fail), "%s.lockfail", img);
+	snprintf(cfg, sizeof(cfg), "faultyl/%s", img);
+	make_alua(name, type);
+	ret = add_dev(name, cfg, &a);
+	ENSURE(ret == 0, "add %s: %d", cfg, ret);
+	clear_ua(a);
+
+	if (impl) {
+		STEP("explicit+implicit: the first write takes the lock implicitly");
+		took = write_until_good(a, 3.0, &trans, &busy, &other);
+		CHECK(took >= 0 && file_count(lk, "lock 7 ok\n") == 1,
+		      "GOOD after %.2f s, %d lock()", took, file_count(lk, "lock "));
+	} else {
+		STEP("explicit only: STPG to Standby while unlocked calls nothing");
+		stpg_good(a, ALUA_ST_STANDBY, ALUA_ST_STANDBY, "standby");
+		CHECK(access(lk, F_OK), "no lock()/unlock() call");
+	}
+
+	STEP("STPG to Standby releases a held lock; writes get 02/04/0B, no lock()");
+	if (impl) {
+		stpg_good(a, ALUA_ST_STANDBY, ALUA_ST_STANDBY, "standby");
+		CHECK(file_count(lk, "unlock\n") == 1, "unlock() after STPG standby: %d",
+		      file_count(lk, "unlock\n"));
+	}
+	st = wr(a, 10, &kcq);
+	CHECK(st == SAM_CHECK && kcq == KCQ_STANDBY, "write in standby: %d %06x", st, kcq);
+	usleep(100000);
+	st = wr(a, 10, &kcq);
+	CHECK(st == SAM_CHECK && kcq == KCQ_STANDBY, "write in standby: %d %06x", st, kcq);
+	CHECK(file_count(lk, "lock ") == (impl ? 1 : 0), "no lock() in standby: %d",
+	      file_count(lk, "lock "));
+
+	STEP("STPG to Active/Optimized: one lock(7) before GOOD, then writes work");
+	stpg_good(a, ALUA_ST_AO, ALUA_ST_AO, "A/O");
+	CHECK(file_count(lk, "lock 7 ok\n") == (impl ? 2 : 1), "lock(7) for the STPG: %d",
+	      file_count(lk, "lock 7 ok\n"));
+	CHECK(wr(a, 10, NULL) == 0, "write after STPG A/O");
+	stpg_good(a, ALUA_ST_AO, ALUA_ST_AO, "A/O again");
+	CHECK(file_count(lk, "lock ") == (impl ? 2 : 1), "held: no second lock(): %d",
+	      file_count(lk, "lock "));
+	CHECK(log_has("explicit ALUA (SET TARGET PORT GROUPS): lock acquired (tag 7)"),
+	      "lock logged");
+
+	STEP("STPG to Unavailable: unlock(); lock() failing: STPG A/O gets 04/67/0A");
+	stpg_good(a, ALUA_ST_UNAVAIL, ALUA_ST_UNAVAIL, "unavailable");
+	CHECK(file_count(lk, "unlock\n") == (impl ? 2 : 1), "unlock(): %d",
+	      file_count(lk, "unlock\n"));
+	touch(fail, "busy");
+	st = stpg(a, ALUA_ST_AO, &kcq);
+	CHECK(st == SAM_CHECK && kcq == KCQ_STPG_FAILED, "STPG when lock() fails: %d %06x", st,
+	      kcq);
+	CHECK(file_count(lk, "lock 7 fail\n") == 1, "one failed lock(): %d",
+	      file_count(lk, "lock 7 fail\n"));
+	CHECK(rtpg_state(a) == ALUA_ST_UNAVAIL, "state unchanged: %d", rtpg_state(a));
+	st = wr(a, 10, &kcq);
+	CHECK(st == SAM_CHECK && kcq == 0x02040c, "write still refused: %d %06x", st, kcq);
+
+	STEP("lock() works again: STPG to Active/Non-optimized takes it");
+	unlink(fail);
+	stpg_good(a, ALUA_ST_ANO, impl ? ALUA_ST_AO : ALUA_ST_ANO, "A/NO");
+	CHECK(file_count(lk, "lock 7 ok\n") == (impl ? 3 : 2), "lock(7): %d",
+	      file_count(lk, "lock 7 ok\n"));
+	CHECK(wr(a, 10, NULL) == 0, "write after STPG A/NO");
+
+	STEP("removal calls unlock()");
+	CHECK(dsim_remove_dev(a) == 0, "remove");
+	CHECK(file_count(lk, "unlock\n") == (impl ? 3 : 2), "unlock() at close: %d",
+	      file_count(lk, "unlock\n"));
+	unlink(lk);
+	unlink(img);
+}
+
 int main(int argc, char **argv)
 {
 	struct tcmulib_handler *lh;
@@ -445,6 +570,8 @@ int main(int argc, char **argv)
 	t_implicit();
 	t_not_implicit();
 	t_lock_queries();
+	t_stpg("Explicit\n", "hs0");
+	t_stpg("Implicit and Explicit\n", "hb0");
 
 	return dsim_finish();
 }

@@ -508,6 +508,11 @@ int fake_exec(struct tcmu_device *dev, const uint8_t *cdb_in, void *buf, size_t 
 	case SCSI_CLASS_SLOW:
 		sts = scsi_exec_slow(dev->scsi, &tc);
 		break;
+	case SCSI_CLASS_LOCK:
+	case SCSI_CLASS_UNLOCK:
+		/* STPG with an HA lock: the caller's part; res->cls tells. */
+		res->ha_tag = rw.ha_tag;
+		break;
 	}
 
 	res->status = tcmu_sts_to_scsi(sts, lc.sense_buf);

@@ -27,6 +27,7 @@ struct fake_result {
 	bool read_len_valid;
 	uint32_t read_len;
 	enum scsi_class cls;
+	uint16_t ha_tag; /* SCSI_CLASS_LOCK/UNLOCK */
 };
 
 struct tcmu_device *fake_dev_new(uint64_t num_lbas, uint32_t block_size, const char *serial);

@@ -392,6 +392,49 @@ static void test_alua(void)
 	inquiry(dev, false, 0, 96);
 	CHECK_EQ(buf[5] & 0x30, 0x20);
 
+	STEP("HA lock: STPG to an active state while unlocked asks for the lock first");
+	scsi_dev_set_ha_lock(fake_dev_scsi(dev), SCSI_HA_UNLOCKED);
+	stpg(dev, ALUA_STANDBY, 17);
+	CHECK_EQ(res.status, SAM_STAT_GOOD);
+	CHECK_EQ(res.cls, SCSI_CLASS_DONE); /* not held: nothing to release */
+	stpg(dev, ALUA_AO, 17);
+	CHECK_EQ(res.status, SAM_STAT_GOOD);
+	CHECK_EQ(res.cls, SCSI_CLASS_LOCK);
+	CHECK_EQ(res.ha_tag, 17);
+	read10(dev); /* not applied: still standby */
+	EXPECT_SENSE(NOT_READY, ASC_PORT_IN_STANDBY);
+	stpg(dev, ALUA_ANO, 17);
+	CHECK_EQ(res.cls, SCSI_CLASS_LOCK);
+	stpg(dev, ALUA_AO, 99); /* a bad list is refused before any lock */
+	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
+	CHECK_EQ(res.cls, SCSI_CLASS_DONE);
+	stpg(dev, ALUA_STANDBY, 20); /* another group, no S_SUP */
+	EXPECT_SENSE(ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
+
+	STEP("HA lock held: STPG applies; Standby/Unavailable asks for the release");
+	scsi_dev_set_ha_lock(fake_dev_scsi(dev), SCSI_HA_LOCKED);
+	stpg(dev, ALUA_AO, 17);
+	CHECK_EQ(res.status, SAM_STAT_GOOD);
+	CHECK_EQ(res.cls, SCSI_CLASS_DONE);
+	read10(dev);
+	CHECK_EQ(res.status, SAM_STAT_GOOD);
+	stpg(dev, ALUA_OFFLINE, 3); /* per port: the lock stays */
+	CHECK_EQ(res.cls, SCSI_CLASS_DONE);
+	stpg(dev, ALUA_UNAVAILABLE, 17);
+	CHECK_EQ(res.status, SAM_STAT_GOOD);
+	CHECK_EQ(res.cls, SCSI_CLASS_UNLOCK);
+	CHECK_EQ(res.ha_tag, 17);
+	read10(dev); /* applied before the release */
+	EXPECT_SENSE(NOT_READY, ASC_PORT_IN_UNAVAILABLE);
+	scsi_dev_set_ha_lock(fake_dev_scsi(dev), SCSI_HA_UNLOCKED);
+	stpg(dev, ALUA_STANDBY, 17);
+	CHECK_EQ(res.cls, SCSI_CLASS_DONE);
+	scsi_dev_set_ha_lock(fake_dev_scsi(dev), SCSI_HA_NONE);
+	stpg(dev, ALUA_AO, 17); /* no lock callout: applied at once */
+	CHECK_EQ(res.cls, SCSI_CLASS_DONE);
+	read10(dev);
+	CHECK_EQ(res.status, SAM_STAT_GOOD);
+
 	STEP("state changed in configfs is seen on the next INQUIRY");
 	put("core/user_1/" SERIAL "/alua/grp_a/alua_access_state", "2\n");
 	read10(dev); /* cached: still active */

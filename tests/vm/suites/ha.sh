@@ -18,13 +18,25 @@
 #                 waits (RTPG active/non-optimized meanwhile) and completes
 #                 once lock() works again; its data reads back
 #   fenced        the same with lock() answering FENCED (a reopen each time)
+#   stpg_lock     explicit ALUA: the group becomes Explicit (2); sg_stpg to
+#                 standby releases the lock held since first_write; sg_stpg
+#                 to active/optimized answers GOOD after exactly one more
+#                 "lock 17 ok"; RTPG active/optimized; an O_DIRECT write
+#                 reads back
+#   stpg_lockfail standby again, then lock() failing: sg_stpg to
+#                 active/optimized gets CHECK CONDITION, HARDWARE ERROR, SET
+#                 TARGET PORT GROUPS COMMAND FAILED (04/67/0A); RTPG still
+#                 standby; a write fails and the image block is unchanged
+#   stpg_release  lock() works: sg_stpg active/optimized locks, sg_stpg
+#                 standby answers GOOD after "unlock"; then active/optimized
+#                 again (so teardown has a lock to release)
 #   teardown      removing the LUN unlocks: "unlock" in the lock log and
 #                 "lock released" in the daemon log
 # dev, eat_ua and rtpg_state come from the alua suite (same group id 17,
 # same $TT files); its tests are not run here.
 # shellcheck source=tests/vm/suites/alua.sh
 . "$TESTS_VM/suites/alua.sh"
-TESTS="setup before_write first_write lock_loss fenced teardown"
+TESTS="setup before_write first_write lock_loss fenced stpg_lock stpg_lockfail stpg_release teardown"
 T_TIMEOUT=150
 SZ=$((32 << 20))
 BS=$CFS/core/user_1/ha0
@@ -180,6 +192,107 @@ t_fenced() {
 		{ echo "FENCED did not reopen"; return 1; }
 }
 
+# sg_stpg ARGS: SET TARGET PORT GROUPS for the LUN's own group; output kept
+# in $TT/stpg.out.  Fails when sg_stpg does or prints sense data (sg_stpg
+# 1.19 (sg3-utils 1.46) exits 0 after a CHECK CONDITION to SET TARGET PORT GROUPS).
+sg_stpg_run() {
+	local rc
+	sg_stpg -v "$@" "$(dev)" > "$TT/stpg.out" 2>&1; rc=$?
+	echo "sg_stpg $*: rc $rc"; sed 's/^/  /' "$TT/stpg.out"
+	[ "$rc" = 0 ] && ! grep -qi 'sense key' "$TT/stpg.out"
+}
+nok() { nmatch "$LOCKLOG" '^lock 17 ok$'; }
+nunlock() { nmatch "$LOCKLOG" '^unlock$'; }
+
+# to_standby: sg_stpg --standby answers GOOD; a held lock is released first
+to_standby() {
+	local u0
+	u0=$(nunlock)
+	sg_stpg_run --standby || { echo "STPG standby failed"; return 1; }
+	rtpg_state 'standby' > /dev/null || { echo "RTPG: not standby"; return 1; }
+	echo "unlock() calls for it: $(( $(nunlock) - u0 ))"
+}
+
+# to_optimized: sg_stpg --optimized answers GOOD after exactly one lock()
+to_optimized() {
+	local n0 k0
+	n0=$(nlocks); k0=$(nok)
+	sg_stpg_run --optimized || { echo "STPG active/optimized failed"; return 1; }
+	echo "# lock log:"; tail -3 "$LOCKLOG"
+	if [ "$(nok)" != $((k0 + 1)) ] || [ "$(nlocks)" != $((n0 + 1)) ]; then
+		echo "want exactly one more 'lock 17 ok' (lock() calls: $(( $(nlocks) - n0 )))"; return 1
+	fi
+	rtpg_state 'active/optimized' || return 1
+}
+
+t_stpg_lock() {
+	local a
+	if ! cfs_write 2 "$G/alua_access_type" 2>/dev/null; then
+		a=$(cat "$BS/attrib/alua_support")
+		echo "alua_access_type refused with alua_support=$a; with 1"
+		cfs_write 1 "$BS/attrib/alua_support" || return 1
+		cfs_write 2 "$G/alua_access_type" || return 1
+		cfs_write 0 "$BS/attrib/alua_support" || return 1
+	fi
+	echo "alua_access_type: $(cat "$G/alua_access_type")"
+	grep -qx 'Explicit' "$G/alua_access_type" || { echo "type is not Explicit"; return 1; }
+	eat_ua
+	sg_inq "$(dev)" | grep -q 'TPGS=2' || { echo "INQUIRY TPGS is not 2"; return 1; }
+	# held since first_write (implicit): standby releases it
+	to_standby || return 1
+	[ "$(tail -1 "$LOCKLOG")" = unlock ] || { echo "STPG standby did not unlock"; return 1; }
+	to_optimized || return 1
+	log_wait 'explicit ALUA (SET TARGET PORT GROUPS): lock acquired (tag 17)' ||
+		{ echo "no 'lock acquired' for the STPG in the daemon log"; return 1; }
+	head -c 65536 /dev/urandom > "$TT/s4"
+	blk_write "$TT/s4" 4 || { echo "O_DIRECT write after STPG failed"; return 1; }
+	blk_check "$TT/s4" 4 || { echo "read-back differs"; return 1; }
+	echo "# kernel log:"; dmesg_new 8
+}
+
+t_stpg_lockfail() {
+	local f0 rc
+	to_standby || return 1
+	f0=$(nmatch "$LOCKLOG" 'fail$')
+	printf hwerr > "$IMG.lockfail"
+	dd if="$IMG" of="$TT/img5.before" bs=64k skip=5 count=1 status=none || return 1
+	sg_stpg_run --optimized; rc=$?
+	rm -f "$IMG.lockfail"
+	[ "$rc" != 0 ] || { echo "STPG answered GOOD although lock() failed"; return 1; }
+	if ! grep -qi 'hardware error' "$TT/stpg.out" ||
+		! grep -qi 'set target port groups command failed' "$TT/stpg.out"; then
+		echo "sense is not HARDWARE ERROR / SET TARGET PORT GROUPS COMMAND FAILED"; return 1
+	fi
+	[ "$(nmatch "$LOCKLOG" 'fail$')" = $((f0 + 1)) ] ||
+		{ echo "want exactly one failed lock(): $(tail -3 "$LOCKLOG")"; return 1; }
+	rtpg_state 'standby' || return 1
+	head -c 65536 /dev/urandom > "$TT/s5"
+	if WRITE_TMO=30 blk_write "$TT/s5" 5; then
+		echo "a write succeeded while the group is standby"; return 1
+	fi
+	dd if="$IMG" of="$TT/img5.after" bs=64k skip=5 count=1 status=none || return 1
+	cmp "$TT/img5.before" "$TT/img5.after" || { echo "the write reached the handler"; return 1; }
+	echo "# kernel log:"; dmesg_new 6
+}
+
+t_stpg_release() {
+	local u0
+	to_optimized || return 1
+	head -c 65536 /dev/urandom > "$TT/s6"
+	if ! blk_write "$TT/s6" 6 || ! blk_check "$TT/s6" 6; then
+		echo "write after STPG failed"; return 1
+	fi
+	u0=$(nunlock)
+	to_standby || return 1
+	if [ "$(nunlock)" != $((u0 + 1)) ] || [ "$(tail -1 "$LOCKLOG")" != unlock ]; then
+		echo "STPG standby did not call unlock() once"; return 1
+	fi
+	log_wait 'explicit ALUA (SET TARGET PORT GROUPS): lock released' ||
+		{ echo "no 'lock released' for the STPG in the daemon log"; return 1; }
+	to_optimized || return 1
+	blk_check "$TT/s6" 6 || { echo "data lost across the release"; return 1; }
+}
+
 t_teardown() {
 	loop_unexport "$BS" || return 1
 	cfs_rmdir "$G" || return 1	# the backstore cannot go while it holds a group
@@ -187,6 +300,6 @@ t_teardown() {
 	echo "# lock log:"; cat "$LOCKLOG"
 	grep -E 'lock released|unlock' "$RLOG"
 	[ "$(tail -1 "$LOCKLOG")" = unlock ] || { echo "no unlock at close"; return 1; }
-	log_wait 'implicit ALUA: lock released' || { echo "no 'lock released' in the daemon log"; return 1; }
+	log_wait 'ALUA at close: lock released' || { echo "no 'lock released' in the daemon log"; return 1; }
 	stop_runner TERM 30 || { echo "runner did not exit on SIGTERM"; return 1; }
 }
