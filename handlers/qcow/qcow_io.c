@@ -298,12 +298,16 @@ static int write_slow(struct qimg *img, const uint8_t *buf, size_t len, uint64_t
 			return ret;
 	}
 	if (fresh && virgin) {
-		/* All zeroes already: the data, and the cluster's last sector so the file covers it. */
+		/*
+		 * All zeroes already: only the data.  qcow2's reserve extended the
+		 * file over the cluster already; version 1 writes the cluster's
+		 * last sector so that the file covers it.
+		 */
 		uint64_t in = off - start, z = in + len > cs - 512 ? in + len : cs - 512;
 		static const uint8_t zero[512];
 
 		ret = qio_pwrite(img->fd, buf, len, host + in);
-		if (!ret && z < cs)
+		if (!ret && z < cs && img->version == 1)
 			ret = qio_pwrite(img->fd, zero, (size_t)(cs - z), host + z);
 	} else {
 		c = malloc(cs);

@@ -11,6 +11,8 @@
  *  - a new refcount table is complete and synced before the header names it.
  */
 #include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -251,6 +253,32 @@ int qmeta_alloc_v1(struct qimg *img, uint64_t len, uint64_t *host)
 }
 
 /*
+ * Extend the file over the new reserve's clusters past its end (a hole, one
+ * ftruncate for the lot), so that a first write to one of them writes only
+ * its data: the file already covers the cluster, as qemu-img check wants of
+ * every cluster in use.  Never shrinks the file.
+ */
+static int cover_reserve(struct qimg *img, const uint64_t *got, uint32_t n)
+{
+	uint64_t end = 0, c;
+	struct stat st;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		c = (got[i] & ~1ull) + img->cluster_size;
+		if ((got[i] & 1) && c > end)
+			end = c;
+	}
+	if (!end)
+		return 0;
+	if (fstat(img->fd, &st))
+		return -errno;
+	if ((uint64_t)st.st_size >= end)
+		return 0;
+	return ftruncate(img->fd, (off_t)end) ? -errno : 0;
+}
+
+/*
  * A new cluster with refcount 1, taken from the reserve.  The reserve is
  * refilled a few MiB at a time: the refcounts are raised and synced once for
  * the lot, so that a table may point to any reserved cluster without another
@@ -288,7 +316,9 @@ int qmeta_alloc(struct qimg *img, uint64_t *host, bool *virgin)
 		}
 		if (!n)
 			return ret;
-		ret = qio_sync(img->fd);
+		ret = cover_reserve(img, got, n);
+		if (!ret)
+			ret = qio_sync(img->fd);
 		/* Lowest cluster on top of the stack. */
 		while (n)
 			img->resv[img->resv_n++] = got[--n];
