@@ -223,7 +223,7 @@ static void run_done(GObject *src, GAsyncResult *res, gpointer data)
 	} else {
 		ok = g_subprocess_get_if_exited(proc) && g_subprocess_get_exit_status(proc) == 0;
 		if (ok)
-			msg = g_strdup(r->is_add ? g_strstrip(out) : "deleted");
+			msg = g_strdup(!r->is_add ? "deleted" : out ? g_strstrip(out) : "");
 		else if (err_text && *g_strstrip(err_text))
 			msg = g_strdup(err_text);
 		else

@@ -235,7 +235,8 @@ int tcmur_ublk_metrics_each(tcmur_mfile_fn fn, void *arg)
 		}
 		ids[n++] = id;
 	}
-	qsort(ids, n, sizeof(*ids), cmp_id);
+	if (n)
+		qsort(ids, n, sizeof(*ids), cmp_id);
 	s = malloc(sizeof(*s));
 	if (!s) {
 		ret = -ENOMEM;
