@@ -37,6 +37,20 @@ check() {	# check <description> <command...>
 	fi
 }
 
+# wait_ready <stdout file> <stderr file> <what>: until it prints "ready" (10 s)
+wait_ready() {
+	i=0
+	while ! grep -q ready "$1" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 100 ]; then
+			echo "FAIL $3 did not start"
+			cat "$2"
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+
 # Nothing serves the name yet: tcmu-stat must say so and fail.
 "$STAT" --list >"$TMP/none.out" 2>&1
 check "tcmu-stat fails without the service" [ $? -ne 0 ]
@@ -46,16 +60,7 @@ check "tcmu-stat explains why" grep -q "not running" "$TMP/none.out"
 mkfifo "$TMP/hctl"
 "$HOLDER" --hold 3 <"$TMP/hctl" >"$TMP/holder.out" 2>&1 &
 exec 8>"$TMP/hctl"
-i=0
-while ! grep -q ready "$TMP/holder.out" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt 100 ]; then
-		echo "FAIL metrics file holder did not start"
-		cat "$TMP/holder.out"
-		exit 1
-	fi
-	sleep 0.1
-done
+wait_ready "$TMP/holder.out" "$TMP/holder.out" "metrics file holder"
 "$STAT" >"$TMP/ublk-only.out" 2>"$TMP/ublk-only.err"
 check "ublk without tcmu-runner exits 0" [ $? -eq 0 ]
 check "ublk without tcmu-runner: a note" grep -q "not running.*tcmu-ublk devices only" \
@@ -78,16 +83,7 @@ check "a filter naming no device: no rows" grep -q "(no devices)" "$TMP/ublk-fil
 mkfifo "$TMP/ctl"
 "$SERVER" --serve <"$TMP/ctl" >"$TMP/server.out" 2>"$TMP/server.err" &
 exec 9>"$TMP/ctl"
-i=0
-while ! grep -q ready "$TMP/server.out" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt 100 ]; then
-		echo "FAIL service did not start"
-		cat "$TMP/server.err"
-		exit 1
-	fi
-	sleep 0.1
-done
+wait_ready "$TMP/server.out" "$TMP/server.err" service
 
 "$STAT" --list >"$TMP/list.out"
 check "list exits 0" [ $? -eq 0 ]
