@@ -2,7 +2,8 @@
 /*
  * The org.kernel.TCMUService1 DBus service: handler objects for targetcli,
  * RegisterHandler for external libtcmu programs, device metrics, and the
- * Admin1 medium changes (eject, load) of removable-medium devices.  Runs on
+ * Admin1 medium changes (eject, load) of removable-medium devices; tcmu-ublk's
+ * devices (metrics, Ublk1) come from dbus_ublk.c.  Runs on
  * its own thread and GMainContext; the daemon's loop never sees GLib.
  */
 #include <errno.h>
@@ -16,6 +17,7 @@
 
 #include "libtcmu_log.h"
 #include "dbus.h"
+#include "dbus_ublk.h"
 
 #define SVC_NAME	    "org.kernel.TCMUService1"
 #define SVC_PATH	    "/org/kernel/TCMUService1"
@@ -112,7 +114,7 @@ static struct {
 	GDBusConnection *conn;
 	GDBusNodeInfo *node;
 	GHashTable *objs; /* subtype -> struct hobj */
-	guint om_id, hm_id, metrics_id, admin_id;
+	guint om_id, hm_id, metrics_id, admin_id, ublk_id;
 } svc;
 
 static pthread_mutex_t svc_lock = PTHREAD_MUTEX_INITIALIZER; /* start/stop */
@@ -554,17 +556,21 @@ static void metrics_method(GDBusConnection *conn, const char *sender, const char
 		w.mode = WALK_LIST;
 		w.b = &b;
 		tcmur_for_each_device(metrics_walk_one, &w);
+		tcmur_dbus_ublk_each_device(metrics_walk_one, &w);
 		g_dbus_method_invocation_return_value(inv, g_variant_new("(a(sssss))", &b));
 	} else if (!strcmp(method, "GetAllMetrics")) {
 		g_variant_builder_init(&b, G_VARIANT_TYPE("a{sa{sv}}"));
 		w.mode = WALK_ALL;
 		w.b = &b;
 		tcmur_for_each_device(metrics_walk_one, &w);
+		tcmur_dbus_ublk_each_device(metrics_walk_one, &w);
 		g_dbus_method_invocation_return_value(inv, g_variant_new("(a{sa{sv}})", &b));
 	} else {
 		g_variant_get(params, "(&s)", &w.want);
 		w.mode = WALK_ONE;
 		tcmur_for_each_device(metrics_walk_one, &w);
+		if (!w.found)
+			tcmur_dbus_ublk_each_device(metrics_walk_one, &w);
 		if (!w.found) {
 			g_dbus_method_invocation_return_dbus_error(inv, ERR_UNKNOWN_DEV,
 								   "no such device");
@@ -665,6 +671,8 @@ static gboolean teardown(gpointer unused)
 			g_dbus_connection_unregister_object(svc.conn, h->reg_id);
 		g_hash_table_iter_remove(&it);
 	}
+	if (svc.ublk_id)
+		g_dbus_connection_unregister_object(svc.conn, svc.ublk_id);
 	if (svc.admin_id)
 		g_dbus_connection_unregister_object(svc.conn, svc.admin_id);
 	if (svc.metrics_id)
@@ -673,7 +681,7 @@ static gboolean teardown(gpointer unused)
 		g_dbus_connection_unregister_object(svc.conn, svc.hm_id);
 	if (svc.om_id)
 		g_dbus_connection_unregister_object(svc.conn, svc.om_id);
-	svc.admin_id = svc.metrics_id = svc.hm_id = svc.om_id = 0;
+	svc.ublk_id = svc.admin_id = svc.metrics_id = svc.hm_id = svc.om_id = 0;
 	g_main_loop_quit(svc.loop);
 	return G_SOURCE_REMOVE;
 }
@@ -738,7 +746,9 @@ static int connect_and_export(void)
 		svc.metrics_id = register_fixed(METRICS_PATH, METRICS_IFACE, &metrics_vtable, &err);
 	if (svc.metrics_id)
 		svc.admin_id = register_fixed(ADMIN_PATH, ADMIN_IFACE, &admin_vtable, &err);
-	if (!svc.admin_id) {
+	if (svc.admin_id)
+		svc.ublk_id = tcmur_dbus_ublk_export(svc.conn, &err);
+	if (!svc.ublk_id) {
 		tcmu_warn("DBus: cannot export objects (%s); continuing without DBus\n",
 			  err->message);
 		g_clear_error(&err);

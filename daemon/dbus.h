@@ -26,6 +26,10 @@
  *   /org/kernel/TCMUService1/Admin1          org.kernel.TCMUService1.Admin1
  *	EjectMedium(s dev) -> (b ok, s reason),
  *	LoadMedium(s dev, s medium) -> (b ok, s reason)
+ *   /org/kernel/TCMUService1/Ublk1           org.kernel.TCMUService1.Ublk1
+ *	Add(s cfgstring, a{sv} options) -> (b ok, s dev or reason),
+ *	Delete(s id or name) -> (b ok, s reason), List() -> a(ussss)
+ *	(dbus_ublk.c: runs tcmu-ublk; Metrics1 lists its devices too)
  * Only handler objects are listed by the ObjectManager: targetcli turns every
  * managed object into a "user:<subtype>" backstore.
  */
@@ -52,6 +56,8 @@ int tcmur_dbus_start(void);
 void tcmur_dbus_stop(void);
 /* The set of local handlers changed: re-sync their objects.  Any thread. */
 void tcmur_dbus_handlers_changed(void);
+/* Ublk1.Add passes this --handler-path to tcmu-ublk.  Before start. */
+void tcmur_dbus_ublk_set_handler_dir(const char *dir);
 #else
 static inline int tcmur_dbus_start(void)
 {
@@ -62,6 +68,10 @@ static inline void tcmur_dbus_stop(void)
 }
 static inline void tcmur_dbus_handlers_changed(void)
 {
+}
+static inline void tcmur_dbus_ublk_set_handler_dir(const char *dir)
+{
+	(void)dir;
 }
 #endif
 

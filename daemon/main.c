@@ -483,6 +483,7 @@ static void start_dbus(void)
 		return;
 	}
 #ifdef TCMUR_HAVE_DBUS
+	tcmur_dbus_ublk_set_handler_dir(g.handler_dir);
 	if (tcmur_dbus_start())
 		tcmu_warn("DBus service failed to start; continuing without it\n");
 #else

@@ -51,3 +51,23 @@ void tcmur_metrics_snapshot(const struct tcmur_metrics *m, struct tcmur_dev_metr
 	out->conn_lost = atomic_load_explicit(&m->conn_lost, memory_order_relaxed);
 	out->recoveries = atomic_load_explicit(&m->recoveries, memory_order_relaxed);
 }
+
+void tcmur_metrics_sum(struct tcmur_dev_metrics *acc, const struct tcmur_dev_metrics *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < TCMUR_METRICS_NR_DIRS; i++) {
+		acc->cmds[i] += m->cmds[i];
+		acc->bytes[i] += m->bytes[i];
+	}
+	for (i = 0; i < TCMUR_METRICS_LAT_BUCKETS; i++)
+		acc->lat_buckets[i] += m->lat_buckets[i];
+	acc->lat_total_ns += m->lat_total_ns;
+	acc->in_flight += m->in_flight;
+	acc->errors += m->errors;
+	acc->timeouts += m->timeouts;
+	acc->aborts += m->aborts;
+	acc->lock_lost += m->lock_lost;
+	acc->conn_lost += m->conn_lost;
+	acc->recoveries += m->recoveries;
+}

@@ -86,5 +86,7 @@ void tcmur_metrics_complete(struct tcmur_metrics *m, unsigned int dir, uint64_t 
 			    uint64_t lat_ns, int sts);
 /* Any thread: a consistent-enough copy for DBus or tests. */
 void tcmur_metrics_snapshot(const struct tcmur_metrics *m, struct tcmur_dev_metrics *out);
+/* acc += m, counter by counter (a device with several queues, each its own writer). */
+void tcmur_metrics_sum(struct tcmur_dev_metrics *acc, const struct tcmur_dev_metrics *m);
 
 #endif

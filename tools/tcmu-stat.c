@@ -3,7 +3,9 @@
  * tcmu-stat: list the devices tcmu-runner serves and show their I/O
  * statistics, read from the org.kernel.TCMUService1.Metrics1 DBus interface;
  * and change the medium of a removable-medium device (fbo) through
- * org.kernel.TCMUService1.Admin1.
+ * org.kernel.TCMUService1.Admin1.  The devices of tcmu-ublk servers are read
+ * from their metrics files (metrics_file.h) as well, so they are shown
+ * without tcmu-runner or a system bus too.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +19,8 @@
 #include <unistd.h>
 
 #include <gio/gio.h>
+
+#include "metrics_file.h"
 
 #define SVC_NAME	"org.kernel.TCMUService1"
 #define METRICS_PATH	"/org/kernel/TCMUService1/Metrics1"
@@ -71,8 +75,9 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: tcmu-stat [OPTIONS] [DEVICE...]\n"
 		   "       tcmu-stat --eject DEVICE\n"
 		   "       tcmu-stat --load MEDIUM DEVICE\n"
-		   "Show the devices served by tcmu-runner and their I/O statistics, or\n"
-		   "change the medium of a removable-medium device (handler fbo).\n\n"
+		   "Show the devices served by tcmu-runner and tcmu-ublk and their I/O\n"
+		   "statistics, or change the medium of a removable-medium device (handler\n"
+		   "fbo).\n\n"
 		   "  -l, --list          list devices (name, uio, handler, state, cfgstring)\n"
 		   "  -i, --interval SEC  report rates every SEC seconds (default: one report\n"
 		   "                      of the totals since each device was opened)\n"
@@ -174,18 +179,28 @@ static bool wanted(const char *name, char **devs, int nr_devs)
 	return false;
 }
 
+/* Why a call failed, to be freed; frees err. */
+static char *call_failure(const char *method, GError *err)
+{
+	char *why;
+
+	if (g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+	    g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
+		why = g_strdup_printf("tcmu-runner is not running (%s is not on the system bus)",
+				      SVC_NAME);
+	else
+		why = g_strdup_printf("%s: %s", method, err->message);
+	g_error_free(err);
+	return why;
+}
+
 /* A failed call: say why, and free err. */
 static void call_failed(const char *method, GError *err)
 {
-	if (g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
-	    g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
-		fprintf(stderr,
-			"tcmu-stat: tcmu-runner is not running "
-			"(%s is not on the system bus)\n",
-			SVC_NAME);
-	else
-		fprintf(stderr, "tcmu-stat: %s: %s\n", method, err->message);
-	g_error_free(err);
+	char *why = call_failure(method, err);
+
+	fprintf(stderr, "tcmu-stat: %s\n", why);
+	g_free(why);
 }
 
 /* --eject (medium NULL) / --load: 0, or 1 when the daemon refused. */
@@ -216,24 +231,23 @@ static int change_medium(GDBusConnection *conn, const char *dev, const char *med
 	return rc;
 }
 
-static int fetch(GDBusConnection *conn, char **devs, int nr_devs, struct snapshot *snap)
+/* Metrics1.GetAllMetrics into snap; NULL, or why not (to be freed). */
+static char *fetch_dbus(GDBusConnection *conn, char **devs, int nr_devs, struct snapshot *snap)
 {
 	GError *err = NULL;
 	GVariant *ret, *all, *d;
 	GVariantIter it;
 	const char *name;
+	size_t n;
 
 	ret = g_dbus_connection_call_sync(conn, SVC_NAME, METRICS_PATH, METRICS_IFACE,
 					  "GetAllMetrics", NULL, G_VARIANT_TYPE("(a{sa{sv}})"),
 					  G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, &err);
-	if (!ret) {
-		call_failed("GetAllMetrics", err);
-		return -EIO;
-	}
+	if (!ret)
+		return call_failure("GetAllMetrics", err);
 	all = g_variant_get_child_value(ret, 0);
-	snap->n = 0;
-	snap->s = g_new0(struct sample, g_variant_n_children(all) + 1);
-	snap->when = now();
+	n = g_variant_n_children(all);
+	snap->s = g_renew(struct sample, snap->s, snap->n + n + 1);
 	g_variant_iter_init(&it, all);
 	while (g_variant_iter_next(&it, "{&s@a{sv}}", &name, &d)) {
 		if (wanted(name, devs, nr_devs))
@@ -242,6 +256,83 @@ static int fetch(GDBusConnection *conn, char **devs, int nr_devs, struct snapsho
 	}
 	g_variant_unref(all);
 	g_variant_unref(ret);
+	return NULL;
+}
+
+static const struct sample *find(const struct snapshot *snap, const char *name);
+
+struct ublk_walk {
+	struct snapshot *snap;
+	char **devs;
+	int nr_devs;
+	size_t seen; /* ublk devices, wanted or not */
+};
+
+/* A tcmu-ublk device from its metrics file, unless tcmu-runner listed it. */
+static int ublk_sample(const struct tcmur_mfile_sample *f, void *arg)
+{
+	struct ublk_walk *w = arg;
+	struct sample *s;
+
+	w->seen++;
+	if (!wanted(f->dev, w->devs, w->nr_devs) || find(w->snap, f->dev))
+		return 0;
+	w->snap->s = g_renew(struct sample, w->snap->s, w->snap->n + 1);
+	s = &w->snap->s[w->snap->n++];
+	memset(s, 0, sizeof(*s));
+	s->name = g_strdup(f->dev);
+	s->uio = g_strdup("-");
+	s->handler = g_strdup(f->subtype);
+	s->cfgstring = g_strdup(f->cfgstring);
+	s->state = g_strdup(f->live ? "open" : "no-server");
+	memcpy(s->cmds, f->m.cmds, sizeof(s->cmds));
+	memcpy(s->bytes, f->m.bytes, sizeof(s->bytes));
+	s->nr_buckets = TCMUR_METRICS_LAT_BUCKETS;
+	memcpy(s->buckets, f->m.lat_buckets, sizeof(f->m.lat_buckets));
+	s->lat_total_ns = f->m.lat_total_ns;
+	s->in_flight = f->m.in_flight;
+	s->errors = f->m.errors;
+	s->timeouts = f->m.timeouts;
+	s->aborts = f->m.aborts;
+	s->lock_lost = f->m.lock_lost;
+	s->conn_lost = f->m.conn_lost;
+	s->recoveries = f->m.recoveries;
+	return 0;
+}
+
+/*
+ * tcmu-runner's devices over DBus (conn NULL: no bus, bus_err says why) and
+ * tcmu-ublk's from their files.  Without tcmu-runner, the ublk devices alone
+ * (and a note, the first time); with neither, an error.
+ */
+static int fetch(GDBusConnection *conn, const char *bus_err, char **devs, int nr_devs,
+		 struct snapshot *snap)
+{
+	static bool noted;
+	struct ublk_walk w = { snap, devs, nr_devs, 0 };
+	char *why;
+	int ret;
+
+	snap->n = 0;
+	snap->s = NULL;
+	snap->when = now();
+	why = conn ? fetch_dbus(conn, devs, nr_devs, snap)
+		   : g_strdup_printf("cannot connect to the system bus: %s", bus_err);
+	ret = tcmur_ublk_metrics_each(ublk_sample, &w);
+	if (ret)
+		fprintf(stderr, "tcmu-stat: %s: %s\n", tcmur_ublk_rundir(), strerror(-ret));
+	if (why && !w.seen) {
+		fprintf(stderr, "tcmu-stat: %s\n", why);
+		g_free(why);
+		snapshot_free(snap);
+		return -EIO;
+	}
+	if (why && !noted)
+		fprintf(stderr, "tcmu-stat: %s; showing the tcmu-ublk devices only\n", why);
+	noted |= why != NULL;
+	g_free(why);
+	if (!snap->s)
+		snap->s = g_new0(struct sample, 1);
 	qsort(snap->s, snap->n, sizeof(*snap->s), cmp_sample);
 	return 0;
 }
@@ -422,6 +513,7 @@ int main(int argc, char **argv)
 	long count = -1, done = 0;
 	GDBusConnection *conn;
 	GError *err = NULL;
+	char *bus_err = NULL;
 	char *end;
 	int c, ret = 1;
 
@@ -471,8 +563,12 @@ int main(int argc, char **argv)
 	}
 	conn = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &err);
 	if (!conn) {
-		fprintf(stderr, "tcmu-stat: cannot connect to the system bus: %s\n", err->message);
+		bus_err = g_strdup(err->message);
 		g_error_free(err);
+	}
+	if (!conn && (eject || load)) {
+		fprintf(stderr, "tcmu-stat: cannot connect to the system bus: %s\n", bus_err);
+		g_free(bus_err);
 		return 1;
 	}
 	if (eject || load) {
@@ -482,7 +578,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	if (fetch(conn, argv + optind, argc - optind, &cur))
+	if (fetch(conn, bus_err, argv + optind, argc - optind, &cur))
 		goto out;
 	if (list) {
 		print_list(&cur);
@@ -508,7 +604,7 @@ int main(int argc, char **argv)
 		nap(interval);
 		if (stop)
 			break;
-		if (fetch(conn, argv + optind, argc - optind, &cur))
+		if (fetch(conn, bus_err, argv + optind, argc - optind, &cur))
 			goto out;
 		if (parsable)
 			print_parsable(&cur);
@@ -522,6 +618,8 @@ int main(int argc, char **argv)
 out:
 	snapshot_free(&cur);
 	snapshot_free(&prev);
-	g_object_unref(conn);
+	if (conn)
+		g_object_unref(conn);
+	g_free(bus_err);
 	return ret;
 }

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "metrics_file.h"
 #include "state.h"
 #include "ublk.h"
 
@@ -215,8 +216,9 @@ static int serve(struct tublk_state *st, bool recover)
 	struct ublka_dev_info info;
 	struct ublka_params params;
 	struct tublk_ctrl ctrl = { .fd = -1 };
+	struct tcmur_mfile mf = { .fd = -1 };
 	struct tublk_dev d;
-	char err[512];
+	char err[512], mpath[4200];
 	bool added = false;
 	sigset_t sigs;
 	int ret, cdev = -1;
@@ -280,6 +282,18 @@ static int serve(struct tublk_state *st, bool recover)
 		}
 	}
 
+	/* The counters tcmu-stat and tcmu-runner read; they start at zero. */
+	tcmur_ublk_metrics_path(st->id, mpath, sizeof(mpath));
+	ret = tcmur_mfile_create(&mf, mpath,
+				 &(struct tcmur_mfile_info){ .id = st->id,
+							     .name = st->name,
+							     .subtype = d.h->subtype,
+							     .cfgstring = st->cfgstring },
+				 info.nr_hw_queues);
+	if (ret) {
+		fprintf(stderr, "tcmu-ublk: cannot create %s: %s\n", mpath, strerror(-ret));
+		goto out_del;
+	}
 	cdev = open_cdev(st->id);
 	if (cdev < 0) {
 		ret = -ENODEV;
@@ -301,8 +315,10 @@ static int serve(struct tublk_state *st, bool recover)
 	for (nq = 0; nq < info.nr_hw_queues; nq++) {
 		ret = tublk_queue_init(&qs[nq], &d, cdev, (uint16_t)nq, info.queue_depth,
 				       info.max_io_buf_bytes);
-		if (!ret)
+		if (!ret) {
+			qs[nq].m = tcmur_mfile_slot(&mf, nq);
 			ret = tublk_queue_start(&qs[nq]);
+		}
 		if (ret) {
 			fprintf(stderr, "tcmu-ublk: queue %u: %s\n", nq, strerror(-ret));
 			nq++;
@@ -358,6 +374,7 @@ out_workers:
 out_cdev:
 	close(cdev);
 out_del:
+	tcmur_mfile_close(&mf); /* lets go of its lock: readers see no server */
 	if (added && !recover) {
 		int r2 = tublk_ctrl_cmd(&ctrl, UBLKA_CMD_DEL_DEV, st->id, NULL, 0, 0);
 

@@ -80,6 +80,7 @@ int tublk_queue_init(struct tublk_queue *q, struct tublk_dev *d, int cdev_fd, ui
 	q->buf_size = buf_size;
 	q->cdev_fd = cdev_fd;
 	q->efd = -1;
+	q->m = &q->own_m;
 	pthread_mutex_init(&q->slock, NULL);
 	pthread_cond_init(&q->scond, NULL);
 
@@ -205,8 +206,8 @@ static void issue_append(struct tublk_queue *q, struct tublk_req *r)
 	q->issue_tail = r;
 }
 
-/* A request arrived for tag: plan it and hand it on. */
-static void start_req(struct tublk_queue *q, uint16_t tag, struct tublk_req **wfirst,
+/* A request arrived for tag (at now): plan it and hand it on. */
+static void start_req(struct tublk_queue *q, uint16_t tag, uint64_t now, struct tublk_req **wfirst,
 		      struct tublk_req **wlast)
 {
 	const struct ublka_io_desc *desc = &q->descs[tag];
@@ -218,6 +219,8 @@ static void start_req(struct tublk_queue *q, uint16_t tag, struct tublk_req **wf
 	r->iov.iov_base = q->bufs + (size_t)tag * q->buf_size;
 	r->iov.iov_len = r->plan.len < q->buf_size ? (size_t)r->plan.len : q->buf_size;
 	r->stage = 0;
+	r->p.tc.start_ns = now;
+	q->nr_inflight++;
 	atomic_store(&r->p.flags, TCMUR_CMD_FOREIGN);
 	tublk_req_prepare(d, r);
 	if (r->plan.call == TUBLK_CALL_NONE) {
@@ -272,12 +275,31 @@ static bool async_pass(struct tublk_queue *q, bool reap)
 	return retry;
 }
 
+/* The queue's counters (single writer: this thread) for a request it commits. */
+static void account(struct tublk_queue *q, const struct tublk_req *r, int res, uint64_t now)
+{
+	unsigned int dir = TCMUR_METRICS_OTHER;
+	uint64_t bytes = 0;
+
+	if (r->plan.call == TUBLK_CALL_READ || r->plan.call == TUBLK_CALL_WRITE) {
+		dir = r->plan.call == TUBLK_CALL_READ ? TCMUR_METRICS_READ : TCMUR_METRICS_WRITE;
+		bytes = res > 0 ? (uint64_t)res : 0;
+	}
+	q->nr_inflight--;
+	/* A request refused before any callout (plan.err) counts as an error too. */
+	tcmur_metrics_complete(q->m, dir, bytes,
+			       now > r->p.tc.start_ns ? now - r->p.tc.start_ns : 0,
+			       res < 0 && r->sts == TCMU_STS_OK ? TCMU_STS_RD_ERR : r->sts);
+}
+
 /* Completed requests: a FUA flush still to do, or the COMMIT to the kernel. */
 static void commit_done(struct tublk_queue *q)
 {
 	struct tublk_req *r = atomic_exchange(&q->remote, NULL), *next;
 	struct tublk_req *list[2] = { q->local, r };
+	uint64_t now = 0;
 	unsigned int i;
+	int res;
 
 	q->local = NULL;
 	for (i = 0; i < 2; i++) {
@@ -290,10 +312,15 @@ static void commit_done(struct tublk_queue *q)
 				issue_append(q, r);
 				continue;
 			}
-			prep_io_cmd(q, UBLKA_IO_COMMIT_AND_FETCH_REQ, r->tag,
-				    tublk_result(&r->plan, r->sts));
+			res = tublk_result(&r->plan, r->sts);
+			if (!now)
+				now = tcmulib_now_ns(); /* one clock read per batch */
+			account(q, r, res, now);
+			prep_io_cmd(q, UBLKA_IO_COMMIT_AND_FETCH_REQ, r->tag, res);
 		}
 	}
+	if (now)
+		tcmur_metrics_set_inflight(q->m, q->nr_inflight);
 }
 
 static void *queue_main(void *arg)
@@ -324,6 +351,7 @@ static void *queue_main(void *arg)
 		struct tublk_req *wfirst = NULL, *wlast = NULL;
 		struct io_uring_cqe *cqe;
 		unsigned int head, seen = 0;
+		uint64_t now = 0;
 		bool reap = false;
 
 		if (q->local || q->issue_head)
@@ -354,7 +382,9 @@ static void *queue_main(void *arg)
 				continue;
 			}
 			if (cqe->res == UBLKA_IO_RES_OK) {
-				start_req(q, (uint16_t)ud, &wfirst, &wlast);
+				if (!now)
+					now = tcmulib_now_ns();
+				start_req(q, (uint16_t)ud, now, &wfirst, &wlast);
 				continue;
 			}
 			if (cqe->res != UBLKA_IO_RES_ABORT)
@@ -363,6 +393,8 @@ static void *queue_main(void *arg)
 			q->dead_tags++;
 		}
 		io_uring_cq_advance(&q->ring, seen);
+		if (now)
+			tcmur_metrics_set_inflight(q->m, q->nr_inflight);
 		if (wfirst)
 			tublk_workers_queue(d, wfirst, wlast);
 		if (d->model == TCMUR_THREAD_MODEL_ASYNC)

@@ -3,7 +3,7 @@
  * What `tcmu-ublk recover`, `list` and `del` need to know about a device the
  * kernel does not keep: its name, cfgstring and geometry, one small
  * key=value file per device id in the run folder ($TCMU_UBLK_RUNDIR, else
- * /run/tcmu-ublk).
+ * /run/tcmu-ublk), next to the device's <id>.metrics (metrics_file.h).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,13 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "metrics_file.h"
 #include "state.h"
 
 const char *tublk_rundir(void)
 {
-	const char *d = getenv("TCMU_UBLK_RUNDIR");
-
-	return d && *d ? d : "/run/tcmu-ublk";
+	return tcmur_ublk_rundir(); /* shared with the metrics readers */
 }
 
 static void state_path(uint32_t id, char *buf, size_t len)
@@ -98,6 +97,8 @@ void tublk_state_remove(uint32_t id)
 	char path[4200];
 
 	state_path(id, path, sizeof(path));
+	unlink(path);
+	tcmur_ublk_metrics_path(id, path, sizeof(path));
 	unlink(path);
 }
 

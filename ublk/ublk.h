@@ -22,6 +22,7 @@
 #include <sys/uio.h>
 
 #include "daemon.h"
+#include "metrics.h"
 #include "ublk_abi.h"
 
 /* ---- map.c: one ublk request -> handler callouts (no kernel needed) ---- */
@@ -140,6 +141,13 @@ struct tublk_queue {
 	struct tublk_req *local;		   /* completions on this thread */
 	struct tublk_req *issue_head, *issue_tail; /* ASYNC: to call (or retry) */
 	unsigned int dead_tags;
+	/*
+	 * Counters of this queue, written by its thread only (metrics.h): a
+	 * slot of the device's metrics file (metrics_file.h), else own_m.
+	 */
+	struct tcmur_metrics *m;
+	struct tcmur_metrics own_m;
+	uint32_t nr_inflight; /* requests taken, not committed yet */
 	atomic_bool stop;
 	int err; /* setup error, -errno */
 	pthread_t thread;

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 # Description: real clients against the DBus service (stub daemon) on a
 # private bus: tcmu-stat in every mode (media changes too), and targetcli's
-# own handler listing.
-# Usage: test-clients.sh <test-dbus binary> <tcmu-stat binary>
+# own handler listing; tcmu-stat with a tcmu-ublk device (a metrics file
+# held by test_metrics_file --hold), with and without tcmu-runner and a bus.
+# Usage: test-clients.sh <test-dbus binary> <tcmu-stat binary> <test_metrics_file binary>
 set -u
 
 SERVER=$1
 STAT=$2
+HOLDER=$3
 
 command -v dbus-run-session >/dev/null 2>&1 || { echo "SKIP: no dbus-run-session"; exit 77; }
 command -v dbus-daemon >/dev/null 2>&1 || { echo "SKIP: no dbus-daemon"; exit 77; }
@@ -18,8 +20,11 @@ fi
 
 export DBUS_SYSTEM_BUS_ADDRESS="$DBUS_SESSION_BUS_ADDRESS"
 TMP=$(mktemp -d)
-trap 'exec 9>&-; wait; rm -rf "$TMP"' EXIT
+trap 'exec 9>&- 8>&-; wait; rm -rf "$TMP"' EXIT
 fail=0
+# tcmu-ublk's run folder, for tcmu-stat and the service alike
+export TCMU_UBLK_RUNDIR="$TMP/ublk"
+mkdir -p "$TCMU_UBLK_RUNDIR"
 
 check() {	# check <description> <command...>
 	desc=$1
@@ -32,30 +37,65 @@ check() {	# check <description> <command...>
 	fi
 }
 
+# wait_ready <stdout file> <stderr file> <what>: until it prints "ready" (10 s)
+wait_ready() {
+	i=0
+	while ! grep -q ready "$1" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 100 ]; then
+			echo "FAIL $3 did not start"
+			cat "$2"
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+
 # Nothing serves the name yet: tcmu-stat must say so and fail.
 "$STAT" --list >"$TMP/none.out" 2>&1
 check "tcmu-stat fails without the service" [ $? -ne 0 ]
 check "tcmu-stat explains why" grep -q "not running" "$TMP/none.out"
 
+# A tcmu-ublk device (id 3): shown without tcmu-runner, and without a bus.
+mkfifo "$TMP/hctl"
+"$HOLDER" --hold 3 <"$TMP/hctl" >"$TMP/holder.out" 2>&1 &
+exec 8>"$TMP/hctl"
+wait_ready "$TMP/holder.out" "$TMP/holder.out" "metrics file holder"
+"$STAT" >"$TMP/ublk-only.out" 2>"$TMP/ublk-only.err"
+check "ublk without tcmu-runner exits 0" [ $? -eq 0 ]
+check "ublk without tcmu-runner: a note" grep -q "not running.*tcmu-ublk devices only" \
+	"$TMP/ublk-only.err"
+check "ublk without tcmu-runner: its counts" \
+	grep -Eq "^ublkb3 +file +open +100 +20 +1 +0\.4 +0\.2 +2 " "$TMP/ublk-only.out"
+DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/bus "$STAT" --list \
+	>"$TMP/ublk-nobus.out" 2>"$TMP/ublk-nobus.err"
+check "ublk without a bus exits 0" [ $? -eq 0 ]
+check "ublk without a bus: a note" grep -q "cannot connect to the system bus" \
+	"$TMP/ublk-nobus.err"
+check "ublk without a bus: listed" \
+	grep -Eq "^ublkb3 +- +file +open +file//tmp/held.img$" "$TMP/ublk-nobus.out"
+"$STAT" --parsable ublkb3 >"$TMP/ublk-parse.out" 2>/dev/null
+check "ublk parsable" grep -q "^device=ublkb3 uio=- handler=file state=open read_cmds=100 \
+read_bytes=409600 write_cmds=20 write_bytes=163840 other_cmds=1 " "$TMP/ublk-parse.out"
+"$STAT" nosuchdev >"$TMP/ublk-filter.out" 2>&1
+check "a filter naming no device: no rows" grep -q "(no devices)" "$TMP/ublk-filter.out"
+
 mkfifo "$TMP/ctl"
 "$SERVER" --serve <"$TMP/ctl" >"$TMP/server.out" 2>"$TMP/server.err" &
 exec 9>"$TMP/ctl"
-i=0
-while ! grep -q ready "$TMP/server.out" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt 100 ]; then
-		echo "FAIL service did not start"
-		cat "$TMP/server.err"
-		exit 1
-	fi
-	sleep 0.1
-done
+wait_ready "$TMP/server.out" "$TMP/server.err" service
 
 "$STAT" --list >"$TMP/list.out"
 check "list exits 0" [ $? -eq 0 ]
 check "list shows disk0" grep -Eq "^disk0 +uio0 +file +open +file//var/lib/disk0.img$" \
 	"$TMP/list.out"
 check "list shows disk1" grep -Eq "^disk1 +uio1 +qcow +blocked " "$TMP/list.out"
+check "list shows the ublk device once (Metrics1 has it too)" \
+	[ "$(grep -c "^ublkb3 " "$TMP/list.out")" -eq 1 ]
+"$STAT" ublkb3 >"$TMP/ublk-svc.out" 2>"$TMP/ublk-svc.err"
+check "ublk through the service: no note" [ ! -s "$TMP/ublk-svc.err" ]
+check "ublk through the service: its counts" \
+	grep -Eq "^ublkb3 +file +open +100 +20 +1 " "$TMP/ublk-svc.out"
 
 "$STAT" >"$TMP/once.out"
 check "one-shot exits 0" [ $? -eq 0 ]

@@ -2,7 +2,9 @@
 /*
  * Description: the org.kernel.TCMUService1 service on a private dbus-daemon:
  * object tree, CheckConfig, RegisterHandler (proxying, vanishing), metrics,
- * Admin1 medium changes, restart, and running without a bus.  "--serve" only runs the service until
+ * Admin1 medium changes, tcmu-ublk's devices (Metrics1 rows from their
+ * metrics files, Ublk1 running a fake tcmu-ublk), restart, and running
+ * without a bus.  "--serve" only runs the service until
  * stdin closes, for the client tests in test-clients.sh.
  */
 #include <stdio.h>
@@ -13,6 +15,8 @@
 #include <gio/gio.h>
 
 #include "dbus.h"
+#include "libtcmu_common.h"
+#include "metrics_file.h"
 #include "stub-daemon.h"
 
 #define SVC  "org.kernel.TCMUService1"
@@ -460,6 +464,170 @@ static void test_admin(void)
 		g_variant_unref(ret);
 }
 
+static void ublk_call(const char *method, GVariant *args, bool want_ok, const char *want_msg)
+{
+	GError *err = NULL;
+	GVariant *ret;
+	gboolean ok = FALSE;
+	const char *msg = "";
+
+	ret = call(SVC, ROOT "/Ublk1", SVC ".Ublk1", method, args, "(bs)", &err);
+	CHECK(ret, "Ublk1.%s: %s", method, err ? err->message : "");
+	if (ret)
+		g_variant_get(ret, "(b&s)", &ok, &msg);
+	CHECK(ok == want_ok, "Ublk1.%s: ok=%d, want %d (%s)", method, ok, want_ok, msg);
+	CHECK(strstr(msg, want_msg), "Ublk1.%s: '%s', want '%s'", method, msg, want_msg);
+	if (ret)
+		g_variant_unref(ret);
+	g_clear_error(&err);
+}
+
+/* The fake tcmu-ublk's log: every command line it ran, or "". */
+static char *fake_log(const char *path)
+{
+	char *text = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		text = g_strdup("");
+	return text;
+}
+
+/* A live tcmu-ublk device (id 7) in the run folder, listed by Metrics1. */
+static void test_ublk_metrics(void)
+{
+	struct tcmur_mfile mf;
+	GVariant *ret, *m;
+	GError *err = NULL;
+	guint64 reads = 0;
+	const char *name, *uio, *sub, *cfg, *state;
+	char path[4200];
+	GVariantIter *it;
+	guint32 id;
+	int found = 0, i;
+
+	tcmur_ublk_metrics_path(7, path, sizeof(path));
+	i = tcmur_mfile_create(&mf, path,
+			       &(struct tcmur_mfile_info){ .id = 7,
+							   .name = "u7",
+							   .subtype = "file",
+							   .cfgstring = "file//var/lib/u7.img" },
+			       2);
+	CHECK(i == 0, "create %s: %s", path, strerror(-i));
+	if (i)
+		return;
+	for (i = 0; i < 30; i++)
+		tcmur_metrics_complete(tcmur_mfile_slot(&mf, i % 2), TCMUR_METRICS_READ, 4096,
+				       20000, TCMU_STS_OK);
+
+	ret = metrics_call("ListDevices", NULL, "(a(sssss))", &err);
+	CHECK(ret, "ListDevices: %s", err ? err->message : "");
+	if (ret) {
+		g_variant_get(ret, "(a(sssss))", &it);
+		while (g_variant_iter_next(it, "(&s&s&s&s&s)", &name, &uio, &sub, &cfg, &state))
+			if (!strcmp(name, "ublkb7"))
+				found += !strcmp(uio, "-") && !strcmp(sub, "file") &&
+					 !strcmp(cfg, "file//var/lib/u7.img") &&
+					 !strcmp(state, "open");
+		g_variant_iter_free(it);
+		CHECK(found == 1, "ublkb7 row, found %d", found);
+		g_variant_unref(ret);
+	}
+	g_clear_error(&err);
+
+	ret = metrics_call("GetMetrics", g_variant_new("(s)", "ublkb7"), "(a{sv})", &err);
+	CHECK(ret, "GetMetrics ublkb7: %s", err ? err->message : "");
+	if (ret) {
+		m = g_variant_get_child_value(ret, 0);
+		CHECK(g_variant_lookup(m, "read_cmds", "t", &reads) && reads == 30,
+		      "ublkb7 read_cmds %" G_GUINT64_FORMAT, reads);
+		g_variant_unref(m);
+		g_variant_unref(ret);
+	}
+	g_clear_error(&err);
+
+	ret = metrics_call("GetAllMetrics", NULL, "(a{sa{sv}})", &err);
+	if (ret) {
+		m = g_variant_get_child_value(ret, 0);
+		CHECK(g_variant_n_children(m) == 3, "GetAllMetrics: disk0, disk1, ublkb7");
+		g_variant_unref(m);
+		g_variant_unref(ret);
+	}
+	g_clear_error(&err);
+
+	found = 0;
+	ret = call(SVC, ROOT "/Ublk1", SVC ".Ublk1", "List", NULL, "(a(ussss))", &err);
+	CHECK(ret, "Ublk1.List: %s", err ? err->message : "");
+	if (ret) {
+		const char *dev;
+
+		g_variant_get(ret, "(a(ussss))", &it);
+		while (g_variant_iter_next(it, "(u&s&s&s&s)", &id, &dev, &name, &cfg, &state))
+			found += id == 7 && !strcmp(dev, "/dev/ublkb7") && !strcmp(name, "u7") &&
+				 !strcmp(state, "open");
+		g_variant_iter_free(it);
+		CHECK(found == 1, "Ublk1.List: u7 %d time(s)", found);
+		g_variant_unref(ret);
+	}
+	g_clear_error(&err);
+
+	tcmur_mfile_close(&mf);
+	unlink(path);
+}
+
+static void test_ublk_add_del(const char *log)
+{
+	GVariantBuilder o;
+	char *text;
+
+	unlink(log);
+	g_variant_builder_init(&o, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&o, "{sv}", "name", g_variant_new_string("d1"));
+	g_variant_builder_add(&o, "{sv}", "queues", g_variant_new_uint32(2));
+	g_variant_builder_add(&o, "{sv}", "size", g_variant_new_uint64(1048576));
+	ublk_call("Add", g_variant_new("(sa{sv})", "file//tmp/d1.img", &o), true, "/dev/ublkb4");
+	text = fake_log(log);
+	CHECK(strstr(text, "add --name d1 --queues 2 --size 1048576 -- file//tmp/d1.img"),
+	      "tcmu-ublk ran as: %s", text);
+	g_free(text);
+
+	/* tcmu-ublk's refusal comes back word for word. */
+	ublk_call("Add", g_variant_new("(sa{sv})", "bad/x", NULL), false,
+		  "tcmu-ublk: no handler for \"bad\"");
+
+	/* Refused here, before anything runs. */
+	unlink(log);
+	g_variant_builder_init(&o, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&o, "{sv}", "colour", g_variant_new_string("blue"));
+	ublk_call("Add", g_variant_new("(sa{sv})", "file//tmp/d2.img", &o), false,
+		  "unknown option \"colour\"");
+	g_variant_builder_init(&o, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&o, "{sv}", "queues", g_variant_new_string("2"));
+	ublk_call("Add", g_variant_new("(sa{sv})", "file//tmp/d2.img", &o), false,
+		  "option \"queues\" wants type u");
+	text = fake_log(log);
+	CHECK(!*text, "tcmu-ublk ran for a refused call: %s", text);
+	g_free(text);
+
+	/* A cfgstring that looks like an option stays a cfgstring. */
+	ublk_call("Add", g_variant_new("(sa{sv})", "--help", NULL), true, "/dev/ublkb4");
+	text = fake_log(log);
+	CHECK(strstr(text, "add -- --help"), "tcmu-ublk ran as: %s", text);
+	g_free(text);
+
+	ublk_call("Delete", g_variant_new("(s)", "d1"), true, "deleted");
+	ublk_call("Delete", g_variant_new("(s)", "nosuch"), false, "no device named \"nosuch\"");
+	text = fake_log(log);
+	CHECK(strstr(text, "del d1\n") && strstr(text, "del nosuch\n"), "tcmu-ublk ran as: %s",
+	      text);
+	g_free(text);
+
+	/* No tcmu-ublk at all: a clear refusal, not a hang. */
+	setenv("TCMU_UBLK", "/nonexistent/tcmu-ublk", 1);
+	ublk_call("Add", g_variant_new("(sa{sv})", "file//tmp/d3.img", NULL), false,
+		  "cannot run /nonexistent/tcmu-ublk");
+	setenv("TCMU_UBLK", FAKE_UBLK, 1);
+}
+
 static bool name_owned(void)
 {
 	GVariant *ret;
@@ -505,7 +673,7 @@ static int serve(void)
 int main(int argc, char **argv)
 {
 	GTestDBus *bus;
-	char *prog;
+	char *prog, *rundir, *fakelog;
 
 	if (argc > 1 && !strcmp(argv[1], "--serve"))
 		return serve();
@@ -516,6 +684,17 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	g_free(prog);
+
+	/* tcmu-ublk's run folder: ours, empty; tcmu-ublk: the fake one. */
+	rundir = g_dir_make_tmp("tcmu-dbus-ublk-XXXXXX", NULL);
+	if (!rundir) {
+		fprintf(stderr, "cannot make a temporary folder\n");
+		return 1;
+	}
+	fakelog = g_build_filename(rundir, "fake.log", NULL);
+	setenv("TCMU_UBLK_RUNDIR", rundir, 1);
+	setenv("TCMU_UBLK", FAKE_UBLK, 1);
+	setenv("FAKE_UBLK_LOG", fakelog, 1);
 
 	bus = g_test_dbus_new(G_TEST_DBUS_NONE);
 	g_test_dbus_up(bus);
@@ -538,6 +717,8 @@ int main(int argc, char **argv)
 	test_tree();
 	test_metrics();
 	test_admin();
+	test_ublk_metrics();
+	test_ublk_add_del(fakelog);
 	test_external();
 	test_resync();
 	tcmur_dbus_stop();
@@ -552,6 +733,10 @@ int main(int argc, char **argv)
 	g_object_unref(client);
 	g_test_dbus_down(bus);
 	g_object_unref(bus);
+	unlink(fakelog);
+	rmdir(rundir);
+	g_free(fakelog);
+	g_free(rundir);
 
 	if (failures)
 		fprintf(stderr, "%d check(s) failed\n", failures);

@@ -9,9 +9,15 @@
 #   kill9_recover kill -9 of the server during fio verify, `recover`: 0 errors
 #   bad_input     unknown handler, missing file, zbc cfgstring, duplicate name:
 #                 a clear error each and no device left behind
-TESTS="fio_qd1 fio_qd32 xfs_dbench fstrim kill9_recover bad_input"
+#   stat_counts   tcmu-stat (no tcmu-runner running) shows the server's
+#                 counters grow by at least fio's known number of I/Os
+#   dbus_add_del  Ublk1.Add / Delete through tcmu-runner's DBus service
+#                 (gdbus), Metrics1 lists the device, bad input refused with
+#                 no device left; a device outlives the daemon that added it
+TESTS="fio_qd1 fio_qd32 xfs_dbench fstrim kill9_recover bad_input stat_counts dbus_add_del"
 T_TIMEOUT=400
 UBLK=${UBLK:-$BUILD/ublk/tcmu-ublk}
+STAT=${STAT:-$BUILD/tools/tcmu-stat}
 
 ublk_ready() {
 	[ -x "$UBLK" ] || { echo "$UBLK not built (liburing missing?)"; return 1; }
@@ -181,4 +187,111 @@ t_bad_input() {
 	expect_fail "exists already" --name dup "file/$SCRATCH/u6.img" || return 1
 	dd if=/dev/zero of="$dev" bs=4k count=16 oflag=direct status=none || { echo "first device broken"; return 1; }
 	"$UBLK" del dup
+}
+
+# stat_field KEY LINE: the value of KEY=value in a tcmu-stat --parsable line
+stat_field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+t_stat_counts() {
+	local dev id before after k d
+	ublk_ready || return 1
+	[ -x "$STAT" ] || { echo "$STAT not built (GIO missing?)"; return 1; }
+	command -v fio > /dev/null || { echo "fio missing (setup.sh)"; return 1; }
+	truncate -s 64M "$SCRATCH/u7.img"
+	dev=$(ublk_add --name stat --queues 2 "file/$SCRATCH/u7.img") || return 1
+	id=${dev#/dev/ublkb}
+	# No tcmu-runner runs here: tcmu-stat reads the server's metrics file.
+	before=$("$STAT" --parsable "ublkb$id" 2> "$TT/stat.err") ||
+		{ cat "$TT/stat.err"; return 1; }
+	log "before: $before"
+	grep -q "showing the tcmu-ublk devices only" "$TT/stat.err" ||
+		{ echo "no note that tcmu-runner is not running:"; cat "$TT/stat.err"; return 1; }
+	# 1024 writes then 1024 reads of 4 KiB, one at a time (no merging)
+	fio --name=w --filename="$dev" --direct=1 --ioengine=psync --rw=write --bs=4k \
+		--size=4M > "$TT/fio-w.out" 2>&1 || { tail "$TT/fio-w.out"; return 1; }
+	fio --name=r --filename="$dev" --direct=1 --ioengine=psync --rw=randread --bs=4k \
+		--size=4M --randrepeat=0 > "$TT/fio-r.out" 2>&1 || { tail "$TT/fio-r.out"; return 1; }
+	after=$("$STAT" --parsable "ublkb$id" 2> /dev/null) || return 1
+	log "after:  $after"
+	"$STAT" 2> /dev/null
+	for k in write_cmds read_cmds; do
+		d=$(( $(stat_field $k "$after") - $(stat_field $k "$before") ))
+		log "$k grew by $d (fio: 1024)"
+		if [ "$d" -lt 1024 ] || [ "$d" -ge 2048 ]; then echo "$k grew by $d, not 1024..2047"; return 1; fi
+	done
+	d=$(( $(stat_field write_bytes "$after") - $(stat_field write_bytes "$before") ))
+	[ "$d" -ge 4194304 ] || { echo "write_bytes grew by $d, not 4 MiB"; return 1; }
+	[ "$(stat_field in_flight "$after")" = 0 ] || { echo "in_flight not 0 when idle"; return 1; }
+	[ "$(stat_field errors "$after")" = 0 ] || { echo "errors counted"; return 1; }
+	[ "$(stat_field state "$after")" = open ] || { echo "state not open"; return 1; }
+	"$UBLK" del stat || return 1
+	"$STAT" --list 2> /dev/null | grep -q "^ublkb$id " && { echo "listed after del"; return 1; }
+	rm -f "$SCRATCH/u7.img"
+}
+
+# ublk1 METHOD ARGS...: gdbus call on tcmu-runner's Ublk1 object
+ublk1() {
+	local m=$1; shift
+	timeout 60 gdbus call --system --dest org.kernel.TCMUService1 \
+		--object-path /org/kernel/TCMUService1/Ublk1 \
+		--method "org.kernel.TCMUService1.Ublk1.$m" "$@"
+}
+
+t_dbus_add_del() {
+	local out dev id n0 m
+	ublk_ready || return 1
+	command -v gdbus > /dev/null || { echo "gdbus missing (libglib2.0-bin, deps.sh)"; return 1; }
+	start_runner || return 1
+	wait_for 20 gdbus introspect --system --dest org.kernel.TCMUService1 \
+		--object-path /org/kernel/TCMUService1/Ublk1 > /dev/null ||
+		{ echo "Ublk1 not on the system bus"; return 1; }
+	truncate -s 64M "$SCRATCH/u8.img"
+	n0=$(ublk_count)
+	out=$(ublk1 Add "file/$SCRATCH/u8.img" "{'name': <'dbus8'>, 'queues': <uint32 2>}") ||
+		return 1
+	log "Add: $out"
+	dev=$(echo "$out" | sed -n "s|^(true, '\(/dev/ublkb[0-9]*\)')$|\1|p")
+	[ -n "$dev" ] || { echo "Add did not succeed"; return 1; }
+	id=${dev#/dev/ublkb}
+	wait_for 10 test -b "$dev" || { echo "$dev did not appear"; return 1; }
+	dd if=/dev/urandom of="$dev" bs=4k count=16 oflag=direct status=none || return 1
+	m=$(gdbus call --system --dest org.kernel.TCMUService1 \
+		--object-path /org/kernel/TCMUService1/Metrics1 \
+		--method org.kernel.TCMUService1.Metrics1.GetMetrics "ublkb$id") || return 1
+	log "Metrics1.GetMetrics ublkb$id: $(echo "$m" | grep -o "'write_cmds': <uint64 [0-9]*>")"
+	echo "$m" | grep -Eq "'write_cmds': <uint64 (1[6-9]|[2-9][0-9]|[0-9]{3,})>" ||
+		{ echo "write_cmds below 16: $m"; return 1; }
+	out=$(ublk1 List) || return 1
+	log "List: $out"
+	echo "$out" | grep -q "'dbus8'" || { echo "List lacks dbus8"; return 1; }
+
+	# bad input: tcmu-ublk's own message, and no device left behind
+	out=$(ublk1 Add "nosuch/$SCRATCH/x.img" "{}") || return 1
+	log "Add nosuch: $out"
+	echo "$out" | grep -q "^(false, .*no handler" || { echo "unknown handler not refused"; return 1; }
+	out=$(ublk1 Add "file/$SCRATCH/u8.img" "{'name': <'dbus8'>}") || return 1
+	log "Add duplicate: $out"
+	echo "$out" | grep -q "^(false, .*exists already" || { echo "duplicate not refused"; return 1; }
+	out=$(ublk1 Add "file/$SCRATCH/u8.img" "{'colour': <'blue'>}") || return 1
+	log "Add bad option: $out"
+	echo "$out" | grep -q "^(false, .*unknown option" || { echo "bad option not refused"; return 1; }
+	[ "$(ublk_count)" = $((n0 + 1)) ] || { echo "refused calls changed the device count"; return 1; }
+
+	out=$(ublk1 Delete dbus8) || return 1
+	log "Delete: $out"
+	[ "$out" = "(true, 'deleted')" ] || { echo "Delete failed"; return 1; }
+	[ "$(ublk_count)" = "$n0" ] || { echo "device left after Delete"; return 1; }
+	out=$(ublk1 Delete dbus8) || return 1
+	echo "$out" | grep -q "^(false, .*no device named" || { echo "second Delete: $out"; return 1; }
+
+	# A device added over DBus is not the daemon's child: it outlives it.
+	out=$(ublk1 Add "file/$SCRATCH/u8.img" "{'name': <'dbus9'>}") || return 1
+	dev=$(echo "$out" | sed -n "s|^(true, '\(/dev/ublkb[0-9]*\)')$|\1|p")
+	[ -n "$dev" ] || { echo "second Add: $out"; return 1; }
+	stop_runner TERM 30 || { echo "tcmu-runner did not stop"; return 1; }
+	dd if="$dev" of=/dev/null bs=4k count=16 iflag=direct status=none ||
+		{ echo "$dev stopped with tcmu-runner"; return 1; }
+	log "$dev still serves after tcmu-runner stopped"
+	"$UBLK" del dbus9 || return 1
+	rm -f "$SCRATCH/u8.img"
 }
