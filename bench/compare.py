@@ -10,38 +10,13 @@
 import argparse
 import statistics
 
+from results import load, values
+
 ROWS = [("rr4k1", "4k randread QD1", "iops", "IOPS"),
         ("rr4k32", "4k randread QD32", "iops", "IOPS"),
         ("rw4k32", "4k randwrite QD32", "iops", "IOPS"),
         ("r1m8", "1M read QD8", "mibs", "MiB/s"),
         ("w1m8", "1M write QD8", "mibs", "MiB/s")]
-
-
-def load(path):
-    res, order, info = {}, [], []
-    for ln in open(path):
-        if ln.startswith("INFO "):
-            info.append(ln.strip()[5:])
-        if not ln.startswith("RESULT "):
-            continue
-        kv = dict(t.split("=", 1) for t in ln.split()[1:] if "=" in t)
-        be = kv.get("backend")
-        if be not in order:
-            order.append(be)
-        res.setdefault((be, kv.get("row")), []).append(kv)
-    return res, order, info
-
-
-def values(sel, key):
-    out = []
-    for kv in sel:
-        try:
-            v = float(kv[key])
-        except (KeyError, ValueError):
-            continue
-        if v >= 0:
-            out.append(v)
-    return out
 
 
 def fmt(v):

@@ -9,32 +9,17 @@
 import statistics
 import sys
 
+from results import load, values
+
 ROWS = [("rr4k1", "4k randread QD1"), ("rr4k32", "4k randread QD32"),
         ("rw4k32", "4k randwrite QD32"), ("r1m8", "1M read QD8"), ("w1m8", "1M write QD8")]
 BACKENDS = [("ours", "file handler"), ("qcow-pre", "qcow, preallocated"),
             ("qcow-sparse", "qcow, sparse (allocating)"), ("anchor", "Debian 1.5.4 qcow")]
 
 
-def load(path):
-    res = {}
-    for ln in open(path):
-        if not ln.startswith("RESULT "):
-            continue
-        kv = dict(t.split("=", 1) for t in ln.split()[1:] if "=" in t)
-        res.setdefault((kv.get("backend"), kv.get("row")), []).append(kv)
-    return res
-
-
 def med(sel, key):
-    vals = []
-    for kv in sel:
-        try:
-            v = float(kv[key])
-        except (KeyError, ValueError):
-            continue
-        if v >= 0:
-            vals.append(v)
-    return statistics.median(vals) if vals else None
+    v = values(sel, key)
+    return statistics.median(v) if v else None
 
 
 def ratio(a, b):
@@ -46,7 +31,7 @@ def f(v, nd=0):
 
 
 def main():
-    res = load(sys.argv[1])
+    res = load(sys.argv[1])[0]
     m = {}
     print("| workload | backend | IOPS | MiB/s | mean us | daemon CPU us/cmd | runs |")
     print("|---|---|---|---|---|---|---|")

@@ -12,6 +12,8 @@ import re
 import statistics
 import sys
 
+from results import load, values
+
 ROWS = [("rr4k1", "4k randread QD1"), ("rr4k32", "4k randread QD32"),
         ("rw4k32", "4k randwrite QD32"), ("r1m8", "1M read QD8"), ("w1m8", "1M write QD8")]
 BACKENDS = ["fio-rbd", "anchor-rbd", "rbd"]
@@ -20,16 +22,14 @@ GOAL_FIO = 0.8      # rbd >= 0.8x fio-rbd, every row
 GOAL_ANCHOR = 1.5   # rbd >= 1.5x anchor-rbd, 4k QD32 rows
 
 
-def load(path):
-    res, threads = {}, {}
+def load_threads(path):
+    """CPU ticks by backend and kind of thread, summed over repetitions."""
+    threads = {}
     for ln in open(path):
         words = ln.split()
-        if not words or words[0] not in ("RESULT", "THREADS"):
+        if not words or words[0] != "THREADS":
             continue
         kv = dict(t.split("=", 1) for t in words[1:] if "=" in t)
-        if words[0] == "RESULT":
-            res.setdefault((kv.get("backend"), kv.get("row")), []).append(kv)
-            continue
         # THREADS rep=N backend=B comm:ticks ...
         per = threads.setdefault(kv.get("backend"), {})
         for t in words[1:]:
@@ -39,19 +39,7 @@ def load(path):
             # one name per kind of thread: msgr-worker-0 and -1 together
             comm = re.sub(r"[-_]?\d+$", "", comm) or comm
             per[comm] = per.get(comm, 0) + int(ticks)
-    return res, threads
-
-
-def vals(sel, key):
-    out = []
-    for kv in sel:
-        try:
-            v = float(kv[key])
-        except (KeyError, ValueError):
-            continue
-        if v >= 0:
-            out.append(v)
-    return out
+    return threads
 
 
 def spread(v, nd=0):
@@ -77,7 +65,7 @@ def f(v, nd=2, unit=""):
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: rbd-report.py RESULTS.txt")
-    res, threads = load(sys.argv[1])
+    res, threads = load(sys.argv[1])[0], load_threads(sys.argv[1])
     reps = max((len(res.get((be, r), [])) for be in BACKENDS for r, _ in ROWS), default=0)
     print("Medians of %d repetition(s), (min–max) when more than one." % reps)
     print()
@@ -87,8 +75,8 @@ def main():
     goals = []
     for row, label in ROWS:
         key, unit, nd = ("mibs", "MiB/s", 1) if "1m" in row else ("iops", "IOPS", 0)
-        v = {be: vals(res.get((be, row), []), key) for be in BACKENDS}
-        cpu = {be: vals(res.get((be, row), []), "cpu_us_per_cmd") for be in DAEMONS}
+        v = {be: values(res.get((be, row), []), key) for be in BACKENDS}
+        cpu = {be: values(res.get((be, row), []), "cpu_us_per_cmd") for be in DAEMONS}
         rf = ratio(median(v["rbd"]), median(v["fio-rbd"]))
         ra = ratio(median(v["rbd"]), median(v["anchor-rbd"]))
         print("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
