@@ -367,9 +367,12 @@ struct tcmur_device {
 	 * Implicit-ALUA lock (ha.c): enum tcmur_ha_state.  NONE unless the
 	 * handler has a lock callout; the ring thread reads it once per batch
 	 * (relaxed).  ha_next_try: earliest next lock attempt (ring thread).
+	 * ha_next_reload: earliest next re-read of the ALUA groups while no
+	 * implicit group is known (ring thread).
 	 */
 	atomic_int ha_state;
-	uint64_t ha_next_try; /* ns, ring thread only */
+	uint64_t ha_next_try;	 /* ns, ring thread only */
+	uint64_t ha_next_reload; /* ns, ring thread only */
 
 	struct tcmur_device *next; /* device list, under devices_lock */
 };

@@ -77,7 +77,8 @@
 #include "daemon.h"
 #include "scsi_defs.h"
 
-#define HA_RETRY_NS 1000000000ull /* lock attempts: at most one a second */
+#define HA_RETRY_NS  1000000000ull /* lock attempts: at most one a second */
+#define HA_RELOAD_NS 1000000000ull /* group re-reads: at most one a second */
 
 static void ha_set(struct tcmur_device *rdev, int state)
 {
@@ -91,6 +92,7 @@ void tcmur_ha_init(struct tcmur_device *rdev)
 {
 	atomic_init(&rdev->ha_state, TCMUR_HA_NONE);
 	rdev->ha_next_try = 0;
+	rdev->ha_next_reload = 0;
 	if (!rdev->h->lock || !rdev->scsi)
 		return;
 	ha_set(rdev, TCMUR_HA_UNLOCKED);
@@ -107,6 +109,19 @@ bool tcmur_ha_hold(struct tcmur_device *rdev, const struct tcmulib_cmd *lc, uint
 	if (scsi_cdb_need(lc->cdb) != SCSI_NEED_MEDIUM || !rdev->scsi)
 		return false;
 	grp = scsi_dev_implicit_group(rdev->scsi);
+	if (grp < 0 && now >= rdev->ha_next_reload) {
+		/*
+		 * The groups are known as of the last INQUIRY/RTPG/STPG.  A LUN
+		 * put in an implicit group later (a standby path that has seen
+		 * no RTPG since) would let media commands reach the handler
+		 * without the lock: read them again, at most once a second.
+		 */
+		rdev->ha_next_reload = now + HA_RELOAD_NS;
+		scsi_dev_alua_reload(rdev->scsi);
+		grp = scsi_dev_implicit_group(rdev->scsi);
+		if (grp >= 0)
+			tcmu_dev_dbg(rdev->dev, "implicit ALUA: the LUN is in group %d now\n", grp);
+	}
 	if (grp < 0)
 		return false; /* no implicit ALUA on the local group */
 	state = atomic_load(&rdev->ha_state);

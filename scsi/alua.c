@@ -92,6 +92,11 @@ int scsi_dev_implicit_group(struct scsi_dev *sd)
 	return atomic_load_explicit(&sd->alua_impl_id, memory_order_relaxed);
 }
 
+void scsi_dev_alua_reload(struct scsi_dev *sd)
+{
+	scsi_alua_refresh(sd);
+}
+
 static void cache_local_state(struct scsi_dev *sd, const struct alua_info *info)
 {
 	const struct alua_group *g;

@@ -131,14 +131,19 @@ void scsi_dev_capacity_changed(struct scsi_dev *sd);
  * configfs holds an inaccessible state for it).  scsi_dev_implicit_group():
  * the local group's id when its alua_access_type includes Implicit and it
  * is Active/Optimized or Active/Non-optimized, else -1; as of the last
- * INQUIRY/RTPG/STPG (or device creation).  SET TARGET PORT GROUPS on the
- * local group asks for the lock (SCSI_CLASS_LOCK/UNLOCK above).
+ * INQUIRY/RTPG/STPG (or device creation), or of the last
+ * scsi_dev_alua_reload().  SET TARGET PORT GROUPS on the local group asks
+ * for the lock (SCSI_CLASS_LOCK/UNLOCK above).
+ * scsi_dev_alua_reload(): re-read the groups from configfs now (a LUN
+ * exported, or put in a group, after the last INQUIRY/RTPG/STPG reached
+ * us); any thread, blocks on configfs reads (a few syscalls).
  */
 #define SCSI_HA_NONE	 0
 #define SCSI_HA_UNLOCKED 1
 #define SCSI_HA_LOCKED	 2
 void scsi_dev_set_ha_lock(struct scsi_dev *sd, int state);
 int scsi_dev_implicit_group(struct scsi_dev *sd);
+void scsi_dev_alua_reload(struct scsi_dev *sd);
 
 /*
  * What a CDB needs of the backend, from the opcode table; any thread, never

@@ -10,6 +10,8 @@
  * keeps 02/04/0A and is retried about once a second; a lost lock makes the
  * next write lock again; FENCED from lock() reopens the device; removal
  * calls unlock().  A lock handler without implicit ALUA is never locked.
+ * A group made after the open, with no RTPG since, is found within a second
+ * (the next media command takes the lock path).
  * The query callouts: get_lock_state() saying this node holds the lock
  * already spares the lock() call; a failed lock() logs the owner's tag from
  * get_lock_tag(); report_event() follows every lock and unlock.
@@ -369,6 +371,46 @@ static void t_not_implicit(void)
 	CHECK(access(lk, F_OK), "no lock()/unlock() call");
 }
 
+/*
+ * The LUN is put in an implicit group after the device opened, and no
+ * INQUIRY/RTPG/STPG reaches the daemon since (a standby path in a multipath
+ * map): within about a second the daemon reads the groups again, and the
+ * next media command takes the lock path instead of reaching the handler
+ * without the lock.
+ */
+static void t_group_later(void)
+{
+	char cfg[400], img[300], lk[320];
+	int ret, i, trans = 0, busy = 0, other = 0;
+	struct sim_dev *a;
+	uint32_t kcq = 0;
+	double took;
+	int st;
+
+	snprintf(img, sizeof(img), "%s/hl.img", tmp);
+	snprintf(lk, sizeof(lk), "%s.locklog", img);
+	snprintf(cfg, sizeof(cfg), "faultyl/%s", img);
+
+	STEP("group made after the open, no RTPG since: the lock path within a second");
+	ret = add_dev("hl0", cfg, &a);
+	ENSURE(ret == 0, "add %s: %d", cfg, ret);
+	clear_ua(a);
+	for (i = 0; i < 3; i++)
+		CHECK(wr(a, (uint32_t)i, NULL) == 0, "write %d before the group exists", i);
+	make_alua("hl0", "Implicit\n");
+	usleep(1100 * 1000); /* past the re-read interval */
+	st = wr(a, 10, &kcq);
+	CHECK(st == SAM_CHECK && kcq == KCQ_TRANSITION,
+	      "first write after the group appeared: status %d sense %06x (want 02/04/0A)", st,
+	      kcq);
+	took = write_until_good(a, 3.0, &trans, &busy, &other);
+	CHECK(took >= 0, "GOOD after %.3f s", took);
+	CHECK(file_count(lk, "lock 7 ok\n") == 1, "one lock(7): %d", file_count(lk, "lock 7 ok\n"));
+	CHECK(dsim_remove_dev(a) == 0, "remove");
+	unlink(lk);
+	unlink(img);
+}
+
 static void t_lock_queries(void)
 {
 	char cfg[400], img[300], lk[320], held[320], tagf[320], fail[320], lost[320], ev[320];
@@ -569,6 +611,7 @@ int main(int argc, char **argv)
 
 	t_implicit();
 	t_not_implicit();
+	t_group_later();
 	t_lock_queries();
 	t_stpg("Explicit\n", "hs0");
 	t_stpg("Implicit and Explicit\n", "hb0");

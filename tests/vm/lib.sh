@@ -29,6 +29,17 @@ wait_for() {
 	done
 	return 1
 }
+# wait_until SECONDS CMD...: as wait_for, but SECONDS of wall clock.  wait_for
+# counts polls, and on a loaded TCG guest one poll can take far longer than
+# its 0.1 s sleep, which stretches its limit well past SECONDS.
+wait_until() {
+	local end=$((SECONDS + $1)); shift
+	while :; do
+		"$@" 2>/dev/null && return 0
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
 
 # cfs_write VALUE FILE [SECONDS]: write to configfs/sysfs without risking a
 # hang of the caller (the write may block in the kernel forever).
@@ -484,13 +495,19 @@ stamp_start() {
 # stamp_acks TAG: acknowledged writes so far
 stamp_acks() { grep -c '^ack' "$TT/$1.ack" 2>/dev/null || echo 0; }
 # stamp_wait TAG N SECONDS: until N writes were acknowledged
-stamp_wait() { wait_for "$3" eval "[ \"\$(stamp_acks $1)\" -ge $2 ]"; }
+stamp_wait() { wait_until "$3" eval "[ \"\$(stamp_acks $1)\" -ge $2 ]"; }
 # stamp_stop TAG: stop the writer; its exit status (3: some writes failed)
 stamp_stop() {
 	local pid rc
 	pid=$(cat "$TT/$1.pid" 2>/dev/null) || return 1
 	kill -TERM "$pid" 2>/dev/null
-	timeout 120 tail --pid="$pid" -f /dev/null
+	# a writer stuck in the kernel (I/O that never ends) is not waited for
+	if ! timeout 120 tail --pid="$pid" -f /dev/null; then
+		echo "stamp_stop: writer $pid still running after 120 s (stuck in I/O?)"
+		kill -KILL "$pid" 2>/dev/null
+		cat "$TT/$1.out"
+		return 1
+	fi
 	wait "$pid" 2>/dev/null; rc=$?
 	cat "$TT/$1.out"
 	return $rc
@@ -570,9 +587,9 @@ run_suite() {
 		t0=$SECONDS
 		setsid bash ${VM_TRACE:+-x} -c '. "$1/lib.sh"; . "$2"; set -o pipefail; "t_$3"' _ \
 			"$TESTS_VM" "$file" "$name" > "$log" 2>&1 < /dev/null &
-		p=$!; i=0; rc=""
+		p=$!; rc=""
 		while kill -0 "$p" 2>/dev/null; do
-			if [ "$i" -ge $((tmo * 10)) ]; then
+			if [ $((SECONDS - t0)) -ge "$tmo" ]; then
 				echo "TIMEOUT after ${tmo}s" >> "$log"
 				pkill -KILL -s "$p" 2>/dev/null
 				# A task stuck in the kernel waiting for a netlink reply
@@ -584,7 +601,7 @@ run_suite() {
 				fi
 				rc=124; break
 			fi
-			sleep 0.1; i=$((i + 1))
+			sleep 0.1
 		done
 		[ -z "$rc" ] && { wait "$p"; rc=$?; }
 		local cleanup_now=0

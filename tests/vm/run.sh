@@ -73,7 +73,7 @@ accel="-accel ${VMACCEL:-tcg}"
 timeout -k 10 "$T" qemu-system-x86_64 $accel -m "${VMMEM:-4096}" \
 	-smp "${VMCPUS:-2}" -nographic -no-reboot -nodefaults -serial stdio \
 	-kernel "$KC/k/boot/vmlinuz-$KV" -initrd "$KC/initrd.gz" \
-	-append "console=ttyS0 quiet panic=-1 GUEST=$G KMODDIR=$KC/k/lib/modules/$KV" \
+	-append "console=ttyS0 quiet panic=-1 log_buf_len=8M GUEST=$G KMODDIR=$KC/k/lib/modules/$KV" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$VMOUT",mount_tag=out,security_model=none \
 	-device virtio-rng-pci < /dev/null > "$VMOUT/console.log" 2>&1 &

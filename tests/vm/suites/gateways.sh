@@ -104,6 +104,25 @@ t_filter() {
 	backstore_delete "$c" 30
 }
 
+# stall_report VICTIM SURVIVOR: what the failover is waiting for
+stall_report() {
+	local g sd t
+	DM_DISABLE_UDEV=1 dmsetup status $MP
+	for g in "$1" "$2"; do
+		sd=$(basename "$(pathdev "$g")")
+		echo "--- $sd (gateway $g): dh_state $(cat "/sys/block/$sd/device/dh_state" 2>&1)," \
+			"access_state $(cat "/sys/block/$sd/device/access_state" 2>&1)," \
+			"state $(cat "/sys/block/$sd/device/state" 2>&1), inflight $(cat "/sys/block/$sd/inflight" 2>&1)"
+	done
+	echo "--- survivor $2's threads (wchan):"
+	for t in /proc/"$(gateway_pid "$2")"/task/*; do
+		echo "  $(cat "$t/comm" 2>/dev/null) $(cat "$t/wchan" 2>/dev/null) $(cut -d' ' -f3 "$t/stat" 2>/dev/null)"
+	done
+	gateway_log_tail "$2" 40
+	echo "--- kernel log since the test started:"
+	dmesg | tail -n +"$(($(cat "$TT/dmesg.mark" 2>/dev/null || echo 0) + 1))" | grep -v "I/O error, dev dm-" | tail -n 60
+}
+
 # failover_round N VICTIM SURVIVOR
 failover_round() {
 	local n=$1 v=$2 s=$3 dv ds a0 rc sum1 sum2
@@ -120,7 +139,7 @@ failover_round() {
 	kill -KILL "$(gateway_pid "$v")"
 	if ! stamp_wait "r$n" $((a0 + 200)) 120; then
 		echo "writes did not continue on $ds: $(stamp_acks "r$n") acknowledged"
-		DM_DISABLE_UDEV=1 dmsetup status $MP
+		stall_report "$v" "$s"
 		stamp_stop "r$n"
 		return 1
 	fi

@@ -16,10 +16,17 @@
 #                  broke its lock (librbd blocklists the old owner) before it
 #                  took the lock and wrote; the old owner's address is in the
 #                  OSD blocklist
+#   stpg           explicit ALUA moves the lock: both groups become Implicit
+#                  and Explicit; sg_stpg --optimized through the path of the
+#                  gateway without the lock answers GOOD (tried up to 3
+#                  times: a gateway fenced earlier reopens first), that
+#                  gateway broke the other's lock and took it, the old
+#                  owner's address is in the OSD blocklist, and an O_DIRECT
+#                  write through the path reads back; then back the other way
 #   teardown       as in the gateways suite; the cluster is stopped
 # shellcheck source=tests/vm/suites/gateways.sh
 . "$TESTS_VM/suites/gateways.sh"
-TESTS="setup filter failover1 failover2 failover3 teardown"
+TESTS="setup filter failover1 failover2 failover3 stpg teardown"
 T_TIMEOUT=400
 T_TIMEOUT_setup=700
 GW_SUITE=rbd-ha
@@ -83,7 +90,7 @@ gw_before_kill() {
 }
 
 gw_round_checks() {
-	local n=$1 v=$2 s=$3 sl from brk took bl
+	local n=$1 v=$2 s=$3 sl from brk took bl addr
 	grep -q "took the exclusive lock" "$(gateway_log "$v")" ||
 		{ echo "gateway $v (active before the kill) never took the lock"; return 1; }
 	sl=$TT/round.$s.log
@@ -97,8 +104,74 @@ gw_round_checks() {
 	[ -n "$brk" ] || { echo "gateway $s took the lock without breaking $v's"; return 1; }
 	[ "$brk" -lt "$took" ] ||
 		{ echo "gateway $s: the lock was taken before the old owner's was broken"; return 1; }
+	# The entry count proves nothing: a survivor that was itself blocklisted
+	# removes its own old address when it reopens.  The broken owner's
+	# address must be listed.
+	addr=$(sed -n 's/.*breaking the lock of \([^ ]*\) .*/\1/p' "$sl" | head -1)
 	bl=$(blocklist_n)
 	echo "OSD blocklist: $(cat "$TT/round.bl") entries before the kill, $bl now"
-	[ "$bl" -gt "$(cat "$TT/round.bl")" ] || { echo "the old owner was not blocklisted"; return 1; }
+	timeout 60 ceph osd blocklist ls 2> /dev/null | grep -qF "$addr" ||
+		{ echo "the old owner ($addr) is not in the OSD blocklist"; return 1; }
+	echo "the old owner's address $addr is in the OSD blocklist"
 	echo "round $n: gateway $s fenced $v (blocklist) before taking the lock"
+}
+
+# group_type G TYPE: alua_access_type of gateway G's group (the kernel may
+# refuse the change while alua_support is 0: then with 1 for the write)
+group_type() {
+	local bs grp
+	bs=$(bsdir "$1")
+	grp=$bs/alua/grp_$1
+	cfs_write "$2" "$grp/alua_access_type" 2> /dev/null && return 0
+	cfs_write 1 "$bs/attrib/alua_support" || return 1
+	cfs_write "$2" "$grp/alua_access_type" || return 1
+	cfs_write 0 "$bs/attrib/alua_support"
+}
+
+# stpg_to G OTHER: SET TARGET PORT GROUPS active/optimized through G's path
+# moves the lock from OTHER to G
+stpg_to() {
+	local g=$1 o=$2 sd from i ok=0 sl brk addr off=$((8 << 20))
+	sd=$(pathdev "$g")
+	from=$(wc -l < "$(gateway_log "$g")")
+	for i in 1 2 3; do
+		sg_stpg -v --optimized "$sd" > "$TT/stpg.out" 2>&1 && ! grep -qi 'sense key' "$TT/stpg.out" &&
+			{ ok=1; break; }
+		echo "sg_stpg --optimized $sd, try $i:"; sed 's/^/  /' "$TT/stpg.out"
+		sleep 2
+	done
+	[ $ok = 1 ] || { echo "STPG through $sd (gateway $g) failed 3 times"; gateway_log_tail "$g"; return 1; }
+	log "STPG active/optimized through $sd (gateway $g): GOOD on try $i"
+	sl=$TT/stpg.$g.log
+	tail -n +$((from + 1)) "$(gateway_log "$g")" > "$sl"
+	grep -E "breaking the lock of|took the exclusive lock|lock acquired" "$sl"
+	grep -q "took the exclusive lock" "$sl" || { echo "gateway $g did not take the lock"; return 1; }
+	brk=$(grep -m1 "breaking the lock of" "$sl")
+	[ -n "$brk" ] || { echo "gateway $g did not break gateway $o's lock"; return 1; }
+	addr=$(echo "$brk" | sed -n 's/.*breaking the lock of \([^ ]*\) .*/\1/p')
+	timeout 60 ceph osd blocklist ls 2> /dev/null | grep -qF "$addr" ||
+		{ echo "the old owner ($addr) is not in the OSD blocklist"; return 1; }
+	echo "gateway $g fenced $addr (blocklisted) and took the lock"
+	head -c 65536 /dev/urandom > "$TT/stpg.$g.data"
+	timeout 60 dd if="$TT/stpg.$g.data" of="$sd" bs=64k seek=$((off / 65536)) count=1 \
+		oflag=direct status=none || { echo "O_DIRECT write through $sd failed"; return 1; }
+	timeout 60 dd if="$sd" of="$TT/stpg.rb" bs=64k skip=$((off / 65536)) count=1 \
+		iflag=direct status=none || { echo "read back through $sd failed"; return 1; }
+	cmp "$TT/stpg.$g.data" "$TT/stpg.rb" || { echo "read-back through $sd differs"; return 1; }
+}
+
+t_stpg() {
+	local g
+	[ -b "/dev/mapper/$MP" ] && mpath_remove "$MP"
+	gw_ensure || return 1
+	for g in a b; do
+		group_type "$g" 3 || return 1
+		echo "grp_$g: $(cat "$(bsdir "$g")/alua/grp_$g/alua_access_type")"
+	done
+	# whoever holds the lock now (b after failover3), the other takes it first
+	if grep -q "took the exclusive lock\|lock acquired" "$(gateway_log b)"; then
+		stpg_to a b && stpg_to b a
+	else
+		stpg_to b a && stpg_to a b
+	fi
 }
