@@ -515,6 +515,54 @@ stamp_stop() {
 # stamp_verify DEV TAG: every acknowledged write reads back
 stamp_verify() { timeout 120 "$STAMPIO" verify "$1" "$TT/$2.ack"; }
 
+# --- kill -9 of the daemon under a writer ----------------------------------
+
+# blk_writer DEV N TRIES: N 64 KiB blocks of $TT/data, each retried up to
+# TRIES times a second apart; each acknowledged one appended to $TT/acked.
+blk_writer() {
+	local i try
+	for i in $(seq 0 $(($2 - 1))); do
+		for try in $(seq "$3"); do
+			if dd if="$TT/data" of="$1" bs=64k skip="$i" seek="$i" count=1 \
+				oflag=direct status=none 2>> "$TT/writer.err"; then
+				echo "$i" >> "$TT/acked"; break
+			fi
+			echo "block $i attempt $try failed" >> "$TT/writer.err"
+			sleep 1
+		done
+	done
+	echo finished >> "$TT/acked"
+}
+
+nacked() { grep -vc finished "$TT/acked"; }
+
+# kill9_midwrite DEV TRIES: 80 blocks written through DEV by blk_writer;
+# kill -9 of the daemon ($TT/runner.pid) after 20 were acknowledged, restart
+# (start_runner); every block is acknowledged and reads back.
+kill9_midwrite() {
+	local dev=$1 n=80 wpid i bad=0
+	ensure_runner || return 1
+	: > "$TT/acked"; : > "$TT/writer.err"
+	head -c $((n * 65536)) /dev/urandom > "$TT/data"
+	blk_writer "$dev" $n "$2" &
+	wpid=$!
+	wait_for 120 eval '[ "$(nacked)" -ge 20 ]' || { echo "writer too slow"; return 1; }
+	kill -KILL "$(cat "$TT/runner.pid")"; rm -f "$TT/runner.pid"
+	log "daemon killed after $(nacked) acknowledged blocks"
+	sleep 3
+	start_runner || return 1
+	wait_for 240 eval 'grep -q finished "$TT/acked"' || { echo "writer did not finish"; cat "$TT/writer.err"; return 1; }
+	wait "$wpid"
+	[ "$(nacked)" = $n ] || { echo "only $(nacked) of $n blocks written"; cat "$TT/writer.err"; return 1; }
+	dd if="$dev" of="$TT/back" bs=64k count=$n iflag=direct status=none || return 1
+	for i in $(seq 0 $((n - 1))); do
+		cmp -s <(dd if="$TT/data" bs=64k skip="$i" count=1 status=none) \
+		       <(dd if="$TT/back" bs=64k skip="$i" count=1 status=none) || bad=$((bad + 1))
+	done
+	echo "$n acknowledged blocks checked after the restart, $bad bad"
+	[ $bad = 0 ]
+}
+
 # --- I/O helpers -----------------------------------------------------------
 
 # fio_verify DEV RW BS SIZE [EXTRA...]: write with crc32c checksums and verify.

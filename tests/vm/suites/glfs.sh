@@ -128,48 +128,7 @@ t_brick_outage() {
 		{ echo "the outage was not noticed (no reopen in the daemon log)"; runner_log_tail; return 1; }
 }
 
-# writer DEV N: N 64 KiB blocks of $TT/data, retried, each acknowledged one
-# appended to $TT/acked.
-writer() {
-	local i try
-	for i in $(seq 0 $(($2 - 1))); do
-		for try in 1 2 3 4 5 6 7 8; do
-			if dd if="$TT/data" of="$1" bs=64k skip="$i" seek="$i" count=1 \
-				oflag=direct status=none 2>> "$TT/writer.err"; then
-				echo "$i" >> "$TT/acked"; break
-			fi
-			echo "block $i attempt $try failed" >> "$TT/writer.err"
-			sleep 1
-		done
-	done
-	echo finished >> "$TT/acked"
-}
-
-nacked() { grep -vc finished "$TT/acked"; }
-
-t_kill9_midwrite() {
-	local n=80 wpid i bad=0
-	ensure_runner || return 1
-	: > "$TT/acked"; : > "$TT/writer.err"
-	head -c $((n * 65536)) /dev/urandom > "$TT/data"
-	writer "$(dev)" $n &
-	wpid=$!
-	wait_for 120 eval '[ "$(nacked)" -ge 20 ]' || { echo "writer too slow"; return 1; }
-	kill -KILL "$(cat "$TT/runner.pid")"; rm -f "$TT/runner.pid"
-	log "daemon killed after $(nacked) acknowledged blocks"
-	sleep 3
-	start_runner || return 1
-	wait_for 240 eval 'grep -q finished "$TT/acked"' || { echo "writer did not finish"; cat "$TT/writer.err"; return 1; }
-	wait "$wpid"
-	[ "$(nacked)" = $n ] || { echo "only $(nacked) of $n blocks written"; cat "$TT/writer.err"; return 1; }
-	dd if="$(dev)" of="$TT/back" bs=64k count=$n iflag=direct status=none || return 1
-	for i in $(seq 0 $((n - 1))); do
-		cmp -s <(dd if="$TT/data" bs=64k skip="$i" count=1 status=none) \
-		       <(dd if="$TT/back" bs=64k skip="$i" count=1 status=none) || bad=$((bad + 1))
-	done
-	echo "$n acknowledged blocks checked after the restart, $bad bad"
-	[ $bad = 0 ]
-}
+t_kill9_midwrite() { kill9_midwrite "$(dev)" 8; }
 
 # bad_one NAME CFG LOG_TEXT: enabling the device fails; the log says why.
 bad_one() {

@@ -18,23 +18,9 @@ mklun() {  # mklun NAME -> prints /dev/sdX
 	loop_lun "$CFS/core/user_1/$1"
 }
 
-# writer DEV: writes blocks 0..NBLK-1 of $TT/data (O_DIRECT, 64 KiB each),
-# retrying failed ones, and appends each acknowledged block number to
-# $TT/acked.
-writer() {
-	local i try
-	for i in $(seq 0 $((NBLK - 1))); do
-		for try in 1 2 3 4 5 6; do
-			if dd if="$TT/data" of="$1" bs=64k skip="$i" seek="$i" count=1 \
-				oflag=direct status=none 2>> "$TT/writer.err"; then
-				echo "$i" >> "$TT/acked"; break
-			fi
-			echo "block $i attempt $try failed" >> "$TT/writer.err"
-			sleep 1
-		done
-	done
-	echo finished >> "$TT/acked"
-}
+# writer DEV: blocks 0..NBLK-1 of $TT/data, each retried up to 6 times
+# (lib.sh blk_writer)
+writer() { blk_writer "$1" "$NBLK" 6; }
 
 check_acked() {  # check_acked DEV
 	local i bad=0
@@ -49,7 +35,6 @@ check_acked() {  # check_acked DEV
 	[ $bad = 0 ]
 }
 
-nacked() { grep -vc finished "$TT/acked"; }
 
 t_kill9_midwrite() {
 	local dev wpid n
