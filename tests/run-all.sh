@@ -189,6 +189,9 @@ if [ $VM = 1 ]; then
 		# kfeatures (ublk_drv, io_uring, the TCMU mailbox flags) and ublk
 		# (tcmu-ublk; the 6.1 kernel has no ublk).
 		suites="$suites 6.12:smoke-consumer+smoke-daemon+integrity+recovery+kfeatures+ublk"
+		# rbd: a single-node Ceph cluster started in the guest (run-suites.sh
+		# gives that VM -cpu max and 6 GiB); rbd-ha: two gateways on one image
+		suites="$suites rbd+rbd-ha"
 	fi
 	# The kernel fileio reference run of conformance is informational and
 	# costs ~13 min more: off in CI (CONF_REF=1 turns it on).

@@ -37,6 +37,8 @@ gw_after_export() { return 0; }
 gw_before_kill() { return 0; }
 # gw_round_checks N VICTIM SURVIVOR: more checks after a failover (none here)
 gw_round_checks() { return 0; }
+# gw_before_delete G: once G's LUN is unexported, before its device goes (none here)
+gw_before_delete() { return 0; }
 pathdev() { cat "$TT/dev.$1"; }
 gw_start() { start_gateway "$1" --devices "gw_$1" "${@:2}"; }
 # gw_ensure: both gateways running (what a test starts dies with it)
@@ -186,6 +188,7 @@ t_teardown() {
 	gw_ensure || rc=1
 	for g in a b; do
 		loop_unexport "$(bsdir "$g")" || rc=1
+		gw_before_delete "$g" || rc=1
 		backstore_delete "$(bsdir "$g")" || rc=1
 	done
 	for g in a b; do

@@ -79,6 +79,14 @@ gw_after_export() {
 	log "gw_$g: LUN in implicit ALUA group grp_$g (id $id)"
 }
 
+# The ALUA group must go before the device can (its folder is not empty).
+gw_before_delete() {
+	local grp
+	grp=$(bsdir "$1")/alua/grp_$1
+	[ -d "$grp" ] || return 0
+	cfs_rmdir "$grp" 30 || { echo "cannot remove $grp"; return 1; }
+}
+
 # Before the kill: where this round starts in the survivor's log.
 # blocklist_n: entries in the OSD blocklist
 # (grep -c exits 1 on a count of 0: an empty blocklist is not a failure)
