@@ -82,6 +82,9 @@ rbd_named=0
 case " ${BENCH_BACKENDS:-} ${BENCH_EXTRA:-} " in
 *" rbd"[@\ ]* | *" anchor-rbd"[@\ ]* | *" fio-rbd"[@\ ]*) rbd_named=1; targets+=(handler_rbd) ;;
 esac
+case " ${BENCH_BACKENDS:-} ${BENCH_EXTRA:-} " in
+*" glfs"*) targets+=(handler_glfs) ;;
+esac
 make -C "$B" -j2 "${targets[@]}" >> "$OUT/build.log" 2>&1 ||
 	{ echo "bench: build failed (see $OUT/build.log)"; exit 1; }
 BIN=$B/bench/bench_ring_null

@@ -39,7 +39,8 @@
 # Gluster: backends "glfs" (our daemon + glfs handler, a LUN on bench.img in
 # a one-brick loopback volume started in the guest by tests/gluster/gluster.sh)
 # ("glfs-dpb": the same with data_pages_per_blk=16 on the LUN; "glfs-nopoll":
-# with ring_poll_us = 0)
+# with ring_poll_us = 0; "glfs-exp": the daemon and handlers of EXP_BUILD, see
+# Experiments below)
 # and "fio-gfapi" (fio's gfapi_async engine straight to the same file, no
 # LUN); the volume has performance.strict-o-direct on, so neither client's
 # O_DIRECT writes are acknowledged from write-behind's cache.
@@ -198,6 +199,8 @@ start_daemon() {	# start_daemon ours|anchor LOGDIR
 		local hd=$TT/exp-handlers
 		mkdir -p "$hd"
 		ln -sfn "$EXP_BUILD/handlers/file/handler_file.so" "$hd/handler_file.so"
+		[ -f "$EXP_BUILD/handlers/glfs/handler_glfs.so" ] &&
+			ln -sfn "$EXP_BUILD/handlers/glfs/handler_glfs.so" "$hd/handler_glfs.so"
 		if [ "$1" = exp-async ]; then
 			EXP_ASYNC_MIN=65536 "${PIN[@]}" "$EXP_BUILD/daemon/tcmu-runner" --handler-path "$hd" \
 				-l "$logd" > "$logd/stdout" 2>&1 &
@@ -260,9 +263,13 @@ one_backend() {
 		user_backstore "$name" "$BYTES" "$RBD_CFG" 1 "hw_max_sectors=$HWMAX" ||
 			{ echo "user backstore $be failed"; tail -n 20 "$TT/log-$be-$rep"/*; stop_daemon; return 1; }
 		;;
-	glfs|glfs-dpb|glfs-nopoll)
+	glfs|glfs-dpb|glfs-nopoll|glfs-exp)
 		gluster_up || return 1
-		start_daemon ours "$TT/log-$be-$rep" || return 1
+		if [ "$be" = glfs-exp ]; then
+			start_daemon exp "$TT/log-$be-$rep" || return 1
+		else
+			start_daemon ours "$TT/log-$be-$rep" || return 1
+		fi
 		bsd=$CFS/core/user_1/$name
 		ctl=("hw_max_sectors=$HWMAX")
 		[ "$be" = glfs-dpb ] && ctl+=("data_pages_per_blk=16")

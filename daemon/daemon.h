@@ -126,6 +126,7 @@ const char *tcmur_ring_poll_name(enum tcmur_ring_poll mode);
 #define SPIN_WINDOW_NS 100000000ull /* one throughput measurement */
 #define SPIN_EPOCH     16	    /* windows per A/B: 1 spinning, 1 not, 14 the winner */
 #define SPIN_WIN_PCT   105	    /* spinning must do 5% more commands to win */
+#define SPIN_AB_MIN    64	    /* fewer commands in an A/B pair: do not spin */
 
 struct tcmur_spin {
 	unsigned int ncpus;
@@ -136,10 +137,11 @@ struct tcmur_spin {
 	uint64_t win_cmds; /* commands taken off the ring in this window */
 	unsigned int win;
 	uint64_t rate_on, rate_off; /* commands per second in windows 0 and 1 */
+	uint64_t cmds_on;	    /* commands in window 0 */
 	bool spin_wins;
 	/* counters for the log line at ring thread exit */
 	uint64_t nr_hit, nr_miss, nr_skipped, nr_no_cpu, nr_off;
-	uint64_t nr_epochs, nr_on_won;
+	uint64_t nr_epochs, nr_on_won, nr_few;
 };
 
 void tcmur_spin_init(struct tcmur_spin *s, unsigned int ncpus);

@@ -664,15 +664,15 @@ static void spinner_fini(struct spinner *sp, struct tcmur_device *rdev)
 		      "ring spin (%s): %llu found work (mean wait %llu ns), %llu empty; slept "
 		      "without spinning: %llu backed off, %llu in not-spinning windows, %llu no "
 		      "CPU to spare; "
-		      "spinning won %llu of %llu A/Bs; %llu commands in %llu ring passes, at "
-		      "most %u in flight\n",
+		      "spinning won %llu of %llu A/Bs (%llu more too few to tell); %llu commands "
+		      "in %llu ring passes, at most %u in flight\n",
 		      tcmur_ring_poll_name(atomic_load(&ring_poll_mode)),
 		      (unsigned long long)s->nr_hit, (unsigned long long)s->hit_wait_ns,
 		      (unsigned long long)s->nr_miss, (unsigned long long)s->nr_skipped,
 		      (unsigned long long)s->nr_off, (unsigned long long)s->nr_no_cpu,
 		      (unsigned long long)s->nr_on_won, (unsigned long long)s->nr_epochs,
-		      (unsigned long long)sp->batched, (unsigned long long)sp->batches,
-		      sp->max_inflight);
+		      (unsigned long long)s->nr_few, (unsigned long long)sp->batched,
+		      (unsigned long long)sp->batches, sp->max_inflight);
 }
 
 /* Ring thread, on an idle pass: true if a spin found work. */

@@ -18,7 +18,11 @@
  *     window spinning and one not, counting the commands taken off the ring
  *     in each; the other windows of the epoch spin only if the spinning
  *     window did SPIN_WIN_PCT % of the other's commands or more.  An idle
- *     pair (no command in either) keeps the earlier answer.
+ *     pair (no command in either) keeps the earlier answer; a pair with
+ *     fewer than SPIN_AB_MIN commands in all says "do not spin": a dozen
+ *     commands per window cannot tell the modes apart (the glfs handler at
+ *     4k QD1 won half its A/Bs either way, and spinning cost it 20%), and
+ *     at such rates there are few wake-ups to save.
  *  3. Otherwise, as fixed: spin ring_poll_us on each idle pass, and after
  *     SPIN_MAX_MISS empty spins in a row not again until a wake-up (or a
  *     spin) brings work, so an idle device costs at most SPIN_MAX_MISS
@@ -71,13 +75,17 @@ void tcmur_spin_clock(struct tcmur_spin *s, uint64_t now_ns)
 	rate = s->win_cmds * 1000000000ull / wall;
 	if (s->win == 0) {
 		s->rate_on = rate;
+		s->cmds_on = s->win_cmds;
 	} else if (s->win == 1) {
 		s->rate_off = rate;
-		if (s->rate_on || s->rate_off) {
+		if (s->cmds_on + s->win_cmds >= SPIN_AB_MIN) {
 			s->spin_wins = s->rate_on * 100 >= s->rate_off * SPIN_WIN_PCT;
 			s->nr_epochs++;
 			if (s->spin_wins)
 				s->nr_on_won++;
+		} else if (s->cmds_on || s->win_cmds) {
+			s->spin_wins = false; /* too few to tell, and few wake-ups to save */
+			s->nr_few++;
 		}
 	}
 	s->win = (s->win + 1) % SPIN_EPOCH;

@@ -170,6 +170,22 @@ static void test_ab(void)
 	CHECK(s.spin_wins && s.nr_epochs == 3, "kept, epochs %llu",
 	      (unsigned long long)s.nr_epochs);
 
+	STEP("fewer than SPIN_AB_MIN commands in a pair: do not spin, whoever won");
+	while (s.win)
+		window(&s, &now, SPIN_WINDOW_NS, 0);
+	window(&s, &now, SPIN_WINDOW_NS, SPIN_AB_MIN - 2); /* spinning does far more */
+	window(&s, &now, SPIN_WINDOW_NS, 1);
+	CHECK(!s.spin_wins && s.nr_epochs == 3 && s.nr_few == 1, "spin wins %d, epochs %llu",
+	      s.spin_wins, (unsigned long long)s.nr_epochs);
+	CHECK(!spins(&s), "window 2 does not spin");
+	while (s.win)
+		window(&s, &now, SPIN_WINDOW_NS, 0);
+	window(&s, &now, SPIN_WINDOW_NS, SPIN_AB_MIN - 1); /* one more: enough to decide */
+	window(&s, &now, SPIN_WINDOW_NS, 1);
+	CHECK(s.spin_wins && s.nr_epochs == 4 && s.nr_few == 1, "spin wins %d, epochs %llu",
+	      s.spin_wins, (unsigned long long)s.nr_epochs);
+	CHECK(spins(&s), "window 2 spins");
+
 	STEP("a clock going back does not end a window");
 	now -= SPIN_WINDOW_NS;
 	i = s.win;
