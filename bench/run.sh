@@ -22,7 +22,7 @@
 # of an experiment run: vm-bench.sh with backends ours/exp/exp-async and
 # EXP_BUILD=<patched build tree>; repeatable).  Environment: BENCH_OUT
 # (results folder, default /tmp/tcmu-bench.<date>), BENCH_REPS, BENCH_FIO_S,
-# BENCH_SIZE_MB, BENCH_HW_MAX_SECTORS, BENCH_EXTRA, BENCH_EXTRA_ROWS (see
+# BENCH_SIZE_MB, BENCH_HW_MAX_SECTORS, BENCH_EXTRA, BENCH_EXTRA_ROWS, BENCH_SPLIT (see
 # vm-bench.sh),
 # BENCH_RSS_CMDS, VMMEM (default 6144).
 # Needs (host): cmake, a C compiler, qemu-system-x86 (tests/vm/setup.sh), the
@@ -132,7 +132,7 @@ if [ "$do_vm" = 1 ]; then
 	cpu=${VMCPU:-}
 	[ "$rbd_named" = 1 ] && cpu=${VMCPU:-max}
 	BUILD=$B VMOUT=$OUT/vm VMMEM=${VMMEM:-6144} VMQUIET=${VMQUIET:-1} VMCPU=$cpu \
-		VM_ENV="BENCH_REPS BENCH_FIO_S BENCH_SIZE_MB BENCH_HW_MAX_SECTORS BENCH_EXTRA BENCH_EXTRA_ROWS BENCH_ROWS BENCH_BACKENDS EXP_BUILD BENCH_CLOCK_PROBE" \
+		VM_ENV="BENCH_REPS BENCH_FIO_S BENCH_SIZE_MB BENCH_HW_MAX_SECTORS BENCH_EXTRA BENCH_EXTRA_ROWS BENCH_ROWS BENCH_SPLIT BENCH_BACKENDS EXP_BUILD BENCH_CLOCK_PROBE" \
 		"$top/tests/vm/run.sh" "$here/vm-bench.sh" "${BENCH_VM_TIMEOUT:-3000}"
 	echo "bench: VM rc=$?"
 	cp "$OUT/vm/results.txt" "$OUT/vm.txt" 2>/dev/null ||
