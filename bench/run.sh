@@ -76,14 +76,20 @@ if [ ! -f "$B/CMakeCache.txt" ] || ! grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "
 		{ echo "bench: cmake failed (see $OUT/build.log)"; exit 1; }
 fi
 # Only what the bench runs: the daemon, the file handler, the microbenchmark
-# (and the rbd handler when an rbd backend is named).
+# (and the rbd handler when an rbd backend is named, the qcow handler when a
+# qcow one is); tcmu-stat for vm-bench.sh's STAT lines when the build has it
+# (it needs GIO).
 targets=(tcmu-runner handler_file bench_ring_null)
 rbd_named=0
 case " ${BENCH_BACKENDS:-} ${BENCH_EXTRA:-} " in
 *" rbd"[@\ ]* | *" anchor-rbd"[@\ ]* | *" fio-rbd"[@\ ]*) rbd_named=1; targets+=(handler_rbd) ;;
 esac
+case " ${BENCH_BACKENDS:-} ${BENCH_EXTRA:-} " in
+*" qcow-"*) targets+=(handler_qcow) ;;
+esac
 make -C "$B" -j2 "${targets[@]}" >> "$OUT/build.log" 2>&1 ||
 	{ echo "bench: build failed (see $OUT/build.log)"; exit 1; }
+make -C "$B" tcmu-stat >> "$OUT/build.log" 2>&1 || echo "bench: no tcmu-stat: no STAT lines"
 BIN=$B/bench/bench_ring_null
 
 # 2. Host microbenchmark.
