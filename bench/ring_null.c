@@ -19,13 +19,16 @@
  * those threads when the kernel allows it.  Output: one "RESULT" line per run.
  *
  *   bench_ring_null [-m inline|lib|async|parallel|file] [-q QD] [-n COMMANDS]
- *                   [-b BLOCKS] [-H DIR] [-p adaptive|fixed|off] [-i] [-r]
+ *                   [-b BLOCKS] [-H DIR] [-c CFGSTRING] [-p adaptive|fixed|off] [-i] [-r] [-w]
  *     -p  the ring thread's ring_poll rule (daemon paths; default adaptive)
  *     -b  512-byte blocks per READ(10) (default 8 = 4 KiB, at most 16)
  *     -r  print VmRSS every 1M commands (RSS flatness)
  *     -i  count instructions per command (perf_event_open); a separate run,
  *         since the counters make every context switch dearer (MSR writes)
  *     -H  folder holding handler_file.so (for -m file)
+ *     -w  WRITE(10)s of zeroes instead of READ(10)s (daemon paths)
+ *     -c  -m file with another handler's cfgstring (its handler_*.so in the
+ *         -H folder), e.g. qcow/<a 256 MiB qcow2 image>; nothing is deleted
  */
 #include <dirent.h>
 #include <errno.h>
@@ -55,8 +58,11 @@ static unsigned long ncmds = 200000;
 static bool rss_trace;
 static bool want_insn;		/* -i: count instructions (costs CPU: MSR writes per switch) */
 static const char *handler_dir; /* -H: folder with handler_file.so */
+static const char *user_cfg;	/* -c: cfgstring instead of file/<temp file> */
 static char file_cfg[4200];
 static unsigned int nblocks = 8; /* 512 B blocks per READ(10): 4 KiB */
+static bool writes;		 /* -w: WRITE(10)s of zeroes instead */
+static const uint8_t zeroes[16 * 512];
 
 /* ---- timing and counters --------------------------------------------------- */
 
@@ -307,8 +313,8 @@ static long drive(struct sim_dev *d, unsigned long n, unsigned long *lba)
 
 	while (done < n) {
 		while (submitted - done < qd && submitted < n) {
-			if (sim_submit_rw10(d, false, (uint32_t)(*lba & 0xffff) * nblocks,
-					    (uint16_t)nblocks, 512, NULL, &id))
+			if (sim_submit_rw10(d, writes, (uint32_t)(*lba & 0xffff) * nblocks,
+					    (uint16_t)nblocks, 512, writes ? zeroes : NULL, &id))
 				break;
 			submitted++;
 			(*lba)++;
@@ -392,7 +398,7 @@ static void usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [-m inline|lib|async|parallel|file] [-q QD] [-n COMMANDS] "
-		"[-b BLOCKS] [-H DIR] [-p adaptive|fixed|off] [-i] [-r]\n",
+		"[-b BLOCKS] [-H DIR] [-c CFGSTRING] [-p adaptive|fixed|off] [-i] [-r] [-w]\n",
 		argv0);
 	exit(2);
 }
@@ -417,7 +423,7 @@ int main(int argc, char **argv)
 	long done, warm;
 	int c;
 
-	while ((c = getopt(argc, argv, "m:q:n:b:H:p:ir")) != -1) {
+	while ((c = getopt(argc, argv, "m:q:n:b:H:c:p:irw")) != -1) {
 		switch (c) {
 		case 'm':
 			if (!strcmp(optarg, "inline"))
@@ -445,11 +451,17 @@ int main(int argc, char **argv)
 		case 'H':
 			handler_dir = optarg;
 			break;
+		case 'c':
+			user_cfg = optarg;
+			break;
 		case 'b':
 			nblocks = (unsigned int)atoi(optarg);
 			break;
 		case 'r':
 			rss_trace = true;
+			break;
+		case 'w':
+			writes = true;
 			break;
 		case 'p': {
 			enum tcmur_ring_poll pm;
@@ -486,8 +498,12 @@ int main(int argc, char **argv)
 				fprintf(stderr, "-m file needs -H <folder with handler_file.so>\n");
 				return 2;
 			}
-			snprintf(file_cfg, sizeof(file_cfg), "file/%s/bench_ring_null.%d.img",
-				 tmp ? tmp : "/tmp", (int)getpid());
+			if (user_cfg)
+				snprintf(file_cfg, sizeof(file_cfg), "%s", user_cfg);
+			else
+				snprintf(file_cfg, sizeof(file_cfg),
+					 "file/%s/bench_ring_null.%d.img", tmp ? tmp : "/tmp",
+					 (int)getpid());
 		}
 		handlers = tcmur_handlers_publish(&nh);
 		o.cfgstring = mode == M_ASYNC	   ? "benchasync/x"
@@ -567,7 +583,7 @@ int main(int argc, char **argv)
 	sim_kernel_destroy(k);
 	if (mode > M_LIB)
 		tcmur_unload_handlers();
-	if (mode == M_FILE)
+	if (mode == M_FILE && !user_cfg)
 		unlink(file_cfg + 5);
 	return 0;
 }

@@ -22,7 +22,7 @@
 # of an experiment run: vm-bench.sh with backends ours/exp/exp-async and
 # EXP_BUILD=<patched build tree>; repeatable).  Environment: BENCH_OUT
 # (results folder, default /tmp/tcmu-bench.<date>), BENCH_REPS, BENCH_FIO_S,
-# BENCH_SIZE_MB, BENCH_HW_MAX_SECTORS, BENCH_EXTRA, BENCH_EXTRA_ROWS (see
+# BENCH_SIZE_MB, BENCH_HW_MAX_SECTORS, BENCH_EXTRA, BENCH_EXTRA_ROWS, BENCH_SPLIT (see
 # vm-bench.sh),
 # BENCH_RSS_CMDS, VMMEM (default 6144).
 # Needs (host): cmake, a C compiler, qemu-system-x86 (tests/vm/setup.sh), the
@@ -76,7 +76,9 @@ if [ ! -f "$B/CMakeCache.txt" ] || ! grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "
 		{ echo "bench: cmake failed (see $OUT/build.log)"; exit 1; }
 fi
 # Only what the bench runs: the daemon, the file handler, the microbenchmark
-# (and the rbd handler when an rbd backend is named).
+# (and the rbd handler when an rbd backend is named, the qcow handler when a
+# qcow one is); tcmu-stat for vm-bench.sh's STAT lines when the build has it
+# (it needs GIO).
 targets=(tcmu-runner handler_file bench_ring_null)
 rbd_named=0
 case " ${BENCH_BACKENDS:-} ${BENCH_EXTRA:-} " in
@@ -85,8 +87,12 @@ esac
 case " ${BENCH_BACKENDS:-} ${BENCH_EXTRA:-} " in
 *" glfs"*) targets+=(handler_glfs) ;;
 esac
+case " ${BENCH_BACKENDS:-} ${BENCH_EXTRA:-} " in
+*" qcow-"*) targets+=(handler_qcow) ;;
+esac
 make -C "$B" -j2 "${targets[@]}" >> "$OUT/build.log" 2>&1 ||
 	{ echo "bench: build failed (see $OUT/build.log)"; exit 1; }
+make -C "$B" tcmu-stat >> "$OUT/build.log" 2>&1 || echo "bench: no tcmu-stat: no STAT lines"
 BIN=$B/bench/bench_ring_null
 
 # 2. Host microbenchmark.
@@ -135,7 +141,7 @@ if [ "$do_vm" = 1 ]; then
 	cpu=${VMCPU:-}
 	[ "$rbd_named" = 1 ] && cpu=${VMCPU:-max}
 	BUILD=$B VMOUT=$OUT/vm VMMEM=${VMMEM:-6144} VMQUIET=${VMQUIET:-1} VMCPU=$cpu \
-		VM_ENV="BENCH_REPS BENCH_FIO_S BENCH_SIZE_MB BENCH_HW_MAX_SECTORS BENCH_EXTRA BENCH_EXTRA_ROWS BENCH_ROWS BENCH_BACKENDS EXP_BUILD BENCH_CLOCK_PROBE" \
+		VM_ENV="BENCH_REPS BENCH_FIO_S BENCH_SIZE_MB BENCH_HW_MAX_SECTORS BENCH_EXTRA BENCH_EXTRA_ROWS BENCH_ROWS BENCH_SPLIT BENCH_BACKENDS EXP_BUILD BENCH_CLOCK_PROBE" \
 		"$top/tests/vm/run.sh" "$here/vm-bench.sh" "${BENCH_VM_TIMEOUT:-3000}"
 	echo "bench: VM rc=$?"
 	cp "$OUT/vm/results.txt" "$OUT/vm.txt" 2>/dev/null ||

@@ -12,6 +12,9 @@
 #               (preallocation=full) qcow2 image
 #   qcow-sparse our tcmu-runner + qcow handler on a sparse qcow2 image,
 #               created afresh for each repetition (writes allocate)
+#   qcow-raw    our tcmu-runner + qcow handler on raw.img (a raw image: the
+#               handler's I/O path without the qcow2 lookups, on the file
+#               handler's file)
 # and, when named in BENCH_BACKENDS (no tcm_loop; Linux 6.0+ for ublk):
 #   loop    the kernel loop device with --direct-io=on on raw.img
 #   ublk    tcmu-ublk + our file handler on raw.img, one queue per CPU
@@ -27,7 +30,10 @@
 # BENCH_BACKENDS ("fileio ours ours-nopoll ours-poll50 anchor"),
 # BENCH_EXTRA (extra backends run once
 # after the repetitions, e.g. "ours-hw128 ours-dpb"), BENCH_ROWS (all five),
-# BENCH_EXTRA_ROWS (the rows of the extra backends; default BENCH_ROWS).
+# BENCH_EXTRA_ROWS (the rows of the extra backends; default BENCH_ROWS),
+# BENCH_SPLIT ("D:F": every server (daemon, tcmu-ublk) on CPU D and fio on
+# CPU F, with taskset, so that where the scheduler puts them does not change
+# a row from one repetition to the next; unset: no pinning).
 # Our daemon's variants (all with our file handler on raw.img): ours (the
 # default: ring_poll = adaptive), ours-nopoll (ring_poll_us = 0), ours-poll50
 # (ring_poll = fixed, 50 us: the rule before adaptive polling), ours-hw128
@@ -71,6 +77,7 @@ BACKENDS=${BENCH_BACKENDS:-fileio ours ours-nopoll ours-poll50 anchor}
 EXTRA=${BENCH_EXTRA:-}
 ROWS=${BENCH_ROWS:-rr4k1 rr4k32 rw4k32 r1m8 w1m8}
 EXTRA_ROWS=${BENCH_EXTRA_ROWS:-$ROWS}
+SPLIT=${BENCH_SPLIT:-}
 ANCHOR_BIN=${ANCHOR_BIN:-/usr/bin/tcmu-runner}
 ANCHOR_HANDLERS=${ANCHOR_HANDLERS:-/usr/lib/x86_64-linux-gnu/tcmu-runner}
 RES=/vmout/results.txt
@@ -173,7 +180,7 @@ run_rows() {
 		js=/vmout/fio/$rep-$be-$row.json
 		c0=0; [ -n "$pid" ] && c0=$(cpu_ticks "$pid")
 		n0=$(num_cmds "$bs"); b0=$(busy_ticks)
-		timeout -k 10 $((FIO_S + 120)) "${PIN[@]}" fio --name=b "${target[@]}" --direct=1 \
+		timeout -k 10 $((FIO_S + 120)) "${FPIN[@]}" fio --name=b "${target[@]}" --direct=1 \
 			--rw="$rw" --bs="$bsz" --iodepth="$qd" \
 			--runtime="$FIO_S" --time_based --ramp_time=1 --randrepeat=0 \
 			--norandommap --lat_percentiles=1 --output-format=json > "$js" 2> "$js.err"
@@ -182,11 +189,18 @@ run_rows() {
 		# fio's JSON is parsed once at the end (python is slow to start under TCG).
 		[ -n "$pid" ] && rss=$(rss_kib "$pid") || rss=0
 		echo "$rep $be $row $rw $js $((n1 - n0)) $((c1 - c0)) $((b1 - b0)) $rss" >> "$TT/rows.txt"
+		# Our daemon's own view (totals since the LUN was opened): commands and
+		# the latency from taking a command off the ring to completing it.
+		[ "$STATD" = 1 ] && [ -x "$STAT" ] &&
+			emit "STAT rep=$rep backend=$be row=$row $(timeout 20 "$STAT" -p 2>&1 | head -1)"
 	done
 }
 
 DPID=""
-PIN=()		# (taskset -c CPU) for a backend named NAME@CPU
+STATD=0		# 1 while our own daemon serves (tcmu-stat can ask it)
+STAT=$BUILD/tools/tcmu-stat
+PIN=()		# (taskset -c CPU) for a backend named NAME@CPU: its server
+FPIN=()		# and fio (the same CPU, or BENCH_SPLIT's)
 CONF=""		# tcmu.conf text of the next ours-* daemon
 start_daemon() {	# start_daemon ours|anchor LOGDIR
 	local logd=$2
@@ -213,6 +227,7 @@ start_daemon() {	# start_daemon ours|anchor LOGDIR
 			-l "$logd" > "$logd/stdout" 2>&1 &
 	fi
 	DPID=$!
+	STATD=1; [ "$1" = anchor ] && STATD=0
 	wait_for 60 nl_listening "$DPID" || {
 		echo "daemon $1 not listening"; tail -n 20 "$logd"/* ; return 1; }
 }
@@ -220,19 +235,20 @@ start_daemon() {	# start_daemon ours|anchor LOGDIR
 stop_daemon() {
 	[ -n "$DPID" ] || return 0
 	stop_pid "$DPID" TERM 30
-	DPID=""
+	DPID="" STATD=0
 }
 
 # one_backend REP NAME
 one_backend() {
 	local rep=$1 be=${2%@*} label=$2 bsd="" dev="" name=b_${2%@*}_$1 ctl=()
-	PIN=() CONF="" DLOG="" logd_last=""
+	PIN=() FPIN=() CONF="" DLOG="" logd_last=""
 	case $be in
 	ours-nopoll|glfs-nopoll) CONF='ring_poll_us = 0\n' ;;
 	ours-poll50) CONF='ring_poll = fixed\nring_poll_us = 50\n' ;;
 	esac
 	case $2 in
-	*@*) PIN=(taskset -c "${2#*@}") ;;
+	*@*) PIN=(taskset -c "${2#*@}") FPIN=("${PIN[@]}") ;;
+	*) [ -n "$SPLIT" ] && PIN=(taskset -c "${SPLIT%:*}") FPIN=(taskset -c "${SPLIT#*:}") ;;
 	esac
 	case $be in
 	fileio)
@@ -277,10 +293,10 @@ one_backend() {
 		user_backstore "$name" "$BYTES" "glfs/$GLFS_VOL@127.0.0.1/bench.img" 1 "${ctl[@]}" ||
 			{ echo "user backstore $be failed"; tail -n 20 "$TT/log-$be-$rep"/*; stop_daemon; return 1; }
 		;;
-	ours|ours-nopoll|ours-poll50|ours-1m|ours-hw128|ours-dpb|ours-da8|anchor|exp|exp-async|qcow-pre|qcow-sparse)
+	ours|ours-nopoll|ours-poll50|ours-1m|ours-hw128|ours-dpb|ours-da8|anchor|exp|exp-async|qcow-pre|qcow-sparse|qcow-raw)
 		case $be in
 		ours|ours-nopoll|ours-poll50|ours-1m|exp|exp-async) ctl=("hw_max_sectors=$HWMAX") ;;
-		qcow-pre|qcow-sparse) ctl=("hw_max_sectors=$HWMAX") ;;
+		qcow-pre|qcow-sparse|qcow-raw) ctl=("hw_max_sectors=$HWMAX") ;;
 		ours-hw128) ctl=() ;;
 		ours-dpb) ctl=("hw_max_sectors=$HWMAX" "data_pages_per_blk=16") ;;
 		ours-da8) ctl=("hw_max_sectors=$HWMAX" "max_data_area_mb=8") ;;
@@ -295,6 +311,11 @@ one_backend() {
 		elif [ "$be" = qcow-pre ]; then
 			start_daemon ours "$TT/log-$be-$rep" || return 1
 			cfg="qcow/$QC"
+			DLOG=$TT/log-$be-$rep
+		elif [ "$be" = qcow-raw ]; then
+			start_daemon ours "$TT/log-$be-$rep" || return 1
+			cfg="qcow/$RAW"
+			DLOG=$TT/log-$be-$rep
 		elif [ "$be" = qcow-sparse ]; then
 			# A new image each time, so that the write rows allocate.
 			rm -f "$SCRATCH/sparse.qcow2"
@@ -302,6 +323,7 @@ one_backend() {
 				{ echo "qemu-img create (sparse) failed"; return 1; }
 			start_daemon ours "$TT/log-$be-$rep" || return 1
 			cfg="qcow/$SCRATCH/sparse.qcow2"
+			DLOG=$TT/log-$be-$rep
 		else
 			start_daemon ours "$TT/log-$be-$rep" || return 1
 			cfg="file/$RAW"
@@ -334,6 +356,10 @@ one_backend() {
 	# enough: 6 GiB guest, 2 x SIZE_MB of images).
 	[ -f "$TT/warm" ] || { cat "$RAW" "$QC" > /dev/null; touch "$TT/warm"; }
 	log "rep $rep: $be on $dev ($(cat /sys/block/"${dev#/dev/}"/queue/max_sectors_kb) KiB max IO)"
+	# How much of each image is in the page cache now (a read that misses goes
+	# through the loop device under the scratch fs: a slower row).
+	emit "CACHE rep=$rep backend=$label $(fincore --bytes --noheadings --output RES,FILE "$RAW" "$QC" |
+		awk '{ printf "%s=%s ", $2, $1 }')$(awk '/^(MemFree|Cached|Dirty):/ { printf "%s=%s ", $1, $2 }' /proc/meminfo)"
 	run_rows "$rep" "$label" "$dev" "$bsd" "$DPID"
 	# Where the daemon's CPU went, per thread (ticks over the whole backend).
 	# shellcheck disable=SC2046 # one word per thread wanted
