@@ -111,17 +111,20 @@ vm_init() {
 # --- kernel log checks -----------------------------------------------------
 
 dmesg_mark() { dmesg | wc -l > "$TT/dmesg.mark"; }
+# dmesg_since_mark: the kernel log lines since the last dmesg_mark
+dmesg_since_mark() { dmesg | tail -n +"$(($(cat "$TT/dmesg.mark" 2>/dev/null || echo 0) + 1))"; }
+# dmesg_new [N]: the last N (20) of them, without the disk attach lines
+dmesg_new() { dmesg_since_mark | grep -vE 'Attached|sd [0-9:]+: \[sd' | tail -n "${1:-20}"; }
 
 # dmesg_check: fail (and print them) if new kernel log lines since the last
 # dmesg_mark show a WARN, BUG, oops, lockdep report or hung task.
 dmesg_check() {
-	local from bad
-	from=$(cat "$TT/dmesg.mark" 2>/dev/null || echo 0)
-	bad=$(dmesg | tail -n +"$((from + 1))" |
+	local bad
+	bad=$(dmesg_since_mark |
 		grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|blocked for more than|hung_task|UBSAN|KASAN|kernel BUG|possible circular locking' || true)
 	if [ -n "$bad" ]; then
 		echo "dmesg_check: kernel complained:"
-		dmesg | tail -n +"$((from + 1))" | head -60
+		dmesg_since_mark | head -60
 		return 1
 	fi
 	return 0

@@ -122,7 +122,7 @@ stall_report() {
 	done
 	gateway_log_tail "$2" 40
 	echo "--- kernel log since the test started:"
-	dmesg | tail -n +"$(($(cat "$TT/dmesg.mark" 2>/dev/null || echo 0) + 1))" | grep -v "I/O error, dev dm-" | tail -n 60
+	dmesg_since_mark | grep -v "I/O error, dev dm-" | tail -n 60
 }
 
 # failover_round N VICTIM SURVIVOR

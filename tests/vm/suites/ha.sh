@@ -59,9 +59,6 @@ ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
 kcount() { echo $(( $(cat "/sys/block/$(sdname)/device/$1") )); }	# hex counters
 
 # kernel log lines since the test began (run_suite marks it)
-dmesg_new() {
-	dmesg | tail -n +"$(( $(cat "$TT/dmesg.mark") + 1 ))" | grep -vE 'Attached|sd [0-9:]+: \[sd' | tail -n "${1:-20}"
-}
 
 # blk_write FILE BLOCK: one 64 KiB O_DIRECT write, bounded
 blk_write() { timeout "${WRITE_TMO:-60}" dd if="$1" of="$(dev)" bs=64k seek="$2" count=1 oflag=direct status=none; }

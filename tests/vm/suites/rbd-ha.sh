@@ -87,6 +87,15 @@ gw_before_delete() {
 	cfs_rmdir "$grp" 30 || { echo "cannot remove $grp"; return 1; }
 }
 
+# owner_fenced LOG: the first "breaking the lock of ADDR" line in LOG names
+# an ADDR that is in the OSD blocklist (sets addr)
+owner_fenced() {
+	addr=$(sed -n 's/.*breaking the lock of \([^ ]*\) .*/\1/p' "$1" | head -1)
+	[ -n "$addr" ] || { echo "no lock break in $1"; return 1; }
+	timeout 60 ceph osd blocklist ls 2> /dev/null | grep -qF "$addr" ||
+		{ echo "the old owner ($addr) is not in the OSD blocklist"; return 1; }
+}
+
 # Before the kill: where this round starts in the survivor's log.
 # blocklist_n: entries in the OSD blocklist
 # (grep -c exits 1 on a count of 0: an empty blocklist is not a failure)
@@ -115,11 +124,9 @@ gw_round_checks() {
 	# The entry count proves nothing: a survivor that was itself blocklisted
 	# removes its own old address when it reopens.  The broken owner's
 	# address must be listed.
-	addr=$(sed -n 's/.*breaking the lock of \([^ ]*\) .*/\1/p' "$sl" | head -1)
 	bl=$(blocklist_n)
 	echo "OSD blocklist: $(cat "$TT/round.bl") entries before the kill, $bl now"
-	timeout 60 ceph osd blocklist ls 2> /dev/null | grep -qF "$addr" ||
-		{ echo "the old owner ($addr) is not in the OSD blocklist"; return 1; }
+	owner_fenced "$sl" || return 1
 	echo "the old owner's address $addr is in the OSD blocklist"
 	echo "round $n: gateway $s fenced $v (blocklist) before taking the lock"
 }
@@ -139,7 +146,7 @@ group_type() {
 # stpg_to G OTHER: SET TARGET PORT GROUPS active/optimized through G's path
 # moves the lock from OTHER to G
 stpg_to() {
-	local g=$1 o=$2 sd from i ok=0 sl brk addr off=$((8 << 20))
+	local g=$1 o=$2 sd from i ok=0 sl addr off=$((8 << 20))
 	sd=$(pathdev "$g")
 	from=$(wc -l < "$(gateway_log "$g")")
 	for i in 1 2 3; do
@@ -154,11 +161,8 @@ stpg_to() {
 	tail -n +$((from + 1)) "$(gateway_log "$g")" > "$sl"
 	grep -E "breaking the lock of|took the exclusive lock|lock acquired" "$sl"
 	grep -q "took the exclusive lock" "$sl" || { echo "gateway $g did not take the lock"; return 1; }
-	brk=$(grep -m1 "breaking the lock of" "$sl")
-	[ -n "$brk" ] || { echo "gateway $g did not break gateway $o's lock"; return 1; }
-	addr=$(echo "$brk" | sed -n 's/.*breaking the lock of \([^ ]*\) .*/\1/p')
-	timeout 60 ceph osd blocklist ls 2> /dev/null | grep -qF "$addr" ||
-		{ echo "the old owner ($addr) is not in the OSD blocklist"; return 1; }
+	grep -q "breaking the lock of" "$sl" || { echo "gateway $g did not break gateway $o's lock"; return 1; }
+	owner_fenced "$sl" || return 1
 	echo "gateway $g fenced $addr (blocklisted) and took the lock"
 	head -c 65536 /dev/urandom > "$TT/stpg.$g.data"
 	timeout 60 dd if="$TT/stpg.$g.data" of="$sd" bs=64k seek=$((off / 65536)) count=1 \

@@ -100,7 +100,7 @@ t_busy_retry() {
 	cat "$TT/writer.err"
 	grep -E 'recover|reopen|lost' "$TT/log/tcmu-runner.log" | head -20
 	echo "# kernel log since the outage:"
-	dmesg | tail -n +"$(( $(cat "$TT/dmesg.mark") + 1 ))" | grep -vE 'Attached|sd [0-9:]+: \[sd' | tail -20
+	dmesg_new
 	if [ "$rc" != 0 ] || grep -q error "$TT/acked"; then
 		echo "the application saw an I/O error"; return 1
 	fi

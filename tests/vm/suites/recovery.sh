@@ -35,7 +35,6 @@ check_acked() {  # check_acked DEV
 	[ $bad = 0 ]
 }
 
-
 t_kill9_midwrite() {
 	local dev wpid n
 	start_runner || return 1
