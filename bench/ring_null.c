@@ -21,7 +21,8 @@
  *   bench_ring_null [-m inline|lib|async|parallel|file] [-q QD] [-n COMMANDS]
  *                   [-b BLOCKS] [-H DIR] [-c CFGSTRING] [-p adaptive|fixed|off] [-i] [-r] [-w]
  *     -p  the ring thread's ring_poll rule (daemon paths; default adaptive)
- *     -b  512-byte blocks per READ(10) (default 8 = 4 KiB, at most 16)
+ *     -b  512-byte blocks per READ(10) (default 8 = 4 KiB, at most 2048 = 1 MiB;
+ *         commands walk the 256 MiB device in order and wrap)
  *     -r  print VmRSS every 1M commands (RSS flatness)
  *     -i  count instructions per command (perf_event_open); a separate run,
  *         since the counters make every context switch dearer (MSR writes)
@@ -60,9 +61,11 @@ static bool want_insn;		/* -i: count instructions (costs CPU: MSR writes per swi
 static const char *handler_dir; /* -H: folder with handler_file.so */
 static const char *user_cfg;	/* -c: cfgstring instead of file/<temp file> */
 static char file_cfg[4200];
+#define DEV_BYTES (256ul << 20)
 static unsigned int nblocks = 8; /* 512 B blocks per READ(10): 4 KiB */
 static bool writes;		 /* -w: WRITE(10)s of zeroes instead */
-static const uint8_t zeroes[16 * 512];
+#define MAX_BLOCKS 2048
+static const uint8_t zeroes[MAX_BLOCKS * 512];
 
 /* ---- timing and counters --------------------------------------------------- */
 
@@ -304,6 +307,12 @@ static int wait_reply(struct sim_kernel *k)
 	return -ETIMEDOUT;
 }
 
+/* The first block of the i-th command: in order, wrapping at the device's end. */
+static uint32_t lba_of(unsigned long i)
+{
+	return (uint32_t)(i % (DEV_BYTES / (nblocks * 512ul))) * nblocks;
+}
+
 /* Keep qd commands queued until n completed.  Returns completed, or -1. */
 static long drive(struct sim_dev *d, unsigned long n, unsigned long *lba)
 {
@@ -313,8 +322,8 @@ static long drive(struct sim_dev *d, unsigned long n, unsigned long *lba)
 
 	while (done < n) {
 		while (submitted - done < qd && submitted < n) {
-			if (sim_submit_rw10(d, writes, (uint32_t)(*lba & 0xffff) * nblocks,
-					    (uint16_t)nblocks, 512, writes ? zeroes : NULL, &id))
+			if (sim_submit_rw10(d, writes, lba_of(*lba), (uint16_t)nblocks, 512,
+					    writes ? zeroes : NULL, &id))
 				break;
 			submitted++;
 			(*lba)++;
@@ -353,8 +362,8 @@ static int run_inline(struct sim_dev *d)
 
 	while (done < total) {
 		for (i = 0; i < qd; i++, lba++)
-			if (sim_submit_rw10(d, false, (uint32_t)(lba & 0xffff) * nblocks,
-					    (uint16_t)nblocks, 512, NULL, &id))
+			if (sim_submit_rw10(d, false, lba_of(lba), (uint16_t)nblocks, 512, NULL,
+					    &id))
 				break;
 		t0 = clock_ns(CLOCK_MONOTONIC);
 		tcmulib_processing_start(dev);
@@ -405,7 +414,7 @@ static void usage(const char *argv0)
 
 int main(int argc, char **argv)
 {
-	struct sim_dev_opts o = { .dev_size = 256 << 20,
+	struct sim_dev_opts o = { .dev_size = DEV_BYTES,
 				  .hw_block_size = 512,
 				  .data_size = 8 << 20,
 				  .cmdr_size = (1 << 20) - 128,
@@ -475,9 +484,12 @@ int main(int argc, char **argv)
 			usage(argv[0]);
 		}
 	}
-	if (qd < 1 || qd > 1024 || !ncmds || nblocks < 1 || nblocks > 16)
+	if (qd < 1 || qd > 1024 || !ncmds || nblocks < 1 || nblocks > MAX_BLOCKS)
 		usage(argv[0]);
 
+	/* Room for QD commands twice over (8 MiB at least). */
+	if (o.data_size < 2ul * qd * nblocks * 512)
+		o.data_size = 2ul * qd * nblocks * 512;
 	tcmu_set_log_level(TCMU_LOG_ERROR);
 	if (sim_kernel_create(&k)) {
 		fprintf(stderr, "no simulated kernel\n");

@@ -9,6 +9,12 @@
  *   qcow_tool discard IMG OFF LEN           discard (zeroing the edges) on IMG
  *   qcow_tool status IMG                    allocated bytes per qimg_status
  *   qcow_tool grow IMG SIZE                 grow the virtual size (qimg_grow)
+ *   qcow_tool extents IMG OFF LEN BYTE      write LEN bytes of BYTE at OFF and
+ *                                           read them back through the fast
+ *                                           path (4 KiB iovecs, as the data area
+ *                                           gives them); print the number of
+ *                                           extents (io_uring SQEs) of each, or
+ *                                           "none" when the fast path refused
  * MIRROR is a raw file of the virtual size getting the same changes, for
  * 'qemu-img compare'.  Exit 0 on success, 1 with a message otherwise.
  */
@@ -213,6 +219,98 @@ static int threads(struct qimg *img, int mfd, int n, uint64_t seed)
 	return ret;
 }
 
+#define TOOL_MAX_EXT 16 /* as the handler's QA_MAX_EXT (qcow_async.c) */
+
+/*
+ * One I/O the way the handler's ASYNC model does it: qimg_fast_map() over
+ * buf cut in 4 KiB iovecs, then one preadv/pwritev per extent (one SQE
+ * each); or qimg_readv/qimg_writev (a worker) when the fast path refuses.
+ * *n gets the number of extents, 0 when refused.
+ */
+static int fast_io(struct qimg *img, uint8_t *buf, size_t len, uint64_t off, bool write, size_t *n)
+{
+	size_t cnt = (len + 4095) / 4096, i;
+	struct iovec *v = calloc(cnt, sizeof(*v)), *vbuf = calloc(cnt + TOOL_MAX_EXT, sizeof(*v));
+	struct qimg_ext ext[TOOL_MAX_EXT];
+	int ret = -ENOMEM;
+
+	*n = 0;
+	if (!v || !vbuf)
+		goto out;
+	for (i = 0; i < cnt; i++) {
+		v[i].iov_base = buf + i * 4096;
+		v[i].iov_len = i + 1 < cnt ? 4096 : len - i * 4096;
+	}
+	if (qimg_fast_map(img, v, cnt, len, off, write, ext, TOOL_MAX_EXT, vbuf, n)) {
+		*n = 0;
+		ret = write ? qimg_writev(img, v, cnt, len, off)
+			    : qimg_readv(img, v, cnt, len, off);
+		goto out;
+	}
+	ret = 0;
+	for (i = 0; i < *n && !ret; i++) {
+		ssize_t r = write ? pwritev(qimg_fd(img), ext[i].iov, (int)ext[i].cnt,
+					    (off_t)ext[i].host)
+				  : preadv(qimg_fd(img), ext[i].iov, (int)ext[i].cnt,
+					   (off_t)ext[i].host);
+
+		ret = r == (ssize_t)ext[i].len ? 0 : -EIO;
+	}
+	qimg_fast_done(img);
+out:
+	free(v);
+	free(vbuf);
+	return ret;
+}
+
+/*
+ * extents: LEN bytes of BYTE written at OFF through the fast path, read back
+ * through it, and read again with qimg_readv (the workers' path); both reads
+ * must give BYTE.  L2 tables are loaded first (a read), as the fast path
+ * only uses cached ones.
+ */
+static int extents(struct qimg *img, uint64_t off, size_t len, int byte)
+{
+	uint8_t *w = malloc(len), *r = malloc(len);
+	size_t nw = 0, nr = 0, i;
+	int ret = -ENOMEM;
+
+	if (!w || !r)
+		goto out;
+	ret = qimg_read(img, r, len, off);
+	if (ret)
+		goto out;
+	memset(w, byte, len);
+	ret = fast_io(img, w, len, off, true, &nw);
+	if (!ret) {
+		memset(r, ~byte, len);
+		ret = fast_io(img, r, len, off, false, &nr);
+	}
+	for (i = 0; !ret && i < len; i++)
+		if (r[i] != (uint8_t)byte)
+			ret = -EILSEQ;
+	if (!ret) {
+		memset(r, ~byte, len);
+		ret = qimg_read(img, r, len, off);
+	}
+	for (i = 0; !ret && i < len; i++)
+		if (r[i] != (uint8_t)byte)
+			ret = -EILSEQ;
+	if (!ret) {
+		char a[24] = "none", b[24] = "none";
+
+		if (nw)
+			snprintf(a, sizeof(a), "%zu", nw);
+		if (nr)
+			snprintf(b, sizeof(b), "%zu", nr);
+		printf("write=%s read=%s\n", a, b);
+	}
+out:
+	free(w);
+	free(r);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct qimg *img;
@@ -255,6 +353,9 @@ int main(int argc, char **argv)
 		ret = qimg_grow(img, strtoull(argv[3], NULL, 0), err);
 		if (ret)
 			fprintf(stderr, "qcow_tool: grow refused: %s\n", err);
+	} else if (!strcmp(argv[1], "extents") && argc == 6) {
+		ret = extents(img, strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0),
+			      (int)strtol(argv[5], NULL, 0));
 	} else if (!strcmp(argv[1], "status")) {
 		uint64_t off = 0, len, total = 0;
 		bool a;
