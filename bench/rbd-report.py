@@ -6,7 +6,8 @@
 # THREADS lines of results.txt): per row and backend the median (min-max) of
 # IOPS (4k rows) or MiB/s (1M rows), the ratios rbd / fio-rbd and
 # rbd / anchor-rbd, the daemon CPU per SCSI command, whether each goal is met,
-# and where each daemon's CPU went by thread.  Prints markdown.
+# where each daemon's CPU went by thread and, when the run recorded it, how
+# the whole guest's CPU per command splits.  Prints markdown.
 #   rbd-report.py RESULTS.txt
 import re
 import statistics
@@ -96,6 +97,49 @@ def main():
     if bad:
         print()
         print("fio failed (no figures) in: %s." % ", ".join(bad))
+    # Variants of ours (vm-bench.sh's rbd-nopoll, rbd-nbaio): IOPS against fio-rbd.
+    variants = sorted({be for be, _ in res if be.startswith("rbd-")})
+    if variants:
+        print()
+        print("| row | variant | ours (rbd) | variant | variant / fio-rbd | variant / rbd |")
+        print("|---|---|---|---|---|---|")
+        for row, label in ROWS:
+            key, nd = ("mibs", 1) if "1m" in row else ("iops", 0)
+            base, fio = values(res.get(("rbd", row), []), key), values(res.get(("fio-rbd", row), []), key)
+            for be in variants:
+                v = values(res.get((be, row), []), key)
+                if v:
+                    print("| %s | %s | %s | %s | %s | %s |" % (
+                        label, be, spread(base, nd), spread(v, nd),
+                        f(ratio(median(v), median(fio))), f(ratio(median(v), median(base)))))
+    split = [(row, label) for row, label in ROWS
+             if values(res.get(("rbd", row), []), "cluster_cpu_us_per_cmd")]
+    if split:
+        # Where the guest's CPU went, per command: the daemon (librbd with it,
+        # or fio's own librbd for fio-rbd), the cluster (monitor and OSD),
+        # fio, and the rest (the kernel's SCSI, tcm_loop and TCMU path,
+        # interrupts, other processes).
+        print()
+        print("Guest CPU per command, medians (µs): whole guest = daemon + cluster + fio + rest. fio is")
+        print("fio's job thread only; rest is the kernel (SCSI, tcm_loop, TCMU, interrupts), other threads")
+        print("(for fio-rbd: librbd's, in fio) and everything else.")
+        print()
+        print("| row | backend | whole guest | daemon | cluster (mon, OSD) | fio | rest |")
+        print("|---|---|---|---|---|---|---|")
+        for row, label in split:
+            for be in BACKENDS + variants:
+                sel = res.get((be, row), [])
+                m = {k: median(values(sel, k)) for k in
+                     ("sys_cpu_us_per_cmd", "cpu_us_per_cmd", "cluster_cpu_us_per_cmd",
+                      "fio_cpu_us_per_cmd")}
+                if m["sys_cpu_us_per_cmd"] is None:
+                    continue
+                parts = [m[k] or 0.0 for k in ("cpu_us_per_cmd", "cluster_cpu_us_per_cmd",
+                                                "fio_cpu_us_per_cmd")]
+                print("| %s | %s | %s | %s | %s | %s | %s |" % (
+                    label, be, f(m["sys_cpu_us_per_cmd"], 0), f(m["cpu_us_per_cmd"], 0)
+                    if be != "fio-rbd" else "-", f(m["cluster_cpu_us_per_cmd"], 0),
+                    f(m["fio_cpu_us_per_cmd"], 0), f(m["sys_cpu_us_per_cmd"] - sum(parts), 0)))
     for be in DAEMONS:
         per = threads.get(be)
         if not per:

@@ -82,7 +82,7 @@ fi
 targets=(tcmu-runner handler_file bench_ring_null)
 rbd_named=0
 case " ${BENCH_BACKENDS:-} ${BENCH_EXTRA:-} " in
-*" rbd"[@\ ]* | *" anchor-rbd"[@\ ]* | *" fio-rbd"[@\ ]*) rbd_named=1; targets+=(handler_rbd) ;;
+*" rbd"[-@\ ]* | *" anchor-rbd"[@\ ]* | *" fio-rbd"[@\ ]*) rbd_named=1; targets+=(handler_rbd) ;;
 esac
 case " ${BENCH_BACKENDS:-} ${BENCH_EXTRA:-} " in
 *" glfs"*) targets+=(handler_glfs) ;;

@@ -22,8 +22,10 @@
 # Only one daemon serves TCMU at a time: each backend's LUN is created, used
 # and removed (and its daemon stopped) before the next one starts.
 # For each repetition and backend, five fio rows (JSON in /vmout/fio/); at
-# the end one RESULT line per row on stdout and in /vmout/results.txt, and
-# THREADS lines (daemon CPU ticks per thread).
+# the end one RESULT line per row on stdout and in /vmout/results.txt (fio's
+# figures; CPU per SCSI command of the daemon, the whole guest, the cluster's
+# own processes and fio's job thread), and THREADS lines (daemon CPU ticks
+# per thread).
 #
 # Environment (all optional): BENCH_SIZE_MB (512), BENCH_FIO_S (8),
 # BENCH_REPS (5), BENCH_HW_MAX_SECTORS (2048, both user backstores),
@@ -51,7 +53,8 @@
 # LUN); the volume has performance.strict-o-direct on, so neither client's
 # O_DIRECT writes are acknowledged from write-behind's cache.
 # Ceph: backends "rbd" (our daemon + rbd handler, a LUN on the rbd image
-# rbd/bench over tcm_loop), "anchor-rbd" (Debian's tcmu-runner + its
+# rbd/bench over tcm_loop; "rbd-nopoll": the same with ring_poll_us = 0;
+# "rbd-nbaio": the same with librbd's "rbd non blocking aio = false"), "anchor-rbd" (Debian's tcmu-runner + its
 # handler_rbd.so on the same image) and "fio-rbd" (fio's rbd engine straight
 # to the same image through librbd, no LUN), all on one single-node cluster
 # (one monitor, one memstore OSD) started once per boot in the guest by
@@ -131,6 +134,8 @@ ceph_up() {
 	CEPH_MEM=$((mem << 20)) "$CEPH_SH" start > "$TT/ceph-start.log" 2>&1 ||
 		{ echo "Ceph did not start"; tail "$TT/ceph-start.log"; return 1; }
 	printf '\n[client]\nrbd cache = false\n' >> "$CEPH_CONF"
+	# rbd-nbaio: the same cluster, librbd dispatching on the caller's thread
+	sed 's/^rbd cache = false$/&\nrbd non blocking aio = false/' "$CEPH_CONF" > "$TT/ceph-nbaio.conf"
 	log "Ceph cluster up in $((SECONDS - t0)) s"
 	timeout 120 rbd create --size "${SIZE_MB}M" "rbd/$RBD_IMG" || { echo "rbd create failed"; return 1; }
 	emit "INFO rbd_image=rbd/$RBD_IMG features=$(timeout 60 rbd info --format json "rbd/$RBD_IMG" |
@@ -150,6 +155,15 @@ emit() { echo "$*"; echo "$*" >> "$RES"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # busy_ticks: non-idle ticks of the whole guest (all CPUs).
 busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+# cluster_ticks: utime+stime of the storage cluster's own processes in the
+# guest (Ceph's monitor and OSD, Gluster's daemons), summed; 0 when none runs.
+cluster_ticks() {
+	local p t=0
+	for p in $(pgrep -x 'ceph-(osd|mon)|gluster(d|fsd)'); do
+		t=$((t + $(cpu_ticks "$p")))
+	done
+	echo "$t"
+}
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 num_cmds() { cat "$1/statistics/scsi_lu/num_cmds" 2>/dev/null || echo -1; }
 
@@ -165,7 +179,7 @@ row_args() {
 
 # run_rows REP BACKEND DEV BACKSTORE_DIR DAEMON_PID(or "")
 run_rows() {
-	local rep=$1 be=$2 dev=$3 bs=$4 pid=$5 row rw bsz qd c0 c1 n0 n1 b0 b1 js rss
+	local rep=$1 be=$2 dev=$3 bs=$4 pid=$5 row rw bsz qd c0 c1 n0 n1 b0 b1 k0 k1 js rss
 	local target=(--filename="$dev" --ioengine=libaio)
 	# fio's own gfapi client: no LUN, no daemon (num_cmds gives -1: fio's count is used).
 	[ "${be%@*}" = fio-gfapi ] && target=(--ioengine=gfapi_async --volume="$GLFS_VOL"
@@ -179,16 +193,16 @@ run_rows() {
 		rw=$1 bsz=$2 qd=$3
 		js=/vmout/fio/$rep-$be-$row.json
 		c0=0; [ -n "$pid" ] && c0=$(cpu_ticks "$pid")
-		n0=$(num_cmds "$bs"); b0=$(busy_ticks)
+		n0=$(num_cmds "$bs"); b0=$(busy_ticks); k0=$(cluster_ticks)
 		timeout -k 10 $((FIO_S + 120)) "${FPIN[@]}" fio --name=b "${target[@]}" --direct=1 \
 			--rw="$rw" --bs="$bsz" --iodepth="$qd" \
 			--runtime="$FIO_S" --time_based --ramp_time=1 --randrepeat=0 \
 			--norandommap --lat_percentiles=1 --output-format=json > "$js" 2> "$js.err"
-		n1=$(num_cmds "$bs"); b1=$(busy_ticks)
+		n1=$(num_cmds "$bs"); b1=$(busy_ticks); k1=$(cluster_ticks)
 		c1=0; [ -n "$pid" ] && c1=$(cpu_ticks "$pid")
 		# fio's JSON is parsed once at the end (python is slow to start under TCG).
 		[ -n "$pid" ] && rss=$(rss_kib "$pid") || rss=0
-		echo "$rep $be $row $rw $js $((n1 - n0)) $((c1 - c0)) $((b1 - b0)) $rss" >> "$TT/rows.txt"
+		echo "$rep $be $row $rw $js $((n1 - n0)) $((c1 - c0)) $((b1 - b0)) $rss $((k1 - k0))" >> "$TT/rows.txt"
 		# Our daemon's own view (totals since the LUN was opened): commands and
 		# the latency from taking a command off the ring to completing it.
 		[ "$STATD" = 1 ] && [ -x "$STAT" ] &&
@@ -243,7 +257,7 @@ one_backend() {
 	local rep=$1 be=${2%@*} label=$2 bsd="" dev="" name=b_${2%@*}_$1 ctl=()
 	PIN=() FPIN=() CONF="" DLOG="" logd_last=""
 	case $be in
-	ours-nopoll|glfs-nopoll) CONF='ring_poll_us = 0\n' ;;
+	ours-nopoll|glfs-nopoll|rbd-nopoll) CONF='ring_poll_us = 0\n' ;;
 	ours-poll50) CONF='ring_poll = fixed\nring_poll_us = 50\n' ;;
 	esac
 	case $2 in
@@ -267,16 +281,18 @@ one_backend() {
 		run_rows "$rep" "$label" "" "" ""
 		return 0
 		;;
-	rbd|anchor-rbd)
+	rbd|rbd-nopoll|rbd-nbaio|anchor-rbd)
 		ceph_up || return 1
-		if [ "$be" = rbd ]; then
+		local cfg=$RBD_CFG
+		[ "$be" = rbd-nbaio ] && cfg="rbd/rbd/$RBD_IMG;conf=$TT/ceph-nbaio.conf"
+		if [ "$be" != anchor-rbd ]; then
 			start_daemon ours "$TT/log-$be-$rep" || return 1
 			DLOG=$TT/log-$be-$rep
 		else
 			start_daemon anchor "$TT/log-$be-$rep" || return 1
 		fi
 		bsd=$CFS/core/user_1/$name
-		user_backstore "$name" "$BYTES" "$RBD_CFG" 1 "hw_max_sectors=$HWMAX" ||
+		user_backstore "$name" "$BYTES" "$cfg" 1 "hw_max_sectors=$HWMAX" ||
 			{ echo "user backstore $be failed"; tail -n 20 "$TT/log-$be-$rep"/*; stop_daemon; return 1; }
 		;;
 	glfs|glfs-dpb|glfs-nopoll|glfs-exp)
@@ -407,14 +423,20 @@ python3 - "$TT/rows.txt" "$HZ" <<'EOP' | tee -a "$RES"
 import json, sys
 hz = float(sys.argv[2])
 for ln in open(sys.argv[1]):
-    rep, be, row, rw, js, cmds, cpu, busy, rss = ln.split()
-    cmds, cpu, busy = int(cmds), int(cpu), int(busy)
+    rep, be, row, rw, js, cmds, cpu, busy, rss, clus = ln.split()
+    cmds, cpu, busy, clus = int(cmds), int(cpu), int(busy), int(clus)
+    fio_cpu = -1
     try:
         d = json.load(open(js))["jobs"][0]["write" if "write" in rw else "read"]
         lat = d.get("lat_ns", {})
         pct = lat.get("percentile") or d.get("clat_ns", {}).get("percentile", {})
         if cmds <= 0:
             cmds = d["total_ios"]
+        # fio's job thread (fio's own usr_cpu/sys_cpu, percent of one CPU over
+        # the job's run time), as ticks; librbd's or gfapi's threads in fio
+        # (fio-rbd, fio-gfapi) are not in it.
+        j = json.load(open(js))["jobs"][0]
+        fio_cpu = (j["usr_cpu"] + j["sys_cpu"]) / 100.0 * j["job_runtime"] / 1000.0 * hz
         fio = "iops=%.1f mibs=%.2f lat_mean_us=%.1f lat_p99_us=%.1f ios=%d" % (
             d["iops"], d["bw_bytes"] / 1048576.0, lat.get("mean", -1000) / 1000.0,
             pct.get("99.000000", -1000) / 1000.0, d["total_ios"])
@@ -422,8 +444,10 @@ for ln in open(sys.argv[1]):
         fio = "error=%s" % type(e).__name__
     per = lambda t: "%.1f" % (t * 1e6 / hz / cmds) if cmds > 0 else "-1"
     print("RESULT rep=%s backend=%s row=%s %s cmds=%d cpu_us_per_cmd=%s "
-          "sys_cpu_us_per_cmd=%s rss_kib=%s" % (rep, be, row, fio, cmds,
-          per(cpu) if be != "fileio" else "-1", per(busy), rss))
+          "sys_cpu_us_per_cmd=%s rss_kib=%s cluster_cpu_us_per_cmd=%s "
+          "fio_cpu_us_per_cmd=%s" % (rep, be, row, fio, cmds,
+          per(cpu) if be != "fileio" else "-1", per(busy), rss, per(clus),
+          per(fio_cpu) if fio_cpu >= 0 else "-1"))
 EOP
 echo "DONE"
 exit 0

@@ -6,7 +6,10 @@
  * ASYNC thread model: the callouts run on the device's ring thread and only
  * queue librbd aio calls (reads and writes straight from the command's
  * iovec); librbd calls io_done() on its completion thread, which completes
- * the command with tcmur_cmd_complete().
+ * the command with tcmur_cmd_complete().  With rbd_non_blocking_aio off
+ * (rbd_cluster.c) librbd dispatches a call on the ring thread before it
+ * returns; that never waits for the OSDs, at most (briefly) for the
+ * objecter's in-flight throttle.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -252,7 +255,7 @@ static int submit(struct tcmu_device *dev, struct rbd_io *io)
 	return submit_parts(dev, io, &p, 1);
 }
 
-/* ---- callouts: the ring thread; never block (see the file top) --------- */
+/* ---- callouts: the ring thread; never wait for I/O (see the file top) -- */
 
 static int tr_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
 		   size_t iov_cnt, size_t len, off_t off)
