@@ -159,7 +159,8 @@ busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 # guest (Ceph's monitor and OSD, Gluster's daemons), summed; 0 when none runs.
 cluster_ticks() {
 	local p t=0
-	for p in $(pgrep -x 'ceph-(osd|mon)|gluster(d|fsd)'); do
+	# two patterns: pgrep warns about one longer than a process name (15)
+	for p in $(pgrep -x 'ceph-(osd|mon)'; pgrep -x 'gluster(d|fsd)'); do
 		t=$((t + $(cpu_ticks "$p")))
 	done
 	echo "$t"
