@@ -54,7 +54,8 @@
 # O_DIRECT writes are acknowledged from write-behind's cache.
 # Ceph: backends "rbd" (our daemon + rbd handler, a LUN on the rbd image
 # rbd/bench over tcm_loop; "rbd-nopoll": the same with ring_poll_us = 0;
-# "rbd-nbaio": the same with librbd's "rbd non blocking aio = false"), "anchor-rbd" (Debian's tcmu-runner + its
+# "rbd-nbaio": the same with "rbd non blocking aio = false" in its ceph.conf,
+# which the handler now sets itself), "anchor-rbd" (Debian's tcmu-runner + its
 # handler_rbd.so on the same image) and "fio-rbd" (fio's rbd engine straight
 # to the same image through librbd, no LUN), all on one single-node cluster
 # (one monitor, one memstore OSD) started once per boot in the guest by
@@ -428,7 +429,8 @@ for ln in open(sys.argv[1]):
     cmds, cpu, busy, clus = int(cmds), int(cpu), int(busy), int(clus)
     fio_cpu = -1
     try:
-        d = json.load(open(js))["jobs"][0]["write" if "write" in rw else "read"]
+        j = json.load(open(js))["jobs"][0]
+        d = j["write" if "write" in rw else "read"]
         lat = d.get("lat_ns", {})
         pct = lat.get("percentile") or d.get("clat_ns", {}).get("percentile", {})
         if cmds <= 0:
@@ -436,7 +438,6 @@ for ln in open(sys.argv[1]):
         # fio's job thread (fio's own usr_cpu/sys_cpu, percent of one CPU over
         # the job's run time), as ticks; librbd's or gfapi's threads in fio
         # (fio-rbd, fio-gfapi) are not in it.
-        j = json.load(open(js))["jobs"][0]
         fio_cpu = (j["usr_cpu"] + j["sys_cpu"]) / 100.0 * j["job_runtime"] / 1000.0 * hz
         fio = "iops=%.1f mibs=%.2f lat_mean_us=%.1f lat_p99_us=%.1f ios=%d" % (
             d["iops"], d["bw_bytes"] / 1048576.0, lat.get("mean", -1000) / 1000.0,
