@@ -533,12 +533,15 @@ static int tr_open_dev(struct tcmu_device *dev, bool reopen)
 	ret = rbd_cluster_connect(rd, &cfg);
 	if (ret)
 		goto err_free;
+	/* If we were blocklisted: our old lock goes first, then the entry. */
 	old = rbd_track_take_addr(rd->track);
+	ret = open_image(rd);
 	if (old) {
+		if (!ret)
+			rbd_lock_drop_stale(rd, old);
 		rbd_cluster_unblocklist(rd, old);
 		free(old);
 	}
-	ret = open_image(rd);
 	if (ret)
 		goto err_close;
 	ret = check_size(rd, reopen);

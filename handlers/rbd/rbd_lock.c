@@ -61,6 +61,36 @@ static int set_tag(struct rbd_dev *rd, uint16_t tag)
 	return ret;
 }
 
+/*
+ * A blocklisted client cannot release its lock, and librbd breaks a dead
+ * owner's lock (blocklisting the owner) when the next client writes.  If
+ * that owner is our old address, the break has to come before the address
+ * leaves the blocklist, or librbd puts it back on the first write.
+ */
+void rbd_lock_drop_stale(struct rbd_dev *rd, const char *old)
+{
+	char *owners[MAX_OWNERS];
+	int n, i, ret;
+
+	n = get_owners(rd, owners);
+	if (n < 0)
+		tcmu_dev_dbg(rd->dev, "cannot list the lock owners: %s\n", strerror(-n));
+	for (i = 0; i < n; i++) {
+		if (strcmp(owners[i], old))
+			continue;
+		ret = rbd_lock_break(rd->image, RBD_LOCK_MODE_EXCLUSIVE, owners[i]);
+		if (ret && ret != -ENOENT)
+			tcmu_dev_warn(rd->dev,
+				      "cannot break the lock my old address %s holds: %s\n", old,
+				      strerror(-ret));
+		else
+			tcmu_dev_info(rd->dev, "broke the lock my old address %s still held\n",
+				      old);
+	}
+	if (n > 0)
+		rbd_lock_get_owners_cleanup(owners, (size_t)n);
+}
+
 int tr_lock(struct tcmu_device *dev, uint16_t tag)
 {
 	struct rbd_dev *rd = tcmur_dev_get_private(dev);

@@ -97,5 +97,11 @@ int tr_lock(struct tcmu_device *dev, uint16_t tag);
 int tr_unlock(struct tcmu_device *dev);
 int tr_get_lock_state(struct tcmu_device *dev);
 int tr_get_lock_tag(struct tcmu_device *dev, uint16_t *tag);
+/*
+ * Setup or recovery thread, at a reopen, before old (our client address
+ * from before) leaves the blocklist: break the exclusive lock old still
+ * holds, if it does (librbd blocklists old again as it breaks it).  Blocks.
+ */
+void rbd_lock_drop_stale(struct rbd_dev *rd, const char *old);
 
 #endif

@@ -359,7 +359,8 @@ static bool logged_addr(char *addr, size_t len)
 	return last != NULL;
 }
 
-static int mon(const char *json)
+/* A monitor command; its output, if out, as a string the caller frees. */
+static int mon_out(const char *json, char **out)
 {
 	const char *cmd[1] = { json };
 	char *o = NULL, *s = NULL;
@@ -368,9 +369,29 @@ static int mon(const char *json)
 
 	if (ret)
 		printf("  %s: %d %.*s\n", json, ret, (int)sl, s ? s : "");
+	if (out)
+		*out = ret ? NULL : strndup(o ? o : "", ol);
 	rados_buffer_free(o);
 	rados_buffer_free(s);
 	return ret;
+}
+
+static int mon(const char *json)
+{
+	return mon_out(json, NULL);
+}
+
+/* Whether addr is in the OSD blocklist (false when it cannot be listed). */
+static bool blocklisted(const char *addr)
+{
+	char *o = NULL;
+	bool in;
+
+	if (mon_out("{\"prefix\": \"osd blocklist ls\", \"format\": \"json\"}", &o) || !o)
+		return false;
+	in = strstr(o, addr) != NULL;
+	free(o);
+	return in;
 }
 
 static void t_blocklist(void)
@@ -406,6 +427,12 @@ static void t_blocklist(void)
 	CHECK(log_has("reopened image rbd/lun1"), "the daemon's recovery reopened it");
 	snprintf(cmd, sizeof(cmd), "removed my old address %s from the OSD blocklist", addr);
 	CHECK(log_has(cmd), "old address removed from the blocklist");
+	/*
+	 * And it stays out: the old client's exclusive lock is broken (which
+	 * blocklists its owner again) before the address is removed, not by
+	 * librbd on the first write afterwards.
+	 */
+	CHECK(!blocklisted(addr), "%s no longer in the OSD blocklist after the first write", addr);
 	CHECK(read_is(d, 0, 8, a) && read_is(d, 8, 8, b), "data before and after");
 	CHECK(dsim_remove_dev(d) == 0, "remove");
 }
