@@ -58,8 +58,6 @@ log_wait() { wait_for 5 grep -q -- "$1" "$RLOG"; }
 ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
 kcount() { echo $(( $(cat "/sys/block/$(sdname)/device/$1") )); }	# hex counters
 
-# kernel log lines since the test began (run_suite marks it)
-
 # blk_write FILE BLOCK: one 64 KiB O_DIRECT write, bounded
 blk_write() { timeout "${WRITE_TMO:-60}" dd if="$1" of="$(dev)" bs=64k seek="$2" count=1 oflag=direct status=none; }
 # blk_check FILE BLOCK: block BLOCK of the LUN holds FILE
