@@ -20,6 +20,7 @@
  *
  *   bench_ring_null [-m inline|lib|async|parallel|file] [-q QD] [-n COMMANDS]
  *                   [-b BLOCKS] [-H DIR] [-c CFGSTRING] [-p adaptive|fixed|off] [-i] [-r] [-w]
+ *                   [-x]
  *     -p  the ring thread's ring_poll rule (daemon paths; default adaptive)
  *     -b  512-byte blocks per READ(10) (default 8 = 4 KiB, at most 2048 = 1 MiB;
  *         commands walk the 256 MiB device in order and wrap)
@@ -28,6 +29,8 @@
  *         since the counters make every context switch dearer (MSR writes)
  *     -H  folder holding handler_file.so (for -m file)
  *     -w  WRITE(10)s of zeroes instead of READ(10)s (daemon paths)
+ *     -x  random block-aligned offsets (a fixed-seed xorshift) instead of in order:
+ *         on a sparse qcow2 image, a share of the writes allocate clusters
  *     -c  -m file with another handler's cfgstring (its handler_*.so in the
  *         -H folder), e.g. qcow/<a 256 MiB qcow2 image>; nothing is deleted
  */
@@ -64,6 +67,7 @@ static char file_cfg[4200];
 #define DEV_BYTES (256ul << 20)
 static unsigned int nblocks = 8; /* 512 B blocks per READ(10): 4 KiB */
 static bool writes;		 /* -w: WRITE(10)s of zeroes instead */
+static bool random_lba;		 /* -x: random offsets */
 #define MAX_BLOCKS 2048
 static const uint8_t zeroes[MAX_BLOCKS * 512];
 
@@ -307,9 +311,20 @@ static int wait_reply(struct sim_kernel *k)
 	return -ETIMEDOUT;
 }
 
-/* The first block of the i-th command: in order, wrapping at the device's end. */
+/*
+ * The first block of the i-th command: in order, wrapping at the device's
+ * end, or (-x) a random one from a fixed-seed xorshift.
+ */
 static uint32_t lba_of(unsigned long i)
 {
+	static uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	if (random_lba) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		i = (unsigned long)(x >> 11);
+	}
 	return (uint32_t)(i % (DEV_BYTES / (nblocks * 512ul))) * nblocks;
 }
 
@@ -407,7 +422,7 @@ static void usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [-m inline|lib|async|parallel|file] [-q QD] [-n COMMANDS] "
-		"[-b BLOCKS] [-H DIR] [-c CFGSTRING] [-p adaptive|fixed|off] [-i] [-r] [-w]\n",
+		"[-b BLOCKS] [-H DIR] [-c CFGSTRING] [-p adaptive|fixed|off] [-i] [-r] [-w] [-x]\n",
 		argv0);
 	exit(2);
 }
@@ -432,7 +447,7 @@ int main(int argc, char **argv)
 	long done, warm;
 	int c;
 
-	while ((c = getopt(argc, argv, "m:q:n:b:H:c:p:irw")) != -1) {
+	while ((c = getopt(argc, argv, "m:q:n:b:H:c:p:irwx")) != -1) {
 		switch (c) {
 		case 'm':
 			if (!strcmp(optarg, "inline"))
@@ -471,6 +486,9 @@ int main(int argc, char **argv)
 			break;
 		case 'w':
 			writes = true;
+			break;
+		case 'x':
+			random_lba = true;
 			break;
 		case 'p': {
 			enum tcmur_ring_poll pm;

@@ -6,6 +6,9 @@
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#ifdef HAVE_URING
+#include <liburing.h>
+#endif
 
 #include "qcow_priv.h"
 
@@ -108,6 +111,54 @@ int qio_pwritev(int fd, struct iovec *v, size_t n, uint64_t off)
 int qio_sync(int fd)
 {
 	return fdatasync(fd) ? -errno : 0;
+}
+
+/*
+ * fdatasync for the bytes [off, off + len) only: their dirty pages are
+ * written and waited for, and the file's size and block map and the disk's
+ * cache are made durable as fdatasync does, but other dirty pages of the
+ * file (guest data not flushed yet) are left to writeback.  Linux has this
+ * as a ranged io_uring fsync; without io_uring (not built, or refused by the
+ * kernel) it is a whole fdatasync.
+ */
+int qio_sync_range(int fd, uint64_t off, uint64_t len)
+{
+#ifdef HAVE_URING
+	static int no_ring; /* atomic: io_uring was refused once */
+	struct io_uring ring;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (!len || len > UINT32_MAX || off > (uint64_t)LLONG_MAX - len ||
+	    __atomic_load_n(&no_ring, __ATOMIC_RELAXED))
+		return qio_sync(fd);
+	/* A ring per call: this runs once per reserve refill or copy-up. */
+	ret = io_uring_queue_init(1, &ring, 0);
+	if (ret) {
+		__atomic_store_n(&no_ring, 1, __ATOMIC_RELAXED);
+		return qio_sync(fd);
+	}
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+	sqe->off = off;
+	sqe->len = (uint32_t)len;
+	ret = io_uring_submit_and_wait(&ring, 1);
+	if (ret >= 0)
+		ret = io_uring_wait_cqe(&ring, &cqe);
+	if (ret >= 0) {
+		ret = cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	io_uring_queue_exit(&ring);
+	if (ret == -EINVAL || ret == -EOPNOTSUPP)
+		return qio_sync(fd);
+	return ret < 0 ? ret : 0;
+#else
+	(void)off;
+	(void)len;
+	return qio_sync(fd);
+#endif
 }
 
 /* Give a freed cluster's space back to the file system where it can. */

@@ -2,8 +2,10 @@
 /*
  * Guest I/O on a qcow2 image, cluster by cluster.  Reads and overwrites of
  * clusters this image owns (COPIED) move data outside the metadata mutex, so
- * they run in parallel; first writes (allocation, copy-up from the backing
- * file, copy-on-write of snapshot or compressed clusters) run under it.
+ * they run in parallel.  First writes (allocation, copy-up from the backing
+ * file, copy-on-write of snapshot or compressed clusters) pick the new
+ * cluster and set the L2 entry under it, and move the data between the two
+ * without it, the guest cluster marked pending meanwhile.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -256,47 +258,59 @@ int qimg_read(struct qimg *img, void *buf, size_t len, uint64_t off)
 	return qimg_readv(img, &v, 1, len, off);
 }
 
-/*
- * First write to a cluster (meta held): build the whole new cluster from its
- * old contents and the new bytes, write it to a cluster this image owns,
- * then point the L2 entry to it and release the old one.
- */
-static int write_slow(struct qimg *img, const uint8_t *buf, size_t len, uint64_t off)
-{
-	uint64_t cs = img->cluster_size, start = off & ~(cs - 1), cl = off >> img->cluster_bits;
-	uint32_t l1i = (uint32_t)(cl >> img->l2_bits);
-	uint32_t l2i = (uint32_t)(cl & ((1ull << img->l2_bits) - 1));
-	uint64_t e, host, *l2;
-	enum ckind k;
-	uint8_t *c = NULL;
-	bool in_place, moved, fresh, virgin = false;
-	int ret;
+/* ---- first writes --------------------------------------------------------- */
 
-	ret = qmeta_l2_writable(img, l1i, &l2);
-	if (ret)
-		return ret;
-	e = l2[l2i];
-	k = classify(img, e);
-	/* A preallocated zero cluster of ours is reused; anything shared is copied. */
-	in_place = k == C_ZERO && (e & QCOW_OFLAG_COPIED) && (e & QCOW_OFFSET_MASK);
-	/*
-	 * The new contents are synced before the entry points to them when
-	 * they carry old data (copy-up, copy-on-write, a preallocated cluster
-	 * reused).  A cluster that read as zeroes before needs no sync: a power
-	 * loss can only lose the unflushed write, and the new cluster comes
-	 * from the reserve, whose refcounts are on disk already.
-	 */
-	fresh = !in_place &&
-		(k == C_ZERO || (k == C_UNALLOC && (!img->backing || start >= img->backing->size)));
-	if (in_place) {
-		host = e & QCOW_OFFSET_MASK;
-		if (!qmeta_valid_host(img, host, cs))
-			return -EIO;
-	} else {
-		ret = qmeta_alloc(img, &host, &virgin);
-		if (ret)
-			return ret;
+/*
+ * A first write marks its guest cluster pending while it moves data without
+ * the mutex; any other write to that cluster waits for it (first_done), then
+ * finds the cluster allocated.  Reads meanwhile see the old contents.
+ */
+static bool pending_has(const struct qimg *img, uint64_t cl)
+{
+	for (uint32_t i = 0; i < img->pending_n; i++)
+		if (img->pending[i] == cl)
+			return true;
+	return false;
+}
+
+static int pending_add(struct qimg *img, uint64_t cl)
+{
+	if (img->pending_n == img->pending_cap) {
+		uint32_t cap = img->pending_cap ? 2 * img->pending_cap : 16;
+		uint64_t *p = realloc(img->pending, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		img->pending = p;
+		img->pending_cap = cap;
 	}
+	img->pending[img->pending_n++] = cl;
+	return 0;
+}
+
+static void pending_del(struct qimg *img, uint64_t cl)
+{
+	for (uint32_t i = 0; i < img->pending_n; i++)
+		if (img->pending[i] == cl) {
+			img->pending[i] = img->pending[--img->pending_n];
+			break;
+		}
+	pthread_cond_broadcast(&img->first_done);
+}
+
+/*
+ * The new contents of a cluster at host: its old contents (entry e) with
+ * len bytes of buf at off.  Runs without the mutex: the cluster is pending,
+ * and nothing frees the old one meanwhile (a discard waits on io_lock).
+ * Made durable (the cluster's range) unless fresh.
+ */
+static int first_data(struct qimg *img, uint64_t e, uint64_t host, bool fresh, bool virgin,
+		      const uint8_t *buf, size_t len, uint64_t off)
+{
+	uint64_t cs = img->cluster_size, start = off & ~(cs - 1);
+	uint8_t *c;
+	int ret = 0;
+
 	if (fresh && virgin) {
 		/*
 		 * All zeroes already: only the data.  qcow2's reserve extended the
@@ -309,43 +323,98 @@ static int write_slow(struct qimg *img, const uint8_t *buf, size_t len, uint64_t
 		ret = qio_pwrite(img->fd, buf, len, host + in);
 		if (!ret && z < cs && img->version == 1)
 			ret = qio_pwrite(img->fd, zero, (size_t)(cs - z), host + z);
-	} else {
-		c = malloc(cs);
-		if (!c)
-			ret = -ENOMEM;
-		else if (len == cs)
-			ret = 0;
-		else if (fresh)
-			memset(c, 0, cs);
-		else
-			ret = read_part(img, e, c,
-					(size_t)(start + cs <= img->size ? cs : img->size - start),
-					start);
-		if (!ret) {
-			if (start + cs > img->size)
-				memset(c + (img->size - start), 0,
-				       (size_t)(start + cs - img->size));
-			memcpy(c + (off - start), buf, len);
-			ret = qio_pwrite(img->fd, c, cs, host);
-		}
-		if (!ret && !fresh)
-			ret = qio_sync(img->fd);
+		return ret;
 	}
+	c = malloc(cs);
+	if (!c)
+		return -ENOMEM;
+	if (len == cs)
+		ret = 0;
+	else if (fresh)
+		memset(c, 0, cs);
+	else
+		ret = read_part(img, e, c,
+				(size_t)(start + cs <= img->size ? cs : img->size - start), start);
+	if (!ret) {
+		if (start + cs > img->size)
+			memset(c + (img->size - start), 0, (size_t)(start + cs - img->size));
+		memcpy(c + (off - start), buf, len);
+		ret = qio_pwrite(img->fd, c, cs, host);
+	}
+	if (!ret && !fresh)
+		ret = qio_sync_range(img->fd, host, cs);
+	free(c);
+	return ret;
+}
+
+/*
+ * First write to a cluster (meta held, the cluster not pending; the mutex is
+ * released while the data moves): build the whole new cluster from its old
+ * contents and the new bytes, write it to a cluster this image owns, then
+ * point the L2 entry to it and release the old one.
+ */
+static int write_slow(struct qimg *img, const uint8_t *buf, size_t len, uint64_t off)
+{
+	uint64_t cs = img->cluster_size, start = off & ~(cs - 1), cl = off >> img->cluster_bits;
+	uint32_t l1i = (uint32_t)(cl >> img->l2_bits);
+	uint32_t l2i = (uint32_t)(cl & ((1ull << img->l2_bits) - 1));
+	uint64_t e, host, *l2;
+	enum ckind k;
+	bool in_place, moved, fresh, refill, virgin = false;
+	int ret, synced = 0;
+
+	ret = qmeta_l2_writable(img, l1i, &l2);
+	if (ret)
+		return ret;
+	e = l2[l2i];
+	k = classify(img, e);
+	/* A preallocated zero cluster of ours is reused; anything shared is copied. */
+	in_place = k == C_ZERO && (e & QCOW_OFLAG_COPIED) && (e & QCOW_OFFSET_MASK);
+	/*
+	 * The new contents are made durable before the entry points to them
+	 * when they carry old data (copy-up, copy-on-write, a preallocated
+	 * cluster reused).  A cluster that read as zeroes before needs no sync:
+	 * a power loss can only lose the unflushed write, and the new cluster
+	 * comes from the reserve, whose refcounts are on disk already.
+	 */
+	fresh = !in_place &&
+		(k == C_ZERO || (k == C_UNALLOC && (!img->backing || start >= img->backing->size)));
+	if (in_place) {
+		host = e & QCOW_OFFSET_MASK;
+		if (!qmeta_valid_host(img, host, cs))
+			return -EIO;
+	} else {
+		ret = qmeta_alloc(img, &host, &virgin);
+		if (ret)
+			return ret;
+	}
+	ret = pending_add(img, cl);
+	if (ret)
+		goto undo;
+	refill = qmeta_refill_begin(img);
+	pthread_mutex_unlock(&img->meta);
+	ret = first_data(img, e, host, fresh, virgin, buf, len, off);
+	if (refill)
+		synced = qmeta_refill_sync(img);
+	pthread_mutex_lock(&img->meta);
+	if (refill)
+		qmeta_refill_end(img, synced);
 	if (!ret)
 		ret = qmeta_l2_set(img, l1i, l2i, host | img->oflag_copied);
-	if (ret) {
-		if (!in_place && img->version > 1)
-			qmeta_refcount_add(img, host / cs, -1);
-		goto out;
-	}
+	pending_del(img, cl);
+	if (ret)
+		goto undo;
 	moved = !in_place && (k == C_COMPRESSED || (e & QCOW_OFFSET_MASK));
 	if (moved) {
-		ret = qio_sync(img->fd);
+		/* The new entry on disk before the old clusters lose a reference. */
+		ret = qio_sync_range(img->fd, (img->l1[l1i] & QCOW_OFFSET_MASK) + 8ull * l2i, 8);
 		if (!ret)
 			ret = qmeta_free_entry(img, e);
 	}
-out:
-	free(c);
+	return ret;
+undo:
+	if (!in_place && img->version > 1)
+		qmeta_refcount_add(img, host / cs, -1);
 	return ret;
 }
 
@@ -384,6 +453,11 @@ int qimg_writev(struct qimg *img, const struct iovec *iov, size_t cnt, size_t le
 				ret = -EIO;
 			else
 				ret = run_add(&x, host + (off & (img->cluster_size - 1)), n, true);
+		} else if (!ret && pending_has(img, off >> img->cluster_bits)) {
+			/* Another first write to this cluster: wait, then look again. */
+			pthread_cond_wait(&img->first_done, &img->meta);
+			pthread_mutex_unlock(&img->meta);
+			continue;
 		} else if (!ret) {
 			uint8_t *b = xfer_bounce(&x);
 

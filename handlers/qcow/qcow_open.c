@@ -383,6 +383,7 @@ static int open_chain(int fd, const char *path, unsigned int flags, unsigned int
 		pthread_rwlockattr_destroy(&a);
 	}
 	pthread_mutex_init(&img->meta, NULL);
+	pthread_cond_init(&img->first_done, NULL);
 	if (fstat(fd, &st)) {
 		ret = qimg_refuse(err, -errno, "fstat: %s", strerror(errno));
 		goto fail;
@@ -437,6 +438,7 @@ void qimg_close(struct qimg *img)
 	qmeta_free_caches(img);
 	pthread_rwlock_destroy(&img->io_lock);
 	pthread_mutex_destroy(&img->meta);
+	pthread_cond_destroy(&img->first_done);
 	close(img->fd);
 	free(img);
 }

@@ -16,6 +16,7 @@
 #define QCOW_L2_CACHE_BYTES    (64u << 20) /* memory cap of the L2 cache */
 #define QCOW_RB_CACHE_BYTES    (16u << 20) /* memory cap of the refcount cache */
 #define QCOW_RESERVE_BYTES     (4u << 20)  /* clusters reserved per refcount sync */
+#define QCOW_RESV_BATCH	       256u	   /* ... but at most this many */
 
 /* Incompatible feature bits. */
 #define QCOW_INCOMPAT_DIRTY	(1ull << 0)
@@ -49,6 +50,12 @@
 #define QH_V2_LENGTH	    72
 #define QH_V3_LENGTH	    104
 
+/* A file range to make durable, or the whole file (full). */
+struct qspan {
+	uint64_t lo, hi;
+	bool full;
+};
+
 struct qimg {
 	int fd;
 	bool raw;
@@ -73,10 +80,11 @@ struct qimg {
 	uint64_t csize_mask;
 	uint64_t coffset_mask;
 
-	pthread_rwlock_t io_lock; /* shared: read/write; exclusive: discard */
-	pthread_mutex_t meta;	  /* everything below */
-	unsigned int fast_io;	  /* atomic: fast-path I/O in flight (qimg_fast_map) */
-	unsigned int fast_block;  /* atomic: no new fast-path I/O while non-zero */
+	pthread_rwlock_t io_lock;  /* shared: read/write; exclusive: discard */
+	pthread_mutex_t meta;	   /* everything below */
+	pthread_cond_t first_done; /* a first write ended: pending shrank (with meta) */
+	unsigned int fast_io;	   /* atomic: fast-path I/O in flight (qimg_fast_map) */
+	unsigned int fast_block;   /* atomic: no new fast-path I/O while non-zero */
 
 	uint64_t l1_offset;
 	uint32_t l1_size;
@@ -97,6 +105,12 @@ struct qimg {
 	uint64_t *resv;	    /* reserved clusters (refcount 1 and synced, unused): a stack of
 			     * offsets, bit 0 set when past anything the file ever held */
 	uint32_t resv_n, resv_cap;
+	uint64_t *refill; /* the next reserve, while its owner syncs it (refill_n > 0) */
+	uint32_t refill_n;
+	struct qspan refill_span; /* the file range of its refcounts */
+	uint64_t rb_made;	  /* refcount blocks and tables made (a ranged sync misses them) */
+	uint64_t *pending;	  /* guest clusters whose first write runs without meta */
+	uint32_t pending_n, pending_cap;
 	uint64_t file_end; /* bytes: allocations never go below this as "unknown" */
 };
 
@@ -145,6 +159,7 @@ int qio_pwrite(int fd, const void *buf, size_t len, uint64_t off);
 int qio_preadv(int fd, struct iovec *v, size_t n, uint64_t off); /* v is consumed */
 int qio_pwritev(int fd, struct iovec *v, size_t n, uint64_t off);
 int qio_sync(int fd);
+int qio_sync_range(int fd, uint64_t off, uint64_t len);
 void qio_punch(int fd, uint64_t off, uint64_t len);
 
 /* Raise the known end of the file (read without the mutex by the data paths). */
@@ -165,6 +180,9 @@ int qmeta_refcount(struct qimg *img, uint64_t cluster, uint64_t *rc);
 int qmeta_refcount_add(struct qimg *img, uint64_t cluster, int delta);
 int qmeta_alloc(struct qimg *img, uint64_t *host, bool *virgin); /* virgin: never written, zeroes */
 int qmeta_alloc_now(struct qimg *img, uint64_t *host);
+bool qmeta_refill_begin(struct qimg *img);
+int qmeta_refill_sync(struct qimg *img);
+void qmeta_refill_end(struct qimg *img, int synced);
 void qmeta_release_reserve(struct qimg *img);
 int qmeta_free_entry(struct qimg *img, uint64_t entry);
 void qmeta_free_caches(struct qimg *img);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR Apache-2.0
 /*
  * qcow2 refcounts and cluster allocation (qcow v1: appending).  Every
- * function here runs with img->meta held.
+ * function here runs with img->meta held.  A refill ahead of the reserve is
+ * synced by its caller with the mutex released (qmeta_refill_begin/end).
  *
  * Crash ordering (an interrupted update leaks clusters, never corrupts):
  *  - a cluster's refcount is raised, and its contents written and synced,
@@ -225,6 +226,7 @@ static int rt_grow(struct qimg *img, uint64_t need)
 	nt = NULL;
 	img->rt_offset = base * cs;
 	img->rt_clusters = (uint32_t)nclus;
+	img->rb_made++;
 	img->rt_entries = nclus * cs / 8;
 	qmeta_note_end(img, end * cs);
 	for (k = 0; k < old_clus; k++) {
@@ -278,56 +280,171 @@ static int cover_reserve(struct qimg *img, const uint64_t *got, uint32_t n)
 	return ftruncate(img->fd, (off_t)end) ? -errno : 0;
 }
 
+/* Clusters per reserve batch (4 MiB worth, 1 to QCOW_RESV_BATCH). */
+static uint32_t resv_batch(const struct qimg *img)
+{
+	uint64_t want = QCOW_RESERVE_BYTES / img->cluster_size;
+
+	return want < 1 ? 1 : want > QCOW_RESV_BATCH ? QCOW_RESV_BATCH : (uint32_t)want;
+}
+
+/*
+ * The next batch of clusters for the reserve into got (room for
+ * QCOW_RESV_BATCH): refcounts raised (written, not synced), file extended
+ * over them.  Bit 0 of an entry: past everything the file ever held, so all
+ * zeroes (a hole).  *n gets the count, which may be non-zero on an error
+ * (then the caller gives them back).
+ */
+static int reserve_take(struct qimg *img, uint64_t *got, uint32_t *n, struct qspan *sp)
+{
+	uint32_t want = resv_batch(img);
+	uint64_t made = img->rb_made;
+	int ret = 0;
+
+	*n = 0;
+	sp->lo = UINT64_MAX;
+	sp->hi = 0;
+	while (*n < want && !ret) {
+		uint64_t end = img->file_end, c, at;
+
+		ret = qmeta_alloc_now(img, &got[*n]);
+		if (ret)
+			break;
+		/* Where its refcount sits: the aligned 8 bytes qmeta_refcount_add wrote. */
+		c = got[*n] / img->cluster_size;
+		at = (img->rt[c / img->rb_entries] & QCOW_OFFSET_MASK) +
+		     ((c % img->rb_entries * img->refcount_bits / 8) & ~7ull);
+		if (at < sp->lo)
+			sp->lo = at;
+		if (at + 8 > sp->hi)
+			sp->hi = at + 8;
+		if (got[*n] >= end)
+			got[*n] |= 1;
+		(*n)++;
+	}
+	/* A new refcount block or table is named by entries outside that range. */
+	sp->full = img->rb_made != made;
+	/* Out of room part way (ENOSPC, EFBIG): a smaller batch will do. */
+	return *n ? cover_reserve(img, got, *n) : ret;
+}
+
+/* Make the refcounts reserve_take raised durable (with the file's new size). */
+static int reserve_sync(struct qimg *img, const struct qspan *sp)
+{
+	if (sp->full || sp->hi <= sp->lo)
+		return qio_sync(img->fd);
+	return qio_sync_range(img->fd, sp->lo, sp->hi - sp->lo);
+}
+
+/* Put n synced clusters under the reserve's stack (the lowest nearest its top). */
+static void reserve_push(struct qimg *img, const uint64_t *got, uint32_t n)
+{
+	memmove(img->resv + n, img->resv, img->resv_n * sizeof(*img->resv));
+	for (uint32_t i = 0; i < n; i++)
+		img->resv[i] = got[n - 1 - i];
+	img->resv_n += n;
+}
+
+/* Give clusters taken for the reserve back (their refcounts were not synced). */
+static void reserve_drop(struct qimg *img, const uint64_t *got, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (qmeta_refcount_add(img, (got[i] & ~1ull) / img->cluster_size, -1))
+			break;
+}
+
+static int reserve_alloc_arrays(struct qimg *img)
+{
+	if (!img->resv) {
+		/* A batch synced at once, and one from a refill ahead on top. */
+		img->resv = malloc(2 * QCOW_RESV_BATCH * sizeof(*img->resv));
+		if (!img->resv)
+			return -ENOMEM;
+		img->resv_cap = 2 * QCOW_RESV_BATCH;
+	}
+	if (!img->refill) {
+		img->refill = malloc(QCOW_RESV_BATCH * sizeof(*img->refill));
+		if (!img->refill)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /*
  * A new cluster with refcount 1, taken from the reserve.  The reserve is
  * refilled a few MiB at a time: the refcounts are raised and synced once for
  * the lot, so that a table may point to any reserved cluster without another
- * sync (after a crash, unused reserved clusters are leaks).
+ * sync (after a crash, unused reserved clusters are leaks).  Normally a
+ * refill ahead (qmeta_refill_begin) keeps it from running dry; when it does,
+ * this refills and syncs with the mutex held.
  */
 int qmeta_alloc(struct qimg *img, uint64_t *host, bool *virgin)
 {
-	uint64_t want = QCOW_RESERVE_BYTES / img->cluster_size, got[256];
-	uint32_t n = 0;
-	int ret = 0;
+	uint64_t got[QCOW_RESV_BATCH];
+	struct qspan sp;
+	uint32_t n;
+	int ret;
 
 	*virgin = true;
 	if (img->version == 1)
 		return qmeta_alloc_v1(img, img->cluster_size, host);
 	if (!img->resv_n) {
-		if (want < 1)
-			want = 1;
-		if (want > 256)
-			want = 256;
-		if (!img->resv) {
-			img->resv = malloc(256 * sizeof(*img->resv));
-			if (!img->resv)
-				return -ENOMEM;
-			img->resv_cap = 256;
-		}
-		while (n < want && !ret) {
-			uint64_t end = img->file_end;
-
-			ret = qmeta_alloc_now(img, &got[n]);
-			/* Bit 0: past everything the file ever held, so all zeroes (a hole). */
-			if (!ret && got[n] >= end)
-				got[n++] |= 1;
-			else
-				n += !ret;
-		}
-		if (!n)
-			return ret;
-		ret = cover_reserve(img, got, n);
-		if (!ret)
-			ret = qio_sync(img->fd);
-		/* Lowest cluster on top of the stack. */
-		while (n)
-			img->resv[img->resv_n++] = got[--n];
+		ret = reserve_alloc_arrays(img);
 		if (ret)
 			return ret;
+		ret = reserve_take(img, got, &n, &sp);
+		if (!ret)
+			ret = reserve_sync(img, &sp);
+		if (ret) {
+			reserve_drop(img, got, n);
+			return ret;
+		}
+		reserve_push(img, got, n);
 	}
 	*host = img->resv[--img->resv_n] & ~1ull;
 	*virgin = img->resv[img->resv_n] & 1;
 	return 0;
+}
+
+/*
+ * Refill ahead: when the reserve is down to half a batch and no refill is
+ * under way, take the next batch into img->refill.  Returns true when the
+ * caller must sync the file, with the mutex released so that I/O goes on,
+ * then call qmeta_refill_end.  Until then the batch is nobody's to use.
+ */
+bool qmeta_refill_begin(struct qimg *img)
+{
+	uint32_t n;
+
+	if (img->version == 1 || img->refill_n || img->resv_n > resv_batch(img) / 2 ||
+	    reserve_alloc_arrays(img))
+		return false;
+	if (reserve_take(img, img->refill, &n, &img->refill_span)) {
+		/* Whatever was taken goes back; qmeta_alloc will meet the error. */
+		reserve_drop(img, img->refill, n);
+		return false;
+	}
+	img->refill_n = n;
+	return n > 0;
+}
+
+/*
+ * The sync of a refill ahead, without the mutex: its range was noted under
+ * the mutex, and nobody else touches the refill until qmeta_refill_end.
+ */
+int qmeta_refill_sync(struct qimg *img)
+{
+	return reserve_sync(img, &img->refill_span);
+}
+
+/* The sync after qmeta_refill_begin returned synced (0 or -errno); meta held. */
+void qmeta_refill_end(struct qimg *img, int synced)
+{
+	if (synced || img->resv_n + img->refill_n > img->resv_cap)
+		reserve_drop(img, img->refill, img->refill_n);
+	else
+		reserve_push(img, img->refill, img->refill_n);
+	img->refill_n = 0;
 }
 
 /* Give the unused reserved clusters back (closing). */
@@ -378,6 +495,7 @@ int qmeta_alloc_now(struct qimg *img, uint64_t *host)
 				return ret;
 			}
 			img->rt[ti] = c * cs;
+			img->rb_made++;
 			img->rbc[ti] = b;
 			img->rbc_bytes += cs;
 			rb_evict(img, ti);
@@ -440,4 +558,6 @@ void qmeta_free_caches(struct qimg *img)
 	free(img->l1);
 	free(img->rt);
 	free(img->resv);
+	free(img->refill);
+	free(img->pending);
 }

@@ -6,6 +6,10 @@
  *   qcow_tool load IMG RAW                  raw file -> virtual disk (all of it)
  *   qcow_tool random IMG MIRROR OPS SEED    random writes and discards on both
  *   qcow_tool threads IMG MIRROR NTHREADS SEED   parallel random writes
+ *   qcow_tool interleave IMG MIRROR NTHREADS SEED
+ *                                           threads walk the clusters in the same
+ *                                           order, each writing its own sectors of
+ *                                           each: first writes to one cluster race
  *   qcow_tool discard IMG OFF LEN           discard (zeroing the edges) on IMG
  *   qcow_tool status IMG                    allocated bytes per qimg_status
  *   qcow_tool grow IMG SIZE                 grow the virtual size (qimg_grow)
@@ -219,6 +223,67 @@ static int threads(struct qimg *img, int mfd, int n, uint64_t seed)
 	return ret;
 }
 
+/* interleave: NTHREADS threads, the same cluster order, sectors t, t+n, ... each. */
+struct ilv {
+	struct qimg *img;
+	int mfd, t, n;
+	uint64_t seed;
+	pthread_barrier_t *go;
+	int ret;
+};
+
+static void *ilv_work(void *arg)
+{
+	struct ilv *w = arg;
+	uint64_t cs = qimg_cluster_size(w->img), ncl = qimg_size(w->img) / cs, s = w->seed;
+	uint64_t per = cs / 512 / (uint64_t)w->n, k;
+	uint8_t b[512], r[512];
+
+	pthread_barrier_wait(w->go);
+	for (k = 0; k < ncl && !w->ret; k++) {
+		/* An odd stride over a power-of-two count: every cluster once. */
+		uint64_t c = (k * 2654435761u) % ncl;
+		uint64_t off = c * cs + ((uint64_t)w->t + (uint64_t)w->n * (rnd(&s) % per)) * 512;
+		uint64_t v = rnd(&s);
+
+		for (int i = 0; i < 512; i++)
+			b[i] = (uint8_t)(v + (uint64_t)i * 131);
+		w->ret = split_io(w->img, b, sizeof(b), off, &s, true);
+		if (!w->ret)
+			w->ret = split_io(w->img, r, sizeof(r), off, &s, false);
+		if (!w->ret && memcmp(b, r, sizeof(b)))
+			w->ret = -EILSEQ;
+		if (!w->ret)
+			w->ret = pwrite_all(w->mfd, b, sizeof(b), (off_t)off);
+	}
+	return NULL;
+}
+
+static int interleave(struct qimg *img, int mfd, int n, uint64_t seed)
+{
+	uint64_t cs = qimg_cluster_size(img), ncl = qimg_size(img) / cs;
+	struct ilv w[16];
+	pthread_t t[16];
+	pthread_barrier_t go;
+	int i, ret = 0;
+
+	/* Room for every thread's sectors in a cluster; a power-of-two cluster count. */
+	if (n < 1 || n > 16 || cs / 512 < (uint64_t)n || !ncl || (ncl & (ncl - 1)))
+		return -EINVAL;
+	pthread_barrier_init(&go, NULL, (unsigned int)n);
+	for (i = 0; i < n; i++) {
+		w[i] = (struct ilv){ img, mfd, i, n, seed + (uint64_t)i * 104729, &go, 0 };
+		pthread_create(&t[i], NULL, ilv_work, &w[i]);
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		if (w[i].ret)
+			ret = w[i].ret;
+	}
+	pthread_barrier_destroy(&go);
+	return ret;
+}
+
 #define TOOL_MAX_EXT 16 /* as the handler's QA_MAX_EXT (qcow_async.c) */
 
 /*
@@ -329,7 +394,9 @@ int main(int argc, char **argv)
 		ret = copy(img, argv[3], true);
 	} else if (!strcmp(argv[1], "load") && argc == 4) {
 		ret = copy(img, argv[3], false);
-	} else if ((!strcmp(argv[1], "random") || !strcmp(argv[1], "threads")) && argc == 6) {
+	} else if ((!strcmp(argv[1], "random") || !strcmp(argv[1], "threads") ||
+		    !strcmp(argv[1], "interleave")) &&
+		   argc == 6) {
 		uint64_t seed = strtoull(argv[5], NULL, 0) | 1;
 		long n = strtol(argv[4], NULL, 0);
 
@@ -339,6 +406,8 @@ int main(int argc, char **argv)
 		if (argv[1][0] == 'r')
 			for (long i = 0; i < n && !ret; i++)
 				ret = random_op(img, mfd, &seed, 0, qimg_size(img), true);
+		else if (argv[1][0] == 'i')
+			ret = interleave(img, mfd, (int)n, seed);
 		else
 			ret = threads(img, mfd, (int)n, seed);
 		close(mfd);

@@ -159,6 +159,28 @@ v_threads() {
 	check "$T/p.qcow2" && same "$T/p.qcow2" "$T/mirror.raw"
 }
 
+# Threads race for the first write of each cluster (each writes its own
+# sectors of it): every sector must land, no cluster may be allocated twice
+# (a leak): fresh clusters in v3 and v2 images, and copy-up from a backing file.
+v_interleave() {
+	local o
+	for o in cluster_size=4k cluster_size=64k compat=0.10,cluster_size=4k; do
+		qemu-img create -q -f qcow2 -o "$o" "$T/i.qcow2" 16M || return 1
+		qemu-img convert -O raw "$T/i.qcow2" "$T/mirror.raw"
+		"$TOOL" interleave "$T/i.qcow2" "$T/mirror.raw" 4 "$RANDOM" ||
+			{ fail "interleave $o"; return 1; }
+		check "$T/i.qcow2" && same "$T/i.qcow2" "$T/mirror.raw" || return 1
+	done
+	# Copy-up: a backing file full of data, so every first write reads it.
+	qemu-img create -q -f qcow2 -o cluster_size=4k "$T/ib.qcow2" 16M || return 1
+	qemu-io -c "write -P 0x5a 0 16M" "$T/ib.qcow2" >/dev/null || return 1
+	qemu-img create -q -f qcow2 -o cluster_size=4k -b ib.qcow2 -F qcow2 "$T/i.qcow2" || return 1
+	qemu-img convert -O raw "$T/i.qcow2" "$T/mirror.raw"
+	"$TOOL" interleave "$T/i.qcow2" "$T/mirror.raw" 4 "$RANDOM" ||
+		{ fail "interleave over a backing file"; return 1; }
+	check "$T/i.qcow2" && same "$T/i.qcow2" "$T/mirror.raw"
+}
+
 # grow_one NAME SIZE NEWSIZE OPTIONS [snapshot]: qemu-io data (and a snapshot
 # of it), grow with qimg_grow, then qemu-img check clean, qemu-img info gives
 # the new size, the data and a zero new area compare equal, and random writes
@@ -336,7 +358,7 @@ v_extents() {
 }
 
 ALL="v2_64k v3_64k v2_512 v3_512 v3_2m rc1 rc64 rc8_4k grow chain compressed snapshots
-v2_snapshots discard threads resize raw v1 zstd crash refuse extents"
+v2_snapshots discard threads interleave resize raw v1 zstd crash refuse extents"
 # shellcheck disable=SC2086 # the list splits on purpose
 [ $# -gt 0 ] || set -- $ALL
 for CUR in "$@"; do
