@@ -407,7 +407,7 @@ static int write_slow(struct qimg *img, const uint8_t *buf, size_t len, uint64_t
 	moved = !in_place && (k == C_COMPRESSED || (e & QCOW_OFFSET_MASK));
 	if (moved) {
 		/* The new entry on disk before the old clusters lose a reference. */
-		ret = qio_sync_range(img->fd, (img->l1[l1i] & QCOW_OFFSET_MASK) + 8ull * l2i, 8);
+		ret = qio_sync_range(img->fd, qmeta_l2_entry_off(img, l1i, l2i), 8);
 		if (!ret)
 			ret = qmeta_free_entry(img, e);
 	}

@@ -169,7 +169,7 @@ int qmeta_l2_set(struct qimg *img, uint32_t l1i, uint32_t l2i, uint64_t entry)
 	if (!t)
 		return -EIO;
 	be64_put(b, entry);
-	ret = qio_pwrite(img->fd, b, 8, (img->l1[l1i] & QCOW_OFFSET_MASK) + 8ull * l2i);
+	ret = qio_pwrite(img->fd, b, 8, qmeta_l2_entry_off(img, l1i, l2i));
 	if (!ret)
 		t[l2i] = entry;
 	return ret;

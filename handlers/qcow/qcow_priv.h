@@ -144,6 +144,12 @@ static inline void be32_put(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/* Where in the file entry l2i of the L2 table of L1 entry l1i sits. */
+static inline uint64_t qmeta_l2_entry_off(const struct qimg *img, uint32_t l1i, uint32_t l2i)
+{
+	return (img->l1[l1i] & QCOW_OFFSET_MASK) + 8ull * l2i;
+}
+
 /* The active image alone refers to the cluster of entry e (v1: always). */
 static inline bool qimg_owned(const struct qimg *img, uint64_t e)
 {

@@ -103,6 +103,15 @@ int qmeta_refcount(struct qimg *img, uint64_t cluster, uint64_t *rc)
 	return 0;
 }
 
+/*
+ * The aligned 8 bytes holding cluster's refcount (one sector, written
+ * whole): their offset in the refcount block.
+ */
+static uint64_t rc_word(const struct qimg *img, uint64_t cluster)
+{
+	return (cluster % img->rb_entries * img->refcount_bits / 8) & ~7ull;
+}
+
 int qmeta_refcount_add(struct qimg *img, uint64_t cluster, int delta)
 {
 	uint64_t ti = cluster / img->rb_entries, i = cluster % img->rb_entries, v, byte;
@@ -119,8 +128,7 @@ int qmeta_refcount_add(struct qimg *img, uint64_t cluster, int delta)
 		return -EIO;
 	v += (uint64_t)(int64_t)delta;
 	rb_entry_put(img, b, i, v);
-	/* The aligned 8 bytes holding the entry: one sector, written whole. */
-	byte = (i * img->refcount_bits / 8) & ~7ull;
+	byte = rc_word(img, cluster);
 	ret = qio_pwrite(img->fd, b + byte, 8, (img->rt[ti] & QCOW_OFFSET_MASK) + byte);
 	if (ret)
 		return ret;
@@ -310,10 +318,9 @@ static int reserve_take(struct qimg *img, uint64_t *got, uint32_t *n, struct qsp
 		ret = qmeta_alloc_now(img, &got[*n]);
 		if (ret)
 			break;
-		/* Where its refcount sits: the aligned 8 bytes qmeta_refcount_add wrote. */
+		/* Where its refcount sits: what qmeta_refcount_add wrote. */
 		c = got[*n] / img->cluster_size;
-		at = (img->rt[c / img->rb_entries] & QCOW_OFFSET_MASK) +
-		     ((c % img->rb_entries * img->refcount_bits / 8) & ~7ull);
+		at = (img->rt[c / img->rb_entries] & QCOW_OFFSET_MASK) + rc_word(img, c);
 		if (at < sp->lo)
 			sp->lo = at;
 		if (at + 8 > sp->hi)
